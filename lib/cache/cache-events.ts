@@ -1,0 +1,29 @@
+/** Payload of `hit` and `miss` events. */
+export interface LookupEvent {
+  /** `namespace:Class.method`. */
+  readonly method: string;
+  readonly key: string;
+}
+
+/** Payload of `fill` events: the method ran for the cache. */
+export interface FillEvent extends LookupEvent {
+  /** How long the method took. */
+  readonly durationMs: number;
+  /** Whether the result was stored (`unless` or a TTL of 0 say no). */
+  readonly stored: boolean;
+}
+
+/** Payload of `error` events: a store operation failed and the call went on without it. */
+export interface CacheErrorEvent extends LookupEvent {
+  /** `get`, `set`, `lease`, ... */
+  readonly operation: string;
+  readonly error: unknown;
+}
+
+/** Events of a {@link Cache}. */
+export interface CacheEvents {
+  hit: (event: LookupEvent) => void;
+  miss: (event: LookupEvent) => void;
+  fill: (event: FillEvent) => void;
+  error: (event: CacheErrorEvent) => void;
+}

@@ -1,0 +1,118 @@
+import { parseDuration, type Duration } from '../core/duration';
+import {
+  assertKeyPart,
+  assertKnownOptions,
+  assertOneOf,
+  assertOptionalFunction,
+  assertPlainObject,
+  optionError,
+} from '../core/validate';
+import type { KeyFunction } from '../keys/key-builder';
+import type { Cache } from './cache';
+
+/** What the cache does when its store fails: go on without it (`bypass`), or reject the call (`throw`). */
+export type StoreErrorPolicy = 'bypass' | 'throw';
+
+/** Cross-process fill lock settings; see {@link CachedOptions.lock}. */
+export interface LockOptions {
+  /**
+   * Lifetime of the fill lease. It is renewed while the method runs, so it only bounds how long a
+   * crashed holder blocks others.
+   * @default '10s'
+   */
+  readonly ttl?: Duration;
+  /**
+   * Longest time another process waits for the holder's value before running the method itself.
+   * @default '30s'
+   */
+  readonly wait?: Duration;
+}
+
+/** Options of {@link Cached} and {@link Cache.wrap}. Every property is optional. */
+export interface CachedOptions<Args extends any[] = any[], Result = any> {
+  /** The cache to use. @default the default cache ({@link setDefaultCache}, else from the environment) */
+  readonly cache?: Cache;
+  /**
+   * How long a result stays: a {@link Duration}, or a function of the result (a result-dependent TTL).
+   * A TTL of 0 does not store the result.
+   * @default the cache's `ttl` ('30m' unless set)
+   */
+  readonly ttl?: Duration | ((result: Result) => Duration);
+  /**
+   * Chooses what identifies a call instead of the whole argument list; called with the method's `this`,
+   * so it can include instance state such as `this.model`. The class and method name stay in the key.
+   */
+  readonly key?: (this: any, ...args: Args) => unknown;
+  /** Groups keys, e.g. per feature; becomes part of every key. @default the cache's namespace */
+  readonly namespace?: string;
+  /**
+   * Whether to use the cache for this call, judged from the arguments; `false` calls the method directly
+   * and neither reads nor writes the cache (e.g. `(req) => req.temperature === 0`).
+   */
+  readonly when?: (this: any, ...args: Args) => boolean;
+  /** Whether NOT to store a result (e.g. an empty answer); it is still returned. */
+  readonly unless?: (result: Result) => boolean;
+  /** What to do when the store fails. @default the cache's policy ('bypass' unless set) */
+  readonly onStoreError?: StoreErrorPolicy;
+  /**
+   * Cross-process single flight on stores that support it (Redis): `false` turns it off, an object tunes
+   * it. Single flight inside one process is always on.
+   * @default { ttl: '10s', wait: '30s' }
+   */
+  readonly lock?: false | LockOptions;
+}
+
+/** Options resolved and validated once, when a method is decorated or wrapped. */
+export interface ResolvedCachedOptions {
+  readonly cache: Cache | undefined;
+  readonly ttlMs: number | undefined;
+  readonly ttlFn: ((result: unknown) => Duration) | undefined;
+  readonly key: KeyFunction | undefined;
+  readonly namespace: string | undefined;
+  readonly when: ((...args: unknown[]) => boolean) | undefined;
+  readonly unless: ((result: unknown) => boolean) | undefined;
+  readonly onStoreError: StoreErrorPolicy | undefined;
+  readonly lock: false | { readonly ttlMs: number; readonly waitMs: number } | undefined;
+}
+
+const KNOWN = ['cache', 'ttl', 'key', 'namespace', 'when', 'unless', 'onStoreError', 'lock'] as const;
+export const STORE_ERROR_POLICIES = ['bypass', 'throw'] as const satisfies readonly StoreErrorPolicy[];
+const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<LockOptions>;
+
+/** Validates options; throws a `TypeError` that names the bad option. */
+export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCachedOptions {
+  assertPlainObject('options', options);
+  assertKnownOptions('@Cached', options, KNOWN);
+  const { cache, ttl, key, namespace, when, unless, onStoreError, lock } = options;
+  if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.method !== 'function')) {
+    throw optionError('cache', 'a Cache instance', cache);
+  }
+  if (namespace !== undefined) assertKeyPart('namespace', namespace);
+  assertOptionalFunction('key', key);
+  assertOptionalFunction('when', when);
+  assertOptionalFunction('unless', unless);
+  if (onStoreError !== undefined) assertOneOf('onStoreError', onStoreError, STORE_ERROR_POLICIES);
+  return {
+    cache,
+    ttlMs: ttl === undefined || typeof ttl === 'function' ? undefined : parseDuration('ttl', ttl),
+    ttlFn: typeof ttl === 'function' ? (ttl as (result: unknown) => Duration) : undefined,
+    key,
+    namespace,
+    when: when as ((...args: unknown[]) => boolean) | undefined,
+    unless: unless as ((result: unknown) => boolean) | undefined,
+    onStoreError,
+    lock: resolveLock(lock),
+  };
+}
+
+export function resolveLock(lock: unknown): ResolvedCachedOptions['lock'] {
+  if (lock === undefined || lock === false) return lock;
+  assertPlainObject('lock', lock);
+  assertKnownOptions('lock', lock as object, ['ttl', 'wait']);
+  const merged = { ...LOCK_DEFAULTS, ...(lock as LockOptions) };
+  const ttlMs = parseDuration('lock.ttl', merged.ttl);
+  if (ttlMs < 1) throw optionError('lock.ttl', 'a duration of at least 1ms', merged.ttl);
+  return { ttlMs, waitMs: parseDuration('lock.wait', merged.wait) };
+}
+
+export const DEFAULT_LOCK = resolveLock({}) as { readonly ttlMs: number; readonly waitMs: number };

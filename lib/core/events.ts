@@ -1,0 +1,42 @@
+/**
+ * A minimal typed event emitter. Emitting to an event nobody listens to costs one property read, so
+ * hot paths can call `has()` first and skip building the payload.
+ */
+export class Emitter<Events extends { [E in keyof Events]: (payload: never) => void }> {
+  #listeners: { [E in keyof Events]?: Events[E][] } = {};
+
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends keyof Events>(event: E, listener: Events[E]): () => void {
+    (this.#listeners[event] ??= []).push(listener);
+    return () => this.off(event, listener);
+  }
+
+  off<E extends keyof Events>(event: E, listener: Events[E]): void {
+    const list = this.#listeners[event];
+    if (!list) return;
+    const index = list.indexOf(listener);
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) delete this.#listeners[event];
+  }
+
+  /** True when at least one listener is registered for `event`. */
+  has(event: keyof Events): boolean {
+    return this.#listeners[event] !== undefined;
+  }
+
+  /**
+   * Calls every listener. A listener that throws must not break the call that emitted (a cache hit), so
+   * its error becomes a process warning instead.
+   */
+  emit<E extends keyof Events>(event: E, payload: Parameters<Events[E]>[0]): void {
+    const list = this.#listeners[event];
+    if (!list) return;
+    for (const listener of list.slice()) {
+      try {
+        (listener as (p: typeof payload) => void)(payload);
+      } catch (error) {
+        process.emitWarning(`A cachet '${String(event)}' listener threw: ${String(error)}`, 'CachetListenerWarning');
+      }
+    }
+  }
+}

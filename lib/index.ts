@@ -1,0 +1,44 @@
+/**
+ * cachet: method decorators that make expensive calls cheap, fast and dependable.
+ * @packageDocumentation
+ */
+export { Cache } from './cache/cache';
+export type { CacheOptions } from './cache/cache';
+export type { CachedOptions, LockOptions, StoreErrorPolicy } from './cache/cached-options';
+export type { CacheEvents, LookupEvent, FillEvent, CacheErrorEvent } from './cache/cache-events';
+export type { CacheCounters, CacheStats } from './cache/stats';
+export { getDefaultCache, setDefaultCache, createCacheFromEnv } from './cache/default-cache';
+
+export { Cached } from './decorators/cached';
+export type { AsyncMethod } from './decorators/cached';
+export { describePolicies } from './decorators/policies';
+export type { MethodPolicies } from './decorators/policies';
+export { createMethodDecorator } from './decorators/method-decorator';
+export type { UniversalMethodDecorator, MethodSite } from './decorators/method-decorator';
+
+export { MemoryStore } from './stores/memory-store';
+export type { MemoryStoreOptions } from './stores/memory-store';
+export type { CacheStore, CacheEntry, FillCoordinator, FillLease, FillWait, MaybePromise } from './stores/cache-store';
+export { RedisStore } from './redis/redis-store';
+export type { RedisStoreOptions, RedisStoreEvents } from './redis/redis-store';
+export type { RedisClientLike } from './redis/connection';
+export type { StoreCircuitState } from './redis/store-breaker';
+
+export {
+  CachetError,
+  CacheKeyError,
+  StoreError,
+  StoreTimeoutError,
+  StoreUnavailableError,
+  isCachetError,
+  isCacheKeyError,
+  isStoreError,
+  isStoreTimeoutError,
+  isStoreUnavailableError,
+} from './core/errors';
+export { ValueEncodeError, ValueDecodeError, isValueEncodeError, isValueDecodeError } from './codec/value-codec';
+export { parseDuration } from './core/duration';
+export type { Duration } from './core/duration';
+export type { Clock } from './core/clock';
+export { readSettings } from './core/settings';
+export type { Settings } from './core/settings';

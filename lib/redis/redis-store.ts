@@ -1,0 +1,201 @@
+import { systemClock, type Clock } from '../core/clock';
+import { parseDuration, type Duration } from '../core/duration';
+import { Emitter } from '../core/events';
+import { StoreError } from '../core/errors';
+import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError } from '../core/validate';
+import type { CacheEntry, CacheStore } from '../stores/cache-store';
+import { COMMAND_OPTIONS, createOwnedClient, type RedisClientLike } from './connection';
+import { formatEntry, parseEntry } from './entry-format';
+import { RedisFillCoordinator } from './fill-coordinator';
+import { ReadBatcher } from './read-batcher';
+import { StoreBreaker, type StoreCircuitState } from './store-breaker';
+import { withTimeout } from './timeout';
+
+/** Options of {@link RedisStore}. Give exactly one of `url` and `client`. */
+export interface RedisStoreOptions {
+  /** Connection URL, e.g. `redis://:password@host:6379/0`. The store creates, connects and closes its client. */
+  readonly url?: string;
+  /**
+   * An existing node-redis client (`createClient()` from `redis`). The store uses it as it is and does
+   * not close it. Connect it yourself and give it an `error` listener.
+   */
+  readonly client?: RedisClientLike;
+  /**
+   * Longest wait for any one Redis operation before the cache goes on without it.
+   * @default '250ms'
+   */
+  readonly operationTimeout?: Duration;
+  /**
+   * Consecutive failures after which the store stops calling Redis for `breakerCooldown`.
+   * @default 3
+   */
+  readonly breakerThreshold?: number;
+  /**
+   * How long the store skips Redis once the breaker opens; then one probe decides whether it is back.
+   * @default '1s'
+   */
+  readonly breakerCooldown?: Duration;
+  /**
+   * Pub/sub channel on which fill notices are published. Instances that share fills must share it.
+   * @default 'cachet:fills'
+   */
+  readonly channel?: string;
+  /** Time source, for tests. @default Date.now */
+  readonly clock?: Clock;
+}
+
+const DEFAULTS = {
+  operationTimeout: '250ms',
+  breakerThreshold: 3,
+  breakerCooldown: '1s',
+  channel: 'cachet:fills',
+  clock: systemClock,
+} as const satisfies Omit<Required<RedisStoreOptions>, 'url' | 'client'>;
+
+const KNOWN = ['url', 'client', ...Object.keys(DEFAULTS)] as const;
+
+/** Events of a {@link RedisStore}. */
+export interface RedisStoreEvents {
+  /** The circuit in front of Redis changed state. */
+  circuit: (state: StoreCircuitState) => void;
+  /** A background operation (lease renewal, subscriber) failed; no caller saw it. */
+  error: (error: StoreError) => void;
+}
+
+/**
+ * A {@link CacheStore} in Redis, shared by every process that points at the same server. Reads issued
+ * together go out as one `MGET`, and concurrent reads of one key share one round trip. Every operation is
+ * bounded by `operationTimeout`, and a circuit breaker skips Redis during an outage. It also coordinates
+ * fills between processes, so a burst of identical misses runs the method once in total.
+ *
+ * @example
+ * const cache = new Cache({ store: new RedisStore({ url: process.env.REDIS_URL }) });
+ */
+export class RedisStore implements CacheStore {
+  readonly name = 'redis';
+  readonly coordinator: RedisFillCoordinator;
+  readonly events = new Emitter<RedisStoreEvents>();
+  readonly #client: RedisClientLike;
+  readonly #owned: boolean;
+  readonly #timeoutMs: number;
+  readonly #breaker: StoreBreaker;
+  readonly #reads: ReadBatcher<CacheEntry | undefined>;
+  #connecting: Promise<unknown> | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    assertKnownOptions('RedisStore', options, KNOWN);
+    const resolved = { ...DEFAULTS, ...options };
+    if ((resolved.url === undefined) === (resolved.client === undefined)) {
+      throw optionError('url or client', 'exactly one of a Redis URL or a node-redis client', options);
+    }
+    this.#timeoutMs = parseDuration('operationTimeout', resolved.operationTimeout);
+    assertPositiveInteger('operationTimeout', this.#timeoutMs);
+    assertPositiveInteger('breakerThreshold', resolved.breakerThreshold);
+    assertKeyPart('channel', resolved.channel);
+    const cooldownMs = parseDuration('breakerCooldown', resolved.breakerCooldown);
+    this.#breaker = new StoreBreaker(resolved.breakerThreshold, cooldownMs, resolved.clock, (state) =>
+      this.events.emit('circuit', state),
+    );
+
+    if (resolved.url !== undefined) {
+      if (typeof resolved.url !== 'string' || !/^rediss?:\/\//.test(resolved.url)) {
+        throw optionError('url', 'a redis:// or rediss:// URL', resolved.url);
+      }
+      this.#client = createOwnedClient(resolved.url, this.#timeoutMs * 4);
+      this.#owned = true;
+      // Without a listener node-redis would crash the process on a connection error.
+      this.#client.on('error', () => {});
+      this.#connecting = this.#client.connect().finally(() => (this.#connecting = undefined));
+      this.#connecting.catch(() => {});
+    } else {
+      this.#client = resolved.client as RedisClientLike;
+      this.#owned = false;
+    }
+
+    this.#reads = new ReadBatcher((keys) => this.#fetch(keys));
+    this.coordinator = new RedisFillCoordinator({
+      client: this.#client,
+      channel: resolved.channel,
+      guard: async (operation, key, run) => {
+        this.#breaker.enter(operation, key);
+        return this.#guard(operation, key, run);
+      },
+      read: (key) => this.get(key),
+      onBackgroundError: (error, operation, key) => this.events.emit('error', asStoreError(error, operation, key)),
+    });
+  }
+
+  /** State of the circuit in front of Redis. */
+  get circuit(): StoreCircuitState {
+    return this.#breaker.state;
+  }
+
+  get(key: string): Promise<CacheEntry | undefined> {
+    try {
+      this.#breaker.enter('get', key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#reads.read(key);
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    // Encoding first: a value that cannot be stored is the caller's problem, not a Redis failure.
+    const text = formatEntry(value, Date.now() + ttlMs);
+    this.#breaker.enter('set', key);
+    await this.#guard('set', key, () =>
+      this.#client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS),
+    );
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.#breaker.enter('delete', key);
+    const removed = await this.#guard('delete', key, () =>
+      this.#client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS),
+    );
+    return removed > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.coordinator.close();
+    if (!this.#owned) return;
+    await this.#connecting?.catch(() => {});
+    if (this.#client.isOpen) await this.#client.close().catch(() => this.#client.destroy());
+    else this.#client.destroy();
+  }
+
+  async #fetch(keys: string[]): Promise<(CacheEntry | undefined | Error)[]> {
+    const replies = await this.#guard('get', keys.length === 1 ? keys[0] : undefined, () =>
+      keys.length === 1
+        ? this.#client.sendCommand<string | null>(['GET', keys[0] as string], COMMAND_OPTIONS).then((r) => [r])
+        : this.#client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
+    );
+    return replies.map((text) => {
+      if (text === null) return undefined;
+      try {
+        return parseEntry(text);
+      } catch (error) {
+        return error as Error;
+      }
+    });
+  }
+
+  /** Runs one Redis round trip under the operation timeout, and tells the breaker how it went. */
+  async #guard<T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> {
+    try {
+      const sent = this.#connecting === undefined ? run() : this.#connecting.then(run);
+      const result = await withTimeout(sent, this.#timeoutMs, operation, key);
+      this.#breaker.success();
+      return result;
+    } catch (error) {
+      this.#breaker.failure();
+      throw asStoreError(error, operation, key);
+    }
+  }
+}
+
+function asStoreError(error: unknown, operation: string, key: string | undefined): StoreError {
+  if (error instanceof StoreError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new StoreError(operation, key, `Redis \`${operation}\` failed: ${detail}`, { cause: error });
+}

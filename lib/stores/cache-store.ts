@@ -1,0 +1,57 @@
+/** What a store hands back on a hit. The memory store returns its own node, so a hit allocates nothing. */
+export interface CacheEntry<T = unknown> {
+  readonly value: T;
+  /** Epoch milliseconds after which the entry is no longer served. */
+  readonly expiresAt: number;
+}
+
+/** A value, or a promise of it: the memory store answers synchronously so a memory hit costs no extra tick. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A claim, held by one process, to run the method that fills a key. While it is held, other processes
+ * wait for the value instead of calling the method too.
+ */
+export interface FillLease {
+  /** Gives the lease up and tells waiters to look for the value. Safe to call twice. */
+  release(): Promise<void>;
+}
+
+/** What a waiter learned while another process held the lease. */
+export type FillWait =
+  /** The holder stored the value. */
+  | { readonly status: 'filled'; readonly entry: CacheEntry }
+  /** The lease is gone but no value was stored (the holder failed, declined to store it, or died). */
+  | { readonly status: 'released' }
+  /** The wait's bound ran out while the lease was still held. */
+  | { readonly status: 'timeout' };
+
+/**
+ * Coordinates fills between processes that share a store. Stores that only live in one process (memory)
+ * have none; in-process single flight is the cache's own job.
+ */
+export interface FillCoordinator {
+  /** Tries to take the lease of `key`. Resolves `undefined` when another process holds it. */
+  acquire(key: string, leaseMs: number): Promise<FillLease | undefined>;
+  /** Waits until the lease of `key` is released or the value appears, at most `timeoutMs`. */
+  waitForFill(key: string, timeoutMs: number): Promise<FillWait>;
+}
+
+/**
+ * Where cached values live. Implementations: {@link MemoryStore} (default) and {@link RedisStore}.
+ * Errors from a store are the cache's business: it applies its `onStoreError` policy to them.
+ */
+export interface CacheStore {
+  /** A short name for reports and events: `memory`, `redis`. */
+  readonly name: string;
+  /** Cross-process fill coordination, for stores shared between processes. */
+  readonly coordinator?: FillCoordinator;
+  /** The live entry, or `undefined` when there is none or it has expired. */
+  get(key: string): MaybePromise<CacheEntry | undefined>;
+  /** Stores `value` for `ttlMs` milliseconds (> 0). */
+  set(key: string, value: unknown, ttlMs: number): MaybePromise<void>;
+  /** Removes the entry; resolves whether there was one. */
+  delete(key: string): MaybePromise<boolean>;
+  /** Releases connections and timers. The store is unusable afterwards. */
+  close(): Promise<void>;
+}
