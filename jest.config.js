@@ -20,12 +20,14 @@ module.exports = {
     {
       ...common,
       displayName: 'legacy',
+      globals: { __DECORATOR_DIALECT__: 'legacy' },
       testMatch: ['<rootDir>/spec/**/*.spec.ts'],
       transform: transform('<rootDir>/tsconfig.json'),
     },
     {
       ...common,
       displayName: 'standard',
+      globals: { __DECORATOR_DIALECT__: 'standard' },
       testMatch: ['<rootDir>/spec/decorators/**/*.spec.ts'],
       transform: transform('<rootDir>/spec/tsconfig.standard.json'),
     },

@@ -139,6 +139,11 @@ function encodeNode(v: unknown, s: EncodeState): unknown {
   }
 }
 
+/** The common leaves JSON keeps exactly; checked inline so they skip the path bookkeeping. Zero may be -0. */
+function isJsonLeaf(v: unknown): boolean {
+  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && v !== 0 && Number.isFinite(v));
+}
+
 function encodeChild(v: unknown, segment: Segment, s: EncodeState): unknown {
   s.path.push(segment);
   const encoded = encodeNode(v, s);
@@ -189,8 +194,9 @@ function encodeObjectBody(obj: object, s: EncodeState): unknown {
 function encodeArray(arr: readonly unknown[], s: EncodeState, reuse: boolean): unknown[] {
   let out: unknown[] | undefined = reuse ? undefined : [];
   for (let i = 0; i < arr.length; i++) {
-    const encoded = encodeChild(arr[i], i, s);
-    if (out === undefined && encoded !== arr[i]) out = arr.slice(0, i);
+    const raw = arr[i];
+    const encoded = isJsonLeaf(raw) ? raw : encodeChild(raw, i, s);
+    if (out === undefined && encoded !== raw) out = arr.slice(0, i);
     out?.push(encoded);
   }
   return out ?? (arr as unknown[]);
@@ -203,8 +209,9 @@ function encodeRecord(obj: Record<string, unknown>, s: EncodeState, reuse: boole
   let out: Record<string, unknown> | undefined = reuse && !escape ? undefined : {};
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    const encoded = encodeChild(obj[key], key, s);
-    if (out === undefined && encoded !== obj[key]) {
+    const raw = obj[key];
+    const encoded = isJsonLeaf(raw) ? raw : encodeChild(raw, key, s);
+    if (out === undefined && encoded !== raw) {
       out = {};
       for (let j = 0; j < i; j++) setOwn(out, keys[j]!, obj[keys[j]!]);
     }
@@ -243,9 +250,10 @@ function revive(node: object): unknown {
 }
 
 function reviveRecord(rec: Record<string, unknown>): Record<string, unknown> {
-  for (const key of Object.keys(rec)) {
+  // for-in is the fastest walk over JSON.parse output; the hasOwn check keeps keys a polluted prototype adds out.
+  for (const key in rec) {
     const child = rec[key];
-    if (typeof child !== 'object' || child === null) continue;
+    if (typeof child !== 'object' || child === null || !Object.hasOwn(rec, key)) continue;
     const revived = revive(child);
     if (revived !== child) setOwn(rec, key, revived);
   }

@@ -35,6 +35,11 @@ export class KeyBuilder {
     return this.#base;
   }
 
+  /** Entries in the short-argument memo (bounded); for tests and diagnostics. */
+  get memoSize(): number {
+    return this.#memo.size;
+  }
+
   /** The key of a call. Throws {@link CacheKeyError} when the arguments cannot be encoded. */
   keyFor(self: unknown, args: readonly unknown[]): string {
     let canonical: string;
