@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKnownOptions, assertOneOf, optionError } from '../core/validate';
+import { assertKeyPart, assertKnownOptions, assertOneOf, optionError, withDefaults } from '../core/validate';
 import { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore } from '../stores/cache-store';
 import { MemoryStore } from '../stores/memory-store';
@@ -75,7 +75,7 @@ export class Cache {
 
   constructor(options: CacheOptions = {}) {
     assertKnownOptions('Cache', options, KNOWN);
-    const resolved = { ...DEFAULTS, ...options };
+    const resolved = withDefaults(DEFAULTS, options);
     if (resolved.store !== undefined && typeof resolved.store.get !== 'function') {
       throw optionError('store', 'a CacheStore (MemoryStore, RedisStore or your own)', resolved.store);
     }

@@ -6,6 +6,7 @@ import {
   assertOptionalFunction,
   assertPlainObject,
   optionError,
+  withDefaults,
 } from '../core/validate';
 import type { KeyFunction } from '../keys/key-builder';
 import type { Cache } from './cache';
@@ -109,7 +110,7 @@ export function resolveLock(lock: unknown): ResolvedCachedOptions['lock'] {
   if (lock === undefined || lock === false) return lock;
   assertPlainObject('lock', lock);
   assertKnownOptions('lock', lock as object, ['ttl', 'wait']);
-  const merged = { ...LOCK_DEFAULTS, ...(lock as LockOptions) };
+  const merged = withDefaults(LOCK_DEFAULTS, lock as LockOptions);
   const ttlMs = parseDuration('lock.ttl', merged.ttl);
   if (ttlMs < 1) throw optionError('lock.ttl', 'a duration of at least 1ms', merged.ttl);
   return { ttlMs, waitMs: parseDuration('lock.wait', merged.wait) };

@@ -47,17 +47,21 @@ export class ValueEncodeError extends TypeError {
   }
 }
 
-/** Thrown by {@link decodeValue} for text that is not a valid cachet payload (bad JSON, unknown version, unknown tag). */
+/** Thrown by {@link decodeValue} for text that is not a cachet payload (bad JSON, unknown version, unknown tag). */
 export class ValueDecodeError extends Error {
   override readonly name = 'ValueDecodeError';
   readonly code = 'ERR_CACHET_VALUE_DECODE';
 }
 
 /** True when `e` is a {@link ValueEncodeError}. */
-export const isValueEncodeError = (e: unknown): e is ValueEncodeError => e instanceof ValueEncodeError;
+export function isValueEncodeError(e: unknown): e is ValueEncodeError {
+  return e instanceof ValueEncodeError;
+}
 
 /** True when `e` is a {@link ValueDecodeError}. */
-export const isValueDecodeError = (e: unknown): e is ValueDecodeError => e instanceof ValueDecodeError;
+export function isValueDecodeError(e: unknown): e is ValueDecodeError {
+  return e instanceof ValueDecodeError;
+}
 
 /**
  * Encodes any cacheable value to a versioned string that {@link decodeValue} turns back into an equal value.
@@ -70,8 +74,8 @@ export function encodeValue(value: unknown): string {
     return PREFIX + JSON.stringify(encodeNode(value, state));
   } catch (error) {
     if (isValueEncodeError(error)) throw error;
-    // A getter that throws, or nesting deeper than the call stack.
-    throw encodeError('a value', state, `reading it threw ${String(error)}`, error);
+    // A getter that throws (read before its key joins the path), or nesting deeper than the call stack.
+    throw encodeError('a value', state, `reading it or its contents threw ${String(error)}`, error);
   }
 }
 
@@ -173,7 +177,9 @@ function encodeObjectBody(obj: object, s: EncodeState): unknown {
       [encodeChild(k, { raw: `.keys()[${i}]` }, s), encodeChild(x, { raw: `.values()[${i}]` }, s)]);
     return { [TAG]: 'M', v: pairs };
   }
-  if (types.isSet(obj)) return { [TAG]: 'S', v: [...obj].map((x, i) => encodeChild(x, { raw: `.values()[${i}]` }, s)) };
+  if (types.isSet(obj)) {
+    return { [TAG]: 'S', v: [...obj].map((x, i) => encodeChild(x, { raw: `.values()[${i}]` }, s)) };
+  }
   if (types.isRegExp(obj)) return { [TAG]: 'R', v: [obj.source, obj.flags] };
   if (Buffer.isBuffer(obj)) return { [TAG]: 'B', v: obj.toString('base64') };
   if (types.isArrayBuffer(obj)) return { [TAG]: 'A', v: Buffer.from(obj).toString('base64') };
@@ -222,7 +228,8 @@ function encodeRecord(obj: Record<string, unknown>, s: EncodeState, reuse: boole
 
 function encodeError(what: string, s: EncodeState, why = DATA_ONLY, cause?: unknown): ValueEncodeError {
   const path = formatPath(s.path, s.path.length);
-  return new ValueEncodeError(`Cannot encode ${what} at \`${path}\`: ${why}`, path, cause === undefined ? undefined : { cause });
+  const options = cause === undefined ? undefined : { cause };
+  return new ValueEncodeError(`Cannot encode ${what} at \`${path}\`: ${why}`, path, options);
 }
 
 function formatPath(path: readonly Segment[], end: number): string {
@@ -292,7 +299,9 @@ function reviveTagged(tag: unknown, v: unknown, c: unknown): unknown {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return malformed(tag, 'an object', v);
       return reviveRecord(v as Record<string, unknown>);
     default:
-      throw new ValueDecodeError(`Cannot decode a cachet value: expected a tag of u n b D M S R B A T o, got ${show(tag)}`);
+      throw new ValueDecodeError(
+        `Cannot decode a cachet value: expected a tag of u n b D M S R B A T o, got ${show(tag)}`,
+      );
   }
 }
 
@@ -329,6 +338,6 @@ function show(v: unknown): string {
 
 /** Defines an own data property even for `__proto__`, where plain assignment would swap the prototype instead. */
 function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
+  if (key !== '__proto__') obj[key] = value;
+  else Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }

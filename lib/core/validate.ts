@@ -76,3 +76,13 @@ export function assertPlainObject(name: string, value: unknown): void {
     throw optionError(name, 'an options object', value);
   }
 }
+
+/**
+ * Merges options over defaults, ignoring options that are present but `undefined` (as in
+ * `{ ttl: config.ttl }` with no config), which a plain spread would let erase the default.
+ */
+export function withDefaults<D extends object, O extends object>(defaults: D, options: O): D & O {
+  const merged = { ...defaults } as Record<string, unknown>;
+  for (const [name, value] of Object.entries(options)) if (value !== undefined) merged[name] = value;
+  return merged as D & O;
+}

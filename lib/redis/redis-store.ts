@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
 import { StoreError } from '../core/errors';
-import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError } from '../core/validate';
+import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import type { CacheEntry, CacheStore } from '../stores/cache-store';
 import { COMMAND_OPTIONS, createOwnedClient, type RedisClientLike } from './connection';
 import { formatEntry, parseEntry } from './entry-format';
@@ -79,12 +79,13 @@ export class RedisStore implements CacheStore {
   readonly #owned: boolean;
   readonly #timeoutMs: number;
   readonly #breaker: StoreBreaker;
+  readonly #clock: Clock;
   readonly #reads: ReadBatcher<CacheEntry | undefined>;
   #connecting: Promise<unknown> | undefined;
 
   constructor(options: RedisStoreOptions) {
     assertKnownOptions('RedisStore', options, KNOWN);
-    const resolved = { ...DEFAULTS, ...options };
+    const resolved = withDefaults(DEFAULTS, options);
     if ((resolved.url === undefined) === (resolved.client === undefined)) {
       throw optionError('url or client', 'exactly one of a Redis URL or a node-redis client', options);
     }
@@ -93,6 +94,7 @@ export class RedisStore implements CacheStore {
     assertPositiveInteger('breakerThreshold', resolved.breakerThreshold);
     assertKeyPart('channel', resolved.channel);
     const cooldownMs = parseDuration('breakerCooldown', resolved.breakerCooldown);
+    this.#clock = resolved.clock;
     this.#breaker = new StoreBreaker(resolved.breakerThreshold, cooldownMs, resolved.clock, (state) =>
       this.events.emit('circuit', state),
     );
@@ -141,7 +143,7 @@ export class RedisStore implements CacheStore {
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
     // Encoding first: a value that cannot be stored is the caller's problem, not a Redis failure.
-    const text = formatEntry(value, Date.now() + ttlMs);
+    const text = formatEntry(value, this.#clock.now() + ttlMs);
     this.#breaker.enter('set', key);
     await this.#guard('set', key, () =>
       this.#client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS),

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock';
-import { assertKnownOptions, assertPositiveInteger } from '../core/validate';
+import { assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
 import { estimateSize } from '../codec/value-codec';
 import type { CacheEntry, CacheStore } from './cache-store';
 
@@ -55,7 +55,7 @@ export class MemoryStore implements CacheStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     assertKnownOptions('MemoryStore', options, ['maxEntries', 'maxBytes', 'clock']);
-    const resolved = { ...DEFAULTS, ...options };
+    const resolved = withDefaults(DEFAULTS, options);
     assertPositiveInteger('maxEntries', resolved.maxEntries);
     assertPositiveInteger('maxBytes', resolved.maxBytes);
     this.#maxEntries = resolved.maxEntries;

@@ -26,6 +26,21 @@ describe('KeyBuilder', () => {
     expect(keyOf({ a: 1, b: { c: [1, 2], d: 'x' } })).toBe(keyOf({ b: { d: 'x', c: [1, 2] }, a: 1 }));
   });
 
+  it('gives the same key in any key order when the arguments hold non-JSON values too', () => {
+    expect(keyOf({ when: new Date(0), id: 1, tags: new Set(['a']) })).toBe(keyOf({ tags: new Set(['a']), id: 1, when: new Date(0) }));
+  });
+
+  it('gives the same key for integer-like keys in any insertion order', () => {
+    const a: Record<string, number> = {};
+    a['10'] = 1;
+    a['9'] = 2;
+    a.x = 3;
+    const b: Record<string, number> = { x: 3 };
+    b['9'] = 2;
+    b['10'] = 1;
+    expect(keyOf(a)).toBe(keyOf(b));
+  });
+
   it('keeps array order significant', () => {
     expect(keyOf([1, 2])).not.toBe(keyOf([2, 1]));
   });
@@ -55,6 +70,9 @@ describe('KeyBuilder', () => {
     ['instance and plain object', [new Point(1, 2)], [{ x: 1, y: 2 }]],
     ['huge BigInts', [2n ** 70n], [2n ** 70n + 1n]],
     ['a key containing the encoding of another', [{ 'a': 's1:b' }], [{ a: 'b' }]],
+    ['a string that looks like JSON', ['[1]'], [[1]]],
+    ['a plain object and a null-prototype object with a Date', [{ a: 1 }], [Object.assign(Object.create(null), { a: new Date(1) })]],
+    ['deep JSON and the same depth with undefined', [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]], [[[[[[[[[[[[[[[[[[undefined]]]]]]]]]]]]]]]]]]],
   ])('keeps %s distinct', (_name, left, right) => {
     expect(keyOf(...left)).not.toBe(keyOf(...right));
   });

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the package, packs it, installs the tarball into a fresh project, and uses it from JavaScript
+# and from TypeScript, as a user who runs `npm install cachet` would.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+rm -rf dist
+npm run build --silent
+tarball=$(npm pack --silent --pack-destination "$work")
+
+cd "$work"
+npm init -y >/dev/null
+npm install --no-audit --no-fund --prefer-offline "./$tarball" "typescript@$(node -p "require('$root/node_modules/typescript/package.json').version")" "@types/node@$(node -p "require('$root/node_modules/@types/node/package.json').version")" >/dev/null
+
+cat > consumer.js <<'JS'
+const { Cache, Cached, MemoryStore, RedisStore, setDefaultCache } = require('cachet');
+const cache = new Cache({ store: new MemoryStore() });
+let calls = 0;
+const f = cache.wrap(async (x) => { calls++; return x * 2; }, { name: 'double' });
+(async () => {
+  await f(2); await f(2);
+  if (calls !== 1 || typeof Cached !== 'function' || typeof RedisStore !== 'function' || typeof setDefaultCache !== 'function') {
+    throw new Error('cachet did not work from the packed tarball');
+  }
+  console.log('pack check (js): ok');
+})();
+JS
+node consumer.js
+
+cat > consumer.ts <<'TS'
+import { Cache, Cached } from 'cachet';
+const cache = new Cache();
+export class Svc {
+  @Cached({ cache, ttl: '1m' })
+  async get(id: number): Promise<string> {
+    return String(id);
+  }
+}
+const out: Promise<string> = new Svc().get(1);
+void out;
+TS
+npx tsc --noEmit --strict --target ES2022 --module commonjs --moduleResolution node10 --types node consumer.ts
+npx tsc --noEmit --strict --target ES2022 --module nodenext --moduleResolution nodenext --types node consumer.ts
+npx tsc --noEmit --strict --experimentalDecorators --target ES2022 --module commonjs --types node consumer.ts
+echo "pack check (ts, both decorator dialects): ok"
