@@ -99,14 +99,14 @@ export class Cache {
     fn: (...args: Args) => Promise<R>,
     options: CachedOptions<Args, R> & { readonly name?: string } = {},
   ): (...args: Args) => Promise<R> {
-    const { name = fn.name, ...rest } = options;
     if (typeof fn !== 'function') throw optionError('fn', 'a function returning a promise', fn);
-    if (!name) throw optionError('name', 'a non-empty name for an anonymous function', name);
+    const { name = fn.name, ...rest } = options;
+    if (typeof name !== 'string' || !name) throw optionError('name', 'a non-empty name for an anonymous function', name);
     const method = this.method(name, resolveCachedOptions(rest), fn);
     const wrapped = function (this: unknown, ...args: Args): Promise<R> {
       return method.call(fn as never, this, args) as Promise<R>;
     };
-    Object.defineProperty(wrapped, 'name', { value: fn.name });
+    Object.defineProperty(wrapped, 'name', { value: name });
     return wrapped;
   }
 

@@ -112,12 +112,11 @@ export class CachedMethod {
     try {
       const started = rt.clock.now();
       const value = await fn.apply(self, args);
+      const durationMs = rt.clock.now() - started;
       rt.counters.fills++;
       const ttlMs = rt.unless !== undefined && rt.unless(value) ? 0 : this.#ttlFor(value);
       if (ttlMs > 0) await this.#safely('set', key, () => rt.store.set(key, value, ttlMs));
-      if (rt.events.has('fill')) {
-        rt.events.emit('fill', { method: rt.method, key, durationMs: rt.clock.now() - started, stored: ttlMs > 0 });
-      }
+      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 });
       return value;
     } finally {
       if (lease !== undefined) {

@@ -2,7 +2,7 @@
 export interface CacheCounters {
   /** Calls answered from the store. */
   hits: number;
-  /** Calls that found nothing in the store. */
+  /** Calls that found nothing in the store, including those then answered by another caller's fill. */
   misses: number;
   /** Method runs whose result was produced for the cache (stored or not). */
   fills: number;
@@ -28,7 +28,7 @@ export function newCounters(): CacheCounters {
   return { hits: 0, misses: 0, fills: 0, coalesced: 0, bypassed: 0, storeErrors: 0, decodeErrors: 0 };
 }
 
-/** Hits over lookups; coalesced misses count as neither hit nor miss of the store, so they are left out. */
+/** Hits over store lookups (hits + misses); a coalesced call is a miss that did not run the method. */
 export function withHitRate(c: CacheCounters): CacheCounters & { hitRate: number } {
   const lookups = c.hits + c.misses;
   return { ...c, hitRate: lookups === 0 ? 0 : c.hits / lookups };

@@ -3,6 +3,7 @@ import type { CacheEntry, FillCoordinator, FillLease, FillWait } from '../stores
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { RELEASE_LEASE, RENEW_LEASE } from './fill-lease-scripts';
 import { runLua } from './lua';
+import { closeClient } from './close-client';
 
 /** What the coordinator needs from its store. */
 export interface CoordinatorPort {
@@ -103,7 +104,7 @@ export class RedisFillCoordinator implements FillCoordinator {
   async close(): Promise<void> {
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
-    if (subscriber?.isOpen) await subscriber.close().catch(() => subscriber.destroy());
+    if (subscriber !== undefined) await closeClient(subscriber);
   }
 
   #ensureSubscribed(): void {

@@ -5,6 +5,7 @@ import { StoreError } from '../core/errors';
 import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import type { CacheEntry, CacheStore } from '../stores/cache-store';
 import { COMMAND_OPTIONS, createOwnedClient, type RedisClientLike } from './connection';
+import { closeClient } from './close-client';
 import { formatEntry, parseEntry } from './entry-format';
 import { RedisFillCoordinator } from './fill-coordinator';
 import { ReadBatcher } from './read-batcher';
@@ -158,12 +159,10 @@ export class RedisStore implements CacheStore {
     return removed > 0;
   }
 
+  /** Closes the connections the store opened (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
     await this.coordinator.close();
-    if (!this.#owned) return;
-    await this.#connecting?.catch(() => {});
-    if (this.#client.isOpen) await this.#client.close().catch(() => this.#client.destroy());
-    else this.#client.destroy();
+    if (this.#owned) await closeClient(this.#client);
   }
 
   async #fetch(keys: string[]): Promise<(CacheEntry | undefined | Error)[]> {

@@ -183,3 +183,13 @@ describe('Cache', () => {
     expect(() => new Cache(options as never)).toThrow(message);
   });
 });
+
+describe('Cache.wrap input checks', () => {
+  it('rejects a non-function with the standard message', () => {
+    expect(() => new Cache().wrap(undefined as never)).toThrow(/^Expected `fn` to be a function returning a promise, got `undefined`/);
+  });
+
+  it('names the wrapper after the name option', () => {
+    expect(new Cache().wrap(async () => 1, { name: 'loadUser' }).name).toBe('loadUser');
+  });
+});
