@@ -16,9 +16,10 @@ function pending<T>(): Pending<T> {
 
 /**
  * Turns the reads issued in one tick into one round trip (one `MGET` instead of N `GET`s), and lets
- * concurrent reads of one key share a single request, including one already on the wire. Sharing an
- * in-flight read is safe: replies on a connection come in order, so by the time this process's own write
- * is acknowledged, every read sent before it has been answered and left the in-flight table.
+ * concurrent reads of one key share a single request, including one already on the wire. A write must
+ * call {@link ReadBatcher.forget} for its key before it is sent: a read that went out before the write
+ * may still sit in the in-flight table when the write's caller resumes (both replies can arrive in one
+ * chunk, and promise hops settle the shorter chain first), and must not answer reads made after it.
  */
 export class ReadBatcher<T> {
   #queued = new Map<string, Pending<T>>();
@@ -43,6 +44,11 @@ export class ReadBatcher<T> {
       process.nextTick(this.#flush);
     }
     return slot.promise;
+  }
+
+  /** Stops sharing the in-flight read of `key`: later reads go to the server again. */
+  forget(key: string): void {
+    this.#inFlight.delete(key);
   }
 
   readonly #flush = (): void => {

@@ -146,6 +146,7 @@ export class RedisStore implements CacheStore {
     // Encoding first: a value that cannot be stored is the caller's problem, not a Redis failure.
     const text = formatEntry(value, this.#clock.now() + ttlMs);
     this.#breaker.enter('set', key);
+    this.#reads.forget(key);
     await this.#guard('set', key, () =>
       this.#client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS),
     );
@@ -153,6 +154,7 @@ export class RedisStore implements CacheStore {
 
   async delete(key: string): Promise<boolean> {
     this.#breaker.enter('delete', key);
+    this.#reads.forget(key);
     const removed = await this.#guard('delete', key, () =>
       this.#client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS),
     );
@@ -183,9 +185,18 @@ export class RedisStore implements CacheStore {
 
   /** Runs one Redis round trip under the operation timeout, and tells the breaker how it went. */
   async #guard<T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> {
+    // An operation that times out while the first connection is still being made must not be sent
+    // later: its caller has been told it failed, and a late write could overwrite a newer value.
+    let abandoned = false;
     try {
-      const sent = this.#connecting === undefined ? run() : this.#connecting.then(run);
-      const result = await withTimeout(sent, this.#timeoutMs, operation, key);
+      const sent =
+        this.#connecting === undefined
+          ? run()
+          : this.#connecting.then(() => (abandoned ? Promise.reject(new Error('abandoned after timeout')) : run()));
+      const result = await withTimeout(sent, this.#timeoutMs, operation, key).catch((error: unknown) => {
+        abandoned = true;
+        throw error;
+      });
       this.#breaker.success();
       return result;
     } catch (error) {

@@ -1,0 +1,161 @@
+import { ReadBatcher } from '../../lib/redis/read-batcher';
+
+/**
+ * The batcher's own injected dependency (no Redis involved): records each batch of keys and lets the test
+ * decide when and how it answers.
+ */
+function controlledFetch<T>() {
+  const calls: { keys: string[]; resolve(results: (T | Error)[]): void; reject(error: unknown): void }[] = [];
+  const fetch = (keys: string[]): Promise<(T | Error)[]> =>
+    new Promise((resolve, reject) => {
+      calls.push({ keys, resolve, reject });
+    });
+  return { calls, fetch };
+}
+
+/** Lets the batcher's `process.nextTick` flush run. */
+const nextTick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+
+/** Settles with the outcome, so that several rejections can be compared at once. */
+function outcome<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+describe('ReadBatcher', () => {
+  it('sends the reads issued in one tick as one fetch of every key, in order of first read', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const reads = ['a', 'b', 'c'].map((k) => batcher.read(k));
+    expect(calls).toHaveLength(0); // nothing is sent before the tick ends
+    await nextTick();
+    expect(calls.map((c) => c.keys)).toEqual([['a', 'b', 'c']]);
+    calls[0]?.resolve(['A', 'B', 'C']);
+    await expect(Promise.all(reads)).resolves.toEqual(['A', 'B', 'C']);
+  });
+
+  it('sends reads issued in later ticks as later fetches', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const first = batcher.read('a');
+    await nextTick();
+    const second = batcher.read('b');
+    await nextTick();
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['b']]);
+    calls[0]?.resolve(['A']);
+    calls[1]?.resolve(['B']);
+    await expect(Promise.all([first, second])).resolves.toEqual(['A', 'B']);
+  });
+
+  it('gives duplicate reads in one tick one slot and one promise', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const first = batcher.read('a');
+    const other = batcher.read('b');
+    const again = batcher.read('a');
+    expect(again).toBe(first);
+    await nextTick();
+    expect(calls.map((c) => c.keys)).toEqual([['a', 'b']]);
+    calls[0]?.resolve(['A', 'B']);
+    await expect(Promise.all([first, other, again])).resolves.toEqual(['A', 'B', 'A']);
+  });
+
+  it('lets a read of a key already in flight share that promise without a new fetch', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const first = batcher.read('a');
+    await nextTick();
+    const shared = batcher.read('a');
+    const fresh = batcher.read('b');
+    expect(shared).toBe(first);
+    await nextTick();
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['b']]);
+    calls[0]?.resolve(['A']);
+    calls[1]?.resolve(['B']);
+    await expect(Promise.all([first, shared, fresh])).resolves.toEqual(['A', 'A', 'B']);
+  });
+
+  it('rejects only the reader of a key whose slot holds an Error', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const reads = ['a', 'b', 'c'].map((k) => outcome(batcher.read(k)));
+    await nextTick();
+    const broken = new Error('cannot decode b');
+    calls[0]?.resolve(['A', broken, 'C']);
+    await expect(Promise.all(reads)).resolves.toEqual([{ value: 'A' }, { error: broken }, { value: 'C' }]);
+  });
+
+  it('rejects every reader of the batch when the fetch rejects', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const reads = ['a', 'b', 'a'].map((k) => outcome(batcher.read(k)));
+    await nextTick();
+    const down = new Error('connection lost');
+    calls[0]?.reject(down);
+    await expect(Promise.all(reads)).resolves.toEqual([{ error: down }, { error: down }, { error: down }]);
+  });
+
+  it('rejects every reader of the batch when the fetch throws synchronously', async () => {
+    const thrown = new Error('thrown before any promise');
+    const batcher = new ReadBatcher<string>(() => {
+      throw thrown;
+    });
+    const reads = ['a', 'b'].map((k) => outcome(batcher.read(k)));
+    await expect(Promise.all(reads)).resolves.toEqual([{ error: thrown }, { error: thrown }]);
+  });
+
+  it('does not reject readers of other batches when one batch fails', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const failing = outcome(batcher.read('a'));
+    await nextTick();
+    const passing = batcher.read('b');
+    await nextTick();
+    calls[0]?.reject(new Error('first batch failed'));
+    calls[1]?.resolve(['B']);
+    await expect(failing).resolves.toMatchObject({ error: expect.any(Error) });
+    await expect(passing).resolves.toBe('B');
+  });
+
+  it('empties its in-flight table once a batch has settled, so the next read fetches again', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const first = batcher.read('a');
+    await nextTick();
+    calls[0]?.resolve(['old']);
+    await expect(first).resolves.toBe('old');
+
+    const second = batcher.read('a');
+    expect(second).not.toBe(first);
+    await nextTick();
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['a']]);
+    calls[1]?.resolve(['new']);
+    await expect(second).resolves.toBe('new');
+  });
+
+  it('empties its in-flight table after a failed batch too, so the next read retries', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const failed = outcome(batcher.read('a'));
+    await nextTick();
+    calls[0]?.reject(new Error('timeout'));
+    await failed;
+
+    const retried = batcher.read('a');
+    await nextTick();
+    expect(calls).toHaveLength(2);
+    calls[1]?.resolve(['A']);
+    await expect(retried).resolves.toBe('A');
+  });
+
+  it('resolves an absent entry as undefined, distinct from an Error slot', async () => {
+    const { calls, fetch } = controlledFetch<string | undefined>();
+    const batcher = new ReadBatcher(fetch);
+    const reads = ['missing', 'present'].map((k) => batcher.read(k));
+    await nextTick();
+    calls[0]?.resolve([undefined, 'P']);
+    await expect(Promise.all(reads)).resolves.toEqual([undefined, 'P']);
+  });
+});
