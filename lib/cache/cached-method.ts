@@ -68,7 +68,7 @@ export class CachedMethod {
   #hit(entry: CacheEntry, key: string): Promise<unknown> {
     this.rt.counters.hits++;
     if (this.rt.events.has('hit')) this.rt.events.emit('hit', { method: this.rt.method, key });
-    return Promise.resolve(entry.value);
+    return (entry.settled ??= Promise.resolve(entry.value));
   }
 
   #miss(fn: Method, self: unknown, args: unknown[], key: string): Promise<unknown> {
@@ -140,7 +140,14 @@ export class CachedMethod {
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
         const lease = await coordinator.acquire(key, leaseMs);
-        if (lease !== undefined) return { lease };
+        if (lease !== undefined) {
+          // Our miss may predate another process's fill that finished just before we took the lease.
+          // A failure here was already counted by the first read; the lease is ours either way.
+          const entry = await Promise.resolve(this.rt.store.get(key)).catch(() => undefined);
+          if (entry === undefined) return { lease };
+          await lease.release();
+          return { entry };
+        }
         const waited = await coordinator.waitForFill(key, waitMs);
         if (waited.status === 'filled') return { entry: waited.entry };
         if (waited.status === 'timeout') return {};

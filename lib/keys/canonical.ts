@@ -6,12 +6,6 @@
  * sorted by their own encoding, so insertion order does not matter there either; arrays keep order.
  *
  * The text is only ever hashed or used as a map key, never parsed back.
- *
- * Most argument lists are plain JSON data (strings, numbers, options objects). For them the encoding is
- * simply `JSON.stringify` with object keys in sorted order: V8 builds that in one native pass as a flat
- * string, several times faster than concatenating tagged pieces, and it is injective on such values.
- * JSON texts start with `[`, tagged texts with `(`, so the two forms never meet. Which form a value gets
- * depends only on the types in it, never on key order, so equal data always lands on the same form.
  */
 
 /** Thrown while walking; turned into a CacheKeyError with the full path by the caller. */
@@ -26,107 +20,64 @@ export class UnencodableArgument extends Error {
   }
 }
 
-/** Encodes an argument list. Throws {@link UnencodableArgument} for functions, symbols and cycles. */
+/**
+ * Encodes an argument list. Throws {@link UnencodableArgument} for functions, symbols and cycles.
+ *
+ * Pieces are collected in an array and joined once: `text += piece` would build a deep rope that V8
+ * must flatten before hashing, which for a 10 KB chat transcript costs as much as the SHA-256 itself.
+ */
 export function encodeArguments(args: readonly unknown[]): string {
-  const plain = jsonExactness(args, 0);
-  if (plain === SORTED) return JSON.stringify(args);
-  if (plain === UNSORTED) return JSON.stringify(args, sortKeys);
+  const out: string[] = ['('];
   // The argument list itself cannot be part of a cycle, so it is not put on the ancestor stack.
-  let text = '(';
-  for (let i = 0; i < args.length; i++) text += encodeAt(args[i], undefined, `[${i}]`);
-  return text + ')';
+  for (let i = 0; i < args.length; i++) encodeAt(args[i], out, undefined, i);
+  out.push(')');
+  return out.join('');
 }
 
 /** Encodes one value (used for the result of a `key` function). */
 export function encodeValueForKey(value: unknown): string {
-  return encodeAt(value, undefined, '');
+  const out: string[] = [];
+  encodeAt(value, out, undefined, undefined);
+  return out.join('');
 }
-
-const SORTED = 0;
-const UNSORTED = 1;
-const NOT_JSON = 2;
-/** Deeper structures take the tagged path, which also detects cycles. */
-const MAX_JSON_DEPTH = 16;
 
 /**
- * Whether `JSON.stringify` represents `value` exactly and unambiguously: strings, finite numbers other
- * than -0, booleans, null, and arrays and plain objects of those (no `undefined`, which JSON drops or
- * turns into null). Also tells whether every object's keys are already in sorted order.
+ * Encodes a member of a container. `at` names it for error paths: an index, a property name, or
+ * nothing at the top. The path text is only built when an error passes through.
  */
-function jsonExactness(value: unknown, depth: number): number {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return SORTED;
-    case 'number':
-      return Number.isFinite(value) && !(value === 0 && 1 / value < 0) ? SORTED : NOT_JSON;
-    case 'object': {
-      if (value === null) return SORTED;
-      if (depth === MAX_JSON_DEPTH) return NOT_JSON;
-      let result = SORTED;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const item = jsonExactness(value[i], depth + 1);
-          if (item === NOT_JSON) return NOT_JSON;
-          result |= item;
-        }
-        return result;
-      }
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return NOT_JSON;
-      let previous = '';
-      let first = true;
-      for (const key in value) {
-        // Inherited enumerable keys (a polluted prototype) would be skipped by JSON.stringify.
-        if (!Object.prototype.hasOwnProperty.call(value, key)) return NOT_JSON;
-        const item = jsonExactness((value as Record<string, unknown>)[key], depth + 1);
-        if (item === NOT_JSON) return NOT_JSON;
-        if (!first && key < previous) result = UNSORTED;
-        result |= item;
-        previous = key;
-        first = false;
-      }
-      return result;
-    }
-    default:
-      return NOT_JSON;
-  }
-}
-
-/** JSON.stringify replacer that emits plain objects with their keys sorted. */
-function sortKeys(this: unknown, _key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    Object.defineProperty(sorted, key, { value: (value as Record<string, unknown>)[key], enumerable: true });
-  }
-  return sorted;
-}
-
-function encodeAt(value: unknown, ancestors: object[] | undefined, segment: string): string {
+function encodeAt(value: unknown, out: string[], ancestors: object[] | undefined, at: number | string | undefined): void {
   try {
-    return encode(value, ancestors);
+    encode(value, out, ancestors);
   } catch (error) {
-    if (error instanceof UnencodableArgument && segment) error.segments.push(segment);
+    if (error instanceof UnencodableArgument && at !== undefined) {
+      error.segments.push(typeof at === 'number' ? `[${at}]` : `.${at}`);
+    }
     throw error;
   }
 }
 
-function encode(value: unknown, ancestors: object[] | undefined): string {
+function encode(value: unknown, out: string[], ancestors: object[] | undefined): void {
   switch (typeof value) {
     case 'string':
-      return 's' + value.length + ':' + value;
+      out.push('s' + value.length + ':', value);
+      return;
     case 'number':
       // String(-0) is "0", so -0 needs its own spelling; NaN and ±Infinity print distinctly already.
-      return value === 0 && 1 / value < 0 ? 'n-0;' : 'n' + value + ';';
+      out.push(value === 0 && 1 / value < 0 ? 'n-0;' : 'n' + value + ';');
+      return;
     case 'boolean':
-      return value ? 't' : 'f';
+      out.push(value ? 't' : 'f');
+      return;
     case 'undefined':
-      return 'u';
+      out.push('u');
+      return;
     case 'bigint':
-      return 'i' + value + ';';
+      out.push('i' + value + ';');
+      return;
     case 'object':
-      return value === null ? 'z' : encodeObject(value, ancestors ?? []);
+      if (value === null) out.push('z');
+      else encodeObject(value, out, ancestors ?? []);
+      return;
     case 'function':
       throw new UnencodableArgument('function');
     default:
@@ -134,45 +85,75 @@ function encode(value: unknown, ancestors: object[] | undefined): string {
   }
 }
 
-function encodeObject(value: object, ancestors: object[]): string {
-  if (ancestors.includes(value)) throw new UnencodableArgument('circular reference');
-  if (value instanceof Date) return 'D' + value.getTime() + ';';
-  if (value instanceof RegExp) return 'R' + encode(value.source, ancestors) + value.flags + ';';
-  if (ArrayBuffer.isView(value)) {
-    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-    return 'B' + value.constructor.name + ':' + bytes + ';';
-  }
-  if (value instanceof ArrayBuffer) return 'A' + Buffer.from(value).toString('base64') + ';';
+/** Encodes a member on its own, for containers whose members are sorted by their encoding. */
+function encodeApart(value: unknown, ancestors: object[], at: string): string {
+  const out: string[] = [];
+  encodeAt(value, out, ancestors, at);
+  return out.join('');
+}
 
-  ancestors.push(value);
-  let text: string;
+function encodeObject(value: object, out: string[], ancestors: object[]): void {
+  if (ancestors.includes(value)) throw new UnencodableArgument('circular reference');
+  // Arrays and plain objects first: they are nearly all of what arguments hold.
   if (Array.isArray(value)) {
-    text = '[';
-    for (let i = 0; i < value.length; i++) text += encodeAt(value[i], ancestors, `[${i}]`);
-    text += ']';
+    ancestors.push(value);
+    out.push('[');
+    for (let i = 0; i < value.length; i++) encodeAt(value[i], out, ancestors, i);
+    out.push(']');
+    ancestors.pop();
+    return;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    encodeEntries(value, out, ancestors);
+    return;
+  }
+  if (value instanceof Date) {
+    out.push('D' + value.getTime() + ';');
+  } else if (value instanceof RegExp) {
+    out.push('R');
+    encode(value.source, out, ancestors);
+    out.push(value.flags + ';');
+  } else if (ArrayBuffer.isView(value)) {
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+    out.push('B' + value.constructor.name + ':', bytes, ';');
+  } else if (value instanceof ArrayBuffer) {
+    out.push('A', Buffer.from(value).toString('base64'), ';');
   } else if (value instanceof Map) {
+    ancestors.push(value);
     const entries: string[] = [];
     let i = 0;
     for (const [k, v] of value) {
-      entries.push(encodeAt(k, ancestors, `.<map key ${i}>`) + encodeAt(v, ancestors, `.<map value ${i}>`));
+      entries.push(encodeApart(k, ancestors, `<map key ${i}>`) + encodeApart(v, ancestors, `<map value ${i}>`));
       i++;
     }
-    text = 'M' + entries.sort().join('') + ';';
+    out.push('M', entries.sort().join(''), ';');
+    ancestors.pop();
   } else if (value instanceof Set) {
+    ancestors.push(value);
     const members: string[] = [];
     let i = 0;
-    for (const member of value) members.push(encodeAt(member, ancestors, `.<set member ${i++}>`));
-    text = 'S' + members.sort().join('') + ';';
+    for (const member of value) members.push(encodeApart(member, ancestors, `<set member ${i++}>`));
+    out.push('S', members.sort().join(''), ';');
+    ancestors.pop();
   } else {
-    const proto: unknown = Object.getPrototypeOf(value);
-    text = proto === Object.prototype || proto === null ? '' : 'C' + encode(value.constructor?.name ?? '', ancestors);
-    text += '{';
-    const keys = Object.keys(value).sort();
-    for (const key of keys) {
-      text += 's' + key.length + ':' + key + encodeAt((value as Record<string, unknown>)[key], ancestors, `.${key}`);
-    }
-    text += '}';
+    // A class instance: its constructor's name, then its own enumerable properties.
+    out.push('C');
+    encode(value.constructor?.name ?? '', out, ancestors);
+    encodeEntries(value, out, ancestors);
   }
+}
+
+/** `{` + own enumerable properties in sorted key order + `}`. */
+function encodeEntries(value: object, out: string[], ancestors: object[]): void {
+  ancestors.push(value);
+  out.push('{');
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort();
+  for (const key of keys) {
+    out.push('s' + key.length + ':' + key);
+    encodeAt((value as Record<string, unknown>)[key], out, ancestors, key);
+  }
+  out.push('}');
   ancestors.pop();
-  return text;
 }

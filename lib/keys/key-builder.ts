@@ -1,18 +1,10 @@
 import { CacheKeyError } from '../core/errors';
 import { encodeArguments, encodeValueForKey, UnencodableArgument } from './canonical';
+import { ArgumentMemo } from './argument-memo';
 import { digest } from './digest';
 
 /** Chooses what identifies a call; called with the method's `this`. */
 export type KeyFunction = (this: any, ...args: any[]) => unknown;
-
-/**
- * Short argument lists are the common case (an id, a question). Hashing costs several hundred
- * nanoseconds even for them, more than the whole memory hit, so the builder remembers the finished key
- * for recently seen short encodings. Long encodings (chat transcripts) are rarely repeated verbatim and
- * would make the memo large, so they are always hashed.
- */
-const MEMO_MAX_TEXT = 512;
-const MEMO_MAX_ENTRIES = 2_048;
 
 /**
  * Derives the storage key of one decorated method's calls:
@@ -22,7 +14,7 @@ export class KeyBuilder {
   readonly #base: string;
   readonly #method: string;
   readonly #keyFn: KeyFunction | undefined;
-  readonly #memo = new Map<string, string>();
+  readonly #memo = new ArgumentMemo();
 
   constructor(prefix: string, namespace: string, method: string, keyFn?: KeyFunction) {
     this.#base = `${prefix}:${namespace}:${method}:`;
@@ -40,11 +32,19 @@ export class KeyBuilder {
     return this.#memo.size;
   }
 
-  /** The key of a call. Throws {@link CacheKeyError} when the arguments cannot be encoded. */
+  /**
+   * The key of a call. Throws {@link CacheKeyError} when the arguments cannot be encoded.
+   *
+   * Hashing costs more than a whole memory hit, so repeated small argument lists are answered from
+   * an {@link ArgumentMemo}; everything else is encoded and hashed each time.
+   */
   keyFor(self: unknown, args: readonly unknown[]): string {
+    const identity: unknown = this.#keyFn === undefined ? args : this.#keyFn.apply(self, args as unknown[]);
+    const known = this.#memo.get(identity);
+    if (known !== undefined) return known;
     let canonical: string;
     try {
-      canonical = this.#keyFn === undefined ? encodeArguments(args) : encodeValueForKey(this.#keyFn.apply(self, args as unknown[]));
+      canonical = this.#keyFn === undefined ? encodeArguments(args) : encodeValueForKey(identity);
     } catch (error) {
       if (error instanceof UnencodableArgument) {
         const path = this.#keyFn === undefined ? error.path() : `key()${error.path().slice(4)}`;
@@ -52,13 +52,8 @@ export class KeyBuilder {
       }
       throw error;
     }
-    if (canonical.length > MEMO_MAX_TEXT) return this.#base + digest(canonical);
-    let key = this.#memo.get(canonical);
-    if (key === undefined) {
-      key = this.#base + digest(canonical);
-      if (this.#memo.size >= MEMO_MAX_ENTRIES) this.#memo.delete(this.#memo.keys().next().value as string);
-      this.#memo.set(canonical, key);
-    }
+    const key = this.#base + digest(canonical);
+    this.#memo.set(identity, key);
     return key;
   }
 }

@@ -15,15 +15,22 @@ function pending<T>(): Pending<T> {
 }
 
 /**
- * Turns the reads issued in one tick into one round trip (one `MGET` instead of N `GET`s), and lets
- * concurrent reads of one key share a single request, including one already on the wire. A write must
- * call {@link ReadBatcher.forget} for its key before it is sent: a read that went out before the write
- * may still sit in the in-flight table when the write's caller resumes (both replies can arrive in one
- * chunk, and promise hops settle the shorter chain first), and must not answer reads made after it.
+ * Turns concurrent reads into few round trips, like a pipeline with a Nagle rule:
+ * - when no read is on the wire, a read is sent at once (one call at a time pays no batching delay);
+ * - while one is, the reads issued meanwhile wait for the end of the tick and go out together (one
+ *   `MGET` instead of N `GET`s);
+ * - concurrent reads of one key share a single request, including one already on the wire.
+ *
+ * A write must call {@link ReadBatcher.forget} for its key before it is sent: a read that went out
+ * before the write may still sit in the in-flight table when the write's caller resumes (both replies
+ * can arrive in one chunk, and promise hops settle the shorter chain first), and must not answer reads
+ * made after it.
  */
 export class ReadBatcher<T> {
-  #queued = new Map<string, Pending<T>>();
-  readonly #inFlight = new Map<string, Promise<T>>();
+  #queuedKeys: string[] = [];
+  #queued: Pending<T>[] = [];
+  readonly #byKey = new Map<string, Promise<T>>();
+  #onWire = 0;
   #scheduled = false;
 
   constructor(
@@ -35,31 +42,39 @@ export class ReadBatcher<T> {
   ) {}
 
   read(key: string): Promise<T> {
-    const shared = this.#inFlight.get(key) ?? this.#queued.get(key)?.promise;
+    const shared = this.#byKey.get(key);
     if (shared !== undefined) return shared;
     const slot = pending<T>();
-    this.#queued.set(key, slot);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      process.nextTick(this.#flush);
+    this.#byKey.set(key, slot.promise);
+    if (this.#onWire === 0 && this.#queuedKeys.length === 0) {
+      this.#send([key], [slot]);
+    } else {
+      this.#queuedKeys.push(key);
+      this.#queued.push(slot);
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        process.nextTick(this.#flush);
+      }
     }
     return slot.promise;
   }
 
-  /** Stops sharing the in-flight read of `key`: later reads go to the server again. */
+  /** Stops sharing the pending read of `key`: later reads go to the server again. */
   forget(key: string): void {
-    this.#inFlight.delete(key);
+    this.#byKey.delete(key);
   }
 
   readonly #flush = (): void => {
-    const batch = this.#queued;
-    this.#queued = new Map();
+    const keys = this.#queuedKeys;
+    const slots = this.#queued;
+    this.#queuedKeys = [];
+    this.#queued = [];
     this.#scheduled = false;
-    const keys = [...batch.keys()];
-    for (const [key, slot] of batch) this.#inFlight.set(key, slot.promise);
-    const settle = (key: string, slot: Pending<T>): void => {
-      if (this.#inFlight.get(key) === slot.promise) this.#inFlight.delete(key);
-    };
+    if (keys.length > 0) this.#send(keys, slots);
+  };
+
+  #send(keys: string[], slots: Pending<T>[]): void {
+    this.#onWire++;
     let call: Promise<(T | Error)[]>;
     try {
       call = this.fetch(keys);
@@ -68,20 +83,25 @@ export class ReadBatcher<T> {
     }
     call.then(
       (results) => {
-        let i = 0;
-        for (const [key, slot] of batch) {
-          const result = results[i++] as T | Error;
-          settle(key, slot);
-          if (result instanceof Error) slot.reject(result);
-          else slot.resolve(result);
+        this.#settled(keys, slots);
+        for (let i = 0; i < slots.length; i++) {
+          const result = results[i] as T | Error;
+          if (result instanceof Error) (slots[i] as Pending<T>).reject(result);
+          else (slots[i] as Pending<T>).resolve(result);
         }
       },
       (error: unknown) => {
-        for (const [key, slot] of batch) {
-          settle(key, slot);
-          slot.reject(error);
-        }
+        this.#settled(keys, slots);
+        for (const slot of slots) slot.reject(error);
       },
     );
-  };
+  }
+
+  #settled(keys: string[], slots: Pending<T>[]): void {
+    this.#onWire--;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      if (this.#byKey.get(key) === (slots[i] as Pending<T>).promise) this.#byKey.delete(key);
+    }
+  }
 }

@@ -10,7 +10,7 @@ import { formatEntry, parseEntry } from './entry-format';
 import { RedisFillCoordinator } from './fill-coordinator';
 import { ReadBatcher } from './read-batcher';
 import { StoreBreaker, type StoreCircuitState } from './store-breaker';
-import { withTimeout } from './timeout';
+import { TimeoutSweeper } from './timeout-sweeper';
 
 /** Options of {@link RedisStore}. Give exactly one of `url` and `client`. */
 export interface RedisStoreOptions {
@@ -78,7 +78,7 @@ export class RedisStore implements CacheStore {
   readonly events = new Emitter<RedisStoreEvents>();
   readonly #client: RedisClientLike;
   readonly #owned: boolean;
-  readonly #timeoutMs: number;
+  readonly #timeouts: TimeoutSweeper;
   readonly #breaker: StoreBreaker;
   readonly #clock: Clock;
   readonly #reads: ReadBatcher<CacheEntry | undefined>;
@@ -90,8 +90,9 @@ export class RedisStore implements CacheStore {
     if ((resolved.url === undefined) === (resolved.client === undefined)) {
       throw optionError('url or client', 'exactly one of a Redis URL or a node-redis client', options);
     }
-    this.#timeoutMs = parseDuration('operationTimeout', resolved.operationTimeout);
-    assertPositiveInteger('operationTimeout', this.#timeoutMs);
+    const timeoutMs = parseDuration('operationTimeout', resolved.operationTimeout);
+    assertPositiveInteger('operationTimeout', timeoutMs);
+    this.#timeouts = new TimeoutSweeper(timeoutMs);
     assertPositiveInteger('breakerThreshold', resolved.breakerThreshold);
     assertKeyPart('channel', resolved.channel);
     const cooldownMs = parseDuration('breakerCooldown', resolved.breakerCooldown);
@@ -104,7 +105,7 @@ export class RedisStore implements CacheStore {
       if (typeof resolved.url !== 'string' || !/^rediss?:\/\//.test(resolved.url)) {
         throw optionError('url', 'a redis:// or rediss:// URL', resolved.url);
       }
-      this.#client = createOwnedClient(resolved.url, this.#timeoutMs * 4);
+      this.#client = createOwnedClient(resolved.url, timeoutMs * 4);
       this.#owned = true;
       // Without a listener node-redis would crash the process on a connection error.
       this.#client.on('error', () => {});
@@ -164,6 +165,7 @@ export class RedisStore implements CacheStore {
   /** Closes the connections the store opened (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
     await this.coordinator.close();
+    this.#timeouts.stop();
     if (this.#owned) await closeClient(this.#client);
   }
 
@@ -193,7 +195,7 @@ export class RedisStore implements CacheStore {
         this.#connecting === undefined
           ? run()
           : this.#connecting.then(() => (abandoned ? Promise.reject(new Error('abandoned after timeout')) : run()));
-      const result = await withTimeout(sent, this.#timeoutMs, operation, key).catch((error: unknown) => {
+      const result = await this.#timeouts.guard(sent, operation, key).catch((error: unknown) => {
         abandoned = true;
         throw error;
       });

@@ -3,6 +3,11 @@ export interface CacheEntry<T = unknown> {
   readonly value: T;
   /** Epoch milliseconds after which the entry is no longer served. */
   readonly expiresAt: number;
+  /**
+   * Reserved for the cache: a resolved promise of `value`, made on the entry's first hit and returned by
+   * every later one, so that a memory hit allocates nothing. Stores leave it alone.
+   */
+  settled?: Promise<unknown>;
 }
 
 /** A value, or a promise of it: the memory store answers synchronously so a memory hit costs no extra tick. */

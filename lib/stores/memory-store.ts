@@ -30,6 +30,7 @@ interface Node extends CacheEntry {
   readonly key: string;
   value: unknown;
   expiresAt: number;
+  settled: Promise<unknown> | undefined;
   size: number;
   newer: Node | undefined;
   older: Node | undefined;
@@ -49,6 +50,13 @@ export class MemoryStore implements CacheStore {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #clock: Clock;
+  /** With the system clock, `now` is read at most once a millisecond; see {@link MemoryStore.#now}. */
+  readonly #coarse: boolean;
+  #cachedNow = 0;
+  #nowValid = false;
+  readonly #invalidateNow = (): void => {
+    this.#nowValid = false;
+  };
   #newest: Node | undefined;
   #oldest: Node | undefined;
   #bytes = 0;
@@ -61,6 +69,7 @@ export class MemoryStore implements CacheStore {
     this.#maxEntries = resolved.maxEntries;
     this.#maxBytes = resolved.maxBytes;
     this.#clock = resolved.clock;
+    this.#coarse = resolved.clock === systemClock;
   }
 
   /** Number of entries held, expired ones included until they are touched or evicted. */
@@ -76,7 +85,7 @@ export class MemoryStore implements CacheStore {
   get(key: string): CacheEntry | undefined {
     const node = this.#nodes.get(key);
     if (node === undefined) return undefined;
-    if (node.expiresAt <= this.#clock.now()) {
+    if (node.expiresAt <= this.#now()) {
       this.#remove(node);
       return undefined;
     }
@@ -97,6 +106,7 @@ export class MemoryStore implements CacheStore {
       key,
       value,
       expiresAt: this.#clock.now() + ttlMs,
+      settled: undefined,
       size,
       newer: undefined,
       older: undefined,
@@ -130,6 +140,21 @@ export class MemoryStore implements CacheStore {
 
   async close(): Promise<void> {
     this.clear();
+  }
+
+  /**
+   * The current time. Reading the system clock costs 20–80 ns, a third of a whole hit on some VMs, so
+   * with the system clock the value is reused until a 1 ms timer marks it stale: an entry may be served
+   * up to a millisecond past its expiry. An injected clock is read every time, exactly.
+   */
+  #now(): number {
+    if (!this.#coarse) return this.#clock.now();
+    if (!this.#nowValid) {
+      this.#cachedNow = this.#clock.now();
+      this.#nowValid = true;
+      setTimeout(this.#invalidateNow, 1).unref();
+    }
+    return this.#cachedNow;
   }
 
   #remove(node: Node): void {

@@ -158,6 +158,17 @@ describe('KeyBuilder', () => {
     expect(b.keyFor(undefined, [long])).not.toBe(b.keyFor(undefined, [long + 'y']));
   });
 
+  it('derives the right key when the caller mutates an argument between calls', () => {
+    const b = builder();
+    const options = { lang: 'en' };
+    const first = b.keyFor(undefined, ['q', options]);
+    options.lang = 'zh';
+    const second = b.keyFor(undefined, ['q', options]);
+    expect(second).not.toBe(first);
+    expect(second).toBe(builder().keyFor(undefined, ['q', { lang: 'zh' }]));
+    expect(b.keyFor(undefined, ['q', { lang: 'en' }])).toBe(first);
+  });
+
   it('keeps its memo bounded, so a stream of distinct arguments does not grow memory without limit', () => {
     const b = builder();
     const first = b.keyFor(undefined, [0]);

@@ -24,16 +24,41 @@ function outcome<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknow
   );
 }
 
+/**
+ * A batcher with one read already on the wire (fetch call 0), so that the reads a test makes next are
+ * batched, as they are under load. `primed` resolves with that first read's value.
+ */
+function primedBatcher<T>() {
+  const { calls, fetch } = controlledFetch<T>();
+  const batcher = new ReadBatcher(fetch);
+  const primed = batcher.read('primer');
+  return { calls, batcher, primed };
+}
+
 describe('ReadBatcher', () => {
-  it('sends the reads issued in one tick as one fetch of every key, in order of first read', async () => {
+  it('sends a read at once when no other read is on the wire', () => {
     const { calls, fetch } = controlledFetch<string>();
     const batcher = new ReadBatcher(fetch);
+    void batcher.read('a');
+    expect(calls.map((c) => c.keys)).toEqual([['a']]);
+  });
+
+  it('sends the reads issued while one is on the wire as one fetch at the end of the tick, in order of first read', async () => {
+    const { calls, batcher } = primedBatcher<string>();
     const reads = ['a', 'b', 'c'].map((k) => batcher.read(k));
-    expect(calls).toHaveLength(0); // nothing is sent before the tick ends
+    expect(calls).toHaveLength(1); // only the primer before the tick ends
     await nextTick();
-    expect(calls.map((c) => c.keys)).toEqual([['a', 'b', 'c']]);
-    calls[0]?.resolve(['A', 'B', 'C']);
+    expect(calls.map((c) => c.keys)).toEqual([['primer'], ['a', 'b', 'c']]);
+    calls[1]?.resolve(['A', 'B', 'C']);
     await expect(Promise.all(reads)).resolves.toEqual(['A', 'B', 'C']);
+  });
+
+  it('sends at once again after every read on the wire has settled', async () => {
+    const { calls, batcher, primed } = primedBatcher<string>();
+    calls[0]?.resolve(['P']);
+    await primed;
+    void batcher.read('a');
+    expect(calls.map((c) => c.keys)).toEqual([['primer'], ['a']]);
   });
 
   it('sends reads issued in later ticks as later fetches', async () => {
@@ -50,16 +75,29 @@ describe('ReadBatcher', () => {
   });
 
   it('gives duplicate reads in one tick one slot and one promise', async () => {
-    const { calls, fetch } = controlledFetch<string>();
-    const batcher = new ReadBatcher(fetch);
+    const { calls, batcher } = primedBatcher<string>();
     const first = batcher.read('a');
     const other = batcher.read('b');
     const again = batcher.read('a');
     expect(again).toBe(first);
     await nextTick();
-    expect(calls.map((c) => c.keys)).toEqual([['a', 'b']]);
-    calls[0]?.resolve(['A', 'B']);
+    expect(calls.map((c) => c.keys)).toEqual([['primer'], ['a', 'b']]);
+    calls[1]?.resolve(['A', 'B']);
     await expect(Promise.all([first, other, again])).resolves.toEqual(['A', 'B', 'A']);
+  });
+
+  it('stops sharing a key’s pending read after forget(), so a read after a write goes to the server', async () => {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch);
+    const before = batcher.read('a');
+    batcher.forget('a');
+    const after = batcher.read('a');
+    expect(after).not.toBe(before);
+    await nextTick();
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['a']]);
+    calls[0]?.resolve(['old']);
+    calls[1]?.resolve(['new']);
+    await expect(Promise.all([before, after])).resolves.toEqual(['old', 'new']);
   });
 
   it('lets a read of a key already in flight share that promise without a new fetch', async () => {
@@ -78,22 +116,20 @@ describe('ReadBatcher', () => {
   });
 
   it('rejects only the reader of a key whose slot holds an Error', async () => {
-    const { calls, fetch } = controlledFetch<string>();
-    const batcher = new ReadBatcher(fetch);
+    const { calls, batcher } = primedBatcher<string>();
     const reads = ['a', 'b', 'c'].map((k) => outcome(batcher.read(k)));
     await nextTick();
     const broken = new Error('cannot decode b');
-    calls[0]?.resolve(['A', broken, 'C']);
+    calls[1]?.resolve(['A', broken, 'C']);
     await expect(Promise.all(reads)).resolves.toEqual([{ value: 'A' }, { error: broken }, { value: 'C' }]);
   });
 
   it('rejects every reader of the batch when the fetch rejects', async () => {
-    const { calls, fetch } = controlledFetch<string>();
-    const batcher = new ReadBatcher(fetch);
+    const { calls, batcher } = primedBatcher<string>();
     const reads = ['a', 'b', 'a'].map((k) => outcome(batcher.read(k)));
     await nextTick();
     const down = new Error('connection lost');
-    calls[0]?.reject(down);
+    calls[1]?.reject(down);
     await expect(Promise.all(reads)).resolves.toEqual([{ error: down }, { error: down }, { error: down }]);
   });
 
@@ -151,11 +187,10 @@ describe('ReadBatcher', () => {
   });
 
   it('resolves an absent entry as undefined, distinct from an Error slot', async () => {
-    const { calls, fetch } = controlledFetch<string | undefined>();
-    const batcher = new ReadBatcher(fetch);
+    const { calls, batcher } = primedBatcher<string | undefined>();
     const reads = ['missing', 'present'].map((k) => batcher.read(k));
     await nextTick();
-    calls[0]?.resolve([undefined, 'P']);
+    calls[1]?.resolve([undefined, 'P']);
     await expect(Promise.all(reads)).resolves.toEqual([undefined, 'P']);
   });
 });

@@ -337,14 +337,15 @@ describe('RedisStore read batching (private server, counted with INFO commandsta
     return { get: after.get - before.get, mget: after.mget - before.mget };
   }
 
-  it('sends reads issued in one tick as one MGET, and answers each key with its own entry', async () => {
+  it('sends the first read at once and the rest of the tick as one MGET, answering each key with its own entry', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
     await Promise.all(keys.map((k, i) => (i === 7 ? undefined : store.set(k, i, TTL))));
     let values: unknown[] = [];
     const sent = await countReads(async () => {
       values = (await Promise.all(keys.map((k) => store.get(k)))).map((e) => e?.value);
     });
-    expect(sent).toEqual({ get: 0, mget: 1 });
+    // The first read finds nothing on the wire and goes alone; the 19 issued meanwhile share one MGET.
+    expect(sent).toEqual({ get: 1, mget: 1 });
     expect(values).toEqual(keys.map((_, i) => (i === 7 ? undefined : i)));
   });
 
@@ -393,7 +394,7 @@ describe('RedisStore read batching (private server, counted with INFO commandsta
       const got = await Promise.all(['a', 'b', 'a', 'b', 'a', 'c'].map((k) => store.get(k)));
       expect(got.map((e) => e?.value)).toEqual([1, 2, 1, 2, 1, undefined]);
     });
-    expect(sent).toEqual({ get: 0, mget: 1 });
+    expect(sent).toEqual({ get: 1, mget: 1 });
     expect((await lookups()) - before).toBe(3);
   });
 });
