@@ -1,6 +1,6 @@
-import { Cache, Cached } from '../../lib/index';
+import { Cache } from '../../lib/index';
 import { KeyBuilder } from '../../lib/keys/key-builder';
-import { ANSWER, QUESTION, type Answer } from '../support/fixtures';
+import { ANSWER, QUESTION, faqService, type Answer } from '../support/fixtures';
 import { compareNsPerOp, type Summary } from '../support/measure';
 import { atMost, row, type BenchContext, type Result, type Scenario } from '../support/scenario';
 
@@ -13,15 +13,7 @@ export const memoryHit: Scenario = {
   baseline: '`await map.get(key)` with the key already known',
   async run(ctx: BenchContext): Promise<Result[]> {
     const cache = new Cache();
-    class Faq {
-      calls = 0;
-      @Cached({ cache })
-      async answer(_question: string, _options: { lang: string }): Promise<Answer> {
-        this.calls++;
-        return ANSWER;
-      }
-    }
-    const faq = new Faq();
+    const faq = faqService(cache);
     const answer = cache.wrap(async (_question: string, _options: { lang: string }) => ANSWER, { name: 'answer' });
     await faq.answer(QUESTION, { lang: 'en' });
     await answer(QUESTION, { lang: 'en' });

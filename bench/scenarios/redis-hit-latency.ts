@@ -1,6 +1,6 @@
 import { deepStrictEqual } from 'node:assert';
-import { Cache, Cached, RedisStore } from '../../lib/index';
-import { ANSWER, QUESTION, type Answer } from '../support/fixtures';
+import { Cache, RedisStore } from '../../lib/index';
+import { ANSWER, QUESTION, faqService, type Answer } from '../support/fixtures';
 import { compareLatency } from '../support/measure';
 import { SAFETY_TTL_S, connectRaw, connectRawWithoutTimeout } from '../support/redis';
 import { atMost, row, type BenchContext, type Result, type Scenario } from '../support/scenario';
@@ -20,15 +20,7 @@ export const redisHitLatency: Scenario = {
     // For information: node-redis without its per-command 5 s timeout (one AbortSignal.timeout() each).
     const untimed = await connectRawWithoutTimeout(url);
     try {
-      class Faq {
-        calls = 0;
-        @Cached({ cache })
-        async answer(_question: string, _options: { lang: string }): Promise<Answer> {
-          this.calls++;
-          return ANSWER;
-        }
-      }
-      const faq = new Faq();
+      const faq = faqService(cache);
       await faq.answer(QUESTION, { lang: 'en' });
       const rawKey = `${prefix}:raw:answer`;
       await raw.set(rawKey, JSON.stringify(ANSWER), { EX: SAFETY_TTL_S });

@@ -1,5 +1,5 @@
-import { Cache, Cached, RedisStore } from '../../lib/index';
-import { ANSWER, questions, type Answer } from '../support/fixtures';
+import { Cache, RedisStore } from '../../lib/index';
+import { ANSWER, faqService, questions, type Answer } from '../support/fixtures';
 import { compareThroughput, type Summary } from '../support/measure';
 import { SAFETY_TTL_S, connectRaw } from '../support/redis';
 import { atLeast, row, type BenchContext, type Result, type Scenario } from '../support/scenario';
@@ -19,15 +19,7 @@ export const redisHitThroughput: Scenario = {
     const cache = new Cache({ store: new RedisStore({ url, channel: `${prefix}:fills` }), prefix });
     const raw = await connectRaw(url);
     try {
-      class Faq {
-        calls = 0;
-        @Cached({ cache })
-        async answer(_question: string, _options: { lang: string }): Promise<Answer> {
-          this.calls++;
-          return ANSWER;
-        }
-      }
-      const faq = new Faq();
+      const faq = faqService(cache);
       const results: Result[] = [];
       for (const [label, count, first, target] of [
         ['1,000 keys', 1_000, 0, 1.5],

@@ -1,4 +1,5 @@
 /** Realistic arguments and results of an LLM-backed service, shared by the scenarios. */
+import { Cached, type Cache } from '../../lib';
 
 /** What a chat model call returns, about 500 bytes as JSON. */
 export interface Answer {
@@ -78,4 +79,17 @@ export function chatRequest(seed: number): ChatRequest {
   // Through JSON, as a service receives a request body: `prose` builds each text word by word, and V8
   // keeps such strings as ropes until something flattens them, which no parsed request ever is.
   return JSON.parse(JSON.stringify({ model: 'gpt-4o-mini', messages, temperature: 0 })) as ChatRequest;
+}
+
+/** The service every hit scenario calls: one `@Cached` method answering FAQ questions on `cache`. */
+export function faqService(cache: Cache): { calls: number; answer(question: string, options: { lang: string }): Promise<Answer> } {
+  class Faq {
+    calls = 0;
+    @Cached({ cache })
+    async answer(_question: string, _options: { lang: string }): Promise<Answer> {
+      this.calls++;
+      return ANSWER;
+    }
+  }
+  return new Faq();
 }

@@ -1,4 +1,5 @@
 import { Cache, RedisStore } from '../../lib';
+import { KeyBuilder } from '../../lib/keys/key-builder';
 import { leaseKeyOf } from '../../lib/redis/fill-coordinator';
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
@@ -29,13 +30,8 @@ describe('fill lease between instances', () => {
   });
   afterAll(() => client.destroy());
 
-  const keyOf = async (cache: Cache, name: string, args: unknown[]): Promise<string> => {
-    let key = '';
-    const off = cache.on('miss', (e) => (key = e.key));
-    await cache.wrap(async (..._args: unknown[]) => 'probe', { name, lock: false, unless: () => true })(...args).catch(() => {});
-    off();
-    return key;
-  };
+  /** The key `cache.wrap(fn, { name })` uses for a call with no arguments. */
+  const keyOf = (name: string): string => new KeyBuilder(prefix, 'default', name).keyFor(undefined, []);
 
   it('lets the second instance wait for the first one’s value instead of calling the method', async () => {
     const a = instance();
@@ -75,7 +71,7 @@ describe('fill lease between instances', () => {
 
   it('takes over when the holder died: its lease expires and a waiter runs the method', async () => {
     const b = instance({ ttl: '10s', wait: '10s' });
-    const key = await keyOf(b, 'orphan', []);
+    const key = keyOf('orphan');
     // A holder that crashed: its lease exists and nobody renews or releases it.
     await client.sendCommand(['SET', leaseKeyOf(key), 'dead-holder', 'PX', '300']);
     let calls = 0;
@@ -112,7 +108,7 @@ describe('fill lease between instances', () => {
 
   it('stops waiting after `lock.wait` and runs the method itself', async () => {
     const b = instance({ wait: 200 });
-    const key = await keyOf(b, 'stuck', []);
+    const key = keyOf('stuck');
     // A live holder that never finishes (its lease is long).
     await client.sendCommand(['SET', leaseKeyOf(key), 'busy-holder', 'PX', '60000']);
     let calls = 0;
