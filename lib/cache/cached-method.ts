@@ -4,7 +4,7 @@ import { parseDuration } from '../core/duration';
 import { StoreError } from '../core/errors';
 import type { Emitter } from '../core/events';
 import { KeyBuilder } from '../keys/key-builder';
-import type { CacheEntry, CacheStore, FillLease } from '../stores/cache-store';
+import type { CacheEntry, CacheStore, FillCoordinator, FillLease } from '../stores/cache-store';
 import type { StoreErrorPolicy } from './cached-options';
 import type { CacheEvents } from './cache-events';
 import type { FillTable } from './fill-table';
@@ -100,9 +100,8 @@ export class CachedMethod {
   async #fill(fn: Method, self: unknown, args: unknown[], key: string): Promise<unknown> {
     const rt = this.rt;
     let lease: FillLease | undefined;
-    const coordinator = rt.lock === false ? undefined : rt.store.coordinator;
-    if (coordinator !== undefined && rt.lock !== false) {
-      const outcome = await this.#coordinate(key, rt.lock.ttlMs, rt.lock.waitMs);
+    if (rt.lock !== false && rt.store.coordinator !== undefined) {
+      const outcome = await this.#coordinate(rt.store.coordinator, key, rt.lock.ttlMs, rt.lock.waitMs);
       if (outcome.entry !== undefined) {
         rt.counters.coalesced++;
         return outcome.entry.value;
@@ -132,11 +131,11 @@ export class CachedMethod {
    * one (the store failed, the wait timed out, or the lease was lost twice).
    */
   async #coordinate(
+    coordinator: FillCoordinator,
     key: string,
     leaseMs: number,
     waitMs: number,
   ): Promise<{ lease?: FillLease; entry?: CacheEntry }> {
-    const coordinator = this.rt.store.coordinator!;
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
         const lease = await coordinator.acquire(key, leaseMs);
