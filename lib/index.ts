@@ -42,3 +42,13 @@ export type { Duration } from './core/duration';
 export type { Clock } from './core/clock';
 export { readSettings } from './core/settings';
 export type { Settings } from './core/settings';
+
+// Resilience: circuit breaker.
+export { Circuit, CircuitBreaker, circuitBreaker } from './resilience/circuit-breaker';
+export type { CircuitEvent, CircuitEvents } from './resilience/circuit-breaker';
+export type { CircuitBreakerOptions } from './resilience/circuit-breaker-options';
+export { CircuitOpenError, isCircuitOpenError } from './resilience/circuit-open-error';
+export { MemoryCircuitState } from './resilience/circuit-state';
+export type { CircuitStateName, CircuitStateStore, CircuitPolicy, CircuitAdmission, CircuitOutcome } from './resilience/circuit-state';
+export { RedisCircuitState } from './redis/redis-circuit-state';
+export type { RedisCircuitStateOptions, RedisCircuitStateEvents } from './redis/redis-circuit-state';

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../core/clock';
+import { parseDuration, type Duration } from '../core/duration';
+import { StoreError } from '../core/errors';
+import { Emitter } from '../core/events';
+import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import {
+  MemoryCircuitState,
+  type CircuitAdmission,
+  type CircuitOutcome,
+  type CircuitPolicy,
+  type CircuitStateName,
+  type CircuitStateStore,
+} from '../resilience/circuit-state';
+import { CIRCUIT_ENTER, CIRCUIT_REPORT } from './circuit-scripts';
+import { closeClient } from './close-client';
+import { createOwnedClient, type RedisClientLike } from './connection';
+import { runLua, type LuaScript } from './lua';
+import { StoreBreaker } from './store-breaker';
+import { TimeoutSweeper } from './timeout-sweeper';
+
+/** Options of {@link RedisCircuitState}. Give exactly one of `url` and `client`. */
+export interface RedisCircuitStateOptions {
+  /** Connection URL. The state store creates, connects and closes its own client. */
+  readonly url?: string;
+  /** An existing, connected node-redis client; used as it is and not closed. */
+  readonly client?: RedisClientLike;
+  /**
+   * Start of every key, `<prefix>:<circuit name>`. Processes that share circuits must share it.
+   * @default 'cachet:circuit'
+   */
+  readonly prefix?: string;
+  /**
+   * Whose clock times the circuits. `true`: the Redis server's `TIME`, which every process shares
+   * whatever its own clock says. `false`: each breaker's `clock` option, for tests with a manual clock or
+   * when all hosts' clocks are synchronised. The probe slot's expiry is always in server time.
+   * @default true
+   */
+  readonly serverTime?: boolean;
+  /**
+   * Longest wait for one Redis decision before the breaker decides locally instead.
+   * @default '250ms'
+   */
+  readonly operationTimeout?: Duration;
+  /**
+   * After 3 Redis faults in a row the store stops asking Redis for this long (decisions are local
+   * meanwhile), then one call checks whether Redis is back.
+   * @default '1s'
+   */
+  readonly outageCooldown?: Duration;
+  /** Time source for `outageCooldown`, for tests. @default Date.now */
+  readonly clock?: Clock;
+}
+
+const DEFAULTS = {
+  prefix: 'cachet:circuit',
+  serverTime: true,
+  operationTimeout: '250ms',
+  outageCooldown: '1s',
+  clock: systemClock,
+} as const satisfies Omit<Required<RedisCircuitStateOptions>, 'url' | 'client'>;
+
+const KNOWN = ['url', 'client', ...Object.keys(DEFAULTS)] as const;
+
+/** Redis faults before decisions go local for `outageCooldown`. */
+const OUTAGE_THRESHOLD = 3;
+
+/** Events of a {@link RedisCircuitState}. */
+export interface RedisCircuitStateEvents {
+  /** A Redis operation failed or timed out; that decision was taken by the local fallback instead. */
+  error: (error: StoreError) => void;
+}
+
+/**
+ * Circuit breaker state in Redis, so that every process sees one circuit per name and only one process
+ * at a time sends the half-open probe. Each decision is one atomic Lua script ({@link CIRCUIT_ENTER},
+ * {@link CIRCUIT_REPORT}).
+ *
+ * Redis faults never break calls: a decision that fails or times out is taken by an in-process
+ * {@link MemoryCircuitState} instead (reported as an `error` event), so during an outage each process
+ * runs its own local circuit, and goes back to the shared one when Redis answers again. Local and shared
+ * state are not merged: failures counted locally do not reach Redis.
+ *
+ * @example
+ * const state = new RedisCircuitState({ url: process.env.REDIS_URL });
+ * const openai = new Circuit({ name: 'openai', store: state, threshold: 5 });
+ */
+export class RedisCircuitState implements CircuitStateStore {
+  readonly events = new Emitter<RedisCircuitStateEvents>();
+  readonly #client: RedisClientLike;
+  readonly #owned: boolean;
+  readonly #prefix: string;
+  readonly #serverTime: boolean;
+  readonly #local = new MemoryCircuitState();
+  readonly #timeouts: TimeoutSweeper;
+  readonly #outage: StoreBreaker;
+  #connecting: Promise<unknown> | undefined;
+
+  constructor(options: RedisCircuitStateOptions) {
+    assertKnownOptions('RedisCircuitState', options, KNOWN);
+    const o = withDefaults(DEFAULTS, options);
+    if ((o.url === undefined) === (o.client === undefined)) {
+      throw optionError('url or client', 'exactly one of a Redis URL or a node-redis client', options);
+    }
+    assertKeyPart('prefix', o.prefix);
+    if (typeof o.serverTime !== 'boolean') throw optionError('serverTime', 'a boolean', o.serverTime);
+    const timeoutMs = parseDuration('operationTimeout', o.operationTimeout);
+    assertPositiveInteger('operationTimeout', timeoutMs);
+    this.#prefix = o.prefix;
+    this.#serverTime = o.serverTime;
+    this.#timeouts = new TimeoutSweeper(timeoutMs);
+    this.#outage = new StoreBreaker(OUTAGE_THRESHOLD, parseDuration('outageCooldown', o.outageCooldown), o.clock, () => {});
+    if (o.url !== undefined) {
+      if (typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url)) throw optionError('url', 'a redis:// or rediss:// URL', o.url);
+      this.#client = createOwnedClient(o.url, timeoutMs * 4);
+      this.#owned = true;
+      // Without a listener node-redis would crash the process on a connection error.
+      this.#client.on('error', () => {});
+      this.#connecting = this.#client.connect().finally(() => (this.#connecting = undefined));
+      this.#connecting.catch(() => {});
+    } else {
+      this.#client = o.client as RedisClientLike;
+      this.#owned = false;
+    }
+  }
+
+  async enter(name: string, policy: CircuitPolicy, now: number): Promise<CircuitAdmission> {
+    // Redis tokens are marked so that report() knows which store admitted a probe.
+    const token = `r-${randomUUID()}`;
+    try {
+      const [admitted, state, extra] = await this.#run<[number, CircuitStateName, number]>('circuit-enter', name, CIRCUIT_ENTER, [
+        this.#time(now),
+        token,
+        String(policy.probeTimeoutMs),
+        String(ttlMs(policy)),
+      ]);
+      if (admitted === 1) return { admitted: true, state, probe: extra === 1 ? token : undefined };
+      return { admitted: false, state, retryAfterMs: Number(extra) };
+    } catch {
+      return this.#local.enterNow(name, policy, now);
+    }
+  }
+
+  async report(name: string, policy: CircuitPolicy, outcome: CircuitOutcome, now: number): Promise<CircuitStateName> {
+    if (outcome.probe !== undefined && !outcome.probe.startsWith('r-')) return this.#local.reportNow(name, policy, outcome, now);
+    try {
+      return await this.#run<CircuitStateName>('circuit-report', name, CIRCUIT_REPORT, [
+        this.#time(now),
+        outcome.failed ? '1' : '0',
+        outcome.probe ?? '',
+        String(policy.threshold),
+        String(policy.failureRate),
+        String(policy.minimumCalls),
+        String(policy.windowMs),
+        String(policy.halfOpenAfterMs),
+        String(ttlMs(policy)),
+      ]);
+    } catch {
+      // A Redis probe whose report is lost leaves the shared circuit half-open until its slot expires.
+      return this.#local.reportNow(name, policy, { failed: outcome.failed, probe: undefined }, now);
+    }
+  }
+
+  /** Closes the client if this store created it (from `url`). */
+  async close(): Promise<void> {
+    this.#timeouts.stop();
+    if (this.#owned) await closeClient(this.#client);
+  }
+
+  #time(now: number): string {
+    return this.#serverTime ? '-1' : String(Math.floor(now));
+  }
+
+  async #run<T>(operation: string, name: string, script: LuaScript, args: string[]): Promise<T> {
+    const key = `${this.#prefix}:${name}`;
+    try {
+      this.#outage.enter(operation, key);
+      const connected = this.#connecting ?? Promise.resolve();
+      const result = await this.#timeouts.guard(
+        connected.then(() => runLua<T>(this.#client, script, [key, `${key}:probe`], args)),
+        operation,
+        key,
+      );
+      this.#outage.success();
+      return result;
+    } catch (error) {
+      const storeError =
+        error instanceof StoreError
+          ? error
+          : new StoreError(operation, key, `Redis \`${operation}\` failed: ${error instanceof Error ? error.message : String(error)}`, {
+              cause: error,
+            });
+      // Skipped calls (outage cooldown) are not new faults.
+      if (!(error instanceof StoreError && error.code === 'ERR_CACHET_STORE_UNAVAILABLE')) this.#outage.failure();
+      this.events.emit('error', storeError);
+      throw storeError;
+    }
+  }
+}
+
+/** Keys outlive every span the circuit needs (an open period, a window, a probe), then expire unused. */
+function ttlMs(policy: CircuitPolicy): number {
+  return policy.windowMs + policy.halfOpenAfterMs + policy.probeTimeoutMs;
+}

@@ -1,0 +1,163 @@
+/**
+ * State of a circuit: `closed` (calls pass), `open` (calls are rejected until `halfOpenAfter` has
+ * passed), `half-open` (one probe call is out; the others are rejected until it reports).
+ */
+export type CircuitStateName = 'closed' | 'open' | 'half-open';
+
+/** The rules a store applies to one circuit; resolved from `CircuitBreakerOptions`, in milliseconds. */
+export interface CircuitPolicy {
+  /** Consecutive failures that open the circuit; 0 = off. */
+  readonly threshold: number;
+  /** Failure share over the window that opens the circuit, in (0, 1]; 0 = off. */
+  readonly failureRate: number;
+  /** Calls the window must hold before `failureRate` applies. */
+  readonly minimumCalls: number;
+  readonly windowMs: number;
+  readonly halfOpenAfterMs: number;
+  readonly probeTimeoutMs: number;
+}
+
+/** The answer to "may this call go?". A probe carries a token that its report must present. */
+export type CircuitAdmission =
+  | { readonly admitted: true; readonly state: CircuitStateName; readonly probe: string | undefined }
+  | { readonly admitted: false; readonly state: CircuitStateName; readonly retryAfterMs: number };
+
+/** How an admitted call ended. */
+export interface CircuitOutcome {
+  readonly failed: boolean;
+  /** The probe token from the admission, when the call was the half-open probe. */
+  readonly probe: string | undefined;
+}
+
+/**
+ * Where circuits keep their state: {@link MemoryCircuitState} in one process, `RedisCircuitState` to
+ * share circuits between processes. Each method is one atomic decision for the circuit `name`.
+ * `now` is the caller's clock in ms; a store may use its own time source instead (Redis server time).
+ */
+export interface CircuitStateStore {
+  /** Decides whether a call may start; moves an open circuit to half-open for the one probe. */
+  enter(name: string, policy: CircuitPolicy, now: number): Promise<CircuitAdmission>;
+  /** Records an admitted call's outcome; resolves the circuit's state afterwards. */
+  report(name: string, policy: CircuitPolicy, outcome: CircuitOutcome, now: number): Promise<CircuitStateName>;
+}
+
+/** Buckets of the rolling failure-rate window (the Redis scripts use the same number). */
+export const WINDOW_BUCKETS = 10;
+
+interface Bucket {
+  index: number;
+  successes: number;
+  failures: number;
+}
+
+interface CircuitRecord {
+  state: CircuitStateName;
+  openUntil: number;
+  probe: string | undefined;
+  probeUntil: number;
+  consecutive: number;
+  buckets: Bucket[];
+}
+
+/**
+ * Circuit state in this process. Every decision runs synchronously, so concurrent callers can never
+ * both take the half-open probe. The default store of a `Circuit`.
+ *
+ * @example
+ * const shared = new MemoryCircuitState();
+ * const a = new Circuit({ name: 'openai', store: shared });
+ * const b = new Circuit({ name: 'openai', store: shared }); // the same circuit as `a`
+ */
+export class MemoryCircuitState implements CircuitStateStore {
+  readonly #circuits = new Map<string, CircuitRecord>();
+  #probes = 0;
+
+  async enter(name: string, policy: CircuitPolicy, now: number): Promise<CircuitAdmission> {
+    return this.enterNow(name, policy, now);
+  }
+
+  async report(name: string, policy: CircuitPolicy, outcome: CircuitOutcome, now: number): Promise<CircuitStateName> {
+    return this.reportNow(name, policy, outcome, now);
+  }
+
+  /** {@link enter}, synchronously (a Redis store falls back to it during an outage). */
+  enterNow(name: string, policy: CircuitPolicy, now: number): CircuitAdmission {
+    const c = this.#circuits.get(name);
+    if (c === undefined || c.state === 'closed') return { admitted: true, state: 'closed', probe: undefined };
+    if (c.state === 'open' && now < c.openUntil) {
+      return { admitted: false, state: 'open', retryAfterMs: c.openUntil - now };
+    }
+    if (c.state === 'half-open' && now < c.probeUntil) {
+      return { admitted: false, state: 'half-open', retryAfterMs: c.probeUntil - now };
+    }
+    // Open and cooled down, or a probe that never reported: this caller becomes the probe.
+    c.state = 'half-open';
+    c.probe = `p${++this.#probes}`;
+    c.probeUntil = now + policy.probeTimeoutMs;
+    return { admitted: true, state: 'half-open', probe: c.probe };
+  }
+
+  /** {@link report}, synchronously. */
+  reportNow(name: string, policy: CircuitPolicy, outcome: CircuitOutcome, now: number): CircuitStateName {
+    let c = this.#circuits.get(name);
+    if (outcome.probe !== undefined) {
+      // A stale probe (its slot expired and another probe took over) must not decide anything.
+      if (c === undefined || c.state !== 'half-open' || c.probe !== outcome.probe) return c?.state ?? 'closed';
+      if (outcome.failed) this.#open(c, policy, now);
+      else this.#circuits.delete(name);
+      return outcome.failed ? 'open' : 'closed';
+    }
+    // Calls admitted before the circuit opened may end after it did; only the probe decides then.
+    if (c !== undefined && c.state !== 'closed') return c.state;
+    if (c === undefined) {
+      c = { state: 'closed', openUntil: 0, probe: undefined, probeUntil: 0, consecutive: 0, buckets: [] };
+      this.#circuits.set(name, c);
+    }
+    const bucket = currentBucket(c, policy, now);
+    if (!outcome.failed) {
+      c.consecutive = 0;
+      bucket.successes++;
+      return 'closed';
+    }
+    c.consecutive++;
+    bucket.failures++;
+    if (shouldOpen(c, policy)) {
+      this.#open(c, policy, now);
+      return 'open';
+    }
+    return 'closed';
+  }
+
+  #open(c: CircuitRecord, policy: CircuitPolicy, now: number): void {
+    c.state = 'open';
+    c.openUntil = now + policy.halfOpenAfterMs;
+    c.probe = undefined;
+    c.consecutive = 0;
+    c.buckets = [];
+  }
+}
+
+/** The bucket `now` falls into, after dropping the buckets that left the window. */
+function currentBucket(c: CircuitRecord, policy: CircuitPolicy, now: number): Bucket {
+  const width = Math.max(1, Math.ceil(policy.windowMs / WINDOW_BUCKETS));
+  const index = Math.floor(now / width);
+  c.buckets = c.buckets.filter((b) => b.index > index - WINDOW_BUCKETS);
+  let bucket = c.buckets.find((b) => b.index === index);
+  if (bucket === undefined) {
+    bucket = { index, successes: 0, failures: 0 };
+    c.buckets.push(bucket);
+  }
+  return bucket;
+}
+
+function shouldOpen(c: CircuitRecord, policy: CircuitPolicy): boolean {
+  if (policy.threshold > 0 && c.consecutive >= policy.threshold) return true;
+  if (policy.failureRate === 0) return false;
+  let calls = 0;
+  let failures = 0;
+  for (const b of c.buckets) {
+    calls += b.successes + b.failures;
+    failures += b.failures;
+  }
+  return calls >= policy.minimumCalls && failures / calls >= policy.failureRate;
+}
