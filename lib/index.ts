@@ -52,3 +52,22 @@ export { MemoryCircuitState } from './resilience/circuit-state';
 export type { CircuitStateName, CircuitStateStore, CircuitPolicy, CircuitAdmission, CircuitOutcome } from './resilience/circuit-state';
 export { RedisCircuitState } from './redis/redis-circuit-state';
 export type { RedisCircuitStateOptions, RedisCircuitStateEvents } from './redis/redis-circuit-state';
+
+// Resilience: retry, timeout, fallback.
+export { Retry, retry, isTransientError } from './resilience/retry';
+export type { RetryOptions, RetryInfo } from './resilience/retry';
+export { fullJitterDelay, retryAfterOf } from './resilience/backoff';
+export { Timeout, withTimeout } from './resilience/timeout';
+export { currentSignal, runWithSignal } from './resilience/current-signal';
+export { Fallback, withFallback } from './resilience/fallback';
+export type { FallbackOptions, FallbackFunction, ErrorClass } from './resilience/fallback';
+export { TimeoutError, FallbackError, isTimeoutError, isFallbackError } from './resilience/errors';
+
+// Concurrency caps.
+export { Concurrency, limitConcurrency, concurrencyOf } from './concurrency/concurrency';
+export type { ConcurrencyOptions, ConcurrencyLimited } from './concurrency/concurrency';
+export { LocalSemaphore } from './concurrency/local-semaphore';
+export type { Semaphore, Permit, AcquireOptions, QueueOptions } from './concurrency/semaphore';
+export { QueueFullError, QueueTimeoutError, isQueueFullError, isQueueTimeoutError } from './concurrency/concurrency-errors';
+export { RedisSemaphore } from './redis/redis-semaphore';
+export type { RedisSemaphoreOptions, RedisSemaphoreEvents } from './redis/redis-semaphore';
