@@ -11,6 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyDerivation } from './scenarios/key-derivation';
 import { memoryHit } from './scenarios/memory-hit';
+import { rateLimit } from './scenarios/rate-limit';
 import { redisHitLatency } from './scenarios/redis-hit-latency';
 import { redisHitThroughput } from './scenarios/redis-hit-throughput';
 import { stampede } from './scenarios/stampede';
@@ -19,7 +20,7 @@ import { connectRaw, deleteKeys, provideRedis, serverVersion, type BenchRedis } 
 import { markdownTable, printScenarioResults, printScenarioStart, printSummary } from './support/reporter';
 import type { BenchContext, Result, Scenario } from './support/scenario';
 
-const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation];
+const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);

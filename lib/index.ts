@@ -71,3 +71,14 @@ export type { Semaphore, Permit, AcquireOptions, QueueOptions } from './concurre
 export { QueueFullError, QueueTimeoutError, isQueueFullError, isQueueTimeoutError } from './concurrency/concurrency-errors';
 export { RedisSemaphore } from './redis/redis-semaphore';
 export type { RedisSemaphoreOptions, RedisSemaphoreEvents } from './redis/redis-semaphore';
+
+// Rate limiting.
+export { RateLimited, rateLimited } from './rate-limit/rate-limited';
+export type { RateLimitedOptions, RateLimitStoreErrorPolicy } from './rate-limit/rate-limit-options';
+export { RateLimitError, isRateLimitError } from './rate-limit/rate-limit-error';
+export { MemoryRateLimiter } from './rate-limit/memory-rate-limiter';
+export type { MemoryRateLimiterOptions } from './rate-limit/memory-rate-limiter';
+export { toRateRule } from './rate-limit/gcra';
+export type { RateLimiter, RateDecision, RateRule } from './rate-limit/rate-limiter';
+export { RedisRateLimiter } from './redis/redis-rate-limiter';
+export type { RedisRateLimiterOptions, RedisRateLimiterEvents } from './redis/redis-rate-limiter';

@@ -6,5 +6,5 @@ export interface Clock {
   now(): number;
 }
 
-/** The real clock, `Date.now()`. */
-export const systemClock: Clock = { now: Date.now };
+/** The real clock. It reads `Date.now()` at each call, so Jest's fake timers move it too. */
+export const systemClock: Clock = { now: () => Date.now() };

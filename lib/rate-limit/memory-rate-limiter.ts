@@ -1,0 +1,82 @@
+import { systemClock, type Clock } from '../core/clock';
+import { assertKnownOptions, withDefaults } from '../core/validate';
+import { costUs, gcraStep, usToMs } from './gcra';
+import type { RateDecision, RateLimiter, RateRule } from './rate-limiter';
+
+/** Options of {@link MemoryRateLimiter}. */
+export interface MemoryRateLimiterOptions {
+  /** Time source, ms; tests pass one they can move. @default Date.now */
+  readonly clock?: Clock;
+}
+
+const DEFAULTS = { clock: systemClock } as const satisfies Required<MemoryRateLimiterOptions>;
+const KNOWN = Object.keys(DEFAULTS);
+
+/** Below this many keys the map is never swept. */
+const MIN_SWEEP_SIZE = 1_024;
+
+/**
+ * A {@link RateLimiter} in this process's memory: one number per key, no timers. Keys that have rested
+ * (their bucket is full again) carry no information and are swept, so the map stays as large as the set
+ * of recently active keys.
+ *
+ * @example
+ * const limiter = new MemoryRateLimiter();
+ * class Client {
+ *   @RateLimited({ limit: 60, interval: '1m', limiter })
+ *   async chat(prompt: string): Promise<string> { ... }
+ * }
+ */
+export class MemoryRateLimiter implements RateLimiter {
+  readonly name = 'memory';
+  readonly #tats = new Map<string, number>();
+  readonly #clock: Clock;
+  #sweepAt = MIN_SWEEP_SIZE;
+
+  constructor(options: MemoryRateLimiterOptions = {}) {
+    assertKnownOptions('MemoryRateLimiter', options, KNOWN);
+    this.#clock = withDefaults(DEFAULTS, options).clock;
+  }
+
+  /** Number of keys currently held (rested keys may linger until the next sweep). */
+  get size(): number {
+    return this.#tats.size;
+  }
+
+  decide(key: string, rule: RateRule, cost: number): Promise<RateDecision> {
+    return Promise.resolve(this.decideNow(key, rule, cost));
+  }
+
+  /** The same decision, synchronously: the memory limiter never waits on anything. */
+  decideNow(key: string, rule: RateRule, cost: number): RateDecision {
+    const now = this.#clock.now();
+    const nowUs = Math.round(now * 1_000);
+    const step = gcraStep(this.#tats.get(key), nowUs, rule, costUs(rule, cost));
+    if (step.allowed) {
+      this.#tats.set(key, step.tat);
+      if (this.#tats.size >= this.#sweepAt) this.#sweep(nowUs);
+    }
+    return {
+      allowed: step.allowed,
+      retryAfterMs: usToMs(step.retryAfterUs),
+      remaining: step.remaining,
+      resetAfterMs: usToMs(step.resetAfterUs),
+      at: now,
+    };
+  }
+
+  /** Forgets every key. */
+  clear(): void {
+    this.#tats.clear();
+  }
+
+  async close(): Promise<void> {
+    this.#tats.clear();
+  }
+
+  /** Drops rested keys; the next sweep waits until the map has doubled, so sweeping is O(1) amortised. */
+  #sweep(nowUs: number): void {
+    for (const [key, tat] of this.#tats) if (tat <= nowUs) this.#tats.delete(key);
+    this.#sweepAt = Math.max(MIN_SWEEP_SIZE, this.#tats.size * 2);
+  }
+}

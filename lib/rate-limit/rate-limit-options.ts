@@ -1,0 +1,125 @@
+import { parseDuration, type Duration } from '../core/duration';
+import {
+  assertKeyPart,
+  assertKnownOptions,
+  assertOneOf,
+  assertOptionalFunction,
+  assertPlainObject,
+  assertPositiveInteger,
+  optionError,
+  withDefaults,
+} from '../core/validate';
+import { toRateRule } from './gcra';
+import type { RateLimiter, RateRule } from './rate-limiter';
+
+/** What a rate-limited call does when the limiter's store (Redis) fails. */
+export type RateLimitStoreErrorPolicy = 'local' | 'allow' | 'deny';
+
+/** Options of `@RateLimited` and {@link rateLimited}. Only `limit` is required. */
+export interface RateLimitedOptions<Args extends unknown[] = any[]> {
+  /** Units admitted per `interval`, on average. A positive integer; required. */
+  readonly limit: number;
+  /** The period `limit` is counted over, e.g. `'1m'`. At least 1 ms. @default '1s' */
+  readonly interval?: Duration;
+  /**
+   * Most units admitted at once by a rested key. With the default, admissions are evenly paced (one
+   * every `interval / limit`) and no window of length `interval` ever holds more than `limit`; a larger
+   * burst lets a quiet key spend that many at once, and then a window of `interval` may hold up to
+   * `limit + burst - 1`. A positive integer.
+   * @default 1
+   */
+  readonly burst?: number;
+  /**
+   * The limit's key, called with the method's `this` and arguments: scope the limit per user, per model.
+   * Calls that return the same key through one limiter share one quota, even from different methods.
+   * @default `name` (for a method, `Class.method`: one limit shared by every instance)
+   */
+  readonly key?: (this: any, ...args: Args) => string;
+  /** Units one call spends, e.g. estimated tokens; a number from 0 to `burst`. @default () => 1 */
+  readonly cost?: (...args: Args) => number;
+  /**
+   * `'reject'` throws a `RateLimitError` at once, with `retryAfterMs`; `'wait'` queues the call, first
+   * come first served, until it is admitted or `maxWait` has passed.
+   * @default 'reject'
+   */
+  readonly mode?: 'reject' | 'wait';
+  /**
+   * In `'wait'` mode, the longest a call waits before it fails with a `RateLimitError`; at most 24 days.
+   * @default '30s'
+   */
+  readonly maxWait?: Duration;
+  /** Where the limit's state lives: a `RedisRateLimiter` shares it across processes. @default a new MemoryRateLimiter */
+  readonly limiter?: RateLimiter;
+  /**
+   * When the limiter's store fails: `'local'` decides in this process with the same settings until it
+   * is back (each process then admits up to the limit on its own); `'allow'` lets the call through;
+   * `'deny'` rejects it with a `RateLimitError`.
+   * @default 'local'
+   */
+  readonly onStoreError?: RateLimitStoreErrorPolicy;
+  /**
+   * The key when there is no `key` option, as a name for the limit.
+   * @default `Class.method` for `@RateLimited`; the function's name for {@link rateLimited}
+   */
+  readonly name?: string;
+}
+
+const DEFAULTS = {
+  interval: '1s',
+  burst: 1,
+  mode: 'reject',
+  maxWait: '30s',
+  onStoreError: 'local',
+} as const satisfies Partial<Required<RateLimitedOptions>>;
+
+const KNOWN = ['limit', 'interval', 'burst', 'key', 'cost', 'mode', 'maxWait', 'limiter', 'onStoreError', 'name'] as const;
+const MAX_TIMER_MS = 2_147_483_647;
+const STORE_ERROR_POLICIES = ['local', 'allow', 'deny'] as const;
+
+/** Options after validation, resolved once per decorated method. See {@link RateLimitedOptions}. */
+export interface ResolvedRateLimitedOptions {
+  readonly rule: RateRule;
+  readonly key: ((this: unknown, ...args: unknown[]) => string) | undefined;
+  readonly cost: ((...args: unknown[]) => number) | undefined;
+  readonly mode: 'reject' | 'wait';
+  readonly maxWaitMs: number;
+  readonly limiter: RateLimiter | undefined;
+  readonly onStoreError: RateLimitStoreErrorPolicy;
+  readonly name: string | undefined;
+}
+
+/**
+ * Validates options (a `TypeError` in the standard format on the first problem) and resolves defaults.
+ * @example resolveRateLimitedOptions({ limit: 60, interval: '1m' }).rule.emissionUs // 1_000_000
+ */
+export function resolveRateLimitedOptions(options: RateLimitedOptions): ResolvedRateLimitedOptions {
+  assertPlainObject('options', options);
+  assertKnownOptions('@RateLimited', options, KNOWN);
+  const merged = withDefaults(DEFAULTS, options);
+  assertPositiveInteger('limit', merged.limit);
+  const intervalMs = parseDuration('interval', merged.interval);
+  if (intervalMs < 1) throw optionError('interval', 'a duration of at least 1 ms', merged.interval);
+  assertPositiveInteger('burst', merged.burst);
+  assertOptionalFunction('key', merged.key);
+  assertOptionalFunction('cost', merged.cost);
+  assertOneOf('mode', merged.mode, ['reject', 'wait'] as const);
+  const maxWaitMs = parseDuration('maxWait', merged.maxWait);
+  // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
+  if (maxWaitMs > MAX_TIMER_MS) throw optionError('maxWait', 'a duration of at most 24 days', merged.maxWait);
+  const limiter = merged.limiter;
+  if (limiter !== undefined && (typeof limiter !== 'object' || limiter === null || typeof limiter.decide !== 'function')) {
+    throw optionError('limiter', 'a RateLimiter (MemoryRateLimiter or RedisRateLimiter)', limiter);
+  }
+  assertOneOf('onStoreError', merged.onStoreError, STORE_ERROR_POLICIES);
+  if (merged.name !== undefined) assertKeyPart('name', merged.name);
+  return {
+    rule: toRateRule(merged.limit, intervalMs, merged.burst),
+    key: merged.key as ResolvedRateLimitedOptions['key'],
+    cost: merged.cost as ResolvedRateLimitedOptions['cost'],
+    mode: merged.mode,
+    maxWaitMs,
+    limiter,
+    onStoreError: merged.onStoreError,
+    name: merged.name,
+  };
+}

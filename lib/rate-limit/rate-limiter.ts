@@ -1,0 +1,53 @@
+/**
+ * The backend behind {@link rateLimited} and `@RateLimited`: one decision per call, "may this key spend
+ * `cost` units now?". The limiter holds only state (per key); the rule travels with every decision, so one
+ * limiter (one Redis connection) serves every decorated method, each with its own limit.
+ */
+
+/** A limit in the units the GCRA works in. Build one with {@link toRateRule}. */
+export interface RateRule {
+  /** Units admitted per `intervalMs` on average. */
+  readonly limit: number;
+  /** Length of the interval, ms. */
+  readonly intervalMs: number;
+  /** Most units admitted at once from a rested key. */
+  readonly burst: number;
+  /** Time one unit occupies: `intervalMs / limit`, in whole microseconds, rounded up so the limit is never exceeded. */
+  readonly emissionUs: number;
+  /** How far ahead of the present the schedule may run: `burst * emissionUs`. */
+  readonly toleranceUs: number;
+}
+
+/** The outcome of one decision. */
+export interface RateDecision {
+  /** True when the units were charged and the call may go ahead. */
+  readonly allowed: boolean;
+  /** When denied: ms until the same request would be admitted (rounded up); 0 when allowed. */
+  readonly retryAfterMs: number;
+  /** Units that could still be admitted at once after this decision. */
+  readonly remaining: number;
+  /** Ms until the key is fully rested (all of `burst` available again). */
+  readonly resetAfterMs: number;
+  /** The limiter's clock at the decision, ms: Redis's server time for the Redis limiter. */
+  readonly at: number;
+}
+
+/**
+ * A rate limiter backend: {@link MemoryRateLimiter} in one process, `RedisRateLimiter` across processes.
+ *
+ * @example
+ * const rule = toRateRule({ limit: 10, intervalMs: 1_000, burst: 1 });
+ * const decision = await limiter.decide('user:42', rule, 1);
+ * if (!decision.allowed) console.log(`try again in ${decision.retryAfterMs} ms`);
+ */
+export interface RateLimiter {
+  /** `memory`, `redis`, ... for messages and `describePolicies`. */
+  readonly name: string;
+  /**
+   * Charges `cost` units to `key` under `rule` if they fit now; charges nothing otherwise. Rejects only
+   * when the backend fails (a Redis outage); never for a denial.
+   */
+  decide(key: string, rule: RateRule, cost: number): Promise<RateDecision>;
+  /** Releases what the limiter holds (connections, timers). */
+  close(): Promise<void>;
+}

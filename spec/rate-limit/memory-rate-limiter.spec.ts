@@ -1,0 +1,93 @@
+import { toRateRule } from '../../lib/rate-limit/gcra';
+import { MemoryRateLimiter } from '../../lib/rate-limit/memory-rate-limiter';
+import { manualClock } from '../stores/store-contract';
+import { describeRateLimiter } from './rate-limiter-contract';
+
+describeRateLimiter('MemoryRateLimiter', async () => {
+  const limiter = new MemoryRateLimiter({ clock: manualClock() });
+  let n = 0;
+  return { limiter, key: (label) => `${label}-${n++}`, cleanup: () => limiter.close() };
+});
+
+describe('MemoryRateLimiter on a manual clock', () => {
+  it('admits the burst at once, then exactly one call per interval / limit', () => {
+    const clock = manualClock();
+    const limiter = new MemoryRateLimiter({ clock });
+    const rule = toRateRule(10, 1_000, 5);
+    const admitted = (): boolean => limiter.decideNow('k', rule, 1).allowed;
+    expect([admitted(), admitted(), admitted(), admitted(), admitted(), admitted()]).toEqual([true, true, true, true, true, false]);
+    clock.advance(99);
+    expect(admitted()).toBe(false);
+    clock.advance(1);
+    expect(admitted()).toBe(true);
+    expect(admitted()).toBe(false);
+    clock.advance(100);
+    expect(admitted()).toBe(true);
+  });
+
+  it('reports retryAfterMs that is exact: denied 1 ms before it, admitted at it', () => {
+    const clock = manualClock();
+    const limiter = new MemoryRateLimiter({ clock });
+    const rule = toRateRule(4, 1_000, 2); // one unit per 250 ms
+    limiter.decideNow('k', rule, 1);
+    limiter.decideNow('k', rule, 1);
+    clock.advance(30);
+    const denied = limiter.decideNow('k', rule, 1);
+    expect(denied).toMatchObject({ allowed: false, retryAfterMs: 220, remaining: 0, resetAfterMs: 470 });
+    clock.advance(219);
+    expect(limiter.decideNow('k', rule, 1)).toMatchObject({ allowed: false, retryAfterMs: 1 });
+    clock.advance(1);
+    expect(limiter.decideNow('k', rule, 1)).toMatchObject({ allowed: true, retryAfterMs: 0 });
+  });
+
+  it('reports the wait for a cost of several units as the time until all of them fit', () => {
+    const clock = manualClock();
+    const limiter = new MemoryRateLimiter({ clock });
+    const rule = toRateRule(10, 1_000, 10); // 100 ms per unit
+    expect(limiter.decideNow('k', rule, 8)).toMatchObject({ allowed: true, remaining: 2 });
+    expect(limiter.decideNow('k', rule, 5)).toMatchObject({ allowed: false, retryAfterMs: 300, remaining: 2 });
+    clock.advance(300);
+    expect(limiter.decideNow('k', rule, 5)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it('never admits more than limit in any window of one interval with burst 1, for a limit that does not divide the interval', () => {
+    const clock = manualClock();
+    const limiter = new MemoryRateLimiter({ clock });
+    const rule = toRateRule(3, 1_000, 1); // 333.33 ms, rounded up to 333,334 µs
+    const admittedAt: number[] = [];
+    for (let t = 0; t < 5_000; t++) {
+      if (limiter.decideNow('k', rule, 1).allowed) admittedAt.push(t);
+      clock.advance(1);
+    }
+    for (const start of admittedAt) {
+      expect(admittedAt.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(3);
+    }
+    expect(admittedAt.length).toBe(15);
+  });
+
+  it('refills while idle: after a full rest the whole burst is available again, not more', () => {
+    const clock = manualClock();
+    const limiter = new MemoryRateLimiter({ clock });
+    const rule = toRateRule(2, 1_000, 2);
+    limiter.decideNow('k', rule, 2);
+    clock.advance(60_000);
+    expect(limiter.decideNow('k', rule, 1)).toMatchObject({ allowed: true, remaining: 1 });
+    expect(limiter.decideNow('k', rule, 1)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(limiter.decideNow('k', rule, 1).allowed).toBe(false);
+  });
+
+  it('sweeps rested keys so that the map holds only recently active ones', () => {
+    const clock = manualClock();
+    const limiter = new MemoryRateLimiter({ clock });
+    const rule = toRateRule(1, 1_000, 1);
+    for (let i = 0; i < 1_000; i++) limiter.decideNow(`old-${i}`, rule, 1);
+    clock.advance(1_000);
+    for (let i = 0; i < 100; i++) limiter.decideNow(`new-${i}`, rule, 1);
+    // The sweep at 1,024 keys dropped the 1,000 rested ones; without it there would be 1,100.
+    expect(limiter.size).toBe(100);
+  });
+
+  it('rejects unknown options', () => {
+    expect(() => new MemoryRateLimiter({ clok: Date } as never)).toThrow('Unknown MemoryRateLimiter option `clok`');
+  });
+});

@@ -1,0 +1,91 @@
+import { toRateRule } from '../../lib/rate-limit/gcra';
+import type { RateLimiter } from '../../lib/rate-limit/rate-limiter';
+
+/** What the contract needs from each limiter under test. */
+export interface LimiterFixture {
+  readonly limiter: RateLimiter;
+  /** A key unique to this test. */
+  key(label: string): string;
+  /** Closes what the factory opened; called after every test. */
+  cleanup(): Promise<void>;
+}
+
+// One unit per 20 minutes: nothing refills while a test runs, whatever clock the limiter reads, so the
+// contract holds for the memory limiter and for Redis's server clock alike.
+const HOUR = 3_600_000;
+const EMISSION_MS = 1_200_000;
+
+/**
+ * The behaviour every {@link RateLimiter} shares, run once per implementation. Exact figures on a moving
+ * clock are checked beside the memory limiter, whose clock a test can move.
+ */
+export function describeRateLimiter(name: string, factory: () => Promise<LimiterFixture>): void {
+  describe(`${name} (RateLimiter contract)`, () => {
+    let fixture: LimiterFixture;
+    beforeEach(async () => {
+      fixture = await factory();
+    });
+    afterEach(() => fixture.cleanup());
+
+    it('admits the burst at once, then denies with the time until one unit has refilled', async () => {
+      const rule = toRateRule(3, HOUR, 3);
+      const key = fixture.key('burst');
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push(await fixture.limiter.decide(key, rule, 1));
+      expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false]);
+      expect(decisions.map((d) => d.remaining)).toEqual([2, 1, 0, 0]);
+      const denied = decisions[3]!;
+      // Time passes between decisions (Redis's clock is real), so allow a little less than one emission.
+      expect(denied.retryAfterMs).toBeLessThanOrEqual(EMISSION_MS);
+      expect(denied.retryAfterMs).toBeGreaterThan(EMISSION_MS - 5_000);
+      expect(denied.resetAfterMs).toBeGreaterThan(3 * EMISSION_MS - 5_000);
+    });
+
+    it('charges the cost in units and denies a cost that does not fit without charging it', async () => {
+      const rule = toRateRule(5, HOUR, 5);
+      const key = fixture.key('cost');
+      const first = await fixture.limiter.decide(key, rule, 3);
+      expect(first).toMatchObject({ allowed: true, remaining: 2 });
+      const tooMuch = await fixture.limiter.decide(key, rule, 3);
+      expect(tooMuch.allowed).toBe(false);
+      // One more unit (720,000 ms at 5 per hour) must refill first.
+      expect(tooMuch.retryAfterMs).toBeLessThanOrEqual(720_000);
+      expect(tooMuch.retryAfterMs).toBeGreaterThan(720_000 - 5_000);
+      // The denied request spent nothing: the two units left are still there.
+      expect(await fixture.limiter.decide(key, rule, 2)).toMatchObject({ allowed: true, remaining: 0 });
+    });
+
+    it('keeps keys apart: exhausting one key leaves another untouched', async () => {
+      const rule = toRateRule(1, HOUR, 1);
+      const [a, b] = [fixture.key('a'), fixture.key('b')];
+      expect((await fixture.limiter.decide(a, rule, 1)).allowed).toBe(true);
+      expect((await fixture.limiter.decide(a, rule, 1)).allowed).toBe(false);
+      expect((await fixture.limiter.decide(b, rule, 1)).allowed).toBe(true);
+    });
+
+    it('with burst 1 admits one call and spaces the next by interval / limit', async () => {
+      const rule = toRateRule(60, HOUR, 1);
+      const key = fixture.key('paced');
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      const next = await fixture.limiter.decide(key, rule, 1);
+      expect(next.allowed).toBe(false);
+      expect(next.retryAfterMs).toBeLessThanOrEqual(60_000);
+      expect(next.retryAfterMs).toBeGreaterThan(55_000);
+    });
+
+    it('admits a zero cost even on an exhausted key', async () => {
+      const rule = toRateRule(1, HOUR, 1);
+      const key = fixture.key('free');
+      await fixture.limiter.decide(key, rule, 1);
+      expect((await fixture.limiter.decide(key, rule, 0)).allowed).toBe(true);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(false);
+    });
+
+    it('reports the time of each decision on its clock', async () => {
+      const first = await fixture.limiter.decide(fixture.key('at'), toRateRule(10, HOUR, 10), 1);
+      const second = await fixture.limiter.decide(fixture.key('at'), toRateRule(10, HOUR, 10), 1);
+      expect(Number.isFinite(first.at)).toBe(true);
+      expect(second.at).toBeGreaterThanOrEqual(first.at);
+    });
+  });
+}
