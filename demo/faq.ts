@@ -1,11 +1,13 @@
 /**
- * A support assistant behind @Cached, answering a day's worth of FAQ traffic in a few seconds.
+ * A support assistant behind @Cached, answering a day's worth of FAQ traffic in a few seconds; then
+ * (part 2, resilience.ts) the same assistant behind the resilience decorators, against a flaky provider.
  * Run: `npm run demo`, or `REDIS_URL=redis://127.0.0.1:6379 npm run demo` for the Redis store.
  */
 import { performance } from 'node:perf_hooks';
 import { setDefaultCache } from '../lib';
 import { createDemoCache } from './demo-cache';
 import { FAQ, LANGS, requestStream } from './questions';
+import { runResilienceDemo } from './resilience';
 import { PRICES, priceOf, SimulatedProvider } from './simulated-provider';
 import { MODEL, SupportAssistant } from './support-assistant';
 import { count, ms, percent, renderTable, usd } from './table';
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
   } finally {
     await cache.close();
   }
+  await runResilienceDemo();
 }
 
 main().catch((error: unknown) => {

@@ -4,10 +4,10 @@ import type { Model, SimulatedProvider, Usage } from './simulated-provider';
 
 export const MODEL: Model = 'gpt-4o-mini';
 
-const LANGUAGE_NAMES: Record<Lang, string> = { en: 'English', de: 'German', fr: 'French' };
+export const LANGUAGE_NAMES: Record<Lang, string> = { en: 'English', de: 'German', fr: 'French' };
 
 /** Fixed for every call, as in most support bots: persona, rules and the facts the model may use. */
-const SYSTEM_PROMPT = `You are Flo, the support assistant of Flowboard, a project-management tool for teams.
+export const SYSTEM_PROMPT = `You are Flo, the support assistant of Flowboard, a project-management tool for teams.
 Answer in the user's language, in at most six short sentences, friendly and precise.
 Only use the facts below; if they do not cover the question, say so and offer to open a ticket.
 Never promise refunds, discounts or deadlines that the facts do not state.

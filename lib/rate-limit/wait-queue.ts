@@ -21,8 +21,10 @@ export interface WaitQueueHooks {
  * The callers waiting on one rate-limit key, served first come first served. Only the head asks the
  * limiter, and only when its last denial said it could fit (`retryAfterMs`), so a queue of a thousand
  * costs one decision per admission, not one per waiter. A waiter that gives up leaves at once; if it was
- * the head, the next one asks straight away instead of inheriting the old head's wait. Timers are
- * unref'd: a waiting call keeps the process alive through its own promise, not through our timers.
+ * the head, the next one asks straight away instead of inheriting the old head's wait. Timers stay
+ * ref'd while anyone waits, as a `sleep` would: a pending promise alone does not keep Node running, so a
+ * process whose only work is queued here would otherwise exit with its calls unsettled. Every timer is
+ * cleared when its waiter leaves.
  *
  * @example
  * const queue = new WaitQueue({ decide: (cost) => limiter.decide(key, rule, cost), giveUp, onIdle });
@@ -49,7 +51,6 @@ export class WaitQueue {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { cost, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => this.#abandon(waiter), maxWaitMs);
-      waiter.timer.unref?.();
       this.#waiters.push(waiter);
       if (this.#waiters.length === 1 && !this.#deciding) this.#schedule(retryAfterMs);
     });
@@ -61,7 +62,6 @@ export class WaitQueue {
     this.#nextAttemptAt = Date.now() + delayMs;
     if (delayMs > 0) {
       this.#retry = setTimeout(() => void this.#pump(), delayMs);
-      this.#retry.unref?.();
       return;
     }
     // "Now" goes through a microtask, not a 0 ms timer: the next waiter asks at once, and the guard keeps
