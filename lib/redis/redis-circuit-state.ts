@@ -13,11 +13,10 @@ import {
   type CircuitStateStore,
 } from '../resilience/circuit-state';
 import { CIRCUIT_ENTER, CIRCUIT_REPORT } from './circuit-scripts';
-import { closeClient } from './close-client';
-import { createOwnedClient, type RedisClientLike } from './connection';
+import type { RedisClientLike } from './connection';
 import { runLua, type LuaScript } from './lua';
 import { StoreBreaker } from './store-breaker';
-import { TimeoutSweeper } from './timeout-sweeper';
+import { RedisConnection, toStoreError } from './redis-connection';
 
 /** Options of {@link RedisCircuitState}. Give exactly one of `url` and `client`. */
 export interface RedisCircuitStateOptions {
@@ -87,41 +86,23 @@ export interface RedisCircuitStateEvents {
  */
 export class RedisCircuitState implements CircuitStateStore {
   readonly events = new Emitter<RedisCircuitStateEvents>();
-  readonly #client: RedisClientLike;
-  readonly #owned: boolean;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #serverTime: boolean;
   readonly #local = new MemoryCircuitState();
-  readonly #timeouts: TimeoutSweeper;
   readonly #outage: StoreBreaker;
-  #connecting: Promise<unknown> | undefined;
 
   constructor(options: RedisCircuitStateOptions) {
     assertKnownOptions('RedisCircuitState', options, KNOWN);
     const o = withDefaults(DEFAULTS, options);
-    if ((o.url === undefined) === (o.client === undefined)) {
-      throw optionError('url or client', 'exactly one of a Redis URL or a node-redis client', options);
-    }
     assertKeyPart('prefix', o.prefix);
     if (typeof o.serverTime !== 'boolean') throw optionError('serverTime', 'a boolean', o.serverTime);
     const timeoutMs = parseDuration('operationTimeout', o.operationTimeout);
     assertPositiveInteger('operationTimeout', timeoutMs);
     this.#prefix = o.prefix;
     this.#serverTime = o.serverTime;
-    this.#timeouts = new TimeoutSweeper(timeoutMs);
     this.#outage = new StoreBreaker(OUTAGE_THRESHOLD, parseDuration('outageCooldown', o.outageCooldown), o.clock, () => {});
-    if (o.url !== undefined) {
-      if (typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url)) throw optionError('url', 'a redis:// or rediss:// URL', o.url);
-      this.#client = createOwnedClient(o.url, timeoutMs * 4);
-      this.#owned = true;
-      // Without a listener node-redis would crash the process on a connection error.
-      this.#client.on('error', () => {});
-      this.#connecting = this.#client.connect().finally(() => (this.#connecting = undefined));
-      this.#connecting.catch(() => {});
-    } else {
-      this.#client = o.client as RedisClientLike;
-      this.#owned = false;
-    }
+    this.#redis = new RedisConnection(o, timeoutMs);
   }
 
   async enter(name: string, policy: CircuitPolicy, now: number): Promise<CircuitAdmission> {
@@ -163,8 +144,7 @@ export class RedisCircuitState implements CircuitStateStore {
 
   /** Closes the client if this store created it (from `url`). */
   async close(): Promise<void> {
-    this.#timeouts.stop();
-    if (this.#owned) await closeClient(this.#client);
+    await this.#redis.close();
   }
 
   #time(now: number): string {
@@ -175,21 +155,11 @@ export class RedisCircuitState implements CircuitStateStore {
     const key = `${this.#prefix}:${name}`;
     try {
       this.#outage.enter(operation, key);
-      const connected = this.#connecting ?? Promise.resolve();
-      const result = await this.#timeouts.guard(
-        connected.then(() => runLua<T>(this.#client, script, [key, `${key}:probe`], args)),
-        operation,
-        key,
-      );
+      const result = await this.#redis.send(operation, key, (client) => runLua<T>(client, script, [key, `${key}:probe`], args));
       this.#outage.success();
       return result;
     } catch (error) {
-      const storeError =
-        error instanceof StoreError
-          ? error
-          : new StoreError(operation, key, `Redis \`${operation}\` failed: ${error instanceof Error ? error.message : String(error)}`, {
-              cause: error,
-            });
+      const storeError = toStoreError(error, operation, key);
       // Skipped calls (outage cooldown) are not new faults.
       if (!(error instanceof StoreError && error.code === 'ERR_CACHET_STORE_UNAVAILABLE')) this.#outage.failure();
       this.events.emit('error', storeError);

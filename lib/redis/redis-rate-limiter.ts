@@ -2,15 +2,14 @@ import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
 import { costUs, usToMs } from '../rate-limit/gcra';
 import type { RateDecision, RateLimiter, RateRule } from '../rate-limit/rate-limiter';
-import { closeClient } from './close-client';
-import { createOwnedClient, type RedisClientLike } from './connection';
+import type { RedisClientLike } from './connection';
 import { GCRA_DECIDE } from './gcra-script';
 import { runLua } from './lua';
 import { StoreBreaker, type StoreCircuitState } from './store-breaker';
-import { TimeoutSweeper } from './timeout-sweeper';
+import { RedisConnection, toStoreError } from './redis-connection';
 
 /** Options of {@link RedisRateLimiter}. Give exactly one of `url` and `client`. */
 export interface RedisRateLimiterOptions {
@@ -70,44 +69,24 @@ export interface RedisRateLimiterEvents {
 export class RedisRateLimiter implements RateLimiter {
   readonly name = 'redis';
   readonly events = new Emitter<RedisRateLimiterEvents>();
-  readonly #client: RedisClientLike;
-  readonly #owned: boolean;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
-  readonly #timeouts: TimeoutSweeper;
   readonly #breaker: StoreBreaker;
-  #connecting: Promise<unknown> | undefined;
   #errors = 0;
 
   constructor(options: RedisRateLimiterOptions) {
     assertKnownOptions('RedisRateLimiter', options, KNOWN);
     const resolved = withDefaults(DEFAULTS, options);
-    if ((resolved.url === undefined) === (resolved.client === undefined)) {
-      throw optionError('url or client', 'exactly one of a Redis URL or a node-redis client', options);
-    }
     assertKeyPart('prefix', resolved.prefix);
     this.#prefix = `${resolved.prefix}:`;
     const timeoutMs = parseDuration('operationTimeout', resolved.operationTimeout);
     assertPositiveInteger('operationTimeout', timeoutMs);
     assertPositiveInteger('breakerThreshold', resolved.breakerThreshold);
     const cooldownMs = parseDuration('breakerCooldown', resolved.breakerCooldown);
-    this.#timeouts = new TimeoutSweeper(timeoutMs);
     this.#breaker = new StoreBreaker(resolved.breakerThreshold, cooldownMs, resolved.clock, (state) =>
       this.events.emit('circuit', state),
     );
-    if (resolved.url !== undefined) {
-      if (typeof resolved.url !== 'string' || !/^rediss?:\/\//.test(resolved.url)) {
-        throw optionError('url', 'a redis:// or rediss:// URL', resolved.url);
-      }
-      this.#client = createOwnedClient(resolved.url, timeoutMs * 4);
-      this.#owned = true;
-      // Without a listener node-redis would crash the process on a connection error.
-      this.#client.on('error', () => {});
-      this.#connecting = this.#client.connect().finally(() => (this.#connecting = undefined));
-      this.#connecting.catch(() => {});
-    } else {
-      this.#client = resolved.client as RedisClientLike;
-      this.#owned = false;
-    }
+    this.#redis = new RedisConnection(resolved, timeoutMs);
   }
 
   /** State of the circuit in front of Redis. */
@@ -122,22 +101,15 @@ export class RedisRateLimiter implements RateLimiter {
 
   async decide(key: string, rule: RateRule, cost: number): Promise<RateDecision> {
     const redisKey = this.#prefix + key;
-    let abandoned = false;
     try {
       this.#breaker.enter('rate', redisKey);
-      const run = (): Promise<number[]> =>
-        runLua<number[]>(this.#client, GCRA_DECIDE, [redisKey], [
+      const reply = await this.#redis.send('rate', redisKey, (client) =>
+        runLua<number[]>(client, GCRA_DECIDE, [redisKey], [
           String(rule.emissionUs),
           String(rule.toleranceUs),
           String(costUs(rule, cost)),
-        ]);
-      // A decision that timed out while the first connection was being made must not be sent later: it
-      // would charge units for a call that was already handled by onStoreError.
-      const sent =
-        this.#connecting === undefined
-          ? run()
-          : this.#connecting.then(() => (abandoned ? Promise.reject(new Error('abandoned after timeout')) : run()));
-      const reply = await this.#timeouts.guard(sent, 'rate', redisKey);
+        ]),
+      );
       this.#breaker.success();
       const [allowed, retryAfterUs, remaining, resetAfterUs, nowUs] = reply as [number, number, number, number, number];
       return {
@@ -148,10 +120,9 @@ export class RedisRateLimiter implements RateLimiter {
         at: nowUs / 1_000,
       };
     } catch (error) {
-      abandoned = true;
       // A skipped call (open circuit) is not a new failure; only real round trips move the breaker.
       if (!(error instanceof StoreError && error.code === 'ERR_CACHET_STORE_UNAVAILABLE')) this.#breaker.failure();
-      const wrapped = asStoreError(error, redisKey);
+      const wrapped = toStoreError(error, 'rate', redisKey);
       this.#errors++;
       this.events.emit('error', wrapped);
       throw wrapped;
@@ -160,13 +131,6 @@ export class RedisRateLimiter implements RateLimiter {
 
   /** Closes the connection the limiter opened (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
-    this.#timeouts.stop();
-    if (this.#owned) await closeClient(this.#client);
+    await this.#redis.close();
   }
-}
-
-function asStoreError(error: unknown, key: string): StoreError {
-  if (error instanceof StoreError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new StoreError('rate', key, `Redis rate-limit decision failed: ${detail}`, { cause: error });
 }

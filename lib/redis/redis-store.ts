@@ -2,15 +2,14 @@ import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
 import { StoreError } from '../core/errors';
-import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
 import type { CacheEntry, CacheStore } from '../stores/cache-store';
-import { COMMAND_OPTIONS, createOwnedClient, type RedisClientLike } from './connection';
-import { closeClient } from './close-client';
+import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
+import { RedisConnection, toStoreError } from './redis-connection';
 import { formatEntry, parseEntry } from './entry-format';
 import { RedisFillCoordinator } from './fill-coordinator';
 import { ReadBatcher } from './read-batcher';
 import { StoreBreaker, type StoreCircuitState } from './store-breaker';
-import { TimeoutSweeper } from './timeout-sweeper';
 
 /** Options of {@link RedisStore}. Give exactly one of `url` and `client`. */
 export interface RedisStoreOptions {
@@ -76,23 +75,16 @@ export class RedisStore implements CacheStore {
   readonly name = 'redis';
   readonly coordinator: RedisFillCoordinator;
   readonly events = new Emitter<RedisStoreEvents>();
-  readonly #client: RedisClientLike;
-  readonly #owned: boolean;
-  readonly #timeouts: TimeoutSweeper;
+  readonly #redis: RedisConnection;
   readonly #breaker: StoreBreaker;
   readonly #clock: Clock;
   readonly #reads: ReadBatcher<CacheEntry | undefined>;
-  #connecting: Promise<unknown> | undefined;
 
   constructor(options: RedisStoreOptions) {
     assertKnownOptions('RedisStore', options, KNOWN);
     const resolved = withDefaults(DEFAULTS, options);
-    if ((resolved.url === undefined) === (resolved.client === undefined)) {
-      throw optionError('url or client', 'exactly one of a Redis URL or a node-redis client', options);
-    }
     const timeoutMs = parseDuration('operationTimeout', resolved.operationTimeout);
     assertPositiveInteger('operationTimeout', timeoutMs);
-    this.#timeouts = new TimeoutSweeper(timeoutMs);
     assertPositiveInteger('breakerThreshold', resolved.breakerThreshold);
     assertKeyPart('channel', resolved.channel);
     const cooldownMs = parseDuration('breakerCooldown', resolved.breakerCooldown);
@@ -101,31 +93,18 @@ export class RedisStore implements CacheStore {
       this.events.emit('circuit', state),
     );
 
-    if (resolved.url !== undefined) {
-      if (typeof resolved.url !== 'string' || !/^rediss?:\/\//.test(resolved.url)) {
-        throw optionError('url', 'a redis:// or rediss:// URL', resolved.url);
-      }
-      this.#client = createOwnedClient(resolved.url, timeoutMs * 4);
-      this.#owned = true;
-      // Without a listener node-redis would crash the process on a connection error.
-      this.#client.on('error', () => {});
-      this.#connecting = this.#client.connect().finally(() => (this.#connecting = undefined));
-      this.#connecting.catch(() => {});
-    } else {
-      this.#client = resolved.client as RedisClientLike;
-      this.#owned = false;
-    }
+    this.#redis = new RedisConnection(resolved, timeoutMs);
 
     this.#reads = new ReadBatcher((keys) => this.#fetch(keys));
     this.coordinator = new RedisFillCoordinator({
-      client: this.#client,
+      client: this.#redis.client,
       channel: resolved.channel,
       guard: async (operation, key, run) => {
         this.#breaker.enter(operation, key);
         return this.#guard(operation, key, run);
       },
       read: (key) => this.get(key),
-      onBackgroundError: (error, operation, key) => this.events.emit('error', asStoreError(error, operation, key)),
+      onBackgroundError: (error, operation, key) => this.events.emit('error', toStoreError(error, operation, key)),
     });
   }
 
@@ -149,7 +128,7 @@ export class RedisStore implements CacheStore {
     this.#breaker.enter('set', key);
     this.#reads.forget(key);
     await this.#guard('set', key, () =>
-      this.#client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS),
+      this.#redis.client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS),
     );
   }
 
@@ -157,7 +136,7 @@ export class RedisStore implements CacheStore {
     this.#breaker.enter('delete', key);
     this.#reads.forget(key);
     const removed = await this.#guard('delete', key, () =>
-      this.#client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS),
+      this.#redis.client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS),
     );
     return removed > 0;
   }
@@ -165,15 +144,14 @@ export class RedisStore implements CacheStore {
   /** Closes the connections the store opened (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
     await this.coordinator.close();
-    this.#timeouts.stop();
-    if (this.#owned) await closeClient(this.#client);
+    await this.#redis.close();
   }
 
   async #fetch(keys: string[]): Promise<(CacheEntry | undefined | Error)[]> {
     const replies = await this.#guard('get', keys.length === 1 ? keys[0] : undefined, () =>
       keys.length === 1
-        ? this.#client.sendCommand<string | null>(['GET', keys[0] as string], COMMAND_OPTIONS).then((r) => [r])
-        : this.#client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
+        ? this.#redis.client.sendCommand<string | null>(['GET', keys[0] as string], COMMAND_OPTIONS).then((r) => [r])
+        : this.#redis.client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
     );
     return replies.map((text) => {
       if (text === null) return undefined;
@@ -187,29 +165,13 @@ export class RedisStore implements CacheStore {
 
   /** Runs one Redis round trip under the operation timeout, and tells the breaker how it went. */
   async #guard<T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> {
-    // An operation that times out while the first connection is still being made must not be sent
-    // later: its caller has been told it failed, and a late write could overwrite a newer value.
-    let abandoned = false;
     try {
-      const sent =
-        this.#connecting === undefined
-          ? run()
-          : this.#connecting.then(() => (abandoned ? Promise.reject(new Error('abandoned after timeout')) : run()));
-      const result = await this.#timeouts.guard(sent, operation, key).catch((error: unknown) => {
-        abandoned = true;
-        throw error;
-      });
+      const result = await this.#redis.send(operation, key, run);
       this.#breaker.success();
       return result;
     } catch (error) {
       this.#breaker.failure();
-      throw asStoreError(error, operation, key);
+      throw error;
     }
   }
-}
-
-function asStoreError(error: unknown, operation: string, key: string | undefined): StoreError {
-  if (error instanceof StoreError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new StoreError(operation, key, `Redis \`${operation}\` failed: ${detail}`, { cause: error });
 }
