@@ -82,3 +82,8 @@ export { toRateRule } from './rate-limit/gcra';
 export type { RateLimiter, RateDecision, RateRule } from './rate-limit/rate-limiter';
 export { RedisRateLimiter } from './redis/redis-rate-limiter';
 export type { RedisRateLimiterOptions, RedisRateLimiterEvents } from './redis/redis-rate-limiter';
+
+// LLM requests: cache keys that include exactly what changes an answer.
+export { chatKeyPolicy, explainKey, ChatKeyError, isChatKeyError, CHAT_IGNORED_FIELDS } from './llm/chat-key';
+export type { ChatKeyOptions, ChatNormalizeOptions, ChatKeyPolicy, ChatKeyExplanation } from './llm/chat-key';
+export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool, ChatRole } from './llm/chat-request';

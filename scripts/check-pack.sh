@@ -25,7 +25,14 @@ const f = cache.wrap(async (x) => { calls++; return x * 2; }, { name: 'double' }
   if (calls !== 1 || typeof Cached !== 'function' || typeof RedisStore !== 'function' || typeof setDefaultCache !== 'function') {
     throw new Error('cachet did not work from the packed tarball');
   }
-  console.log('pack check (js): ok');
+  const { LocalProvider } = require('cachet/testing');
+  const provider = new LocalProvider();
+  const baseURL = await provider.start();
+  const res = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+  const body = await res.json();
+  await provider.close();
+  if (res.status !== 200 || !body.choices?.[0]?.message?.content) throw new Error('cachet/testing did not work from the packed tarball');
+  console.log('pack check (js, cachet and cachet/testing): ok');
 })();
 JS
 node consumer.js

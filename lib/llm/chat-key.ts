@@ -1,0 +1,293 @@
+import { CachetError } from '../core/errors';
+import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
+import type { ChatContentPart, ChatMessage, ChatRequest } from './chat-request';
+
+/** Which prompt normalisations to apply to message text (string content and `text` parts only). */
+export interface ChatNormalizeOptions {
+  /** Collapse every run of whitespace (newlines too) to one space and trim. @default false */
+  readonly whitespace?: boolean;
+  /** Unicode NFC, so composed and decomposed accents (`é` vs `e\u0301`) meet. @default false */
+  readonly nfc?: boolean;
+  /** Lower-case the text. Changes meaning for some prompts; only if asked. @default false */
+  readonly lowercase?: boolean;
+}
+
+/** Options of {@link chatKeyPolicy} and {@link explainKey}. Every property is optional. */
+export interface ChatKeyOptions {
+  /**
+   * Prompt normalisation before hashing: `true` means `{ whitespace: true, nfc: true }` (never case).
+   * @default false (texts are hashed exactly as sent)
+   */
+  readonly normalize?: boolean | ChatNormalizeOptions;
+  /**
+   * Cache calls that sample (temperature absent or above 0 without a `seed`, or `n` > 1 without a seed).
+   * Off, such calls bypass the cache, because a cached sample would freeze one random answer forever.
+   * @default false
+   */
+  readonly cacheNonDeterministic?: boolean;
+  /**
+   * The tenant of a call, called with the method's `this` and arguments; it becomes part of the key, so
+   * tenants never share entries. **Absent or `false`, keys are global: every tenant shares every entry.**
+   * It must return a non-empty string; anything else throws {@link ChatKeyError} rather than share.
+   * @default false (shared)
+   */
+  readonly tenant?: false | ((this: any, ...args: any[]) => string);
+  /** More request fields that do not change the answer (e.g. a provider's tracing field). @default [] */
+  readonly ignoreFields?: readonly string[];
+}
+
+/** The request had no usable shape, or the tenant function returned no tenant. */
+export class ChatKeyError extends CachetError {
+  readonly code = 'ERR_CACHET_CHAT_KEY';
+  constructor(message: string, readonly found: unknown) {
+    super(message);
+  }
+}
+
+/** True for a {@link ChatKeyError}. */
+export function isChatKeyError(error: unknown): error is ChatKeyError {
+  return error instanceof ChatKeyError;
+}
+
+/**
+ * Fields that never change the answer, with the reason shown by {@link explainKey}. Every other field is
+ * part of the key, including fields cachet has never heard of: a missed hit costs money, a wrong hit
+ * returns someone else's answer, so unknown means "include".
+ */
+export const CHAT_IGNORED_FIELDS: Readonly<Record<string, string>> = {
+  stream: 'transport only: the same answer, whole or in chunks',
+  stream_options: 'transport only: what a stream carries besides the answer',
+  user: "end-user id for the provider's abuse monitoring (use `tenant` to separate users)",
+  safety_identifier: "end-user id for the provider's abuse monitoring",
+  metadata: "labels for the provider's dashboards",
+  store: 'whether the provider keeps a copy of the completion',
+  prompt_cache_key: "routing hint for the provider's own prompt cache",
+  timeout: 'transport only',
+  request_id: 'transport only',
+  signal: 'cancellation only',
+};
+
+/** Known answer-changing fields, for readable explanations; unknown fields are included too. */
+const ANSWER_FIELDS: Readonly<Record<string, string>> = {
+  model: 'the model', messages: 'the conversation, system prompt included', temperature: 'sampling',
+  top_p: 'sampling', seed: 'sampling', n: 'number of choices', max_tokens: 'answer length',
+  max_completion_tokens: 'answer length', stop: 'where the answer ends', tools: 'tools offered',
+  tool_choice: 'tools offered', parallel_tool_calls: 'tools offered', functions: 'tools offered',
+  function_call: 'tools offered', response_format: 'answer format', presence_penalty: 'sampling',
+  frequency_penalty: 'sampling', logit_bias: 'sampling', logprobs: 'answer content',
+  top_logprobs: 'answer content', reasoning_effort: 'reasoning', modalities: 'answer format',
+  audio: 'answer format', prediction: 'answer content', verbosity: 'answer length',
+};
+
+type Normalization = Required<ChatNormalizeOptions>;
+const NO_NORMALIZATION = { whitespace: false, nfc: false, lowercase: false } as const satisfies Normalization;
+const NORMALIZE_TRUE = { whitespace: true, nfc: true, lowercase: false } as const satisfies Normalization;
+const ABSENT = 'absent (null or undefined), same as not sent';
+const KNOWN = ['normalize', 'cacheNonDeterministic', 'tenant', 'ignoreFields'] as const;
+
+/** Options resolved once, when the policy is made. */
+interface Resolved {
+  readonly normalize: Normalization;
+  readonly cacheNonDeterministic: boolean;
+  readonly tenant: ((this: any, ...args: any[]) => string) | undefined;
+  readonly ignored: Readonly<Record<string, string>>;
+}
+
+/** What went into a chat request's key, from {@link explainKey}. */
+export interface ChatKeyExplanation {
+  /** The tenant scope, or `null` when keys are shared by every tenant. */
+  readonly tenant: string | null;
+  /** Exactly the value that is canonically encoded and hashed (after normalisation). */
+  readonly identity: { readonly tenant: string | null; readonly request: Readonly<Record<string, unknown>> };
+  /** Fields in the key, with why they change the answer. */
+  readonly included: readonly { readonly field: string; readonly reason: string }[];
+  /** Fields left out of the key, with why. */
+  readonly dropped: readonly { readonly field: string; readonly reason: string }[];
+  /** The normalisation in force, and how many message texts it changed. */
+  readonly normalize: Required<ChatNormalizeOptions> & { readonly changedTexts: number };
+  /** Whether the call reads and writes the cache, and why. */
+  readonly cacheable: boolean;
+  readonly cacheableReason: string;
+}
+
+/** A key policy to spread into `@Cached` or `cache.wrap`; `explain` is non-enumerable, so it is not spread. */
+export interface ChatKeyPolicy {
+  /** The identity of a call (the request is the first argument); used as `@Cached`'s `key`. */
+  readonly key: (this: any, request: ChatRequest, ...rest: any[]) => unknown;
+  /** Whether the call may use the cache; used as `@Cached`'s `when`. */
+  readonly when: (this: any, request: ChatRequest, ...rest: any[]) => boolean;
+  /** {@link explainKey} with this policy's options; pass `self` when the tenant function reads `this`. */
+  readonly explain: (request: ChatRequest, self?: unknown, ...rest: unknown[]) => ChatKeyExplanation;
+}
+
+/**
+ * A key policy for OpenAI-compatible chat requests. The key is the tenant (if any) plus the request minus
+ * {@link CHAT_IGNORED_FIELDS}: model, messages (system prompt included) and every other field, known or
+ * not. Absent fields stay absent and `null` counts as absent: provider defaults are never guessed, so
+ * `temperature: 1` and no temperature are different keys. Only the first argument is read, so SDK request
+ * options (timeouts, headers, signal) passed as a second argument never reach the key.
+ *
+ * `when` lets a call use the cache only if it is deterministic: `seed` given, or `temperature: 0` with at
+ * most one choice. An absent temperature samples (OpenAI's default is 1), so it is not cached unless
+ * `cacheNonDeterministic` is on.
+ *
+ * **Without a `tenant` function, keys are global: every tenant and every instance shares every entry.**
+ * Give one whenever answers must stay within a tenant.
+ *
+ * @example
+ * class Assistant {
+ *   constructor(private readonly tenantId: string) {}
+ *   @Cached({ ttl: '1h', ...chatKeyPolicy({ normalize: true, tenant(this: Assistant) { return this.tenantId; } }) })
+ *   async complete(request: ChatRequest): Promise<ChatResponse> { ... }
+ * }
+ */
+export function chatKeyPolicy(options: ChatKeyOptions = {}): ChatKeyPolicy {
+  const resolved = resolveChatKeyOptions(options);
+  const policy = {
+    key(this: unknown, ...args: unknown[]): unknown {
+      return buildIdentity(this, args, resolved).identity;
+    },
+    when(this: unknown, request: ChatRequest): boolean {
+      return judge(assertRequest(request), resolved).cacheable;
+    },
+  };
+  Object.defineProperty(policy, 'explain', {
+    enumerable: false,
+    value: (request: ChatRequest, self?: unknown, ...rest: unknown[]) =>
+      explainResolved(self, [request, ...rest], resolved),
+  });
+  return policy as ChatKeyPolicy;
+}
+
+/**
+ * Shows what went into a request's key, what was dropped and why, and whether the call is cacheable:
+ * compare two explanations to see why two requests missed each other.
+ *
+ * @example
+ * const { dropped, cacheableReason } = explainKey(request, { normalize: true });
+ */
+export function explainKey(request: ChatRequest, options: ChatKeyOptions = {}, self?: unknown): ChatKeyExplanation {
+  return explainResolved(self, [request], resolveChatKeyOptions(options));
+}
+
+function explainResolved(self: unknown, args: unknown[], resolved: Resolved): ChatKeyExplanation {
+  const built = buildIdentity(self, args, resolved);
+  const verdict = judge(args[0] as ChatRequest, resolved);
+  return {
+    tenant: built.tenant,
+    identity: built.identity,
+    included: built.included,
+    dropped: built.dropped,
+    normalize: { ...resolved.normalize, changedTexts: built.changedTexts },
+    cacheable: verdict.cacheable,
+    cacheableReason: verdict.reason,
+  };
+}
+
+function resolveChatKeyOptions(options: ChatKeyOptions): Resolved {
+  assertPlainObject('options', options);
+  assertKnownOptions('chatKeyPolicy', options, KNOWN);
+  const { normalize, cacheNonDeterministic = false, tenant, ignoreFields = [] } = options;
+  if (typeof cacheNonDeterministic !== 'boolean') {
+    throw optionError('cacheNonDeterministic', 'a boolean', cacheNonDeterministic);
+  }
+  if (tenant !== undefined && tenant !== false && typeof tenant !== 'function') {
+    throw optionError('tenant', 'a function or false', tenant);
+  }
+  const keyField = (f: unknown) => typeof f !== 'string' || f === 'model' || f === 'messages';
+  if (!Array.isArray(ignoreFields) || ignoreFields.some(keyField)) {
+    throw optionError('ignoreFields', "an array of field names other than 'model' and 'messages'", ignoreFields);
+  }
+  const ignored: Record<string, string> = { ...CHAT_IGNORED_FIELDS };
+  for (const field of ignoreFields) ignored[field] = 'listed in `ignoreFields`';
+  return { normalize: resolveNormalize(normalize), cacheNonDeterministic, tenant: tenant || undefined, ignored };
+}
+
+function resolveNormalize(normalize: ChatKeyOptions['normalize']): Normalization {
+  if (normalize === undefined || normalize === false) return NO_NORMALIZATION;
+  if (normalize === true) return NORMALIZE_TRUE;
+  assertPlainObject('normalize', normalize);
+  assertKnownOptions('normalize', normalize, Object.keys(NO_NORMALIZATION));
+  const merged: { -readonly [K in keyof ChatNormalizeOptions]-?: boolean } = { ...NO_NORMALIZATION };
+  for (const name of Object.keys(NO_NORMALIZATION) as (keyof ChatNormalizeOptions)[]) {
+    const value = normalize[name];
+    if (value !== undefined && typeof value !== 'boolean') throw optionError(`normalize.${name}`, 'a boolean', value);
+    if (value !== undefined) merged[name] = value;
+  }
+  return merged;
+}
+
+function assertRequest(request: unknown): ChatRequest {
+  const r = request as ChatRequest | null;
+  if (r === null || typeof r !== 'object' || typeof r.model !== 'string' || !Array.isArray(r.messages)) {
+    const message = 'A chat key needs a request `{ model: string, messages: [...] }` as the first argument';
+    throw new ChatKeyError(message, request);
+  }
+  return r;
+}
+
+function buildIdentity(self: unknown, args: unknown[], resolved: Resolved) {
+  const request = assertRequest(args[0]);
+  let tenant: string | null = null;
+  if (resolved.tenant !== undefined) {
+    const found: unknown = resolved.tenant.apply(self, args);
+    // Falling back to a shared key would leak one tenant's answers to another; refuse instead.
+    if (typeof found !== 'string' || found.length === 0) {
+      const message = 'The `tenant` function must return a non-empty string; refusing to share the entry';
+      throw new ChatKeyError(message, found);
+    }
+    tenant = found;
+  }
+  const kept: Record<string, unknown> = {};
+  const included: { field: string; reason: string }[] = [];
+  const dropped: { field: string; reason: string }[] = [];
+  let changedTexts = 0;
+  for (const field of Object.keys(request).sort()) {
+    const value = request[field];
+    if (resolved.ignored[field] !== undefined) dropped.push({ field, reason: resolved.ignored[field] });
+    else if (value === undefined || value === null) dropped.push({ field, reason: ABSENT });
+    else {
+      included.push({ field, reason: ANSWER_FIELDS[field] ?? 'unknown field: included to be safe' });
+      if (field === 'messages') {
+        const counter = { changed: 0 };
+        kept[field] = request.messages.map((m) => normalizeMessage(m, resolved.normalize, counter));
+        changedTexts = counter.changed;
+      } else kept[field] = value;
+    }
+  }
+  return { tenant, identity: { tenant, request: kept }, included, dropped, changedTexts };
+}
+
+function normalizeMessage(message: ChatMessage, n: Normalization, counter: { changed: number }): ChatMessage {
+  if (!n.whitespace && !n.nfc && !n.lowercase) return message;
+  const text = (s: string): string => {
+    let out = n.nfc ? s.normalize('NFC') : s;
+    if (n.whitespace) out = out.replace(/\s+/g, ' ').trim();
+    if (n.lowercase) out = out.toLowerCase();
+    if (out !== s) counter.changed++;
+    return out;
+  };
+  const { content } = message;
+  if (typeof content === 'string') return { ...message, content: text(content) };
+  if (!Array.isArray(content)) return message;
+  const parts = content.map((part: ChatContentPart) =>
+    part.type === 'text' && typeof part.text === 'string' ? { ...part, text: text(part.text) } : part,
+  );
+  return { ...message, content: parts };
+}
+
+function judge(request: ChatRequest, resolved: Resolved): { cacheable: boolean; reason: string } {
+  if (resolved.cacheNonDeterministic) return { cacheable: true, reason: '`cacheNonDeterministic` is on' };
+  const { seed, temperature, n } = request;
+  // A seed makes the provider's sampling reproducible (best effort), n > 1 choices included.
+  if (typeof seed === 'number') return { cacheable: true, reason: `seed ${seed} given: sampling is reproducible` };
+  if (typeof n === 'number' && n > 1) {
+    return { cacheable: false, reason: `n = ${n} asks for several different samples, and no seed` };
+  }
+  if (temperature === 0) return { cacheable: true, reason: 'temperature 0: greedy, deterministic' };
+  if (temperature === undefined || temperature === null) {
+    const reason = "temperature absent: the provider's default (1 on OpenAI) samples; set temperature 0 or a seed";
+    return { cacheable: false, reason };
+  }
+  return { cacheable: false, reason: `temperature ${String(temperature)} > 0 without a seed samples` };
+}

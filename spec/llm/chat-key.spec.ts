@@ -1,0 +1,246 @@
+import { KeyBuilder } from '../../lib/keys/key-builder';
+import type { ChatRequest } from '../../lib/llm/chat-request';
+import { CHAT_IGNORED_FIELDS, chatKeyPolicy, explainKey, isChatKeyError, type ChatKeyOptions } from '../../lib/llm/chat-key';
+
+const base: ChatRequest = {
+  model: 'gpt-4o-mini',
+  temperature: 0,
+  messages: [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'user', content: 'Capital of France?' },
+  ],
+};
+
+function keyOf(request: unknown, options: ChatKeyOptions = {}, self?: unknown): string {
+  return new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy(options).key).keyFor(self, [request]);
+}
+
+const tool = { type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: {} } } };
+
+// Each row changes one answer-changing parameter from `base`; every row must give a key of its own.
+const answerChanging: [string, Partial<Record<string, unknown>>][] = [
+  ['model', { model: 'gpt-4o' }],
+  ['system prompt', { messages: [{ role: 'system', content: 'You are verbose.' }, base.messages[1]] }],
+  ['user message', { messages: [base.messages[0], { role: 'user', content: 'Capital of Spain?' }] }],
+  ['message role', { messages: [{ role: 'developer', content: 'You are terse.' }, base.messages[1]] }],
+  ['message name', { messages: [base.messages[0], { ...base.messages[1], name: 'ada' }] }],
+  ['temperature', { temperature: 0.7 }],
+  ['top_p', { top_p: 0.5 }],
+  ['max_tokens', { max_tokens: 10 }],
+  ['max_completion_tokens', { max_completion_tokens: 10 }],
+  ['stop', { stop: ['\n'] }],
+  ['tools', { tools: [tool] }],
+  ['tool_choice', { tool_choice: 'required' }],
+  ['response_format', { response_format: { type: 'json_object' } }],
+  ['seed', { seed: 42 }],
+  ['n', { n: 2 }],
+  ['presence_penalty', { presence_penalty: 0.5 }],
+  ['frequency_penalty', { frequency_penalty: 0.5 }],
+  ['logit_bias', { logit_bias: { '50256': -100 } }],
+  ['logprobs', { logprobs: true }],
+  ['top_logprobs', { top_logprobs: 3 }],
+  ['reasoning_effort', { reasoning_effort: 'high' }],
+  ['an unknown field', { x_provider_knob: 1 }],
+];
+
+describe('chatKeyPolicy key', () => {
+  it.each(answerChanging)('gives a different key when %s changes', (_name, change) => {
+    expect(keyOf({ ...base, ...change })).not.toBe(keyOf(base));
+  });
+
+  it('gives every answer-changing variant a distinct key', () => {
+    const keys = new Set(answerChanging.map(([, change]) => keyOf({ ...base, ...change })));
+    expect(keys.size).toBe(answerChanging.length);
+  });
+
+  it.each([
+    ['stream', { stream: true }],
+    ['stream_options', { stream: true, stream_options: { include_usage: true } }],
+    ['user', { user: 'end-user-7' }],
+    ['metadata', { metadata: { feature: 'faq' } }],
+    ['store', { store: true }],
+    ['request_id', { request_id: 'r-1' }],
+    ['timeout', { timeout: 5000 }],
+    ['prompt_cache_key', { prompt_cache_key: 'k' }],
+  ])('gives the same key when only %s differs', (_name, change) => {
+    expect(keyOf({ ...base, ...change })).toBe(keyOf(base));
+  });
+
+  it('ignores arguments after the request (SDK request options such as timeout and headers)', () => {
+    const builder = new KeyBuilder('cachet', 'default', 'C.m', chatKeyPolicy().key);
+    expect(builder.keyFor(undefined, [base, { timeout: 1, headers: { a: 'b' } }])).toBe(builder.keyFor(undefined, [base]));
+  });
+
+  it('treats null and absent alike but never unifies absent with an explicit default', () => {
+    expect(keyOf({ ...base, top_p: null, seed: undefined })).toBe(keyOf(base));
+    const { temperature: _omit, ...noTemperature } = base;
+    expect(keyOf({ ...noTemperature, temperature: 1 })).not.toBe(keyOf(noTemperature));
+  });
+
+  it('does not depend on the order of object keys, in the request or deep inside tools', () => {
+    const reordered = { messages: base.messages, temperature: 0, model: 'gpt-4o-mini' };
+    expect(keyOf(reordered)).toBe(keyOf(base));
+    const toolB = { function: { parameters: { properties: {}, type: 'object' }, name: 'weather' }, type: 'function' };
+    expect(keyOf({ ...base, tools: [toolB] })).toBe(keyOf({ ...base, tools: [tool] }));
+  });
+
+  it('keeps message order significant', () => {
+    expect(keyOf({ ...base, messages: [...base.messages].reverse() })).not.toBe(keyOf(base));
+  });
+
+  it('drops fields listed in ignoreFields, which are otherwise included as unknown fields', () => {
+    expect(keyOf({ ...base, trace: 'a' })).not.toBe(keyOf({ ...base, trace: 'b' }));
+    expect(keyOf({ ...base, trace: 'a' }, { ignoreFields: ['trace'] })).toBe(keyOf({ ...base, trace: 'b' }, { ignoreFields: ['trace'] }));
+  });
+
+  it('throws a ChatKeyError for something that is not a chat request', () => {
+    let thrown: unknown;
+    try {
+      keyOf({ prompt: 'hi' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isChatKeyError(thrown)).toBe(true);
+    expect((thrown as { code: string }).code).toBe('ERR_CACHET_CHAT_KEY');
+  });
+});
+
+describe('prompt normalisation', () => {
+  const spaced = { ...base, messages: [base.messages[0], { role: 'user', content: '  Capital   of\n France? ' }] };
+  const decomposed = { ...base, messages: [base.messages[0], { role: 'user', content: 'Caf\u0065\u0301?' }] };
+  const composed = { ...base, messages: [base.messages[0], { role: 'user', content: 'Caf\u00e9?' }] };
+  const shouted = { ...base, messages: [base.messages[0], { role: 'user', content: 'CAPITAL OF FRANCE?' }] };
+
+  it('is off by default: whitespace, Unicode form and case all count', () => {
+    expect(keyOf(spaced)).not.toBe(keyOf(base));
+    expect(keyOf(decomposed)).not.toBe(keyOf(composed));
+  });
+
+  it('collapses and trims whitespace when asked', () => {
+    expect(keyOf(spaced, { normalize: { whitespace: true } })).toBe(keyOf(base, { normalize: { whitespace: true } }));
+  });
+
+  it('applies Unicode NFC when asked', () => {
+    expect(keyOf(decomposed, { normalize: { nfc: true } })).toBe(keyOf(composed, { normalize: { nfc: true } }));
+  });
+
+  it('folds case only when lowercase is asked, never with normalize: true', () => {
+    expect(keyOf(shouted, { normalize: true })).not.toBe(keyOf(base, { normalize: true }));
+    expect(keyOf(shouted, { normalize: { lowercase: true } })).toBe(keyOf(base, { normalize: { lowercase: true } }));
+  });
+
+  it('normalises text parts of multi-part content but leaves images and tool arguments alone', () => {
+    const parts = (text: string, url: string) => ({
+      ...base,
+      messages: [{ role: 'user', content: [{ type: 'text', text }, { type: 'image_url', image_url: { url } }] }],
+    });
+    const options = { normalize: true };
+    expect(keyOf(parts(' look  here ', 'a.png'), options)).toBe(keyOf(parts('look here', 'a.png'), options));
+    expect(keyOf(parts('look here', 'a.png'), options)).not.toBe(keyOf(parts('look here', 'b.png'), options));
+    const call = (args: string) => ({
+      ...base,
+      messages: [{ role: 'assistant', content: null, tool_calls: [{ id: '1', type: 'function', function: { name: 'f', arguments: args } }] }],
+    });
+    expect(keyOf(call('{"a": 1}'), options)).not.toBe(keyOf(call('{"a":  1}'), options));
+  });
+});
+
+describe('chatKeyPolicy when', () => {
+  const when = (request: Record<string, unknown>, options: ChatKeyOptions = {}) =>
+    chatKeyPolicy(options).when.call(undefined, request as unknown as ChatRequest);
+
+  it.each([
+    [{ temperature: 0 }, true],
+    [{ temperature: 0.7 }, false],
+    [{ temperature: undefined }, false],
+    [{ temperature: 0.7, seed: 1 }, true],
+    [{ temperature: undefined, seed: 1 }, true],
+    [{ temperature: 0, n: 3 }, false],
+    [{ temperature: 0, n: 1 }, true],
+  ])('judges %j cacheable: %s', (change, expected) => {
+    expect(when({ ...base, ...change })).toBe(expected);
+  });
+
+  it('caches sampling calls when cacheNonDeterministic is on', () => {
+    expect(when({ ...base, temperature: 1.2, n: 4 }, { cacheNonDeterministic: true })).toBe(true);
+  });
+});
+
+describe('tenants', () => {
+  const tenant = function (this: { tenantId: string }) {
+    return this.tenantId;
+  };
+
+  it('never gives two tenants the same key when a tenant function is given', () => {
+    expect(keyOf(base, { tenant }, { tenantId: 'acme' })).not.toBe(keyOf(base, { tenant }, { tenantId: 'globex' }));
+    expect(keyOf(base, { tenant }, { tenantId: 'acme' })).toBe(keyOf(base, { tenant }, { tenantId: 'acme' }));
+  });
+
+  it('shares keys across instances when no tenant function is given (the documented default)', () => {
+    expect(keyOf(base, {}, { tenantId: 'acme' })).toBe(keyOf(base, {}, { tenantId: 'globex' }));
+  });
+
+  it('passes the call arguments to the tenant function', () => {
+    const byArg = (_request: ChatRequest, ctx: { org: string }) => ctx.org;
+    const builder = new KeyBuilder('cachet', 'default', 'C.m', chatKeyPolicy({ tenant: byArg }).key);
+    expect(builder.keyFor(undefined, [base, { org: 'a' }])).not.toBe(builder.keyFor(undefined, [base, { org: 'b' }]));
+  });
+
+  it.each([undefined, '', 42])('refuses to build a shared key when the tenant function returns %p', (value) => {
+    expect(() => keyOf(base, { tenant: () => value as unknown as string })).toThrow(/tenant/);
+  });
+});
+
+describe('explainKey', () => {
+  it('lists what went in, what was dropped and why, and the cacheability verdict', () => {
+    const request = { ...base, temperature: 0.3, stream: true, user: 'u1', top_p: null, x_knob: 2 };
+    const explained = explainKey(request as ChatRequest, { normalize: true });
+    expect(explained.included.map((i) => i.field)).toEqual(['messages', 'model', 'temperature', 'x_knob']);
+    expect(explained.included.find((i) => i.field === 'x_knob')?.reason).toMatch(/unknown field/);
+    expect(explained.dropped).toEqual([
+      { field: 'stream', reason: CHAT_IGNORED_FIELDS.stream },
+      { field: 'top_p', reason: expect.stringMatching(/absent/) },
+      { field: 'user', reason: CHAT_IGNORED_FIELDS.user },
+    ]);
+    expect(explained.tenant).toBeNull();
+    expect(explained.cacheable).toBe(false);
+    expect(explained.cacheableReason).toMatch(/temperature 0.3 > 0 without a seed/);
+    expect(explained.normalize).toEqual({ whitespace: true, nfc: true, lowercase: false, changedTexts: 0 });
+    expect(explained.identity.request).not.toHaveProperty('stream');
+    expect(Object.keys(explained).sort()).toEqual(
+      ['cacheable', 'cacheableReason', 'dropped', 'identity', 'included', 'normalize', 'tenant'],
+    );
+  });
+
+  it('reports the tenant and how many texts normalisation changed', () => {
+    const policy = chatKeyPolicy({ normalize: { whitespace: true }, tenant(this: { t: string }) { return this.t; } });
+    const explained = policy.explain({ ...base, messages: [{ role: 'user', content: ' hi ' }] }, { t: 'acme' });
+    expect(explained.tenant).toBe('acme');
+    expect(explained.normalize.changedTexts).toBe(1);
+    expect(explained.identity).toEqual({ tenant: 'acme', request: { model: base.model, temperature: 0, messages: [{ role: 'user', content: 'hi' }] } });
+  });
+
+  it('hashes exactly its identity: equal identities give equal keys', () => {
+    const a = { ...base, stream: true };
+    const b = { ...base, user: 'x' };
+    expect(explainKey(a).identity).toEqual(explainKey(b).identity);
+    expect(keyOf(a)).toBe(keyOf(b));
+  });
+
+  it('keeps explain out of an object spread, so the policy spreads into @Cached options', () => {
+    expect(Object.keys({ ...chatKeyPolicy() }).sort()).toEqual(['key', 'when']);
+  });
+});
+
+describe('option validation', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['a misspelt option', { tenat: () => 'x' }, /Unknown chatKeyPolicy option `tenat`/],
+    ['a tenant that is not a function', { tenant: 'acme' }, /Expected `tenant` to be a function or false, got `"acme"` \(string\)/],
+    ['a non-boolean cacheNonDeterministic', { cacheNonDeterministic: 'yes' }, /Expected `cacheNonDeterministic` to be a boolean/],
+    ['a non-boolean normalize flag', { normalize: { whitespace: 1 } }, /Expected `normalize.whitespace` to be a boolean/],
+    ['an unknown normalize flag', { normalize: { trim: true } }, /Unknown normalize option `trim`/],
+    ['ignoring the messages', { ignoreFields: ['messages'] }, /Expected `ignoreFields`/],
+  ])('rejects %s when the policy is made', (_name, options, message) => {
+    expect(() => chatKeyPolicy(options as ChatKeyOptions)).toThrow(message);
+  });
+});
