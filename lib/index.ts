@@ -87,3 +87,13 @@ export type { RedisRateLimiterOptions, RedisRateLimiterEvents } from './redis/re
 export { chatKeyPolicy, explainKey, ChatKeyError, isChatKeyError, CHAT_IGNORED_FIELDS } from './llm/chat-key';
 export type { ChatKeyOptions, ChatNormalizeOptions, ChatKeyPolicy, ChatKeyExplanation } from './llm/chat-key';
 export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool, ChatRole } from './llm/chat-request';
+
+// Cost accounting: what misses spent and hits saved, per namespace, tenant and model.
+export { PriceTable, ILLUSTRATIVE_PRICES, UnknownModelError, isUnknownModelError, formatUsd, toTokenUsage } from './ledger/price-table';
+export type { ModelPrice, TokenUsage, UsageLike, CallCost } from './ledger/price-table';
+export { MemoryCostLedger, NO_TENANT } from './ledger/cost-ledger';
+export type { CostLedger, LedgerEntry, MemoryCostLedgerOptions } from './ledger/cost-ledger';
+export { formatLedgerReport } from './ledger/ledger-report';
+export type { LedgerReport, LedgerRow, LedgerTotals, LedgerFilter, LedgerCounters } from './ledger/ledger-report';
+export { RedisCostLedger } from './redis/redis-cost-ledger';
+export type { RedisCostLedgerOptions } from './redis/redis-cost-ledger';

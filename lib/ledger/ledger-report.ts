@@ -1,0 +1,136 @@
+import { formatUsd } from './price-table';
+
+/** The counters a ledger keeps per (namespace, tenant, model). Money is integer nano-dollars (1e-9 USD). */
+export interface LedgerCounters {
+  /** Misses: the provider was called. */
+  fills: number;
+  /** Hits: a cached answer was served and the provider was not called. */
+  hits: number;
+  /** Calls whose model had no price (counted, costed at 0). */
+  unpriced: number;
+  spentPromptTokens: number;
+  spentCompletionTokens: number;
+  savedPromptTokens: number;
+  savedCompletionTokens: number;
+  spentNanos: number;
+  savedNanos: number;
+}
+
+/** Counter names, in a fixed order (they are Redis hash field suffixes too, so renaming one loses history). */
+export const LEDGER_METRICS = Object.freeze([
+  'fills',
+  'hits',
+  'unpriced',
+  'spentPromptTokens',
+  'spentCompletionTokens',
+  'savedPromptTokens',
+  'savedCompletionTokens',
+  'spentNanos',
+  'savedNanos',
+] as const satisfies readonly (keyof LedgerCounters)[]);
+
+/** Identifies a ledger row. */
+export interface LedgerRowId {
+  readonly namespace: string;
+  readonly tenant: string;
+  readonly model: string;
+}
+
+/** One row of {@link LedgerReport}: the totals of one (namespace, tenant, model), or of everything. */
+export interface LedgerTotals extends Readonly<LedgerCounters> {
+  /** fills + hits. */
+  readonly calls: number;
+  /** hits / calls, 0 when there were no calls. */
+  readonly hitRate: number;
+  /** Provider calls the cache avoided (= hits). */
+  readonly callsAvoided: number;
+  /** Prompt + completion tokens paid for on fills. */
+  readonly tokensSpent: number;
+  /** Prompt + completion tokens of the cached answers served on hits. */
+  readonly tokensSaved: number;
+  /** Dollars spent on fills (display value; `spentNanos` is exact). */
+  readonly costSpent: number;
+  /** Dollars saved by hits (display value; `savedNanos` is exact). */
+  readonly costSaved: number;
+}
+
+/** One (namespace, tenant, model) row of a {@link LedgerReport}. */
+export type LedgerRow = LedgerRowId & LedgerTotals;
+
+/** Which rows a report covers; every given field must match exactly. */
+export interface LedgerFilter {
+  readonly namespace?: string;
+  readonly tenant?: string;
+  readonly model?: string;
+}
+
+/** What `ledger.report()` returns: rows sorted by namespace, tenant, model, and their sum. */
+export interface LedgerReport {
+  readonly rows: readonly LedgerRow[];
+  readonly total: LedgerTotals;
+}
+
+/** Fresh zeroed counters. */
+export function emptyCounters(): LedgerCounters {
+  return Object.fromEntries(LEDGER_METRICS.map((m) => [m, 0])) as unknown as LedgerCounters;
+}
+
+/** Adds `delta` into `target` (mutates it). */
+export function addCounters(target: LedgerCounters, delta: Readonly<LedgerCounters>): void {
+  for (const metric of LEDGER_METRICS) target[metric] += delta[metric];
+}
+
+function totalsOf(counters: Readonly<LedgerCounters>): LedgerTotals {
+  const calls = counters.fills + counters.hits;
+  return {
+    ...counters,
+    calls,
+    hitRate: calls === 0 ? 0 : counters.hits / calls,
+    callsAvoided: counters.hits,
+    tokensSpent: counters.spentPromptTokens + counters.spentCompletionTokens,
+    tokensSaved: counters.savedPromptTokens + counters.savedCompletionTokens,
+    costSpent: counters.spentNanos / 1e9,
+    costSaved: counters.savedNanos / 1e9,
+  };
+}
+
+function encodeSortKey(id: LedgerRowId): string {
+  return `${id.namespace}\u0000${id.tenant}\u0000${id.model}`;
+}
+
+function matches(id: LedgerRowId, filter: LedgerFilter): boolean {
+  return (
+    (filter.namespace === undefined || filter.namespace === id.namespace) &&
+    (filter.tenant === undefined || filter.tenant === id.tenant) &&
+    (filter.model === undefined || filter.model === id.model)
+  );
+}
+
+/** Builds a report from rows of counters (any order), keeping those that match `filter`. */
+export function buildReport(rows: Iterable<readonly [LedgerRowId, Readonly<LedgerCounters>]>, filter: LedgerFilter = {}): LedgerReport {
+  const kept: LedgerRow[] = [];
+  const sum = emptyCounters();
+  for (const [id, counters] of rows) {
+    if (!matches(id, filter)) continue;
+    addCounters(sum, counters);
+    kept.push({ namespace: id.namespace, tenant: id.tenant, model: id.model, ...totalsOf(counters) });
+  }
+  // Code-unit order (not locale order), so reports are identical on every machine.
+  const order = (r: LedgerRow) => encodeSortKey(r);
+  kept.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  return { rows: kept, total: totalsOf(sum) };
+}
+
+/**
+ * A plain-text table of a report, for logs and the demo.
+ *
+ * @example
+ * console.log(formatLedgerReport(await ledger.report()));
+ */
+export function formatLedgerReport(report: LedgerReport): string {
+  const line = (label: string, t: LedgerTotals) =>
+    `${label.padEnd(40)} calls ${String(t.calls).padStart(7)}  hit rate ${(t.hitRate * 100).toFixed(1).padStart(5)}%  ` +
+    `tokens saved ${String(t.tokensSaved).padStart(9)}  spent ${formatUsd(t.spentNanos)}  saved ${formatUsd(t.savedNanos)}`;
+  const rows = report.rows.map((r) => line(`${r.namespace} / ${r.tenant} / ${r.model}`, r));
+  return [...rows, line('TOTAL', report.total)].join('\n');
+}
