@@ -97,3 +97,9 @@ export { formatLedgerReport } from './ledger/ledger-report';
 export type { LedgerReport, LedgerRow, LedgerTotals, LedgerFilter, LedgerCounters } from './ledger/ledger-report';
 export { RedisCostLedger } from './redis/redis-cost-ledger';
 export type { RedisCostLedgerOptions } from './redis/redis-cost-ledger';
+
+// Model clients.
+export { ChatClient } from './llm/chat-client';
+export type { ChatCompletion, ChatCompletionChunk, ChatCompletionUsage, ChatCallOptions } from './llm/chat-client';
+export type { ChatClientOptions } from './llm/chat-client-options';
+export { ProviderError, isProviderError, retryAfterFrom } from './llm/provider-error';
