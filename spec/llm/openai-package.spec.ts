@@ -1,0 +1,86 @@
+import OpenAI from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { Cache, Cached, Fallback, RateLimited, chatKeyPolicy, isTransientError } from '../../lib';
+import { LocalProvider } from '../../lib/testing';
+
+// The official `openai` package, pointed at the local provider by `baseURL`, inside a decorated
+// service method: the recommended stack works around a client we do not control.
+describe('the openai package under cachet decorators', () => {
+  let provider: LocalProvider;
+  let baseURL: string;
+
+  beforeAll(async () => {
+    provider = new LocalProvider();
+    baseURL = await provider.start();
+  });
+  afterEach(() => {
+    provider.resetCounters();
+    provider.configure({ errorRate: 0 });
+  });
+  afterAll(() => provider.close());
+
+  function makeAssistant() {
+    // maxRetries 0: retrying is cachet's job here, and the SDK's own retries would hide provider calls.
+    const openai = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0 });
+    const cache = new Cache();
+    class Assistant {
+      @Fallback({ to: 'offline' })
+      @Cached({ cache, ttl: '10m', ...chatKeyPolicy() })
+      @RateLimited({ limit: 3, interval: '1m', burst: 3 })
+      async ask(request: ChatCompletionCreateParamsNonStreaming): Promise<string> {
+        const completion = await openai.chat.completions.create(request);
+        return completion.choices[0]?.message.content ?? '';
+      }
+
+      async offline(): Promise<string> {
+        return 'The assistant is offline; please try again later.';
+      }
+    }
+    return new Assistant();
+  }
+
+  const ask = (content: string, temperature = 0): ChatCompletionCreateParamsNonStreaming => ({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content }],
+    temperature,
+  });
+
+  it('answers repeated deterministic requests from the cache with one provider request', async () => {
+    const assistant = makeAssistant();
+    const answers = await Promise.all([assistant.ask(ask('refunds?')), assistant.ask(ask('refunds?'))]);
+    await assistant.ask(ask('refunds?'));
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0]).toContain('refunds?');
+    expect(provider.requests).toBe(1);
+  });
+
+  it('does not cache sampling requests (temperature above 0, no seed)', async () => {
+    const assistant = makeAssistant();
+    await assistant.ask(ask('a poem', 0.9));
+    await assistant.ask(ask('a poem', 0.9));
+    expect(provider.requests).toBe(2);
+  });
+
+  it('falls back when the provider fails, and caches only real answers', async () => {
+    const assistant = makeAssistant();
+    provider.failNext(1, 500);
+    await expect(assistant.ask(ask('status?'))).resolves.toMatch(/offline/);
+    await expect(assistant.ask(ask('status?'))).resolves.toContain('status?');
+    expect(provider.requests).toBe(2);
+  });
+
+  it('falls back past the rate limit without calling the provider', async () => {
+    const assistant = makeAssistant();
+    for (const q of ['one', 'two', 'three']) await assistant.ask(ask(q));
+    await expect(assistant.ask(ask('four'))).resolves.toMatch(/offline/);
+    expect(provider.requests).toBe(3);
+  });
+
+  it('sees the SDK’s HTTP errors as transient for @Retry', async () => {
+    const openai = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0 });
+    provider.failNext(1, 503);
+    const error = await openai.chat.completions.create(ask('x')).catch((e: unknown) => e);
+    expect((error as { status?: number }).status).toBe(503);
+    expect(isTransientError(error)).toBe(true);
+  });
+});
