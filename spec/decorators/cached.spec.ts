@@ -1,16 +1,7 @@
 import { Cache, Cached, CacheKeyError, describePolicies, MemoryStore, setDefaultCache } from '../../lib';
+import { deferred } from '../support/async';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe('@Cached', () => {
   let cache: Cache;

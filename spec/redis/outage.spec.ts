@@ -7,6 +7,7 @@ import type { StoreCircuitState } from '../../lib/redis/store-breaker';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient } from '../support/redis';
 import { manualClock, type ManualClock } from '../stores/store-contract';
+import { pollUntil } from '../support/async';
 
 // Each test gets a private redis-server that it may kill, restart or freeze. The store's breaker runs on a
 // manual clock, so the circuit stays open until a test moves time past the cooldown.
@@ -25,16 +26,6 @@ interface Harness {
   answer(question: string): Promise<string>;
 }
 
-/** Polls `check` until it holds, for at most `boundMs`; resolves whether it held. For real Redis events only. */
-async function eventually(check: () => boolean | Promise<boolean>, boundMs: number): Promise<boolean> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe('Cache over RedisStore when Redis fails', () => {
   let server: TestRedisServer;
   let open: RedisStore[];
@@ -49,7 +40,7 @@ describe('Cache over RedisStore when Redis fails', () => {
       let settled = false;
       const closing = store.close().finally(() => (settled = true));
       // A close() that waits for an unreachable Redis would keep the run from exiting: bring Redis back for it.
-      if (!(await eventually(() => settled, 5_000))) await server.start();
+      if (!(await pollUntil(() => settled, 5_000))) await server.start();
       await closing;
     }
     await server.stop();
@@ -130,7 +121,7 @@ describe('Cache over RedisStore when Redis fails', () => {
     // Each round lets one probe through; it fails until the client has reconnected, then the call fills the
     // (empty) server and a later round is a hit.
     const hitsBefore = h.cache.stats().total.hits;
-    const recovered = await eventually(async () => {
+    const recovered = await pollUntil(async () => {
       h.clock.advance(COOLDOWN_MS);
       await expect(h.answer('q')).resolves.toBe('answer to q');
       return h.cache.stats().total.hits > hitsBefore;
@@ -180,7 +171,7 @@ describe('Cache over RedisStore when Redis fails', () => {
       open = [];
       let settled = false;
       const closing = h.store.close().finally(() => (settled = true));
-      const closedWhileDown = await eventually(() => settled, 5_000);
+      const closedWhileDown = await pollUntil(() => settled, 5_000);
       // If close() hangs, bring Redis back so that it can finish and the test run can still exit.
       if (!closedWhileDown) await server.start();
       await closing;
@@ -197,7 +188,7 @@ describe('Cache over RedisStore when Redis fails', () => {
       const admin = await connectTestClient(server.url);
       try {
         // Wait until the store is connected (a probe succeeds), then look for the timed-out write.
-        const connected = await eventually(async () => {
+        const connected = await pollUntil(async () => {
           h.clock.advance(COOLDOWN_MS);
           await h.answer('probe');
           return h.store.circuit === 'closed';

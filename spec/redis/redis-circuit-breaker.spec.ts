@@ -7,26 +7,11 @@ import { CircuitOpenError } from '../../lib/resilience/circuit-open-error';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 import { manualClock, type ManualClock } from '../stores/store-contract';
+import { deferred, pollUntil } from '../support/async';
 
 class ProviderError extends Error {}
 const fail = () => Promise.reject(new ProviderError('boom'));
 const succeed = () => Promise.resolve('ok');
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => (resolve = res));
-  return { promise, resolve };
-}
-
-/** Polls `check` until it holds, for at most `boundMs`; for waits on real (server) time only. */
-async function eventually(check: () => Promise<boolean>, boundMs: number): Promise<boolean> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('Circuit over RedisCircuitState', () => {
   let prefix: string;
@@ -92,7 +77,7 @@ describe('Circuit over RedisCircuitState', () => {
       a.execute(() => (runs.a++, probe.promise)).catch((e: unknown) => e),
       b.execute(() => (runs.b++, probe.promise)).catch((e: unknown) => e),
     ];
-    expect(await eventually(async () => runs.a + runs.b > 0, 5_000)).toBe(true);
+    expect(await pollUntil(async () => runs.a + runs.b > 0, 5_000)).toBe(true);
     probe.resolve('recovered');
     const results = await Promise.all(calls);
     expect(runs.a + runs.b).toBe(1);
@@ -142,7 +127,7 @@ describe('Circuit over RedisCircuitState', () => {
     expect((rejection as CircuitOpenError).retryAfterMs).toBeGreaterThan(0);
     expect((rejection as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(300);
     // Waits on the server's clock: bounded poll until a probe is admitted.
-    expect(await eventually(async () => (await b.execute(succeed).catch(() => 'rejected')) === 'ok', 5_000)).toBe(true);
+    expect(await pollUntil(async () => (await b.execute(succeed).catch(() => 'rejected')) === 'ok', 5_000)).toBe(true);
     expect(b.state).toBe('closed');
     await expect(a.execute(succeed)).resolves.toBe('ok');
   });
@@ -195,7 +180,7 @@ describe('RedisCircuitState when Redis fails', () => {
       await server.start();
       const admin = await connectTestClient(server.url);
       try {
-        const backOnRedis = await eventually(async () => {
+        const backOnRedis = await pollUntil(async () => {
           outageClock.advance(5_000); // past the outage cooldown: the next decision asks Redis again
           await circuit.execute(fail).catch(() => undefined);
           return (await admin.sendCommand<string | null>(['HGET', 'outage:openai', 'consecutive'])) !== null;

@@ -4,20 +4,11 @@ import type { RedisClientLike } from '../../lib/redis/connection';
 import { RedisCostLedger, type RedisCostLedgerOptions } from '../../lib/redis/redis-cost-ledger';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
+import { pollUntil } from '../support/async';
 
 const prices = new PriceTable({ big: { inputPer1K: 0.0025, outputPer1K: 0.01 } });
 const usage = { promptTokens: 1000, completionTokens: 500 }; // 7_500_000 nano-dollars on 'big'
 const entry = { namespace: 'chat', tenant: 'acme', model: 'big', usage };
-
-/** Polls `check` until it holds, for at most `boundMs`; resolves whether it held. For real Redis events only. */
-async function eventually(check: () => boolean | Promise<boolean>, boundMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('RedisCostLedger on the shared server', () => {
   let key: string;
@@ -83,7 +74,7 @@ describe('RedisCostLedger on the shared server', () => {
     jest.advanceTimersByTime(4_999);
     expect(l.pendingRows).toBe(1);
     jest.advanceTimersByTime(1);
-    expect(await eventually(async () => (await client.sendCommand(['HGET', key, 'chat|acme|big|hits'])) === '1')).toBe(true);
+    expect(await pollUntil(async () => (await client.sendCommand(['HGET', key, 'chat|acme|big|hits'])) === '1')).toBe(true);
   });
 
   it('counts a batch once when Redis applied it but the reply was lost', async () => {
@@ -158,8 +149,8 @@ describe('RedisCostLedger when Redis goes away', () => {
       const probe = await connectTestClient(server.url);
       try {
         const stored = async () => (await probe.sendCommand<string | null>(['HGET', 'cachet:ledger', 'chat|acme|big|hits'])) === '4';
-        expect(await eventually(stored, 15_000)).toBe(true);
-        expect(await eventually(() => l.pendingRows === 0, 5_000)).toBe(true);
+        expect(await pollUntil(stored, 15_000)).toBe(true);
+        expect(await pollUntil(() => l.pendingRows === 0, 5_000)).toBe(true);
         const { total } = await l.report();
         expect(total).toMatchObject({ fills: 1, hits: 4, spentNanos: 7_500_000, savedNanos: 30_000_000 });
         expect(l.dropped).toBe(0);
@@ -181,7 +172,7 @@ describe('RedisCostLedger when Redis goes away', () => {
     l.recordHit({ ...entry, tenant: 'd' });
     expect(l.dropped).toBe(2);
     await server.start();
-    await expect(eventually(async () => (await l.flush().then(() => true, () => false)), 15_000)).resolves.toBe(true);
+    await expect(pollUntil(async () => (await l.flush().then(() => true, () => false)), 15_000)).resolves.toBe(true);
     const report = await l.report();
     expect(report.rows.map((r) => `${r.tenant}:${r.hits}`)).toEqual(['a:1', 'b:2']);
     await l.close();

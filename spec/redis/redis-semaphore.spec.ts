@@ -2,7 +2,7 @@ import { limitConcurrency } from '../../lib/concurrency/concurrency';
 import { QueueFullError, QueueTimeoutError } from '../../lib/concurrency/concurrency-errors';
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { RedisSemaphore, type RedisSemaphoreOptions } from '../../lib/redis/redis-semaphore';
-import { eventually } from '../support/child-processes';
+import { eventually } from '../support/async';
 import { startRedisServer } from '../support/redis-server';
 import { connectTestClient, deleteKeys, uniquePrefix } from '../support/redis';
 

@@ -1,5 +1,6 @@
 import { RedisSemaphore } from '../../lib/redis/redis-semaphore';
-import { eventually, startWorker, type Worker } from '../support/child-processes';
+import { eventually } from '../support/async';
+import { startWorker, type Worker } from '../support/child-processes';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
 interface WorkerResult {

@@ -3,22 +3,13 @@ import type { CircuitBreakerOptions } from '../../lib/resilience/circuit-breaker
 import { CircuitOpenError, isCircuitOpenError } from '../../lib/resilience/circuit-open-error';
 import { MemoryCircuitState } from '../../lib/resilience/circuit-state';
 import { manualClock, type ManualClock } from '../stores/store-contract';
+import { deferred } from '../support/async';
 
 class ProviderError extends Error {}
 class BadRequest extends Error {}
 
 const fail = (error: Error = new ProviderError('boom')) => () => Promise.reject(error);
 const succeed = () => Promise.resolve('ok');
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe('Circuit', () => {
   let clock: ManualClock;

@@ -50,12 +50,3 @@ export function startWorker(name: string, env: Record<string, string>): Worker {
     kill: () => child.kill('SIGKILL'),
   };
 }
-
-/** Waits until `predicate` holds, checking every `intervalMs`, for at most `timeoutMs`. */
-export async function eventually(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, intervalMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
