@@ -4,13 +4,16 @@
  */
 export { Cache } from './cache/cache';
 export type { CacheOptions } from './cache/cache';
-export type { CachedOptions, LockOptions, StoreErrorPolicy } from './cache/cached-options';
+export type { CachedOptions, CachedStreamOptions, LockOptions, StoreErrorPolicy } from './cache/cached-options';
+export { CachedStream } from './cache/cached-stream';
+export type { StreamRecording } from './cache/stream-recording';
+export type { CallUsage, UsageFunction } from './cache/method-ledger';
 export type { CacheEvents, LookupEvent, FillEvent, CacheErrorEvent } from './cache/cache-events';
 export type { CacheCounters, CacheStats } from './cache/stats';
 export { getDefaultCache, setDefaultCache, createCacheFromEnv } from './cache/default-cache';
 
 export { Cached } from './decorators/cached';
-export type { AsyncMethod } from './decorators/cached';
+export type { AsyncMethod, StreamingMethod } from './decorators/cached';
 export { describePolicies } from './decorators/policies';
 export type { MethodPolicies } from './decorators/policies';
 export { createMethodDecorator } from './decorators/method-decorator';
@@ -84,7 +87,9 @@ export { RedisRateLimiter } from './redis/redis-rate-limiter';
 export type { RedisRateLimiterOptions, RedisRateLimiterEvents } from './redis/redis-rate-limiter';
 
 // LLM requests: cache keys that include exactly what changes an answer.
-export { chatKeyPolicy, explainKey, ChatKeyError, isChatKeyError, CHAT_IGNORED_FIELDS } from './llm/chat-key';
+export { chatKeyPolicy, explainKey, ChatKeyError, isChatKeyError } from './llm/chat-key';
+export { CHAT_IGNORED_FIELDS } from './llm/chat-key-fields';
+export { usageOfChatResult } from './llm/chat-usage';
 export type { ChatKeyOptions, ChatNormalizeOptions, ChatKeyPolicy, ChatKeyExplanation } from './llm/chat-key';
 export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool, ChatRole } from './llm/chat-request';
 

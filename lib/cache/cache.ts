@@ -6,13 +6,19 @@ import { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore } from '../stores/cache-store';
 import { MemoryStore } from '../stores/memory-store';
 import type { CacheEvents } from './cache-events';
+import type { CostLedger } from '../ledger/cost-ledger';
 import { CachedMethod } from './cached-method';
+import type { CachedStream } from './cached-stream';
+import { CachedStreamMethod, type LiveStreams } from './cached-stream-method';
+import { MethodLedger } from './method-ledger';
+import type { MethodRuntime } from './method-runtime';
 import {
   DEFAULT_LOCK,
   resolveCachedOptions,
   resolveLock,
   STORE_ERROR_POLICIES,
   type CachedOptions,
+  type CachedStreamOptions,
   type LockOptions,
   type ResolvedCachedOptions,
   type StoreErrorPolicy,
@@ -39,6 +45,11 @@ export interface CacheOptions {
   readonly lock?: false | LockOptions;
   /** Time source, for tests. @default Date.now */
   readonly clock?: Clock;
+  /**
+   * Records what fills cost and hits saved, for methods that give a `usage` function (as
+   * `chatKeyPolicy()` does). @default none
+   */
+  readonly ledger?: CostLedger;
 }
 
 const DEFAULTS = {
@@ -47,9 +58,9 @@ const DEFAULTS = {
   ttl: '30m',
   onStoreError: 'bypass',
   clock: systemClock,
-} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock'>;
+} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger'>;
 
-const KNOWN = ['store', 'lock', ...Object.keys(DEFAULTS)] as const;
+const KNOWN = ['store', 'lock', 'ledger', ...Object.keys(DEFAULTS)] as const;
 
 /**
  * A cache: a store plus the rules for keys, TTLs, single flight and store failures. Use it through the
@@ -69,6 +80,8 @@ export class Cache {
   readonly #clock: Clock;
   readonly #events = new Emitter<CacheEvents>();
   readonly #fills = new FillTable();
+  readonly #live: LiveStreams = new Map();
+  readonly #ledger: CostLedger | undefined;
   readonly #counters = new Map<string, CacheCounters>();
   /** Which decorated method owns each `namespace:Class.method`, to warn when two share one. */
   readonly #owners = new Map<string, object>();
@@ -89,22 +102,36 @@ export class Cache {
     this.#onStoreError = resolved.onStoreError;
     this.#lock = resolveLock(options.lock) ?? DEFAULT_LOCK;
     this.#clock = resolved.clock;
+    if (options.ledger !== undefined && typeof options.ledger?.recordFill !== 'function') {
+      throw optionError('ledger', 'a CostLedger (MemoryCostLedger, RedisCostLedger)', options.ledger);
+    }
+    this.#ledger = options.ledger;
   }
 
   /**
    * Returns a function that caches `fn`'s results by its arguments, as {@link Cached} does for methods.
    * `name` identifies the function in keys and stats (default: `fn.name`).
    */
+  wrap<Args extends unknown[], C>(
+    fn: (...args: Args) => AsyncIterable<C> | Promise<AsyncIterable<C>>,
+    options: CachedOptions<Args, C[]> & { readonly name?: string; readonly stream: true | CachedStreamOptions },
+  ): (...args: Args) => CachedStream<C>;
   wrap<Args extends unknown[], R>(
     fn: (...args: Args) => Promise<R>,
-    options: CachedOptions<Args, R> & { readonly name?: string } = {},
-  ): (...args: Args) => Promise<R> {
-    if (typeof fn !== 'function') throw optionError('fn', 'a function returning a promise', fn);
+    options?: CachedOptions<Args, R> & { readonly name?: string; readonly stream?: false },
+  ): (...args: Args) => Promise<R>;
+  wrap(
+    fn: (...args: unknown[]) => unknown,
+    options: CachedOptions & { readonly name?: string } = {},
+  ): (...args: unknown[]) => unknown {
+    if (typeof fn !== 'function') throw optionError('fn', 'a function returning a promise or a stream', fn);
     const { name = fn.name, ...rest } = options;
     if (typeof name !== 'string' || !name) throw optionError('name', 'a non-empty name for an anonymous function', name);
-    const method = this.method(name, resolveCachedOptions(rest), fn);
-    const wrapped = function (this: unknown, ...args: Args): Promise<R> {
-      return method.call(fn as never, this, args) as Promise<R>;
+    const resolved = resolveCachedOptions(rest);
+    const method: { call(fn: never, self: unknown, args: unknown[]): unknown } =
+      resolved.stream === undefined ? this.method(name, resolved, fn) : this.streamMethod(name, resolved, fn);
+    const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+      return method.call(fn as never, this, args);
     };
     Object.defineProperty(wrapped, 'name', { value: name });
     return wrapped;
@@ -115,6 +142,15 @@ export class Cache {
    * it directly. `owner` identifies the decorated method, to detect two methods that would share keys.
    */
   method(name: string, options: ResolvedCachedOptions, owner: object = options): CachedMethod {
+    return new CachedMethod(this.#runtime(name, options, owner));
+  }
+
+  /** Binds a streaming method (`@Cached({ stream })`) to this cache; see {@link Cache.method}. */
+  streamMethod(name: string, options: ResolvedCachedOptions, owner: object = options): CachedStreamMethod {
+    return new CachedStreamMethod(this.#runtime(name, options, owner), this.#live, options.stream?.pace ?? false);
+  }
+
+  #runtime(name: string, options: ResolvedCachedOptions, owner: object): MethodRuntime {
     const namespace = options.namespace ?? this.#namespace;
     const qualified = `${namespace}:${name}`;
     const previous = this.#owners.get(qualified);
@@ -128,8 +164,10 @@ export class Cache {
     this.#owners.set(qualified, owner);
     let counters = this.#counters.get(qualified);
     if (counters === undefined) this.#counters.set(qualified, (counters = newCounters()));
-    return new CachedMethod({
+    const ledger = options.ledger === undefined ? this.#ledger : options.ledger || undefined;
+    return {
       method: qualified,
+      namespace,
       store: this.store,
       keys: new KeyBuilder(this.#prefix, namespace, name, options.key),
       counters,
@@ -142,7 +180,11 @@ export class Cache {
       unless: options.unless,
       onStoreError: options.onStoreError ?? this.#onStoreError,
       lock: options.lock ?? this.#lock,
-    });
+      ledger:
+        ledger !== undefined && options.usage !== undefined
+          ? new MethodLedger(ledger, options.usage, namespace, qualified, this.#events)
+          : undefined,
+    };
   }
 
   /** Listens to `hit`, `miss`, `fill` or `error`; returns a function that stops listening. */
@@ -165,9 +207,14 @@ export class Cache {
     return { total: withHitRate(total), methods };
   }
 
-  /** Number of keys with a fill in progress in this process (0 when idle). */
+  /** Number of keys with a fill (or a live stream) in progress in this process (0 when idle). */
   get fillsInProgress(): number {
-    return this.#fills.size;
+    return this.#fills.size + this.#live.size;
+  }
+
+  /** The ledger that methods of this cache record to when they give a `usage` function. */
+  get ledger(): CostLedger | undefined {
+    return this.#ledger;
   }
 
   /** Closes the store. */

@@ -9,7 +9,10 @@ import {
   withDefaults,
 } from '../core/validate';
 import type { KeyFunction } from '../keys/key-builder';
+import type { CostLedger } from '../ledger/cost-ledger';
 import type { Cache } from './cache';
+import type { UsageFunction } from './method-ledger';
+import type { ResolvedPace } from './stream-recording';
 
 /** What the cache does when its store fails: go on without it (`bypass`), or reject the call (`throw`). */
 export type StoreErrorPolicy = 'bypass' | 'throw';
@@ -27,6 +30,16 @@ export interface LockOptions {
    * @default '30s'
    */
   readonly wait?: Duration;
+}
+
+/** How `@Cached({ stream })` records and replays a streaming method; see {@link CachedOptions.stream}. */
+export interface CachedStreamOptions {
+  /**
+   * How a hit replays: `false` as fast as the caller reads, `'recorded'` with the gaps between chunks
+   * that the first stream had, or a fixed {@link Duration} before each chunk.
+   * @default false
+   */
+  readonly pace?: false | 'recorded' | Duration;
 }
 
 /** Options of {@link Cached} and {@link Cache.wrap}. Every property is optional. */
@@ -61,6 +74,21 @@ export interface CachedOptions<Args extends any[] = any[], Result = any> {
    * @default { ttl: '10s', wait: '30s' }
    */
   readonly lock?: false | LockOptions;
+  /**
+   * The method streams (an `async *` method, or one returning a promise of an `AsyncIterable`): cache its
+   * chunks. The first caller reads them live while they are recorded; identical callers meanwhile share
+   * that live stream; only a stream that completes is stored; a hit replays the chunks in order. `ttl`,
+   * `unless` and `usage` functions receive the array of chunks. `true` means `{ pace: false }`.
+   * @default false
+   */
+  readonly stream?: boolean | CachedStreamOptions;
+  /** Where to record what fills cost and hits saved (needs `usage`). `false` turns off the cache's ledger. @default the cache's `ledger` */
+  readonly ledger?: CostLedger | false;
+  /**
+   * Reads a result's model and token usage for the ledger, e.g. `chatKeyPolicy()` provides one for chat
+   * completions. Without it nothing is recorded.
+   */
+  readonly usage?: UsageFunction;
 }
 
 /** Options resolved and validated once, when a method is decorated or wrapped. */
@@ -74,9 +102,13 @@ export interface ResolvedCachedOptions {
   readonly unless: ((result: unknown) => boolean) | undefined;
   readonly onStoreError: StoreErrorPolicy | undefined;
   readonly lock: false | { readonly ttlMs: number; readonly waitMs: number } | undefined;
+  /** `undefined` for a promise method; how to replay for a stream method. */
+  readonly stream: { readonly pace: ResolvedPace } | undefined;
+  readonly ledger: CostLedger | false | undefined;
+  readonly usage: UsageFunction | undefined;
 }
 
-const KNOWN = ['cache', 'ttl', 'key', 'namespace', 'when', 'unless', 'onStoreError', 'lock'] as const;
+const KNOWN = ['cache', 'ttl', 'key', 'namespace', 'when', 'unless', 'onStoreError', 'lock', 'stream', 'ledger', 'usage'] as const;
 export const STORE_ERROR_POLICIES = ['bypass', 'throw'] as const satisfies readonly StoreErrorPolicy[];
 const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<LockOptions>;
 
@@ -84,7 +116,7 @@ const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<Lo
 export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCachedOptions {
   assertPlainObject('options', options);
   assertKnownOptions('@Cached', options, KNOWN);
-  const { cache, ttl, key, namespace, when, unless, onStoreError, lock } = options;
+  const { cache, ttl, key, namespace, when, unless, onStoreError, lock, stream, ledger, usage } = options;
   if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.method !== 'function')) {
     throw optionError('cache', 'a Cache instance', cache);
   }
@@ -93,6 +125,10 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
   assertOptionalFunction('when', when);
   assertOptionalFunction('unless', unless);
   if (onStoreError !== undefined) assertOneOf('onStoreError', onStoreError, STORE_ERROR_POLICIES);
+  assertOptionalFunction('usage', usage);
+  if (ledger !== undefined && ledger !== false && !isLedger(ledger)) {
+    throw optionError('ledger', 'a CostLedger (MemoryCostLedger, RedisCostLedger) or false', ledger);
+  }
   return {
     cache,
     ttlMs: ttl === undefined || typeof ttl === 'function' ? undefined : parseDuration('ttl', ttl),
@@ -103,7 +139,29 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
     unless: unless as ((result: unknown) => boolean) | undefined,
     onStoreError,
     lock: resolveLock(lock),
+    stream: resolveStream(stream),
+    ledger,
+    usage,
   };
+}
+
+function isLedger(value: unknown): value is CostLedger {
+  const ledger = value as Partial<CostLedger> | null;
+  return typeof ledger === 'object' && ledger !== null && typeof ledger.recordFill === 'function' && typeof ledger.recordHit === 'function';
+}
+
+function resolveStream(stream: unknown): ResolvedCachedOptions['stream'] {
+  if (stream === undefined || stream === false) return undefined;
+  if (stream === true) return { pace: false };
+  assertPlainObject('stream', stream);
+  assertKnownOptions('stream', stream as object, ['pace']);
+  const { pace = false } = stream as CachedStreamOptions;
+  if (pace === false || pace === 'recorded') return { pace: pace as false | 'recorded' };
+  try {
+    return { pace: { everyMs: parseDuration('stream.pace', pace) } };
+  } catch {
+    throw optionError('stream.pace', "false, 'recorded', or a duration such as '20ms'", pace);
+  }
 }
 
 export function resolveLock(lock: unknown): ResolvedCachedOptions['lock'] {

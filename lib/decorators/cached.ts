@@ -1,11 +1,15 @@
 import { getDefaultCache } from '../cache/default-cache';
 import type { Cache } from '../cache/cache';
 import type { CachedMethod } from '../cache/cached-method';
-import { resolveCachedOptions, type CachedOptions } from '../cache/cached-options';
+import { resolveCachedOptions, type CachedOptions, type CachedStreamOptions } from '../cache/cached-options';
+import type { CachedStreamMethod } from '../cache/cached-stream-method';
 import { createMethodDecorator, type UniversalMethodDecorator } from './method-decorator';
 
 /** A method `@Cached` accepts: one that returns a promise. */
 export type AsyncMethod = (this: any, ...args: any[]) => Promise<any>;
+
+/** A method `@Cached({ stream: true })` accepts: an `async *` method, or one returning a promise of a stream. */
+export type StreamingMethod = (this: any, ...args: any[]) => AsyncIterable<any> | Promise<AsyncIterable<any>>;
 
 /**
  * Caches an async method's results by its arguments, like Spring's `@Cacheable`. Identical concurrent
@@ -18,20 +22,27 @@ export type AsyncMethod = (this: any, ...args: any[]) => Promise<any>;
  *   async answer(q: Question): Promise<string> { ... }
  * }
  */
-export function Cached(options: CachedOptions = {}): UniversalMethodDecorator<AsyncMethod> {
+export function Cached(
+  options: CachedOptions & { readonly stream: true | CachedStreamOptions },
+): UniversalMethodDecorator<StreamingMethod>;
+export function Cached(options?: CachedOptions & { readonly stream?: false }): UniversalMethodDecorator<AsyncMethod>;
+export function Cached(options: CachedOptions): UniversalMethodDecorator<AsyncMethod | StreamingMethod>;
+export function Cached(options: CachedOptions = {}): UniversalMethodDecorator<AsyncMethod | StreamingMethod> {
   const resolved = resolveCachedOptions(options);
-  return createMethodDecorator<AsyncMethod>('cached', options as Record<string, unknown>, (original, site) => {
+  const streams = resolved.stream !== undefined;
+  return createMethodDecorator<AsyncMethod | StreamingMethod>('cached', options as Record<string, unknown>, (original, site) => {
     // Bound lazily and re-bound if the default cache is replaced, so setDefaultCache() may come after
     // the class is defined; one identity check per call.
     let boundTo: Cache | undefined;
-    let bound: CachedMethod | undefined;
-    return function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    let bound: CachedMethod | CachedStreamMethod | undefined;
+    return function (this: unknown, ...args: unknown[]): any {
       const cache = resolved.cache ?? getDefaultCache();
       if (cache !== boundTo) {
-        bound = cache.method(site.qualifiedName(this), resolved);
+        const name = site.qualifiedName(this);
+        bound = streams ? cache.streamMethod(name, resolved) : cache.method(name, resolved);
         boundTo = cache;
       }
-      return (bound as CachedMethod).call(original, this, args);
+      return (bound as CachedMethod).call(original as never, this, args);
     };
   });
 }

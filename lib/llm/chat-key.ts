@@ -1,6 +1,9 @@
 import { CachetError } from '../core/errors';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
+import type { UsageFunction } from '../cache/method-ledger';
+import { ANSWER_FIELDS, CHAT_IGNORED_FIELDS } from './chat-key-fields';
 import type { ChatContentPart, ChatMessage, ChatRequest } from './chat-request';
+import { usageOfChatResult } from './chat-usage';
 
 /** Which prompt normalisations to apply to message text (string content and `text` parts only). */
 export interface ChatNormalizeOptions {
@@ -49,36 +52,6 @@ export function isChatKeyError(error: unknown): error is ChatKeyError {
   return error instanceof ChatKeyError;
 }
 
-/**
- * Fields that never change the answer, with the reason shown by {@link explainKey}. Every other field is
- * part of the key, including fields cachet has never heard of: a missed hit costs money, a wrong hit
- * returns someone else's answer, so unknown means "include".
- */
-export const CHAT_IGNORED_FIELDS: Readonly<Record<string, string>> = {
-  stream: 'transport only: the same answer, whole or in chunks',
-  stream_options: 'transport only: what a stream carries besides the answer',
-  user: "end-user id for the provider's abuse monitoring (use `tenant` to separate users)",
-  safety_identifier: "end-user id for the provider's abuse monitoring",
-  metadata: "labels for the provider's dashboards",
-  store: 'whether the provider keeps a copy of the completion',
-  prompt_cache_key: "routing hint for the provider's own prompt cache",
-  timeout: 'transport only',
-  request_id: 'transport only',
-  signal: 'cancellation only',
-};
-
-/** Known answer-changing fields, for readable explanations; unknown fields are included too. */
-const ANSWER_FIELDS: Readonly<Record<string, string>> = {
-  model: 'the model', messages: 'the conversation, system prompt included', temperature: 'sampling',
-  top_p: 'sampling', seed: 'sampling', n: 'number of choices', max_tokens: 'answer length',
-  max_completion_tokens: 'answer length', stop: 'where the answer ends', tools: 'tools offered',
-  tool_choice: 'tools offered', parallel_tool_calls: 'tools offered', functions: 'tools offered',
-  function_call: 'tools offered', response_format: 'answer format', presence_penalty: 'sampling',
-  frequency_penalty: 'sampling', logit_bias: 'sampling', logprobs: 'answer content',
-  top_logprobs: 'answer content', reasoning_effort: 'reasoning', modalities: 'answer format',
-  audio: 'answer format', prediction: 'answer content', verbosity: 'answer length',
-};
-
 type Normalization = Required<ChatNormalizeOptions>;
 const NO_NORMALIZATION = { whitespace: false, nfc: false, lowercase: false } as const satisfies Normalization;
 const NORMALIZE_TRUE = { whitespace: true, nfc: true, lowercase: false } as const satisfies Normalization;
@@ -116,6 +89,13 @@ export interface ChatKeyPolicy {
   readonly key: (this: any, request: ChatRequest, ...rest: any[]) => unknown;
   /** Whether the call may use the cache; used as `@Cached`'s `when`. */
   readonly when: (this: any, request: ChatRequest, ...rest: any[]) => boolean;
+  /**
+   * The model, tenant and token usage of a result, for the cache's cost ledger: the request's `model`
+   * (as your price table names it), the tenant from `tenant`, and the `usage` of a completion, or of the
+   * chunk that carries it in a stream (ask for it with `stream_options: { include_usage: true }`).
+   * Results without usage (a method that returns only the text) record nothing.
+   */
+  readonly usage: UsageFunction;
   /** {@link explainKey} with this policy's options; pass `self` when the tenant function reads `this`. */
   readonly explain: (request: ChatRequest, self?: unknown, ...rest: unknown[]) => ChatKeyExplanation;
 }
@@ -149,6 +129,10 @@ export function chatKeyPolicy(options: ChatKeyOptions = {}): ChatKeyPolicy {
     },
     when(this: unknown, request: ChatRequest): boolean {
       return judge(assertRequest(request), resolved).cacheable;
+    },
+    usage(this: unknown, result: unknown, ...args: unknown[]) {
+      const request = args[0] as ChatRequest;
+      return usageOfChatResult(result, request.model, resolved.tenant?.apply(this, args));
     },
   };
   Object.defineProperty(policy, 'explain', {

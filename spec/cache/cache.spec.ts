@@ -186,7 +186,7 @@ describe('Cache', () => {
 
 describe('Cache.wrap input checks', () => {
   it('rejects a non-function with the standard message', () => {
-    expect(() => new Cache().wrap(undefined as never)).toThrow(/^Expected `fn` to be a function returning a promise, got `undefined`/);
+    expect(() => new Cache().wrap(undefined as never)).toThrow(/^Expected `fn` to be a function returning a promise or a stream, got `undefined`/);
   });
 
   it('names the wrapper after the name option', () => {

@@ -275,7 +275,7 @@ describe('@Cached', () => {
     ])('throws a TypeError for %j', (options, message) => {
       expect(() => {
         class Bad {
-          @Cached(options as never)
+          @Cached(options as {})
           async m(): Promise<void> {}
         }
         return Bad;

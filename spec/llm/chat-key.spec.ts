@@ -1,6 +1,7 @@
 import { KeyBuilder } from '../../lib/keys/key-builder';
 import type { ChatRequest } from '../../lib/llm/chat-request';
-import { CHAT_IGNORED_FIELDS, chatKeyPolicy, explainKey, isChatKeyError, type ChatKeyOptions } from '../../lib/llm/chat-key';
+import { chatKeyPolicy, explainKey, isChatKeyError, type ChatKeyOptions } from '../../lib/llm/chat-key';
+import { CHAT_IGNORED_FIELDS } from '../../lib/llm/chat-key-fields';
 
 const base: ChatRequest = {
   model: 'gpt-4o-mini',
@@ -228,7 +229,7 @@ describe('explainKey', () => {
   });
 
   it('keeps explain out of an object spread, so the policy spreads into @Cached options', () => {
-    expect(Object.keys({ ...chatKeyPolicy() }).sort()).toEqual(['key', 'when']);
+    expect(Object.keys({ ...chatKeyPolicy() }).sort()).toEqual(['key', 'usage', 'when']);
   });
 });
 

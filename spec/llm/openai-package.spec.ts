@@ -1,6 +1,10 @@
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { Cache, Cached, Fallback, RateLimited, chatKeyPolicy, isTransientError } from '../../lib';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+} from 'openai/resources/chat/completions';
+import { Cache, Cached, Fallback, RateLimited, chatKeyPolicy, currentSignal, isTransientError, MemoryCostLedger } from '../../lib';
 import { LocalProvider } from '../../lib/testing';
 
 // The official `openai` package, pointed at the local provider by `baseURL`, inside a decorated
@@ -82,5 +86,76 @@ describe('the openai package under cachet decorators', () => {
     const error = await openai.chat.completions.create(ask('x')).catch((e: unknown) => e);
     expect((error as { status?: number }).status).toBe(503);
     expect(isTransientError(error)).toBe(true);
+  });
+
+  describe('streamed (`stream: true`)', () => {
+    function makeStreamingAssistant(cache = new Cache()) {
+      const openai = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0 });
+      class Assistant {
+        @Fallback({ to: 'offline' })
+        @Cached({ cache, ttl: '10m', stream: true, ...chatKeyPolicy() })
+        @RateLimited({ limit: 3, interval: '1m', burst: 3 })
+        async ask(request: ChatCompletionCreateParamsStreaming): Promise<AsyncIterable<ChatCompletionChunk>> {
+          // The SDK's own Stream, closed by cachet when every reader stops early.
+          return openai.chat.completions.create(request, { signal: currentSignal() });
+        }
+
+        async offline(): Promise<AsyncIterable<ChatCompletionChunk>> {
+          return (async function* () {
+            yield { id: 'offline', object: 'chat.completion.chunk', created: 0, model: 'none', choices: [{ index: 0, delta: { content: 'offline' }, finish_reason: 'stop' }] } as ChatCompletionChunk;
+          })();
+        }
+      }
+      return new Assistant();
+    }
+
+    const streamed = (content: string): ChatCompletionCreateParamsStreaming => ({
+      ...ask(content),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+
+    async function text(stream: AsyncIterable<ChatCompletionChunk>): Promise<string> {
+      let out = '';
+      for await (const chunk of stream) out += chunk.choices[0]?.delta.content ?? '';
+      return out;
+    }
+
+    it('streams identical concurrent and later requests from one provider request', async () => {
+      const assistant = makeStreamingAssistant();
+      const texts = await Promise.all([1, 2, 3].map(async () => text(await assistant.ask(streamed('returns?')))));
+      texts.push(await text(await assistant.ask(streamed('returns?'))));
+      expect(new Set(texts).size).toBe(1);
+      expect(texts[0]).toContain('returns?');
+      expect(provider.requests).toBe(1);
+    });
+
+    it('falls back when the provider refuses the stream, and caches only real answers', async () => {
+      const assistant = makeStreamingAssistant();
+      provider.failNext(1, 503);
+      await expect(text(await assistant.ask(streamed('status?')))).resolves.toBe('offline');
+      await expect(text(await assistant.ask(streamed('status?')))).resolves.toContain('status?');
+      await expect(text(await assistant.ask(streamed('status?')))).resolves.toContain('status?');
+      expect(provider.requests).toBe(2);
+    });
+
+    it('falls back past the rate limit without calling the provider', async () => {
+      const assistant = makeStreamingAssistant();
+      for (const q of ['one', 'two', 'three']) await text(await assistant.ask(streamed(q)));
+      await expect(text(await assistant.ask(streamed('four')))).resolves.toBe('offline');
+      expect(provider.requests).toBe(3);
+    });
+
+    it('records the SDK stream’s usage chunk in the ledger', async () => {
+      const ledger = new MemoryCostLedger();
+      const assistant = makeStreamingAssistant(new Cache({ ledger }));
+      await text(await assistant.ask(streamed('prices?')));
+      await text(await assistant.ask(streamed('prices?')));
+      const { total } = await ledger.report();
+      expect(total).toMatchObject({ fills: 1, hits: 1 });
+      expect(total.spentCompletionTokens).toBeGreaterThan(0);
+      expect(total.savedCompletionTokens).toBe(total.spentCompletionTokens);
+      expect(total.savedNanos).toBe(total.spentNanos);
+    });
   });
 });

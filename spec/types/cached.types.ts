@@ -33,3 +33,28 @@ export const loaded: Promise<{ id: number; full: boolean }> = wrapped(1, true);
 wrapped('1', true);
 // @ts-expect-error options are checked against the function's result type.
 new Cache().wrap(async (id: number) => id, { unless: (result: string) => result === '' });
+
+export class Streaming {
+  @Cached({ stream: true })
+  async *chunks(prompt: string): AsyncGenerator<string> {
+    yield prompt;
+  }
+
+  @Cached({ stream: { pace: 'recorded' } })
+  async sdkStyle(prompt: string): Promise<AsyncIterable<string>> {
+    return this.chunks(prompt);
+  }
+
+  // @ts-expect-error @Cached({ stream: true }) only accepts methods that return a stream.
+  @Cached({ stream: true })
+  async notAStream(): Promise<number> {
+    return 1;
+  }
+}
+
+const streamed = new Cache().wrap(async function* (prompt: string) { yield prompt.length; }, { name: 'lengths', stream: true });
+// cache.wrap with `stream` returns a CachedStream: iterable directly, and awaitable.
+export const iterable: AsyncIterable<number> = streamed('q');
+export const awaited: Promise<AsyncIterable<number>> = (async () => await streamed('q'))();
+// @ts-expect-error `unless` of a stream receives the array of chunks.
+new Cache().wrap(async function* () { yield 1; }, { stream: true, unless: (chunk: number) => chunk === 0 });

@@ -1,0 +1,137 @@
+import { runWithSignal, currentSignal } from '../resilience/current-signal';
+import type { CacheEntry, FillLease } from '../stores/cache-store';
+import { CachedStream } from './cached-stream';
+import { LiveStream } from './live-stream';
+import type { MethodRuntime } from './method-runtime';
+import { MethodStore } from './method-store';
+import { isStreamRecording, replayRecording, type ResolvedPace, type StreamRecording } from './stream-recording';
+
+/** A method whose chunks `@Cached({ stream: true })` caches: an async generator, or a promise of a stream. */
+export type StreamMethod = (this: unknown, ...args: unknown[]) => AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>;
+
+/** Live streams in progress per key, shared by every stream method of a cache. */
+export type LiveStreams = Map<string, LiveStream<unknown>>;
+
+/**
+ * The cache-aside algorithm for a method that streams. A hit replays the recorded chunks. A miss runs the
+ * method and hands its chunks to the caller as they arrive while recording them; identical calls made
+ * meanwhile in this process read the same live stream from its first chunk; another process waits for
+ * the recording (the fill lease) and replays it. Only a stream that completes is stored: one that fails
+ * stores nothing and every reader gets the error after the chunks that preceded it. When every reader
+ * stops early, the method's stream is closed and its signal ({@link currentSignal}) aborted, so the
+ * provider stops generating.
+ */
+export class CachedStreamMethod {
+  readonly #store: MethodStore;
+
+  constructor(
+    private readonly rt: MethodRuntime,
+    private readonly live: LiveStreams,
+    private readonly pace: ResolvedPace,
+  ) {
+    this.#store = new MethodStore(rt);
+  }
+
+  call(fn: StreamMethod, self: unknown, args: unknown[]): CachedStream<unknown> | ReturnType<StreamMethod> {
+    const rt = this.rt;
+    if (rt.when !== undefined && !rt.when.apply(self, args)) {
+      rt.counters.bypassed++;
+      return fn.apply(self, args);
+    }
+    return new CachedStream(() => this.#open(fn, self, args), currentSignal());
+  }
+
+  async #open(fn: StreamMethod, self: unknown, args: unknown[]): Promise<AsyncIterator<unknown, unknown>> {
+    const rt = this.rt;
+    const key = rt.keys.keyFor(self, args);
+    let entry: CacheEntry | undefined;
+    try {
+      entry = await rt.store.get(key);
+    } catch (error) {
+      this.#store.readFailed(error, key);
+    }
+    if (entry !== undefined) {
+      if (isStreamRecording(entry.value)) {
+        rt.counters.hits++;
+        if (rt.events.has('hit')) rt.events.emit('hit', { method: rt.method, key });
+        if (rt.ledger !== undefined) rt.ledger.record('hit', entry.value.chunks, self, args, key);
+        return replayRecording(entry.value, this.pace);
+      }
+      rt.counters.decodeErrors++;
+      this.#store.emitError(notARecording(entry.value), 'get', key);
+    }
+    rt.counters.misses++;
+    if (rt.events.has('miss')) rt.events.emit('miss', { method: rt.method, key });
+    let live = this.live.get(key);
+    if (live !== undefined) {
+      rt.counters.coalesced++;
+      live.joined++;
+    } else {
+      live = new LiveStream(rt.clock);
+      this.live.set(key, live);
+      void this.#fill(live, fn, self, args, key);
+    }
+    const reader = live.subscribe();
+    await live.opened;
+    return reader;
+  }
+
+  async #fill(live: LiveStream<unknown>, fn: StreamMethod, self: unknown, args: unknown[], key: string): Promise<void> {
+    const rt = this.rt;
+    let lease: FillLease | undefined;
+    try {
+      const coordination = await this.#store.coordinate(key);
+      lease = coordination.lease;
+      const { entry } = coordination;
+      if (entry !== undefined && isStreamRecording(entry.value)) {
+        // Another process streamed it; every caller here avoided a call.
+        rt.counters.coalesced++;
+        live.serve(entry.value);
+        this.#account('hit', entry.value, live.joined + 1, self, args, key);
+        return;
+      }
+      const stop = new AbortController();
+      live.onAbandon = () => stop.abort(new Error('Every reader of the cached stream stopped before its end'));
+      const started = rt.clock.now();
+      const end = await runWithSignal(stop.signal, async () => live.pump(iteratorOf(await fn.apply(self, args), rt.method)));
+      if (end !== 'done') return;
+      rt.counters.fills++;
+      const recording: StreamRecording = { chunks: live.chunks, gaps: live.gaps };
+      this.#account('fill', recording, 1, self, args, key);
+      this.#account('hit', recording, live.joined, self, args, key);
+      const ttlMs = this.#store.ttlFor(live.chunks);
+      if (ttlMs > 0) await this.#store.set(key, recording, ttlMs);
+      const durationMs = rt.clock.now() - started;
+      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 });
+    } catch (error) {
+      live.fail(error);
+    } finally {
+      // In this order: a caller that sees the end finds the entry stored and no live stream to join.
+      if (this.live.get(key) === live) this.live.delete(key);
+      live.seal();
+      if (lease !== undefined) await this.#store.release(lease, key).catch(() => undefined);
+    }
+  }
+
+  #account(kind: 'fill' | 'hit', recording: StreamRecording, times: number, self: unknown, args: unknown[], key: string): void {
+    const ledger = this.rt.ledger;
+    if (ledger === undefined) return;
+    for (let i = 0; i < times; i++) ledger.record(kind, recording.chunks, self, args, key);
+  }
+}
+
+function iteratorOf(source: unknown, method: string): AsyncIterator<unknown> {
+  const open = (source as { [Symbol.asyncIterator]?: unknown } | null | undefined)?.[Symbol.asyncIterator];
+  if (typeof open !== 'function') {
+    const got = source === null ? 'null' : typeof source === 'object' ? `an object without Symbol.asyncIterator` : typeof source;
+    throw new TypeError(
+      `@Cached({ stream: true }) expected ${method} to return an AsyncIterable or a promise of one, got ${got}`,
+    );
+  }
+  return (open as () => AsyncIterator<unknown>).call(source);
+}
+
+function notARecording(value: unknown): TypeError {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+  return new TypeError(`The cached entry is not a stream recording ({ chunks, gaps }), got ${got}; treated as a miss`);
+}

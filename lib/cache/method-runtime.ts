@@ -1,0 +1,30 @@
+import type { Clock } from '../core/clock';
+import type { Emitter } from '../core/events';
+import type { KeyBuilder } from '../keys/key-builder';
+import type { CacheStore } from '../stores/cache-store';
+import type { StoreErrorPolicy } from './cached-options';
+import type { CacheEvents } from './cache-events';
+import type { FillTable } from './fill-table';
+import type { MethodLedger } from './method-ledger';
+import type { CacheCounters } from './stats';
+
+/** Everything one cached method needs at call time, resolved once when it is first bound to a cache. */
+export interface MethodRuntime {
+  /** `namespace:Class.method`. */
+  readonly method: string;
+  readonly namespace: string;
+  readonly store: CacheStore;
+  readonly keys: KeyBuilder;
+  readonly counters: CacheCounters;
+  readonly fills: FillTable;
+  readonly events: Emitter<CacheEvents>;
+  readonly clock: Clock;
+  readonly ttlMs: number;
+  readonly ttlFn: ((result: unknown) => unknown) | undefined;
+  readonly when: ((...args: unknown[]) => boolean) | undefined;
+  readonly unless: ((result: unknown) => boolean) | undefined;
+  readonly onStoreError: StoreErrorPolicy;
+  readonly lock: false | { readonly ttlMs: number; readonly waitMs: number };
+  /** Set only when the method has both a ledger and a `usage` function. */
+  readonly ledger: MethodLedger | undefined;
+}

@@ -1,0 +1,107 @@
+import { isValueDecodeError } from '../codec/value-codec';
+import { parseDuration } from '../core/duration';
+import { StoreError } from '../core/errors';
+import type { CacheEntry, FillCoordinator, FillLease } from '../stores/cache-store';
+import type { MethodRuntime } from './method-runtime';
+
+/** What {@link MethodStore.coordinate} decided. */
+export interface Coordination {
+  /** This process holds the fill lease and must release it. */
+  readonly lease?: FillLease;
+  /** Another process stored the value meanwhile. */
+  readonly entry?: CacheEntry;
+}
+
+/**
+ * One cached method's access to its store under the cache's error policy: writes, leases and the
+ * cross-process fill lock, each failure counted and reported, and rethrown only under `throw`. Shared
+ * by promise methods ({@link CachedMethod}) and stream methods ({@link CachedStreamMethod}).
+ */
+export class MethodStore {
+  constructor(private readonly rt: MethodRuntime) {}
+
+  /** A failed read: counted as a decode error or a store error (rethrown under `throw`). */
+  readFailed(error: unknown, key: string): void {
+    if (isDecodeFailure(error)) {
+      this.rt.counters.decodeErrors++;
+      this.emitError(error, 'get', key);
+    } else {
+      this.storeFailed(error, 'get', key);
+    }
+  }
+
+  /** The TTL for a result: the method's, or its `ttl` function's answer; 0 when `unless` says so. */
+  ttlFor(result: unknown): number {
+    const rt = this.rt;
+    if (rt.unless !== undefined && rt.unless(result)) return 0;
+    return rt.ttlFn === undefined ? rt.ttlMs : parseDuration('ttl (returned by the ttl function)', rt.ttlFn(result));
+  }
+
+  set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    return this.safely('set', key, () => this.rt.store.set(key, value, ttlMs));
+  }
+
+  release(lease: FillLease, key: string): Promise<void> {
+    return this.safely('lease', key, () => lease.release());
+  }
+
+  /**
+   * Takes the cross-process lease, or waits for its holder's value. Returns the value when another
+   * process stored it, the lease when this process should fill, or neither when it should fill without
+   * one (no lock, the store failed, the wait timed out, or the lease was lost twice).
+   */
+  async coordinate(key: string): Promise<Coordination> {
+    const { lock, store } = this.rt;
+    const coordinator: FillCoordinator | undefined = store.coordinator;
+    if (lock === false || coordinator === undefined) return {};
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const lease = await coordinator.acquire(key, lock.ttlMs);
+        if (lease !== undefined) {
+          // Our miss may predate another process's fill that finished just before we took the lease.
+          // A failure here was already counted by the first read; the lease is ours either way.
+          const entry = await Promise.resolve(store.get(key)).catch(() => undefined);
+          if (entry === undefined) return { lease };
+          await lease.release();
+          return { entry };
+        }
+        const waited = await coordinator.waitForFill(key, lock.waitMs);
+        if (waited.status === 'filled') return { entry: waited.entry };
+        if (waited.status === 'timeout') return {};
+      }
+    } catch (error) {
+      if (isDecodeFailure(error)) this.rt.counters.decodeErrors++;
+      else this.storeFailed(error, 'lease', key);
+    }
+    return {};
+  }
+
+  async safely(operation: string, key: string, run: () => unknown): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.storeFailed(error, operation, key);
+    }
+  }
+
+  /** Counts and reports a store failure; rethrows it when the policy is `throw`. */
+  storeFailed(error: unknown, operation: string, key: string): void {
+    this.rt.counters.storeErrors++;
+    const storeError =
+      error instanceof StoreError ? error : new StoreError(operation, key, describe(operation, error), { cause: error });
+    this.emitError(storeError, operation, key);
+    if (this.rt.onStoreError === 'throw') throw storeError;
+  }
+
+  emitError(error: unknown, operation: string, key: string): void {
+    if (this.rt.events.has('error')) this.rt.events.emit('error', { method: this.rt.method, key, operation, error });
+  }
+}
+
+function isDecodeFailure(error: unknown): boolean {
+  return isValueDecodeError(error) || (error instanceof StoreError && isValueDecodeError(error.cause));
+}
+
+function describe(operation: string, error: unknown): string {
+  return `Cache store \`${operation}\` failed: ${error instanceof Error ? error.message : String(error)}`;
+}
