@@ -1,4 +1,4 @@
-import { Cache, RedisStore } from '../lib';
+import { Cache, RedisStore, type CacheOptions } from '../lib';
 
 export interface DemoCache {
   readonly cache: Cache;
@@ -12,11 +12,11 @@ export interface DemoCache {
  * The memory store by default; Redis when `REDIS_URL` is set, under a key prefix of its own so that a
  * rerun starts cold instead of finding the previous run's answers (they expire after the 10-minute TTL).
  */
-export function createDemoCache(env: NodeJS.ProcessEnv = process.env): DemoCache {
+export function createDemoCache(env: NodeJS.ProcessEnv = process.env, options: CacheOptions = {}): DemoCache {
   const url = env.REDIS_URL;
-  if (!url) return { cache: new Cache(), store: 'memory', where: 'in this process' };
+  if (!url) return { cache: new Cache(options), store: 'memory', where: 'in this process' };
   const prefix = `cachet-demo-${Date.now()}`;
-  const cache = new Cache({ store: new RedisStore({ url }), prefix });
+  const cache = new Cache({ ...options, store: new RedisStore({ url }), prefix });
   return { cache, store: 'redis', where: `${withoutPassword(url)}, keys ${prefix}:*` };
 }
 

@@ -1,12 +1,14 @@
 /**
  * A support assistant behind @Cached, answering a day's worth of FAQ traffic in a few seconds; then
- * (part 2, resilience.ts) the same assistant behind the resilience decorators, against a flaky provider.
+ * (part 2, resilience.ts) the same assistant behind the resilience decorators, against a flaky provider;
+ * then (part 3, over-http.ts) over HTTP to a local OpenAI-compatible provider, ending with the cost ledger.
  * Run: `npm run demo`, or `REDIS_URL=redis://127.0.0.1:6379 npm run demo` for the Redis store.
  */
 import { performance } from 'node:perf_hooks';
 import { setDefaultCache } from '../lib';
 import { createDemoCache } from './demo-cache';
 import { FAQ, LANGS, requestStream } from './questions';
+import { runHttpDemo } from './over-http';
 import { runResilienceDemo } from './resilience';
 import { PRICES, priceOf, SimulatedProvider } from './simulated-provider';
 import { MODEL, SupportAssistant } from './support-assistant';
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
     await cache.close();
   }
   await runResilienceDemo();
+  await runHttpDemo();
 }
 
 main().catch((error: unknown) => {
