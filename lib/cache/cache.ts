@@ -47,7 +47,7 @@ export interface CacheOptions {
   readonly clock?: Clock;
   /**
    * Records what fills cost and hits saved, for methods that give a `usage` function (as
-   * `chatKeyPolicy()` does). @default none
+   * `chatKeyPolicy(...)` does). @default none
    */
   readonly ledger?: CostLedger;
 }

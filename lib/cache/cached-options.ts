@@ -85,7 +85,7 @@ export interface CachedOptions<Args extends any[] = any[], Result = any> {
   /** Where to record what fills cost and hits saved (needs `usage`). `false` turns off the cache's ledger. @default the cache's `ledger` */
   readonly ledger?: CostLedger | false;
   /**
-   * Reads a result's model and token usage for the ledger, e.g. `chatKeyPolicy()` provides one for chat
+   * Reads a result's model and token usage for the ledger, e.g. `chatKeyPolicy(...)` provides one for chat
    * completions. Without it nothing is recorded.
    */
   readonly usage?: UsageFunction;

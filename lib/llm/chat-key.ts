@@ -15,7 +15,7 @@ export interface ChatNormalizeOptions {
   readonly lowercase?: boolean;
 }
 
-/** Options of {@link chatKeyPolicy} and {@link explainKey}. Every property is optional. */
+/** Options of {@link chatKeyPolicy} (which requires `tenant`) and {@link explainKey}. */
 export interface ChatKeyOptions {
   /**
    * Prompt normalisation before hashing: `true` means `{ whitespace: true, nfc: true }` (never case).
@@ -30,9 +30,9 @@ export interface ChatKeyOptions {
   readonly cacheNonDeterministic?: boolean;
   /**
    * The tenant of a call, called with the method's `this` and arguments; it becomes part of the key, so
-   * tenants never share entries. **Absent or `false`, keys are global: every tenant shares every entry.**
-   * It must return a non-empty string; anything else throws {@link ChatKeyError} rather than share.
-   * @default false (shared)
+   * tenants never share entries. It must return a non-empty string; anything else throws
+   * {@link ChatKeyError} rather than share. `false` shares every entry between all callers, on purpose.
+   * {@link chatKeyPolicy} requires a choice; {@link explainKey} treats absent as `false`.
    */
   readonly tenant?: false | ((this: any, ...args: any[]) => string);
   /** More request fields that do not change the answer (e.g. a provider's tracing field). @default [] */
@@ -111,8 +111,9 @@ export interface ChatKeyPolicy {
  * most one choice. An absent temperature samples (OpenAI's default is 1), so it is not cached unless
  * `cacheNonDeterministic` is on.
  *
- * **Without a `tenant` function, keys are global: every tenant and every instance shares every entry.**
- * Give one whenever answers must stay within a tenant.
+ * **`tenant` is required**: a function, so that one tenant's answers never reach another, or `false`
+ * to share every entry between all callers on purpose (a single-tenant service, a public FAQ). There is
+ * no default, so sharing never happens by accident.
  *
  * @example
  * class Assistant {
@@ -121,8 +122,13 @@ export interface ChatKeyPolicy {
  *   async complete(request: ChatRequest): Promise<ChatResponse> { ... }
  * }
  */
-export function chatKeyPolicy(options: ChatKeyOptions = {}): ChatKeyPolicy {
-  const resolved = resolveChatKeyOptions(options);
+export function chatKeyPolicy(options: ChatKeyOptions & Required<Pick<ChatKeyOptions, 'tenant'>>): ChatKeyPolicy {
+  // `chatKeyPolicy()` gets the message about `tenant`, the option it is missing.
+  const resolved = resolveChatKeyOptions(options ?? {});
+  if (options?.tenant === undefined) {
+    const expected = "a function returning the call's tenant, or false to share cached answers between all tenants on purpose";
+    throw optionError('tenant', expected, undefined);
+  }
   const policy = {
     key(this: unknown, ...args: unknown[]): unknown {
       return buildIdentity(this, args, resolved).identity;

@@ -63,7 +63,7 @@ describe('@Cached with chatKeyPolicy', () => {
   });
 
   it('shares entries across instances when the policy has no tenant', async () => {
-    const Client = clientClass(chatKeyPolicy());
+    const Client = clientClass(chatKeyPolicy({ tenant: false }));
     await new Client('acme').complete(request);
     await expect(new Client('globex').complete(request)).resolves.toBe('answer #1 for acme');
     expect(providerCalls).toHaveLength(1);
@@ -77,7 +77,7 @@ describe('@Cached with chatKeyPolicy', () => {
     expect(providerCalls).toHaveLength(2);
 
     cache = new Cache(); // a second ChatClient class must not share the first one's cache entries
-    const opted = new (clientClass(chatKeyPolicy({ cacheNonDeterministic: true })))('acme');
+    const opted = new (clientClass(chatKeyPolicy({ tenant: false, cacheNonDeterministic: true })))('acme');
     await opted.complete(sampling);
     await opted.complete(sampling);
     expect(providerCalls).toHaveLength(3);

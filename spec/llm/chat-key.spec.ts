@@ -13,7 +13,7 @@ const base: ChatRequest = {
 };
 
 function keyOf(request: unknown, options: ChatKeyOptions = {}, self?: unknown): string {
-  return new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy(options).key).keyFor(self, [request]);
+  return new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy({ tenant: false, ...options }).key).keyFor(self, [request]);
 }
 
 const tool = { type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: {} } } };
@@ -68,7 +68,7 @@ describe('chatKeyPolicy key', () => {
   });
 
   it('ignores arguments after the request (SDK request options such as timeout and headers)', () => {
-    const builder = new KeyBuilder('cachet', 'default', 'C.m', chatKeyPolicy().key);
+    const builder = new KeyBuilder('cachet', 'default', 'C.m', chatKeyPolicy({ tenant: false }).key);
     expect(builder.keyFor(undefined, [base, { timeout: 1, headers: { a: 'b' } }])).toBe(builder.keyFor(undefined, [base]));
   });
 
@@ -148,7 +148,7 @@ describe('prompt normalisation', () => {
 
 describe('chatKeyPolicy when', () => {
   const when = (request: Record<string, unknown>, options: ChatKeyOptions = {}) =>
-    chatKeyPolicy(options).when.call(undefined, request as unknown as ChatRequest);
+    chatKeyPolicy({ tenant: false, ...options }).when.call(undefined, request as unknown as ChatRequest);
 
   it.each([
     [{ temperature: 0 }, true],
@@ -229,7 +229,14 @@ describe('explainKey', () => {
   });
 
   it('keeps explain out of an object spread, so the policy spreads into @Cached options', () => {
-    expect(Object.keys({ ...chatKeyPolicy() }).sort()).toEqual(['key', 'usage', 'when']);
+    expect(Object.keys({ ...chatKeyPolicy({ tenant: false }) }).sort()).toEqual(['key', 'usage', 'when']);
+  });
+
+  it('requires a decision on tenants: no default shares one tenant’s answers with another', () => {
+    expect(() => chatKeyPolicy({} as never)).toThrow(
+      /Expected `tenant` to be a function returning the call's tenant, or false to share cached answers between all tenants on purpose, got `undefined`/,
+    );
+    expect(() => chatKeyPolicy(undefined as never)).toThrow(/Expected `tenant`/);
   });
 });
 
@@ -242,6 +249,6 @@ describe('option validation', () => {
     ['an unknown normalize flag', { normalize: { trim: true } }, /Unknown normalize option `trim`/],
     ['ignoring the messages', { ignoreFields: ['messages'] }, /Expected `ignoreFields`/],
   ])('rejects %s when the policy is made', (_name, options, message) => {
-    expect(() => chatKeyPolicy(options as ChatKeyOptions)).toThrow(message);
+    expect(() => chatKeyPolicy({ tenant: false, ...(options as ChatKeyOptions) })).toThrow(message);
   });
 });

@@ -29,7 +29,7 @@ describe('the openai package under cachet decorators', () => {
     const cache = new Cache();
     class Assistant {
       @Fallback({ to: 'offline' })
-      @Cached({ cache, ttl: '10m', ...chatKeyPolicy() })
+      @Cached({ cache, ttl: '10m', ...chatKeyPolicy({ tenant: false }) })
       @RateLimited({ limit: 3, interval: '1m', burst: 3 })
       async ask(request: ChatCompletionCreateParamsNonStreaming): Promise<string> {
         const completion = await openai.chat.completions.create(request);
@@ -93,7 +93,7 @@ describe('the openai package under cachet decorators', () => {
       const openai = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0 });
       class Assistant {
         @Fallback({ to: 'offline' })
-        @Cached({ cache, ttl: '10m', stream: true, ...chatKeyPolicy() })
+        @Cached({ cache, ttl: '10m', stream: true, ...chatKeyPolicy({ tenant: false }) })
         @RateLimited({ limit: 3, interval: '1m', burst: 3 })
         async ask(request: ChatCompletionCreateParamsStreaming): Promise<AsyncIterable<ChatCompletionChunk>> {
           // The SDK's own Stream, closed by cachet when every reader stops early.

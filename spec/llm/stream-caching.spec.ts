@@ -38,7 +38,7 @@ describe('streamed chat completions under @Cached', () => {
 
   function assistant(cache = new Cache()) {
     class Assistant {
-      @Cached({ cache, ttl: '10m', stream: true, ...chatKeyPolicy() })
+      @Cached({ cache, ttl: '10m', stream: true, ...chatKeyPolicy({ tenant: false }) })
       stream(request: ChatRequest): AsyncIterable<ChatCompletionChunk> {
         return client.stream(request, { signal: currentSignal() });
       }

@@ -8,7 +8,7 @@ const cache = new Cache({ store: new RedisStore({ url: process.env.REDIS_URL! })
 const client = new ChatClient({ baseURL: process.env.BASE_URL!, apiKey: 'test-key' });
 
 class Assistant {
-  @Cached({ cache, ttl: '1m', stream: true, ...chatKeyPolicy() })
+  @Cached({ cache, ttl: '1m', stream: true, ...chatKeyPolicy({ tenant: false }) })
   stream(request: ChatRequest): AsyncIterable<ChatCompletionChunk> {
     return client.stream(request, { signal: currentSignal() });
   }
