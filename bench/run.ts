@@ -9,18 +9,20 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chatClient } from './scenarios/chat-client';
 import { keyDerivation } from './scenarios/key-derivation';
 import { memoryHit } from './scenarios/memory-hit';
 import { rateLimit } from './scenarios/rate-limit';
 import { redisHitLatency } from './scenarios/redis-hit-latency';
 import { redisHitThroughput } from './scenarios/redis-hit-throughput';
 import { stampede } from './scenarios/stampede';
+import { streamReplay } from './scenarios/stream-replay';
 import { elapsedMs } from './support/measure';
 import { connectRaw, deleteKeys, provideRedis, serverVersion, type BenchRedis } from './support/redis';
 import { markdownTable, printScenarioResults, printScenarioStart, printSummary } from './support/reporter';
 import type { BenchContext, Result, Scenario } from './support/scenario';
 
-const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit];
+const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);
