@@ -108,3 +108,12 @@ export { ChatClient } from './llm/chat-client';
 export type { ChatCompletion, ChatCompletionChunk, ChatCompletionUsage, ChatCallOptions } from './llm/chat-client';
 export type { ChatClientOptions } from './llm/chat-client-options';
 export { ProviderError, isProviderError, retryAfterFrom } from './llm/provider-error';
+
+export { ConcurrentRouter } from './router/concurrent-router';
+export type { RouteOptions, RouteResult, EndpointHealthReport, RouterEvents } from './router/concurrent-router';
+export type { RouterOptions, EndpointOptions, EndpointClient, RouterStrategy } from './router/router-options';
+export { RouterError, isRouterError } from './router/router-error';
+export type { RouteAttempt, SkippedEndpoint, RouteFailure } from './router/router-error';
+export { classifyFailure, isContextLengthError } from './router/classify';
+export type { FailureVerdict, FailureClassifier } from './router/classify';
+export type { EndpointState } from './router/endpoint-health';

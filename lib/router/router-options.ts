@@ -1,0 +1,191 @@
+import { systemClock, type Clock } from '../core/clock';
+import { parseDuration, type Duration } from '../core/duration';
+import {
+  assertKeyPart,
+  assertKnownOptions,
+  assertOneOf,
+  assertOptionalFunction,
+  assertPlainObject,
+  assertPositiveInteger,
+  optionError,
+  withDefaults,
+} from '../core/validate';
+import type { Semaphore } from '../concurrency/semaphore';
+import type { CachedOptions } from '../cache/cached-options';
+import type { FailureClassifier } from './classify';
+
+/**
+ * What the router needs of a model client: `complete`, and `stream` for {@link ConcurrentRouter.stream}.
+ * `ChatClient` fits, and so does any object with these methods. Both receive the router's signal, which
+ * aborts when the attempt times out, the deadline passes or the caller aborts.
+ */
+export interface EndpointClient<Req = any, Res = any, Chunk = any> {
+  complete(request: Req, options: { readonly signal?: AbortSignal }): Promise<Res>;
+  stream?(request: Req, options: { readonly signal?: AbortSignal }): AsyncIterable<Chunk>;
+}
+
+/** One model endpoint behind the router. */
+export interface EndpointOptions<Req = any, Res = any, Chunk = any> {
+  /** Unique name, shown in `attempts`, `health()` and events. */
+  readonly name: string;
+  readonly client: EndpointClient<Req, Res, Chunk>;
+  /**
+   * The model this endpoint serves; it replaces the request's `model` when sent, and is what
+   * `preferredModel` matches. @default the request's own `model`
+   */
+  readonly model?: string;
+  /** Requests in flight at most on this endpoint, streams included until they end. Positive integer. */
+  readonly maxConcurrent: number;
+  /** Lower is tried first by the `priority` strategy, and breaks ties in the others. @default 0 */
+  readonly priority?: number;
+  /** Share of traffic under the `weighted` strategy, > 0. @default 1 */
+  readonly weight?: number;
+  /** Longest one attempt on this endpoint may take (to the first chunk, for a stream). @default the router's `timeout` */
+  readonly timeout?: Duration;
+  /** Tokens of context the model accepts; a context-length error moves the request to a larger one. */
+  readonly contextWindow?: number;
+  /**
+   * The permits of this endpoint, e.g. a `RedisSemaphore` so the cap holds across instances (its `max`
+   * should equal `maxConcurrent`). @default a LocalSemaphore of `maxConcurrent`
+   */
+  readonly semaphore?: Semaphore;
+}
+
+/** Order of trial after the preferred model. */
+export type RouterStrategy = 'priority' | 'least-busy' | 'latency' | 'weighted';
+
+/** Options of a {@link ConcurrentRouter}. */
+export interface RouterOptions<Req = any, Res = any, Chunk = any> {
+  readonly endpoints: readonly EndpointOptions<Req, Res, Chunk>[];
+  /** @default 'priority' */
+  readonly strategy?: RouterStrategy;
+  /**
+   * When the endpoint next in line has no free permit, move on to the next one that has, instead of
+   * waiting in its queue; wait only when every endpoint is full. @default false
+   */
+  readonly spillover?: boolean;
+  /** Per-attempt time limit of endpoints that give none. @default '60s' */
+  readonly timeout?: Duration;
+  /** Consecutive failures that set an endpoint aside. @default 3 */
+  readonly failureThreshold?: number;
+  /** How long an endpoint is set aside after `failureThreshold` failures (a 429's `Retry-After` wins). @default '30s' */
+  readonly cooldown?: Duration;
+  /** Overrides the default verdict on a failure; see {@link classifyFailure}. */
+  readonly classify?: FailureClassifier;
+  /**
+   * Caches answers around routing, with `@Cached`'s options (e.g. `{ cache, ttl: '1h', ...chatKeyPolicy({ tenant: false }) }`):
+   * a cached answer takes no permit and calls no endpoint. The key reads only the request.
+   */
+  readonly cached?: Omit<CachedOptions, 'stream'>;
+  /** Source of numbers in [0, 1) for the `weighted` strategy. @default Math.random */
+  readonly random?: () => number;
+  /** Time source. @default Date.now */
+  readonly clock?: Clock;
+}
+
+export interface ResolvedEndpoint<Req = any, Res = any, Chunk = any> {
+  readonly name: string;
+  readonly client: EndpointClient<Req, Res, Chunk>;
+  readonly model: string | undefined;
+  readonly maxConcurrent: number;
+  readonly priority: number;
+  readonly weight: number;
+  readonly timeoutMs: number;
+  readonly contextWindow: number | undefined;
+  readonly semaphore: Semaphore | undefined;
+  /** Declaration order, the last tie-breaker. */
+  readonly index: number;
+}
+
+export interface ResolvedRouterOptions {
+  readonly endpoints: readonly ResolvedEndpoint[];
+  readonly strategy: RouterStrategy;
+  readonly spillover: boolean;
+  readonly failureThreshold: number;
+  readonly cooldownMs: number;
+  readonly classify: FailureClassifier | undefined;
+  readonly cached: Omit<CachedOptions, 'stream'> | undefined;
+  readonly random: () => number;
+  readonly clock: Clock;
+}
+
+const STRATEGIES = ['priority', 'least-busy', 'latency', 'weighted'] as const satisfies readonly RouterStrategy[];
+const KNOWN = ['endpoints', 'strategy', 'spillover', 'timeout', 'failureThreshold', 'cooldown', 'classify', 'cached', 'random', 'clock'] as const;
+const ENDPOINT_KNOWN = ['name', 'client', 'model', 'maxConcurrent', 'priority', 'weight', 'timeout', 'contextWindow', 'semaphore'] as const;
+const DEFAULTS = {
+  strategy: 'priority',
+  spillover: false,
+  timeout: '60s',
+  failureThreshold: 3,
+  cooldown: '30s',
+  random: Math.random,
+  clock: systemClock,
+} as const;
+
+/** Validates router options once, at construction; a bad option throws a `TypeError` naming it. */
+export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOptions {
+  assertPlainObject('options', options);
+  assertKnownOptions('ConcurrentRouter', options, KNOWN);
+  const merged = withDefaults(DEFAULTS, options);
+  assertOneOf('strategy', merged.strategy, STRATEGIES);
+  if (typeof merged.spillover !== 'boolean') throw optionError('spillover', 'a boolean', merged.spillover);
+  assertPositiveInteger('failureThreshold', merged.failureThreshold);
+  assertOptionalFunction('classify', merged.classify);
+  assertOptionalFunction('random', merged.random);
+  if (merged.cached !== undefined) assertPlainObject('cached', merged.cached);
+  const timeoutMs = parseDuration('timeout', merged.timeout);
+  if (!Array.isArray(merged.endpoints) || merged.endpoints.length === 0) {
+    throw optionError('endpoints', 'a non-empty array of endpoints', merged.endpoints);
+  }
+  const endpoints = merged.endpoints.map((endpoint, index) => resolveEndpoint(endpoint, index, timeoutMs));
+  const names = new Set<string>();
+  for (const { name } of endpoints) {
+    if (names.has(name)) throw optionError('endpoints', `endpoints with distinct names (two are named "${name}")`, name);
+    names.add(name);
+  }
+  return {
+    endpoints,
+    strategy: merged.strategy,
+    spillover: merged.spillover,
+    failureThreshold: merged.failureThreshold,
+    cooldownMs: parseDuration('cooldown', merged.cooldown),
+    classify: merged.classify,
+    cached: merged.cached,
+    random: merged.random,
+    clock: merged.clock,
+  };
+}
+
+function resolveEndpoint(endpoint: EndpointOptions, index: number, defaultTimeoutMs: number): ResolvedEndpoint {
+  const at = (field: string) => `endpoints[${index}].${field}`;
+  assertPlainObject(`endpoints[${index}]`, endpoint);
+  assertKnownOptions(`endpoints[${index}]`, endpoint, ENDPOINT_KNOWN);
+  assertKeyPart(at('name'), endpoint.name);
+  const { client } = endpoint;
+  if (typeof client !== 'object' || client === null || typeof client.complete !== 'function') {
+    throw optionError(at('client'), 'a client with complete(request, { signal }) (a ChatClient, or your own)', client);
+  }
+  if (endpoint.model !== undefined && (typeof endpoint.model !== 'string' || endpoint.model === '')) {
+    throw optionError(at('model'), 'a non-empty model name', endpoint.model);
+  }
+  assertPositiveInteger(at('maxConcurrent'), endpoint.maxConcurrent);
+  const { priority = 0, weight = 1, contextWindow, semaphore } = endpoint;
+  if (typeof priority !== 'number' || !Number.isFinite(priority)) throw optionError(at('priority'), 'a finite number', priority);
+  if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) throw optionError(at('weight'), 'a number > 0', weight);
+  if (contextWindow !== undefined) assertPositiveInteger(at('contextWindow'), contextWindow);
+  if (semaphore !== undefined && (typeof semaphore !== 'object' || typeof semaphore.acquire !== 'function')) {
+    throw optionError(at('semaphore'), 'a Semaphore (LocalSemaphore, RedisSemaphore)', semaphore);
+  }
+  return {
+    name: endpoint.name,
+    client,
+    model: endpoint.model,
+    maxConcurrent: endpoint.maxConcurrent,
+    priority,
+    weight,
+    timeoutMs: endpoint.timeout === undefined ? defaultTimeoutMs : parseDuration(at('timeout'), endpoint.timeout),
+    contextWindow,
+    semaphore,
+    index,
+  };
+}
