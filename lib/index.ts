@@ -111,7 +111,7 @@ export { ProviderError, isProviderError, retryAfterFrom } from './llm/provider-e
 
 export { ConcurrentRouter } from './router/concurrent-router';
 export type { RouteOptions, RouteResult, EndpointHealthReport, RouterEvents } from './router/concurrent-router';
-export type { RouterOptions, EndpointOptions, EndpointClient, RouterStrategy } from './router/router-options';
+export type { RouterOptions, EndpointOptions, EndpointClient, EndpointRateLimit, RouterStrategy } from './router/router-options';
 export { RouterError, isRouterError } from './router/router-error';
 export type { RouteAttempt, SkippedEndpoint, RouteFailure } from './router/router-error';
 export { classifyFailure, isContextLengthError } from './router/classify';

@@ -6,6 +6,8 @@ import type { CachedStream } from '../cache/cached-stream';
 import { getDefaultCache } from '../cache/default-cache';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
+import { MemoryRateLimiter } from '../rate-limit/memory-rate-limiter';
+import type { RateLimiter } from '../rate-limit/rate-limiter';
 import { TimeoutError } from '../resilience/errors';
 import { classifyFailure, type FailureVerdict } from './classify';
 import { EndpointHealth, type EndpointState } from './endpoint-health';
@@ -72,6 +74,7 @@ export interface RouterEvents {
 /** One endpoint at run time. */
 interface Endpoint extends ResolvedEndpoint {
   readonly permits: Semaphore;
+  readonly limiter: RateLimiter | undefined;
   readonly health: EndpointHealth;
   inFlight: number;
   queued: number;
@@ -113,9 +116,13 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
   /** @throws TypeError on an invalid option, naming it. */
   constructor(options: RouterOptions<Req, Res, Chunk>) {
     this.#options = resolveRouterOptions(options);
+    let shared: RateLimiter | undefined;
+    const limiterFor = (endpoint: ResolvedEndpoint) =>
+      endpoint.rateLimit === undefined ? undefined : endpoint.rateLimit.limiter ?? (shared ??= new MemoryRateLimiter({ clock: this.#options.clock }));
     this.#endpoints = this.#options.endpoints.map((endpoint) => ({
       ...endpoint,
       permits: endpoint.semaphore ?? new LocalSemaphore({ max: endpoint.maxConcurrent }),
+      limiter: limiterFor(endpoint),
       health: new EndpointHealth(this.#options.failureThreshold, this.#options.cooldownMs),
       inFlight: 0,
       queued: 0,
@@ -366,8 +373,26 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       void permit.release();
       return undefined;
     }
+    if (!(await this.#withinQuota(endpoint))) {
+      void permit.release();
+      if (admission === 'probe') endpoint.health.abandoned();
+      return undefined;
+    }
     endpoint.inFlight++;
     return { endpoint, permit, probe: admission === 'probe', started: clock.now(), waitedMs: clock.now() - waitStarted };
+  }
+
+  /**
+   * Spends one request of the endpoint's quota; false (and the endpoint skipped for this request) when
+   * the quota is spent. A limiter that fails (Redis down) does not stop routing.
+   */
+  async #withinQuota(endpoint: Endpoint): Promise<boolean> {
+    if (endpoint.rateLimit === undefined || endpoint.limiter === undefined) return true;
+    const decision = await endpoint.limiter.decide(`router:${endpoint.name}`, endpoint.rateLimit.rule, 1).catch(() => undefined);
+    if (decision === undefined || decision.allowed) return true;
+    this.#tried.add(endpoint);
+    this.#skip(endpoint, 'rate-limited', this.router.options.clock.now() + decision.retryAfterMs);
+    return false;
   }
 
   /**

@@ -23,8 +23,8 @@ export interface RouteAttempt {
 /** An endpoint the router did not try, and why. */
 export interface SkippedEndpoint {
   readonly endpoint: string;
-  readonly reason: 'cooling' | 'probing' | 'context-too-small';
-  /** For `cooling`: when it may be probed again (epoch ms). */
+  readonly reason: 'cooling' | 'probing' | 'context-too-small' | 'rate-limited';
+  /** For `cooling`: when it may be probed again; for `rate-limited`: when its quota admits again (epoch ms). */
   readonly until?: number;
 }
 

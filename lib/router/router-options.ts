@@ -11,6 +11,8 @@ import {
   withDefaults,
 } from '../core/validate';
 import type { Semaphore } from '../concurrency/semaphore';
+import { toRateRule } from '../rate-limit/gcra';
+import type { RateLimiter, RateRule } from '../rate-limit/rate-limiter';
 import type { CachedOptions } from '../cache/cached-options';
 import type { FailureClassifier } from './classify';
 
@@ -49,6 +51,23 @@ export interface EndpointOptions<Req = any, Res = any, Chunk = any> {
    * should equal `maxConcurrent`). @default a LocalSemaphore of `maxConcurrent`
    */
   readonly semaphore?: Semaphore;
+  /**
+   * The provider's request quota for this endpoint: at most `limit` requests per `interval` (`burst` at
+   * once). A request that would exceed it skips the endpoint rather than wait. Give a `RedisRateLimiter`
+   * as `limiter` so the quota holds across instances. @default none
+   */
+  readonly rateLimit?: EndpointRateLimit;
+}
+
+/** See {@link EndpointOptions.rateLimit}. */
+export interface EndpointRateLimit {
+  /** Requests per `interval`, a positive integer. */
+  readonly limit: number;
+  readonly interval: Duration;
+  /** Requests admitted at once from rest. @default 1 */
+  readonly burst?: number;
+  /** @default a MemoryRateLimiter shared by the router's endpoints */
+  readonly limiter?: RateLimiter;
 }
 
 /** Order of trial after the preferred model. */
@@ -93,6 +112,7 @@ export interface ResolvedEndpoint<Req = any, Res = any, Chunk = any> {
   readonly timeoutMs: number;
   readonly contextWindow: number | undefined;
   readonly semaphore: Semaphore | undefined;
+  readonly rateLimit: { readonly rule: RateRule; readonly limiter: RateLimiter | undefined } | undefined;
   /** Declaration order, the last tie-breaker. */
   readonly index: number;
 }
@@ -111,7 +131,7 @@ export interface ResolvedRouterOptions {
 
 const STRATEGIES = ['priority', 'least-busy', 'latency', 'weighted'] as const satisfies readonly RouterStrategy[];
 const KNOWN = ['endpoints', 'strategy', 'spillover', 'timeout', 'failureThreshold', 'cooldown', 'classify', 'cached', 'random', 'clock'] as const;
-const ENDPOINT_KNOWN = ['name', 'client', 'model', 'maxConcurrent', 'priority', 'weight', 'timeout', 'contextWindow', 'semaphore'] as const;
+const ENDPOINT_KNOWN = ['name', 'client', 'model', 'maxConcurrent', 'priority', 'weight', 'timeout', 'contextWindow', 'semaphore', 'rateLimit'] as const;
 const DEFAULTS = {
   strategy: 'priority',
   spillover: false,
@@ -186,6 +206,21 @@ function resolveEndpoint(endpoint: EndpointOptions, index: number, defaultTimeou
     timeoutMs: endpoint.timeout === undefined ? defaultTimeoutMs : parseDuration(at('timeout'), endpoint.timeout),
     contextWindow,
     semaphore,
+    rateLimit: endpoint.rateLimit === undefined ? undefined : resolveRateLimit(endpoint.rateLimit, at('rateLimit')),
     index,
   };
+}
+
+function resolveRateLimit(rateLimit: EndpointRateLimit, name: string): ResolvedEndpoint['rateLimit'] {
+  assertPlainObject(name, rateLimit);
+  assertKnownOptions(name, rateLimit, ['limit', 'interval', 'burst', 'limiter']);
+  const { limit, interval, burst = 1, limiter } = rateLimit;
+  assertPositiveInteger(`${name}.limit`, limit);
+  assertPositiveInteger(`${name}.burst`, burst);
+  const intervalMs = parseDuration(`${name}.interval`, interval);
+  if (intervalMs < 1) throw optionError(`${name}.interval`, 'a duration of at least 1ms', interval);
+  if (limiter !== undefined && typeof limiter?.decide !== 'function') {
+    throw optionError(`${name}.limiter`, 'a RateLimiter (MemoryRateLimiter, RedisRateLimiter)', limiter);
+  }
+  return { rule: toRateRule(limit, intervalMs, burst), limiter };
 }
