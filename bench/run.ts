@@ -15,6 +15,7 @@ import { memoryHit } from './scenarios/memory-hit';
 import { rateLimit } from './scenarios/rate-limit';
 import { redisHitLatency } from './scenarios/redis-hit-latency';
 import { redisHitThroughput } from './scenarios/redis-hit-throughput';
+import { router } from './scenarios/router';
 import { stampede } from './scenarios/stampede';
 import { streamReplay } from './scenarios/stream-replay';
 import { elapsedMs } from './support/measure';
@@ -22,7 +23,7 @@ import { connectRaw, deleteKeys, provideRedis, serverVersion, type BenchRedis } 
 import { markdownTable, printScenarioResults, printScenarioStart, printSummary } from './support/reporter';
 import type { BenchContext, Result, Scenario } from './support/scenario';
 
-const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay];
+const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);

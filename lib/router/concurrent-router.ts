@@ -349,14 +349,18 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
   async #acquire(endpoint: Endpoint): Promise<Lease | undefined> {
     const { clock } = this.router.options;
     const waitStarted = clock.now();
-    const controller = new AbortController();
-    const unlink = link(this.options.signal, controller);
     const remaining = this.#deadlineAt - waitStarted;
-    const timer = remaining === Infinity ? undefined : setTimeout(() => controller.abort(new TimeoutError(remaining, `waiting for a permit of ${endpoint.name}`)), remaining);
+    // A signal only when something can end the wait: the hot path (no deadline, no caller signal) has none.
+    const controller = remaining === Infinity && this.options.signal === undefined ? undefined : new AbortController();
+    const unlink = controller === undefined ? noop : link(this.options.signal, controller);
+    const timer =
+      controller === undefined || remaining === Infinity
+        ? undefined
+        : setTimeout(() => controller.abort(new TimeoutError(remaining, `waiting for a permit of ${endpoint.name}`)), remaining);
     endpoint.queued++;
     let permit: Permit;
     try {
-      permit = await endpoint.permits.acquire({ signal: controller.signal });
+      permit = await endpoint.permits.acquire(controller === undefined ? {} : { signal: controller.signal });
     } catch (error) {
       this.options.signal?.throwIfAborted();
       this.#tried.add(endpoint);
@@ -403,9 +407,15 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     const { clock } = this.router.options;
     const controller = new AbortController();
     const unlink = link(this.options.signal, controller);
-    const limitMs = Math.min(lease.endpoint.timeoutMs, this.#deadlineAt - clock.now());
-    const timeout = new TimeoutError(limitMs, `endpoint ${lease.endpoint.name}`);
-    const timer = setTimeout(() => controller.abort(timeout), Math.max(0, limitMs));
+    // Cut by whichever comes first; only the endpoint's own timeout counts against the endpoint.
+    const remaining = this.#deadlineAt - clock.now();
+    const byDeadline = remaining < lease.endpoint.timeoutMs;
+    const limitMs = byDeadline ? remaining : lease.endpoint.timeoutMs;
+    // The error is made only when the timer fires: capturing a stack costs more than the rest of a route.
+    const timer = setTimeout(
+      () => controller.abort(new TimeoutError(limitMs, byDeadline ? DEADLINE : `endpoint ${lease.endpoint.name}`)),
+      Math.max(0, limitMs),
+    );
     try {
       const request = lease.endpoint.model === undefined ? this.request : { ...this.request, model: lease.endpoint.model };
       return await raceAbort(call(request, controller.signal), controller.signal, () => undefined);
@@ -436,6 +446,13 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       endpoint.health.abandoned();
       throw this.options.signal.reason;
     }
+    if (error instanceof TimeoutError && error.operation === DEADLINE) {
+      endpoint.health.abandoned();
+      this.#lastError = error;
+      const latencyMs = now - lease.started + lease.waitedMs;
+      this.attempts.push({ endpoint: endpoint.name, model: this.#modelFor(endpoint), outcome: 'timeout', latencyMs, probe: lease.probe, error });
+      throw this.#fail('deadline');
+    }
     const timedOut = error instanceof TimeoutError && error.operation === `endpoint ${endpoint.name}`;
     const verdict: FailureVerdict = timedOut ? 'next' : (opts.classify?.(error, endpoint.name) ?? classifyFailure(error));
     this.#tried.add(endpoint);
@@ -457,7 +474,6 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       // The endpoint answered; the request was at fault. Its health is not in question.
       endpoint.health.succeeded(now - lease.started);
     }
-    if (timedOut && now >= this.#deadlineAt) throw this.#fail('deadline');
     if (verdict === 'fail') throw this.#fail('request');
     if (verdict === 'larger-context') this.#minContext = Math.max(this.#minContext, endpoint.contextWindow ?? 0, 1);
     events.emit('fallback', { from: endpoint.name, error, verdict });
@@ -488,6 +504,11 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     return new RouterError(reason, this.attempts, this.skipped, this.#lastError);
   }
 }
+
+const noop = (): void => undefined;
+
+/** The `operation` of the TimeoutError that ends an attempt at the request's deadline. */
+const DEADLINE = 'the route deadline';
 
 /** Aborts `controller` when `signal` does; returns the function that unlinks them. */
 function link(signal: AbortSignal | undefined, controller: AbortController): () => void {
