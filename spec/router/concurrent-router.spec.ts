@@ -230,8 +230,10 @@ describe('ConcurrentRouter', () => {
       const a = await node({ latency: '20s' });
       const r = new ConcurrentRouter<ChatRequest, ChatCompletion>({ endpoints: [{ name: 'a', client: a.client, maxConcurrent: 1 }] });
       const error = await r.route(request('late'), { deadline: '150ms' }).catch((e: unknown) => e);
-      expect(isRouterError(error) && error.reason).toBe('deadline');
+      expect(isRouterError(error) && [error.reason, error.attempts[0]?.outcome]).toEqual(['deadline', 'timeout']);
       await eventually(() => a.provider.inFlight === 0, 2_000);
+      // The caller's deadline cut the request, not the endpoint's own timeout: no mark against it.
+      expect(r.health()[0]).toMatchObject({ state: 'healthy', errorRate: 0 });
     });
 
     it('rejects by the deadline while waiting for a permit, and leaves the queue', async () => {
