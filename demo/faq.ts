@@ -1,7 +1,9 @@
 /**
  * A support assistant behind @Cached, answering a day's worth of FAQ traffic in a few seconds; then
  * (part 2, resilience.ts) the same assistant behind the resilience decorators, against a flaky provider;
- * then (part 3, over-http.ts) over HTTP to a local OpenAI-compatible provider, ending with the cost ledger.
+ * then (part 3, over-http.ts) over HTTP to a local OpenAI-compatible provider, ending with the cost ledger;
+ * then (part 4, router.ts) a ConcurrentRouter spreading requests over three local providers, one of which fails
+ * for two seconds and one of which is rate-limited.
  * Run: `npm run demo`, or `REDIS_URL=redis://127.0.0.1:6379 npm run demo` for the Redis store.
  */
 import { performance } from 'node:perf_hooks';
@@ -10,6 +12,7 @@ import { createDemoCache } from './demo-cache';
 import { FAQ, LANGS, requestStream } from './questions';
 import { runHttpDemo } from './over-http';
 import { runResilienceDemo } from './resilience';
+import { runRouterDemo } from './router';
 import { PRICES, priceOf, SimulatedProvider } from './simulated-provider';
 import { MODEL, SupportAssistant } from './support-assistant';
 import { count, ms, percent, renderTable, usd } from './table';
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
   }
   await runResilienceDemo();
   await runHttpDemo();
+  await runRouterDemo();
 }
 
 main().catch((error: unknown) => {

@@ -218,7 +218,7 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
         } catch (error) {
           if (run.streaming) {
             // Chunks already reached the caller: no other endpoint can continue this stream.
-            lease.endpoint.health.failed(this.#options.clock.now(), undefined);
+            lease.endpoint.health.failed(this.#options.clock.now(), undefined, lease.probe);
             throw error;
           }
           run.failed(lease, error);
@@ -431,7 +431,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     const latencyMs = clock.now() - lease.started;
     this.attempts.push({ endpoint: lease.endpoint.name, model: this.#modelFor(lease.endpoint), outcome: 'ok', latencyMs: latencyMs + lease.waitedMs, probe: lease.probe });
     this.streaming = true;
-    if (lease.endpoint.health.succeeded(latencyMs)) this.router.events.emit('recovered', { endpoint: lease.endpoint.name });
+    if (lease.endpoint.health.succeeded(latencyMs, lease.probe)) this.router.events.emit('recovered', { endpoint: lease.endpoint.name });
   }
 
   /**
@@ -468,11 +468,11 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     });
     if (verdict === 'next') {
       const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-      const forMs = endpoint.health.failed(now, typeof retryAfterMs === 'number' ? retryAfterMs : undefined);
+      const forMs = endpoint.health.failed(now, typeof retryAfterMs === 'number' ? retryAfterMs : undefined, lease.probe);
       if (forMs > 0) events.emit('cooldown', { endpoint: endpoint.name, forMs, error });
     } else {
       // The endpoint answered; the request was at fault. Its health is not in question.
-      endpoint.health.succeeded(now - lease.started);
+      if (endpoint.health.succeeded(now - lease.started, lease.probe)) events.emit('recovered', { endpoint: endpoint.name });
     }
     if (verdict === 'fail') throw this.#fail('request');
     if (verdict === 'larger-context') this.#minContext = Math.max(this.#minContext, endpoint.contextWindow ?? 0, 1);

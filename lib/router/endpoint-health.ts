@@ -61,10 +61,15 @@ export class EndpointHealth {
     return !this.#open || (!this.#probing && now >= this.#until);
   }
 
-  /** A call succeeded. Returns true when it brought a set-aside endpoint back. */
-  succeeded(latencyMs: number): boolean {
+  /**
+   * A call succeeded. Returns true when it was the probe and brought a set-aside endpoint back. A call
+   * that started before the endpoint was set aside does not end its cooldown: a `Retry-After` is the
+   * provider asking for no new requests until then.
+   */
+  succeeded(latencyMs: number, probe: boolean): boolean {
     this.#record(false);
     this.#latencyMs = this.#latencyMs === undefined ? latencyMs : this.#latencyMs + LATENCY_WEIGHT * (latencyMs - this.#latencyMs);
+    if (this.#open && !probe) return false;
     this.#failures = 0;
     const recovered = this.#open;
     this.#open = false;
@@ -74,14 +79,18 @@ export class EndpointHealth {
 
   /**
    * A call failed through the endpoint's fault. Returns how long the endpoint is now set aside (ms), or
-   * 0 when it stays in use.
+   * 0 when nothing changed (it stays in use, or a call from before its cooldown failed too).
    */
-  failed(now: number, retryAfterMs: number | undefined): number {
+  failed(now: number, retryAfterMs: number | undefined, probe: boolean): number {
     this.#record(true);
     this.#failures++;
-    const wasProbe = this.#probing;
+    if (this.#open && !probe) {
+      // Late news from before the cooldown: only a longer Retry-After moves its end.
+      if (retryAfterMs !== undefined && now + retryAfterMs > this.#until) this.#until = now + retryAfterMs;
+      return 0;
+    }
     this.#probing = false;
-    if (!wasProbe && retryAfterMs === undefined && this.#failures < this.threshold) return 0;
+    if (!probe && retryAfterMs === undefined && this.#failures < this.threshold) return 0;
     const forMs = retryAfterMs ?? this.cooldownMs;
     this.#open = true;
     this.#until = now + forMs;
