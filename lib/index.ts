@@ -117,3 +117,14 @@ export type { RouteAttempt, SkippedEndpoint, RouteFailure } from './router/route
 export { classifyFailure, isContextLengthError } from './router/classify';
 export type { FailureVerdict, FailureClassifier } from './router/classify';
 export type { EndpointState } from './router/endpoint-health';
+
+export { chunk } from './retrieval/chunk';
+export type { Chunk, ChunkOptions } from './retrieval/chunk';
+export { createTokenizer, ENGLISH_STOP_WORDS } from './retrieval/tokenize';
+export type { Tokenizer, TokenizerOptions } from './retrieval/tokenize';
+export { porterStem } from './retrieval/porter-stemmer';
+export { Bm25Index, SnapshotError } from './retrieval/bm25-index';
+export type { Bm25Options, RetrievalDocument, ScoredChunk, SearchOptions } from './retrieval/bm25-index';
+export { StreamingRetriever } from './retrieval/streaming-retriever';
+export type { RetrieveOptions, RetrieveFromOptions } from './retrieval/streaming-retriever';
+export { saveSnapshotFile, loadSnapshotFile, saveSnapshotToRedis, loadSnapshotFromRedis } from './retrieval/snapshot-storage';

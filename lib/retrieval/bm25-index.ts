@@ -1,0 +1,319 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CachetError } from '../core/errors';
+import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
+import { chunk, type Chunk, type ChunkOptions } from './chunk';
+import { createTokenizer, resolveTokenizerOptions, type ResolvedTokenizerOptions, type Tokenizer, type TokenizerOptions } from './tokenize';
+
+/** A document to index. */
+export interface RetrievalDocument {
+  readonly id: string;
+  readonly text: string;
+}
+
+/** A chunk with its BM25 score for a query. */
+export interface ScoredChunk extends Chunk {
+  readonly score: number;
+}
+
+/** Options of {@link Bm25Index}. They are part of its snapshot and of its {@link Bm25Index.version}. */
+export interface Bm25Options {
+  /** Term-frequency saturation: higher lets repeated terms count for longer. @default 1.2 */
+  readonly k1?: number;
+  /** Length normalisation, 0 (none) to 1 (full). @default 0.75 */
+  readonly b?: number;
+  readonly tokenizer?: TokenizerOptions;
+  /** How documents are cut into the chunks that are scored and returned (`docId` is set for you). */
+  readonly chunking?: Omit<ChunkOptions, 'docId'>;
+}
+
+/** Options of a search. */
+export interface SearchOptions {
+  /** Most chunks returned. @default 10 */
+  readonly topK?: number;
+  /** Chunks scoring below this are left out. @default 0 (any chunk sharing a term) */
+  readonly minScore?: number;
+}
+
+/** A snapshot that is not one, or was made by an incompatible version. */
+export class SnapshotError extends CachetError {
+  readonly code = 'ERR_CACHET_SNAPSHOT';
+}
+
+interface StoredChunk {
+  readonly chunk: Chunk;
+  readonly length: number;
+  readonly terms: ReadonlyMap<string, number>;
+}
+
+interface StoredDoc {
+  readonly text: string;
+  readonly digest: bigint;
+  readonly slots: readonly number[];
+}
+
+interface ResolvedBm25 {
+  readonly k1: number;
+  readonly b: number;
+  readonly tokenizer: ResolvedTokenizerOptions;
+  readonly chunking: Omit<ChunkOptions, 'docId'>;
+}
+
+const SNAPSHOT_FORMAT = 'cachet-bm25';
+const SNAPSHOT_VERSION = 1;
+
+/**
+ * An inverted index of document chunks, scored with Okapi BM25. Documents are added and removed one at
+ * a time; {@link version} changes with every change and is the same on every instance holding the same
+ * documents with the same options, so it can key cached searches across instances. A snapshot
+ * ({@link toSnapshot}, {@link Bm25Index.fromSnapshot}) carries the built postings, so another instance
+ * loads it without tokenising anything.
+ *
+ * @example
+ * const index = new Bm25Index({ chunking: { size: 600 } });
+ * index.add({ id: 'refunds', text: 'Yearly plans are refunded pro rata within 14 days...' });
+ * index.search('refund yearly plan', { topK: 5 });
+ */
+export class Bm25Index {
+  readonly #options: ResolvedBm25;
+  readonly #tokenize: Tokenizer;
+  readonly #postings = new Map<string, Map<number, number>>();
+  readonly #chunks: (StoredChunk | undefined)[] = [];
+  readonly #docs = new Map<string, StoredDoc>();
+  readonly #configDigest: string;
+  #totalLength = 0;
+  #liveChunks = 0;
+  #fingerprint = 0n;
+
+  constructor(options: Bm25Options = {}) {
+    this.#options = resolveBm25Options(options);
+    this.#tokenize = createTokenizer(this.#options.tokenizer);
+    this.#configDigest = createHash('sha256').update(JSON.stringify(this.#options)).digest('base64url').slice(0, 8);
+  }
+
+  /** Documents indexed. */
+  get size(): number {
+    return this.#docs.size;
+  }
+
+  /** Chunks indexed. */
+  get chunkCount(): number {
+    return this.#liveChunks;
+  }
+
+  /**
+   * Identifies the index's content and options: it changes when a document is added, replaced or
+   * removed, and two indexes with the same documents and options have the same version.
+   */
+  get version(): string {
+    return `${this.#configDigest}.${this.#docs.size}.${this.#fingerprint.toString(36)}`;
+  }
+
+  has(id: string): boolean {
+    return this.#docs.has(id);
+  }
+
+  /** The text of an indexed document. */
+  text(id: string): string | undefined {
+    return this.#docs.get(id)?.text;
+  }
+
+  /** The tokenizer this index uses, for scoring text outside it the same way. */
+  get tokenize(): Tokenizer {
+    return this.#tokenize;
+  }
+
+  /** Adds a document, or replaces the one with the same id. */
+  add(document: RetrievalDocument): void {
+    assertDocument(document);
+    if (this.#docs.has(document.id)) this.remove(document.id);
+    const slots: number[] = [];
+    for (const piece of chunk(document.text, { ...this.#options.chunking, docId: document.id })) {
+      const terms = termCounts(this.#tokenize(piece.text));
+      let length = 0;
+      for (const tf of terms.values()) length += tf;
+      slots.push(this.#store({ chunk: piece, length, terms }));
+    }
+    const digest = digestOf(document);
+    this.#docs.set(document.id, { text: document.text, digest, slots });
+    this.#fingerprint ^= digest;
+  }
+
+  /** Removes a document; returns whether it was there. */
+  remove(id: string): boolean {
+    const doc = this.#docs.get(id);
+    if (doc === undefined) return false;
+    for (const slot of doc.slots) {
+      const stored = this.#chunks[slot]!;
+      for (const term of stored.terms.keys()) {
+        const posting = this.#postings.get(term)!;
+        posting.delete(slot);
+        if (posting.size === 0) this.#postings.delete(term);
+      }
+      this.#totalLength -= stored.length;
+      this.#liveChunks--;
+      this.#chunks[slot] = undefined;
+    }
+    this.#docs.delete(id);
+    this.#fingerprint ^= doc.digest;
+    return true;
+  }
+
+  /** The best chunks for `query`, best first. */
+  search(query: string, options: SearchOptions = {}): ScoredChunk[] {
+    const { topK, minScore } = resolveSearchOptions(options);
+    const scores = this.#score(query);
+    const ranked: ScoredChunk[] = [];
+    for (const [slot, score] of scores) {
+      if (score >= minScore && score > 0) ranked.push({ ...this.#chunks[slot]!.chunk, score });
+    }
+    ranked.sort((a, b) => b.score - a.score || (a.docId < b.docId ? -1 : a.docId > b.docId ? 1 : a.index - b.index));
+    return ranked.length > topK ? ranked.slice(0, topK) : ranked;
+  }
+
+  /**
+   * Scores text that is not in the index (a chunk read at query time) with this index's statistics:
+   * its document frequencies and average length stand for the collection's.
+   */
+  scoreText(queryTerms: readonly string[], text: string): number {
+    const terms = termCounts(this.#tokenize(text));
+    let length = 0;
+    for (const tf of terms.values()) length += tf;
+    let score = 0;
+    for (const [term, qtf] of termCounts(queryTerms)) {
+      const tf = terms.get(term);
+      if (tf !== undefined) score += qtf * this.#termScore(this.#postings.get(term)?.size ?? 0, tf, length, Math.max(1, this.#liveChunks + 1));
+    }
+    return score;
+  }
+
+  /** The whole index as a compressed Buffer, for {@link Bm25Index.fromSnapshot} elsewhere. */
+  toSnapshot(): Buffer {
+    const dictionary = new Map<string, number>();
+    const docs = [...this.#docs].map(([id, doc]) => ({
+      id,
+      text: doc.text,
+      chunks: doc.slots.map((slot) => {
+        const stored = this.#chunks[slot]!;
+        const termIds: number[] = [];
+        const tfs: number[] = [];
+        for (const [term, tf] of stored.terms) {
+          let termId = dictionary.get(term);
+          if (termId === undefined) dictionary.set(term, (termId = dictionary.size));
+          termIds.push(termId);
+          tfs.push(tf);
+        }
+        return [stored.chunk.start, stored.chunk.end, termIds, tfs];
+      }),
+    }));
+    const body = { format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, options: this.#options, terms: [...dictionary.keys()], docs };
+    return gzipSync(JSON.stringify(body));
+  }
+
+  /** Rebuilds an index from {@link toSnapshot}'s Buffer; throws {@link SnapshotError} for anything else. */
+  static fromSnapshot(snapshot: Buffer | Uint8Array): Bm25Index {
+    let body: SnapshotBody;
+    try {
+      body = JSON.parse(gunzipSync(snapshot).toString('utf8')) as SnapshotBody;
+    } catch (error) {
+      throw new SnapshotError('Expected a Bm25Index snapshot (gzipped JSON), got bytes that are not one', { cause: error });
+    }
+    if (body?.format !== SNAPSHOT_FORMAT || body.version !== SNAPSHOT_VERSION) {
+      throw new SnapshotError(`Expected a ${SNAPSHOT_FORMAT} snapshot of version ${SNAPSHOT_VERSION}, got ${String(body?.format)} ${String(body?.version)}`);
+    }
+    const index = new Bm25Index(body.options);
+    for (const doc of body.docs) {
+      const slots = doc.chunks.map(([start, end, termIds, tfs], i) => {
+        const terms = new Map<string, number>();
+        let length = 0;
+        termIds.forEach((termId, j) => {
+          terms.set(body.terms[termId]!, tfs[j]!);
+          length += tfs[j]!;
+        });
+        return index.#store({ chunk: { docId: doc.id, index: i, start, end, text: doc.text.slice(start, end) }, length, terms });
+      });
+      const digest = digestOf(doc);
+      index.#docs.set(doc.id, { text: doc.text, digest, slots });
+      index.#fingerprint ^= digest;
+    }
+    return index;
+  }
+
+  #store(stored: StoredChunk): number {
+    const slot = this.#chunks.length;
+    this.#chunks.push(stored);
+    for (const [term, tf] of stored.terms) {
+      let posting = this.#postings.get(term);
+      if (posting === undefined) this.#postings.set(term, (posting = new Map()));
+      posting.set(slot, tf);
+    }
+    this.#totalLength += stored.length;
+    this.#liveChunks++;
+    return slot;
+  }
+
+  #score(query: string): Map<number, number> {
+    const scores = new Map<number, number>();
+    for (const [term, qtf] of termCounts(this.#tokenize(query))) {
+      const posting = this.#postings.get(term);
+      if (posting === undefined) continue;
+      for (const [slot, tf] of posting) {
+        const weight = qtf * this.#termScore(posting.size, tf, this.#chunks[slot]!.length, this.#liveChunks);
+        scores.set(slot, (scores.get(slot) ?? 0) + weight);
+      }
+    }
+    return scores;
+  }
+
+  /** One term's BM25 contribution (Lucene's non-negative idf). */
+  #termScore(df: number, tf: number, length: number, n: number): number {
+    const { k1, b } = this.#options;
+    const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+    const average = this.#liveChunks === 0 ? length || 1 : this.#totalLength / this.#liveChunks;
+    return (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / average));
+  }
+}
+
+interface SnapshotBody {
+  readonly format: string;
+  readonly version: number;
+  readonly options: Bm25Options;
+  readonly terms: readonly string[];
+  readonly docs: readonly { readonly id: string; readonly text: string; readonly chunks: readonly [number, number, number[], number[]][] }[];
+}
+
+function termCounts(terms: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
+  return counts;
+}
+
+/** 64 bits of SHA-256 over id and text: XORed over documents, it fingerprints the set, in any order. */
+function digestOf(document: RetrievalDocument): bigint {
+  return createHash('sha256').update(document.id).update('\0').update(document.text).digest().readBigUInt64BE(0);
+}
+
+function assertDocument(document: RetrievalDocument): void {
+  if (document === null || typeof document !== 'object' || typeof document.id !== 'string' || document.id === '' || typeof document.text !== 'string') {
+    throw optionError('document', '{ id: non-empty string, text: string }', document);
+  }
+}
+
+function resolveBm25Options(options: Bm25Options): ResolvedBm25 {
+  assertPlainObject('options', options);
+  assertKnownOptions('Bm25Index', options, ['k1', 'b', 'tokenizer', 'chunking']);
+  const { k1 = 1.2, b = 0.75, chunking = {} } = options;
+  if (typeof k1 !== 'number' || !(k1 >= 0) || !Number.isFinite(k1)) throw optionError('k1', 'a number >= 0', k1);
+  if (typeof b !== 'number' || !(b >= 0 && b <= 1)) throw optionError('b', 'a number from 0 to 1', b);
+  chunk('', chunking as ChunkOptions); // validates the chunking options now, not on the first add
+  return { k1, b, tokenizer: resolveTokenizerOptions(options.tokenizer), chunking };
+}
+
+export function resolveSearchOptions(options: SearchOptions): { topK: number; minScore: number } {
+  assertPlainObject('options', options);
+  assertKnownOptions('search', options, ['topK', 'minScore', 'signal', 'concurrency']);
+  const { topK = 10, minScore = 0 } = options;
+  if (!Number.isSafeInteger(topK) || topK < 1) throw optionError('topK', 'a positive integer', topK);
+  if (typeof minScore !== 'number' || Number.isNaN(minScore)) throw optionError('minScore', 'a number', minScore);
+  return { topK, minScore };
+}
