@@ -1,5 +1,5 @@
 import { Bm25Index } from '../../lib';
-import { FAQ_PASSAGES, FAQ_QUERIES } from '../fixtures/bilingual-faq';
+import { FAQ_PASSAGES, FAQ_QUERIES } from '../../demo/faq-corpus';
 
 // The bilingual FAQ fixture: Chinese, English and mixed queries must rank their judged passages first.
 describe('retrieval on the bilingual FAQ fixture', () => {
