@@ -14,6 +14,7 @@ import { keyDerivation } from './scenarios/key-derivation';
 import { memoryHit } from './scenarios/memory-hit';
 import { rateLimit } from './scenarios/rate-limit';
 import { redisHitLatency } from './scenarios/redis-hit-latency';
+import { retrieval } from './scenarios/retrieval';
 import { redisHitThroughput } from './scenarios/redis-hit-throughput';
 import { router } from './scenarios/router';
 import { stampede } from './scenarios/stampede';
@@ -23,7 +24,7 @@ import { connectRaw, deleteKeys, provideRedis, serverVersion, type BenchRedis } 
 import { markdownTable, printScenarioResults, printScenarioStart, printSummary } from './support/reporter';
 import type { BenchContext, Result, Scenario } from './support/scenario';
 
-const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router];
+const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router, retrieval];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);

@@ -2,7 +2,7 @@
  * The Cranfield collection (../shared/eval/cranfield, or $CRANFIELD_DIR) and the measures its README
  * asks for: nDCG@10 with graded gains and log2 discount, recall@10 and recall@100 (relevant = grade > 0).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Cranfield {
@@ -17,6 +17,9 @@ export function cranfieldDir(): string {
 }
 
 export function loadCranfield(dir = cranfieldDir()): Cranfield {
+  if (!existsSync(join(dir, 'docs.jsonl'))) {
+    throw new Error(`The Cranfield collection is not at ${dir}; set CRANFIELD_DIR to the directory holding docs.jsonl`);
+  }
   const lines = (file: string) => readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => l.trim() !== '');
   const docs = lines('docs.jsonl').map((l) => JSON.parse(l) as { id: string; title: string; text: string }).map((d) => ({ id: d.id, text: d.text }));
   const queries = lines('queries-dev.jsonl').map((l) => JSON.parse(l) as { id: string; text: string });

@@ -17,10 +17,13 @@ export function formatNumber(value: number, unit: string): string {
   if (unit === 'ops/s' || unit === 'calls') return Math.round(value).toLocaleString('en-US');
   if (value >= 1_000) return Math.round(value).toLocaleString('en-US');
   if (value >= 100) return value.toFixed(0);
+  // Scores and shares (nDCG, recall) live in [0, 1], where one decimal says nothing.
+  if (value < 1) return value.toFixed(3);
   return value.toFixed(1);
 }
 
 export function formatRatio(ratio: number): string {
+  if (!Number.isFinite(ratio)) return '-';
   if (ratio < 0.01) return `${ratio.toPrecision(1)}x`;
   return ratio >= 100 ? `${ratio.toFixed(0)}x` : ratio >= 10 ? `${ratio.toFixed(1)}x` : `${ratio.toFixed(2)}x`;
 }

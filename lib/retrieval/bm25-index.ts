@@ -40,6 +40,11 @@ export class SnapshotError extends CachetError {
   readonly code = 'ERR_CACHET_SNAPSHOT';
 }
 
+interface Posting {
+  readonly slots: number[];
+  readonly tfs: number[];
+}
+
 interface StoredChunk {
   readonly chunk: Chunk;
   readonly length: number;
@@ -77,7 +82,8 @@ const SNAPSHOT_VERSION = 1;
 export class Bm25Index {
   readonly #options: ResolvedBm25;
   readonly #tokenize: Tokenizer;
-  readonly #postings = new Map<string, Map<number, number>>();
+  /** Per term, the chunk slots holding it and its frequency in each, as parallel arrays (fast to scan). */
+  readonly #postings = new Map<string, Posting>();
   readonly #chunks: (StoredChunk | undefined)[] = [];
   readonly #docs = new Map<string, StoredDoc>();
   readonly #configDigest: string;
@@ -147,8 +153,13 @@ export class Bm25Index {
       const stored = this.#chunks[slot]!;
       for (const term of stored.terms.keys()) {
         const posting = this.#postings.get(term)!;
-        posting.delete(slot);
-        if (posting.size === 0) this.#postings.delete(term);
+        const at = posting.slots.indexOf(slot);
+        // Swap with the last entry and pop: order within a posting does not matter.
+        posting.slots[at] = posting.slots[posting.slots.length - 1]!;
+        posting.tfs[at] = posting.tfs[posting.tfs.length - 1]!;
+        posting.slots.pop();
+        posting.tfs.pop();
+        if (posting.slots.length === 0) this.#postings.delete(term);
       }
       this.#totalLength -= stored.length;
       this.#liveChunks--;
@@ -162,13 +173,13 @@ export class Bm25Index {
   /** The best chunks for `query`, best first. */
   search(query: string, options: SearchOptions = {}): ScoredChunk[] {
     const { topK, minScore } = resolveSearchOptions(options);
-    const scores = this.#score(query);
+    const { scores, touched } = this.#score(query);
+    const kept = touched.filter((slot) => scores[slot]! > 0 && scores[slot]! >= minScore);
+    // Ties break by document id, then chunk position, so every instance ranks alike.
+    kept.sort((a, b) => scores[b]! - scores[a]! || this.#compareSlots(a, b));
     const ranked: ScoredChunk[] = [];
-    for (const [slot, score] of scores) {
-      if (score >= minScore && score > 0) ranked.push({ ...this.#chunks[slot]!.chunk, score });
-    }
-    ranked.sort((a, b) => b.score - a.score || (a.docId < b.docId ? -1 : a.docId > b.docId ? 1 : a.index - b.index));
-    return ranked.length > topK ? ranked.slice(0, topK) : ranked;
+    for (let i = 0; i < kept.length && i < topK; i++) ranked.push({ ...this.#chunks[kept[i]!]!.chunk, score: scores[kept[i]!]! });
+    return ranked;
   }
 
   /**
@@ -182,7 +193,9 @@ export class Bm25Index {
     let score = 0;
     for (const [term, qtf] of termCounts(queryTerms)) {
       const tf = terms.get(term);
-      if (tf !== undefined) score += qtf * this.#termScore(this.#postings.get(term)?.size ?? 0, tf, length, Math.max(1, this.#liveChunks + 1));
+      if (tf === undefined) continue;
+      const idf = this.#idf(this.#postings.get(term)?.slots.length ?? 0, Math.max(1, this.#liveChunks + 1));
+      score += qtf * this.#saturate(idf, tf, length);
     }
     return score;
   }
@@ -244,33 +257,52 @@ export class Bm25Index {
     this.#chunks.push(stored);
     for (const [term, tf] of stored.terms) {
       let posting = this.#postings.get(term);
-      if (posting === undefined) this.#postings.set(term, (posting = new Map()));
-      posting.set(slot, tf);
+      if (posting === undefined) this.#postings.set(term, (posting = { slots: [], tfs: [] }));
+      posting.slots.push(slot);
+      posting.tfs.push(tf);
     }
     this.#totalLength += stored.length;
     this.#liveChunks++;
     return slot;
   }
 
-  #score(query: string): Map<number, number> {
-    const scores = new Map<number, number>();
+  /** Term-at-a-time BM25 into one array of scores; `touched` lists the slots that scored. */
+  #score(query: string): { scores: Float64Array; touched: number[] } {
+    const scores = new Float64Array(this.#chunks.length);
+    const touched: number[] = [];
+    const { k1, b } = this.#options;
+    const average = this.#liveChunks === 0 ? 1 : this.#totalLength / this.#liveChunks;
     for (const [term, qtf] of termCounts(this.#tokenize(query))) {
       const posting = this.#postings.get(term);
       if (posting === undefined) continue;
-      for (const [slot, tf] of posting) {
-        const weight = qtf * this.#termScore(posting.size, tf, this.#chunks[slot]!.length, this.#liveChunks);
-        scores.set(slot, (scores.get(slot) ?? 0) + weight);
+      const { slots, tfs } = posting;
+      const weight = qtf * this.#idf(slots.length, this.#liveChunks) * (k1 + 1);
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i]!;
+        const tf = tfs[i]!;
+        if (scores[slot] === 0) touched.push(slot);
+        scores[slot] = scores[slot]! + (weight * tf) / (tf + k1 * (1 - b + (b * this.#chunks[slot]!.length) / average));
       }
     }
-    return scores;
+    return { scores, touched };
   }
 
-  /** One term's BM25 contribution (Lucene's non-negative idf). */
-  #termScore(df: number, tf: number, length: number, n: number): number {
+  /** Lucene's BM25 idf, never negative. */
+  #idf(df: number, n: number): number {
+    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+  }
+
+  /** One term's BM25 contribution at frequency `tf` in a chunk of `length` terms. */
+  #saturate(idf: number, tf: number, length: number): number {
     const { k1, b } = this.#options;
-    const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
     const average = this.#liveChunks === 0 ? length || 1 : this.#totalLength / this.#liveChunks;
     return (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / average));
+  }
+
+  #compareSlots(a: number, b: number): number {
+    const x = this.#chunks[a]!.chunk;
+    const y = this.#chunks[b]!.chunk;
+    return x.docId < y.docId ? -1 : x.docId > y.docId ? 1 : x.index - y.index;
   }
 }
 
