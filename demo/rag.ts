@@ -21,10 +21,8 @@ const QUESTION_IDS = ['q-en-refund-monthly', 'q-zh-refund-yearly', 'q-mix-api-li
 
 /** Not part of the bundled corpus: added while the demo runs, to show the index's version at work. */
 const NEW_POLICY = {
-  id: 'en-refund-monthly-2025',
-  text:
-    'Refund on a monthly plan, new policy from 1 June: can I get a refund? Yes, a full refund of the monthly plan ' +
-    'within 14 days of the charge (it was 7). Ask under Billing > Refunds; the refund reaches your card in 5 business days.',
+  id: 'en-refund-monthly-june',
+  text: 'Monthly plan refund (new from 1 June): a monthly plan gets a full refund within 14 days of the charge, not 7.',
 };
 
 const INSTRUCTIONS =
