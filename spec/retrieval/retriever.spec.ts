@@ -6,6 +6,7 @@ import {
   Cache,
   Concurrency,
   loadSnapshotFile,
+  RateLimited,
   saveSnapshotFile,
   saveSnapshotToRedis,
   setDefaultCache,
@@ -155,10 +156,11 @@ describe('StreamingRetriever', () => {
     expect(cache.stats().methods['retrieval:StreamingRetriever.search']).toMatchObject({ hits: 2, misses: 2 });
   });
 
-  it('composes with @Concurrency on a subclass (a non-model service under the same decorators)', async () => {
+  it('composes with @RateLimited and @Concurrency on a subclass (a non-model service under the same decorators)', async () => {
     let active = 0;
     let most = 0;
     class Capped extends StreamingRetriever {
+      @RateLimited({ limit: 3, interval: '1m', burst: 3 })
       @Concurrency({ max: 1 })
       override async search(query: string): Promise<ScoredChunk[]> {
         active++;
@@ -172,6 +174,7 @@ describe('StreamingRetriever', () => {
     const results = await Promise.all(['refund', 'export', '退款'].map((q) => retriever.search(q)));
     expect(most).toBe(1);
     expect(results.map((r) => r.length > 0)).toEqual([true, true, true]);
+    await expect(retriever.search('one too many')).rejects.toMatchObject({ name: 'RateLimitError' });
   });
 
   describe('retrieveFrom: documents supplied at query time', () => {
