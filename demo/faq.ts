@@ -3,7 +3,9 @@
  * (part 2, resilience.ts) the same assistant behind the resilience decorators, against a flaky provider;
  * then (part 3, over-http.ts) over HTTP to a local OpenAI-compatible provider, ending with the cost ledger;
  * then (part 4, router.ts) a ConcurrentRouter spreading requests over three local providers, one of which fails
- * for two seconds and one of which is rate-limited.
+ * for two seconds and one of which is rate-limited;
+ * then (part 5, rag.ts) questions answered with context retrieved from the bundled bilingual FAQ (faq-corpus.ts),
+ * with the search and the model call both cached, until a new document changes the index.
  * Run: `npm run demo`, or `REDIS_URL=redis://127.0.0.1:6379 npm run demo` for the Redis store.
  */
 import { performance } from 'node:perf_hooks';
@@ -12,6 +14,7 @@ import { createDemoCache } from './demo-cache';
 import { FAQ, LANGS, requestStream } from './questions';
 import { runHttpDemo } from './over-http';
 import { runResilienceDemo } from './resilience';
+import { runRagDemo } from './rag';
 import { runRouterDemo } from './router';
 import { PRICES, priceOf, SimulatedProvider } from './simulated-provider';
 import { MODEL, SupportAssistant } from './support-assistant';
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
   await runResilienceDemo();
   await runHttpDemo();
   await runRouterDemo();
+  await runRagDemo();
 }
 
 main().catch((error: unknown) => {
