@@ -3,16 +3,19 @@
  * @packageDocumentation
  */
 export { Cache } from './cache/cache';
+export type { WarmOptions, WarmFromLogOptions, WarmProgress, WarmResult } from './cache/warming';
 export type { CacheOptions } from './cache/cache';
 export type { CachedOptions, CachedStreamOptions, LockOptions, StoreErrorPolicy } from './cache/cached-options';
 export { CachedStream } from './cache/cached-stream';
 export type { StreamRecording } from './cache/stream-recording';
 export type { CallUsage, UsageFunction } from './cache/method-ledger';
-export type { CacheEvents, LookupEvent, FillEvent, CacheErrorEvent } from './cache/cache-events';
+export type { CacheEvents, LookupEvent, FillEvent, CacheErrorEvent, InvalidateEvent } from './cache/cache-events';
 export type { CacheCounters, CacheStats } from './cache/stats';
 export { getDefaultCache, setDefaultCache, createCacheFromEnv } from './cache/default-cache';
 
 export { Cached } from './decorators/cached';
+export { InvalidatesCache } from './decorators/invalidates-cache';
+export type { InvalidatesCacheOptions } from './decorators/invalidates-cache';
 export type { AsyncMethod, StreamingMethod } from './decorators/cached';
 export { describePolicies } from './decorators/policies';
 export type { MethodPolicies } from './decorators/policies';
@@ -21,7 +24,7 @@ export type { UniversalMethodDecorator, MethodSite } from './decorators/method-d
 
 export { MemoryStore } from './stores/memory-store';
 export type { MemoryStoreOptions } from './stores/memory-store';
-export type { CacheStore, CacheEntry, FillCoordinator, FillLease, FillWait, MaybePromise } from './stores/cache-store';
+export type { TagIndex, CacheStore, CacheEntry, FillCoordinator, FillLease, FillWait, MaybePromise } from './stores/cache-store';
 export { RedisStore } from './redis/redis-store';
 export type { RedisStoreOptions, RedisStoreEvents } from './redis/redis-store';
 export type { RedisClientLike } from './redis/connection';
@@ -73,6 +76,8 @@ export { LocalSemaphore } from './concurrency/local-semaphore';
 export type { Semaphore, Permit, AcquireOptions, QueueOptions } from './concurrency/semaphore';
 export { QueueFullError, QueueTimeoutError, isQueueFullError, isQueueTimeoutError } from './concurrency/concurrency-errors';
 export { RedisSemaphore } from './redis/redis-semaphore';
+export { hashSlot } from './redis/cluster';
+export type { RedisClusterLike } from './redis/cluster';
 export type { RedisSemaphoreOptions, RedisSemaphoreEvents } from './redis/redis-semaphore';
 
 // Rate limiting.

@@ -20,8 +20,18 @@ export interface CacheErrorEvent extends LookupEvent {
   readonly error: unknown;
 }
 
+/** Payload of `invalidate` events: entries removed on purpose (by tag, key or prefix). */
+export interface InvalidateEvent {
+  readonly tags: readonly string[];
+  readonly keys: readonly string[];
+  readonly prefix?: string;
+  /** Entries removed. */
+  readonly removed: number;
+}
+
 /** Events of a {@link Cache}. */
 export interface CacheEvents {
+  invalidate: (event: InvalidateEvent) => void;
   hit: (event: LookupEvent) => void;
   miss: (event: LookupEvent) => void;
   fill: (event: FillEvent) => void;

@@ -12,6 +12,8 @@ import type { CachedStream } from './cached-stream';
 import { CachedStreamMethod, type LiveStreams } from './cached-stream-method';
 import { MethodLedger } from './method-ledger';
 import type { MethodRuntime } from './method-runtime';
+import { cachedMethodLocator } from './method-registry';
+import { warm, warmFromLog, type WarmFromLogOptions, type WarmOptions, type WarmResult } from './warming';
 import {
   DEFAULT_LOCK,
   resolveCachedOptions,
@@ -25,6 +27,10 @@ import {
 } from './cached-options';
 import { FillTable } from './fill-table';
 import { addCounters, newCounters, withHitRate, type CacheCounters, type CacheStats } from './stats';
+
+/** The names of an object's methods. */
+type MethodKeys<T> = { [K in keyof T]: T[K] extends (...args: any[]) => any ? K : never }[keyof T];
+type WarmableKeys<T> = MethodKeys<T>;
 
 /** Options of {@link Cache}. Decorator options override the matching ones per method. */
 export interface CacheOptions {
@@ -45,6 +51,8 @@ export interface CacheOptions {
   readonly lock?: false | LockOptions;
   /** Time source, for tests. @default Date.now */
   readonly clock?: Clock;
+  /** Source of numbers in [0, 1) for `jitter`, for tests. @default Math.random */
+  readonly random?: () => number;
   /**
    * Records what fills cost and hits saved, for methods that give a `usage` function (as
    * `chatKeyPolicy(...)` does). @default none
@@ -58,9 +66,9 @@ const DEFAULTS = {
   ttl: '30m',
   onStoreError: 'bypass',
   clock: systemClock,
-} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger'>;
+} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger' | 'random'>;
 
-const KNOWN = ['store', 'lock', 'ledger', ...Object.keys(DEFAULTS)] as const;
+const KNOWN = ['store', 'lock', 'ledger', 'random', ...Object.keys(DEFAULTS)] as const;
 
 /**
  * A cache: a store plus the rules for keys, TTLs, single flight and store failures. Use it through the
@@ -82,6 +90,7 @@ export class Cache {
   readonly #fills = new FillTable();
   readonly #live: LiveStreams = new Map();
   readonly #ledger: CostLedger | undefined;
+  readonly #random: () => number;
   readonly #counters = new Map<string, CacheCounters>();
   /** Which decorated method owns each `namespace:Class.method`, to warn when two share one. */
   readonly #owners = new Map<string, object>();
@@ -106,6 +115,8 @@ export class Cache {
       throw optionError('ledger', 'a CostLedger (MemoryCostLedger, RedisCostLedger)', options.ledger);
     }
     this.#ledger = options.ledger;
+    if (options.random !== undefined && typeof options.random !== 'function') throw optionError('random', 'a function returning [0, 1)', options.random);
+    this.#random = options.random ?? Math.random;
   }
 
   /**
@@ -184,7 +195,114 @@ export class Cache {
         ledger !== undefined && options.usage !== undefined
           ? new MethodLedger(ledger, options.usage, namespace, qualified, this.#events)
           : undefined,
+      tagKeys: this.#tagKeysFor(options.tags, qualified),
+      freshness: options.freshness,
+      random: this.#random,
     };
+  }
+
+  #tagKeysFor(tags: ResolvedCachedOptions['tags'], method: string): MethodRuntime['tagKeys'] {
+    if (tags === undefined) return undefined;
+    if (this.store.tags === undefined) {
+      throw new TypeError(`${method} has \`tags\`, but the ${this.store.name} store keeps no tags (it has no \`tags\` index)`);
+    }
+    return (result, args) => {
+      const list = tags(result, ...args);
+      if (!Array.isArray(list)) throw optionError('tags (returned by the tags function)', 'an array of tags', list);
+      return list.map((tag, i) => {
+        assertKeyPart(`tags[${i}] (returned by the tags function)`, tag);
+        return this.#tagKey(tag);
+      });
+    };
+  }
+
+  #tagKey(tag: string): string {
+    return `${this.#prefix}:tag:${tag}`;
+  }
+
+  /**
+   * Fills entries of a `@Cached` method without calling it, from answers you have (an FAQ list); see
+   * {@link warm}. Entries already cached are skipped unless `overwrite`.
+   * @example await cache.warm(assistant, 'answer', faq.map((f) => ({ args: [f.question], value: f.answer })));
+   */
+  warm<T extends object, K extends WarmableKeys<T>>(
+    instance: T,
+    method: K,
+    entries: Parameters<typeof warm<T, K>>[3],
+    options?: WarmOptions,
+  ): Promise<WarmResult> {
+    return warm(this, instance, method, entries, options);
+  }
+
+  /**
+   * Warms a `@Cached` method from a log of past calls: the `top` most frequent that are not cached yet
+   * are called, `concurrency` at a time; see {@link warmFromLog}.
+   * @example await cache.warmFromLog(assistant, 'answer', log.map((line) => [line.question]), { top: 100, onProgress });
+   */
+  warmFromLog<T extends object, K extends WarmableKeys<T>>(
+    instance: T,
+    method: K,
+    calls: Parameters<typeof warmFromLog<T, K>>[3],
+    options?: WarmFromLogOptions,
+  ): Promise<WarmResult> {
+    return warmFromLog(this, instance, method, calls, options);
+  }
+
+  /** What a store failure does to calls: `bypass` or `throw`. */
+  get onStoreError(): StoreErrorPolicy {
+    return this.#onStoreError;
+  }
+
+  /**
+   * Reports a store failure that happened on a caller's behalf outside a cached call (an
+   * `@InvalidatesCache` whose invalidation failed): an `error` event, or a throw under `onStoreError: 'throw'`.
+   */
+  reportStoreError(method: string, operation: string, key: string, error: unknown): void {
+    if (this.#events.has('error')) this.#events.emit('error', { method, key, operation, error });
+    if (this.#onStoreError === 'throw') throw error;
+  }
+
+  /**
+   * Removes every entry carrying any of `tags` (set with `@Cached({ tags })`), on every instance that
+   * shares the store; resolves how many entries went. A store failure rejects.
+   * @example await cache.invalidateTags([`agent:${agentId}`]);
+   */
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    if (!Array.isArray(tags)) throw optionError('tags', 'an array of tags', tags);
+    tags.forEach((tag, i) => assertKeyPart(`tags[${i}]`, tag));
+    if (this.store.tags === undefined) throw new TypeError(`The ${this.store.name} store keeps no tags`);
+    const removed = await this.store.tags.invalidate(tags.map((tag) => this.#tagKey(tag)));
+    if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [...tags], keys: [], removed });
+    return removed;
+  }
+
+  /**
+   * Removes the entry of one call of a `@Cached` method: `cache.invalidate(assistant, 'answer', question)`
+   * drops what `assistant.answer(question)` cached. Resolves whether there was one.
+   */
+  async invalidate<T extends object, K extends MethodKeys<T>>(instance: T, method: K, ...args: Parameters<Extract<T[K], (...a: any[]) => any>>): Promise<boolean> {
+    const fn = (instance as Record<PropertyKey, unknown>)[method as PropertyKey];
+    const locate = typeof fn === 'function' ? cachedMethodLocator(fn) : undefined;
+    if (locate === undefined) throw optionError('method', `the name of a @Cached method of the instance`, method);
+    const key = locate(this, instance).keyFor(instance, args);
+    const removed = await this.store.delete(key);
+    if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [], keys: [key], removed: removed ? 1 : 0 });
+    return removed;
+  }
+
+  /**
+   * Removes every entry of this cache's prefix, or of one `namespace` only; in Redis with `SCAN` and
+   * `UNLINK` in batches (never `KEYS`). Resolves how many keys went (in Redis, a whole-prefix clear
+   * also removes the tag sets, which count).
+   */
+  async clear(options: { readonly namespace?: string } = {}): Promise<number> {
+    assertKnownOptions('clear', options, ['namespace']);
+    if (options.namespace !== undefined) assertKeyPart('namespace', options.namespace);
+    if (this.store.clear === undefined) throw new TypeError(`The ${this.store.name} store cannot clear by prefix`);
+    const prefix = options.namespace === undefined ? `${this.#prefix}:` : `${this.#prefix}:${options.namespace}:`;
+    const removed = await this.store.clear(prefix);
+    if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [], keys: [], prefix, removed });
+    return removed;
   }
 
   /** Listens to `hit`, `miss`, `fill` or `error`; returns a function that stops listening. */

@@ -4,6 +4,9 @@ import { MethodStore } from './method-store';
 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
+/** Keys whose hits are counted for `hot` at once; past it the counts start again. */
+const HOT_KEYS_TRACKED = 10_000;
+
 /**
  * The cache-aside algorithm for one method: look up, and on a miss run the method once per key (in this
  * process through the fill table, across processes through the store's coordinator), store, return.
@@ -11,9 +14,30 @@ type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
  */
 export class CachedMethod {
   readonly #store: MethodStore;
+  /** Hits per key, for `hot` entries; made on first use. */
+  #hotCounts: Map<string, number> | undefined;
 
   constructor(private readonly rt: MethodRuntime) {
     this.#store = new MethodStore(rt);
+  }
+
+  /** The key of a call, for removing one entry (`cache.invalidate`). */
+  keyFor(self: unknown, args: readonly unknown[]): string {
+    return this.rt.keys.keyFor(self, args as unknown[]);
+  }
+
+  /** Whether a fresh entry exists for this call (for warming, which skips those). */
+  async has(self: unknown, args: readonly unknown[]): Promise<boolean> {
+    const entry = await this.rt.store.get(this.keyFor(self, args));
+    return entry !== undefined && (entry.freshUntil === undefined || entry.freshUntil > this.rt.clock.now());
+  }
+
+  /** Stores `value` as this call's result without running the method (warming), with its TTL and tags. */
+  async put(self: unknown, args: readonly unknown[], value: unknown): Promise<boolean> {
+    const ttlMs = this.#store.ttlFor(value);
+    if (ttlMs <= 0) return false;
+    await this.#store.set(this.keyFor(self, args), value, ttlMs, args);
+    return true;
   }
 
   call(fn: Method, self: unknown, args: unknown[]): Promise<unknown> {
@@ -37,11 +61,51 @@ export class CachedMethod {
     if (got === undefined) return this.#miss(fn, self, args, key);
     if (got instanceof Promise) {
       return got.then(
-        (entry) => (entry === undefined ? this.#miss(fn, self, args, key) : this.#hit(entry, self, args, key)),
+        (entry) => (entry === undefined ? this.#miss(fn, self, args, key) : this.#found(entry, fn, self, args, key)),
         (error: unknown) => this.#afterGetFailed(error, fn, self, args, key),
       );
     }
-    return this.#hit(got, self, args, key);
+    return this.#found(got, fn, self, args, key);
+  }
+
+  /** An entry was found: a hit, unless freshness rules say otherwise. The common case costs one check. */
+  #found(entry: CacheEntry, fn: Method, self: unknown, args: unknown[], key: string): Promise<unknown> {
+    if (this.rt.freshness === undefined && entry.freshUntil === undefined) return this.#hit(entry, self, args, key);
+    const f = this.rt.freshness;
+    const now = this.rt.clock.now();
+    const freshUntil = entry.freshUntil ?? entry.expiresAt;
+    if (now < freshUntil) {
+      if (f !== undefined && f.refreshAheadMs > 0 && freshUntil - now <= f.refreshAheadMs) {
+        // Due soon: refresh in the background; a refresh by another caller counts once it is no longer due.
+        this.#refresh(fn, self, args, key, (e) => (e.freshUntil ?? e.expiresAt) - this.rt.clock.now() > f.refreshAheadMs);
+      }
+      if (f?.hot !== undefined) this.#countHot(key, entry, f.hot, args);
+      return this.#hit(entry, self, args, key);
+    }
+    if (f !== undefined && now < freshUntil + f.staleWhileRevalidateMs) {
+      this.rt.counters.stale++;
+      this.#refresh(fn, self, args, key);
+      return this.#hit(entry, self, args, key);
+    }
+    if (f !== undefined && now < freshUntil + f.staleIfErrorMs) return this.#miss(fn, self, args, key, entry);
+    return this.#miss(fn, self, args, key);
+  }
+
+  /** Runs a fill in the background unless one of this key is already running; its errors become events. */
+  #refresh(fn: Method, self: unknown, args: unknown[], key: string, accept?: (entry: CacheEntry) => boolean): void {
+    if (this.rt.fills.has(key)) return;
+    this.rt.counters.refreshes++;
+    this.rt.fills.run(key, () => this.#fill(fn, self, args, key, accept)).catch((error: unknown) => this.#store.emitError(error, 'refresh', key));
+  }
+
+  /** Counts hits per key; at `hits`, stores the entry again for the hot TTL (once per key in this process). */
+  #countHot(key: string, entry: CacheEntry, hot: { readonly hits: number; readonly ttlMs: number }, args: readonly unknown[]): void {
+    const counts = (this.#hotCounts ??= new Map());
+    const count = (counts.get(key) ?? 0) + 1;
+    if (count > hot.hits) return;
+    if (counts.size >= HOT_KEYS_TRACKED) counts.clear();
+    counts.set(key, count);
+    if (count === hot.hits) void this.#store.set(key, entry.value, hot.ttlMs, args).catch(() => undefined);
   }
 
   #hit(entry: CacheEntry, self: unknown, args: unknown[], key: string): Promise<unknown> {
@@ -52,7 +116,8 @@ export class CachedMethod {
     return (entry.settled ??= Promise.resolve(entry.value));
   }
 
-  #miss(fn: Method, self: unknown, args: unknown[], key: string): Promise<unknown> {
+  /** A miss: runs the method once per key. With a `stale` entry (within `staleIfError`), a failure serves it instead. */
+  #miss(fn: Method, self: unknown, args: unknown[], key: string, stale?: CacheEntry): Promise<unknown> {
     const rt = this.rt;
     rt.counters.misses++;
     if (rt.events.has('miss')) rt.events.emit('miss', { method: rt.method, key });
@@ -70,7 +135,12 @@ export class CachedMethod {
       const ledger = rt.ledger;
       result.then((value) => ledger.record('hit', value, self, args, key), () => undefined);
     }
-    return result;
+    if (stale === undefined) return result;
+    return result.catch((error: unknown) => {
+      rt.counters.staleOnError++;
+      this.#store.emitError(error, 'fill (served stale)', key);
+      return stale.value;
+    });
   }
 
   /** A failed read is a miss: the method still runs (once per key), unless the policy says throw. */
@@ -83,9 +153,9 @@ export class CachedMethod {
     return this.#miss(fn, self, args, key);
   }
 
-  async #fill(fn: Method, self: unknown, args: unknown[], key: string): Promise<unknown> {
+  async #fill(fn: Method, self: unknown, args: unknown[], key: string, accept?: (entry: CacheEntry) => boolean): Promise<unknown> {
     const rt = this.rt;
-    const { lease, entry } = await this.#store.coordinate(key);
+    const { lease, entry } = await this.#store.coordinate(key, accept);
     if (entry !== undefined) {
       rt.counters.coalesced++;
       if (rt.ledger !== undefined) rt.ledger.record('hit', entry.value, self, args, key);
@@ -98,7 +168,7 @@ export class CachedMethod {
       rt.counters.fills++;
       if (rt.ledger !== undefined) rt.ledger.record('fill', value, self, args, key);
       const ttlMs = this.#store.ttlFor(value);
-      if (ttlMs > 0) await this.#store.set(key, value, ttlMs);
+      if (ttlMs > 0) await this.#store.set(key, value, ttlMs, args);
       if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 });
       return value;
     } finally {

@@ -5,6 +5,7 @@ import {
   assertOneOf,
   assertOptionalFunction,
   assertPlainObject,
+  assertPositiveInteger,
   optionError,
   withDefaults,
 } from '../core/validate';
@@ -85,6 +86,34 @@ export interface CachedOptions<Args extends any[] = any[], Result = any> {
   /** Where to record what fills cost and hits saved (needs `usage`). `false` turns off the cache's ledger. @default the cache's `ledger` */
   readonly ledger?: CostLedger | false;
   /**
+   * Shortens each entry's TTL by a random share of up to this much (0 to 1), so that entries written
+   * together do not all expire together. @default 0
+   */
+  readonly jitter?: number;
+  /**
+   * A longer TTL for entries read often: once an entry has had `hits` hits in this process, it is
+   * stored again for `ttl`. @default off
+   */
+  readonly hot?: { readonly hits: number; readonly ttl: Duration };
+  /**
+   * After the TTL, keep serving the old value for this long while one background refresh runs (one
+   * across every instance, on Redis). @default off
+   */
+  readonly staleWhileRevalidate?: Duration;
+  /** After the TTL, serve the old value for this long when the method fails (the error is an `error` event). @default off */
+  readonly staleIfError?: Duration;
+  /**
+   * Refresh in the background an entry read within this margin of the end of its TTL, as access tokens
+   * are refreshed minutes before they expire; callers keep getting the current value. @default off
+   */
+  readonly refreshAhead?: Duration;
+  /**
+   * Tags of an entry, so that `cache.invalidateTags([...])` removes it (e.g. `agent:42` on every cached
+   * read of agent 42): a list, or a function of the result (the chunks, for a stream) and the arguments.
+   * Tags are non-empty strings without whitespace.
+   */
+  readonly tags?: readonly string[] | ((result: Result, ...args: Args) => readonly string[]);
+  /**
    * Reads a result's model and token usage for the ledger, e.g. `chatKeyPolicy(...)` provides one for chat
    * completions. Without it nothing is recorded.
    */
@@ -106,9 +135,21 @@ export interface ResolvedCachedOptions {
   readonly stream: { readonly pace: ResolvedPace } | undefined;
   readonly ledger: CostLedger | false | undefined;
   readonly usage: UsageFunction | undefined;
+  readonly tags: ((result: unknown, ...args: unknown[]) => readonly string[]) | undefined;
+  readonly freshness: ResolvedFreshness | undefined;
 }
 
-const KNOWN = ['cache', 'ttl', 'key', 'namespace', 'when', 'unless', 'onStoreError', 'lock', 'stream', 'ledger', 'usage'] as const;
+/** Freshness options in milliseconds; `undefined` as a whole when none is set. */
+export interface ResolvedFreshness {
+  readonly jitter: number;
+  readonly hot: { readonly hits: number; readonly ttlMs: number } | undefined;
+  readonly staleWhileRevalidateMs: number;
+  readonly staleIfErrorMs: number;
+  readonly refreshAheadMs: number;
+}
+
+const FRESHNESS = ['jitter', 'hot', 'staleWhileRevalidate', 'staleIfError', 'refreshAhead'] as const;
+const KNOWN = ['cache', 'ttl', 'key', 'namespace', 'when', 'unless', 'onStoreError', 'lock', 'stream', 'ledger', 'usage', 'tags', ...FRESHNESS] as const;
 export const STORE_ERROR_POLICIES = ['bypass', 'throw'] as const satisfies readonly StoreErrorPolicy[];
 const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<LockOptions>;
 
@@ -116,7 +157,7 @@ const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<Lo
 export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCachedOptions {
   assertPlainObject('options', options);
   assertKnownOptions('@Cached', options, KNOWN);
-  const { cache, ttl, key, namespace, when, unless, onStoreError, lock, stream, ledger, usage } = options;
+  const { cache, ttl, key, namespace, when, unless, onStoreError, lock, stream, ledger, usage, tags } = options;
   if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.method !== 'function')) {
     throw optionError('cache', 'a Cache instance', cache);
   }
@@ -142,7 +183,42 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
     stream: resolveStream(stream),
     ledger,
     usage,
+    tags: resolveTags(tags),
+    freshness: resolveFreshness(options, stream !== undefined && stream !== false),
   };
+}
+
+function resolveFreshness(options: CachedOptions, streams: boolean): ResolvedFreshness | undefined {
+  const { jitter = 0, hot, staleWhileRevalidate, staleIfError, refreshAhead } = options;
+  if (FRESHNESS.every((name) => options[name] === undefined)) return undefined;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) throw optionError('jitter', 'a share from 0 to below 1, e.g. 0.1', jitter);
+  const serveStale = staleWhileRevalidate !== undefined || staleIfError !== undefined || refreshAhead !== undefined || hot !== undefined;
+  if (streams && serveStale) {
+    throw optionError('stream', 'false with hot, staleWhileRevalidate, staleIfError or refreshAhead (streams support jitter only)', options.stream);
+  }
+  let resolvedHot: ResolvedFreshness['hot'];
+  if (hot !== undefined) {
+    assertPlainObject('hot', hot);
+    assertKnownOptions('hot', hot, ['hits', 'ttl']);
+    assertPositiveInteger('hot.hits', hot.hits);
+    resolvedHot = { hits: hot.hits, ttlMs: parseDuration('hot.ttl', hot.ttl) };
+  }
+  return {
+    jitter,
+    hot: resolvedHot,
+    staleWhileRevalidateMs: staleWhileRevalidate === undefined ? 0 : parseDuration('staleWhileRevalidate', staleWhileRevalidate),
+    staleIfErrorMs: staleIfError === undefined ? 0 : parseDuration('staleIfError', staleIfError),
+    refreshAheadMs: refreshAhead === undefined ? 0 : parseDuration('refreshAhead', refreshAhead),
+  };
+}
+
+function resolveTags(tags: unknown): ResolvedCachedOptions['tags'] {
+  if (tags === undefined) return undefined;
+  if (typeof tags === 'function') return tags as (result: unknown, ...args: unknown[]) => readonly string[];
+  if (!Array.isArray(tags)) throw optionError('tags', 'an array of tags or a function returning one', tags);
+  tags.forEach((tag, i) => assertKeyPart(`tags[${i}]`, tag));
+  const fixed = Object.freeze([...tags] as string[]);
+  return () => fixed;
 }
 
 function isLedger(value: unknown): value is CostLedger {

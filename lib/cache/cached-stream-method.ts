@@ -32,6 +32,11 @@ export class CachedStreamMethod {
     this.#store = new MethodStore(rt);
   }
 
+  /** The key of a call, for removing one entry (`cache.invalidate`). */
+  keyFor(self: unknown, args: readonly unknown[]): string {
+    return this.rt.keys.keyFor(self, args as unknown[]);
+  }
+
   call(fn: StreamMethod, self: unknown, args: unknown[]): CachedStream<unknown> | ReturnType<StreamMethod> {
     const rt = this.rt;
     if (rt.when !== undefined && !rt.when.apply(self, args)) {
@@ -100,7 +105,7 @@ export class CachedStreamMethod {
       this.#account('fill', recording, 1, self, args, key);
       this.#account('hit', recording, live.joined, self, args, key);
       const ttlMs = this.#store.ttlFor(live.chunks);
-      if (ttlMs > 0) await this.#store.set(key, recording, ttlMs);
+      if (ttlMs > 0) await this.#store.set(key, recording, ttlMs, args, live.chunks);
       const durationMs = rt.clock.now() - started;
       if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 });
     } catch (error) {

@@ -16,6 +16,11 @@ interface Flight<T> {
 export class FillTable {
   readonly #flights = new Map<string, Flight<unknown>>();
 
+  /** Whether a fill of `key` is in progress. */
+  has(key: string): boolean {
+    return this.#flights.has(key);
+  }
+
   /** Keys with a fill in progress. */
   get size(): number {
     return this.#flights.size;

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock';
 import type { Emitter } from '../core/events';
 import type { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore } from '../stores/cache-store';
-import type { StoreErrorPolicy } from './cached-options';
+import type { ResolvedFreshness, StoreErrorPolicy } from './cached-options';
 import type { CacheEvents } from './cache-events';
 import type { FillTable } from './fill-table';
 import type { MethodLedger } from './method-ledger';
@@ -25,6 +25,12 @@ export interface MethodRuntime {
   readonly unless: ((result: unknown) => boolean) | undefined;
   readonly onStoreError: StoreErrorPolicy;
   readonly lock: false | { readonly ttlMs: number; readonly waitMs: number };
+  /** Jitter, hot entries, stale serving and refresh ahead; `undefined` when none is set. */
+  readonly freshness: ResolvedFreshness | undefined;
+  /** Source of randomness for `jitter`. */
+  readonly random: () => number;
+  /** Tag keys (`<prefix>:tag:<tag>`) of a result; `undefined` when the method has no `tags`. */
+  readonly tagKeys: ((result: unknown, args: readonly unknown[]) => readonly string[]) | undefined;
   /** Set only when the method has both a ledger and a `usage` function. */
   readonly ledger: MethodLedger | undefined;
 }

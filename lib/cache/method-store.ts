@@ -30,15 +30,36 @@ export class MethodStore {
     }
   }
 
-  /** The TTL for a result: the method's, or its `ttl` function's answer; 0 when `unless` says so. */
+  /**
+   * The TTL for a result: the method's, or its `ttl` function's answer, shortened by up to `jitter`;
+   * 0 when `unless` says so.
+   */
   ttlFor(result: unknown): number {
     const rt = this.rt;
     if (rt.unless !== undefined && rt.unless(result)) return 0;
-    return rt.ttlFn === undefined ? rt.ttlMs : parseDuration('ttl (returned by the ttl function)', rt.ttlFn(result));
+    const ttlMs = rt.ttlFn === undefined ? rt.ttlMs : parseDuration('ttl (returned by the ttl function)', rt.ttlFn(result));
+    const jitter = rt.freshness?.jitter ?? 0;
+    return jitter === 0 ? ttlMs : Math.max(1, Math.round(ttlMs * (1 - jitter * rt.random())));
   }
 
-  set(key: string, value: unknown, ttlMs: number): Promise<void> {
-    return this.safely('set', key, () => this.rt.store.set(key, value, ttlMs));
+  /** How long past its TTL an entry is kept, to be served stale. */
+  get staleMs(): number {
+    const f = this.rt.freshness;
+    return f === undefined ? 0 : Math.max(f.staleWhileRevalidateMs, f.staleIfErrorMs);
+  }
+
+  /**
+   * Stores a fill's result (`value`; for a stream, its recording), with its tags when the method has
+   * some, computed from `result` (for a stream, the chunks). Tags come first: a bad one stores nothing.
+   */
+  async set(key: string, value: unknown, ttlMs: number, args: readonly unknown[], result: unknown = value): Promise<void> {
+    const { store, tagKeys } = this.rt;
+    const tags = tagKeys?.(result, args);
+    // An entry that may be served stale lives past its TTL, and records when it stopped being fresh.
+    const staleMs = this.staleMs;
+    const lifeMs = ttlMs + staleMs;
+    await this.safely('set', key, () => (staleMs === 0 ? store.set(key, value, ttlMs) : store.set(key, value, lifeMs, ttlMs)));
+    if (tags !== undefined && tags.length > 0) await this.safely('tag', key, () => store.tags!.tag(key, tags, lifeMs));
   }
 
   release(lease: FillLease, key: string): Promise<void> {
@@ -50,7 +71,7 @@ export class MethodStore {
    * process stored it, the lease when this process should fill, or neither when it should fill without
    * one (no lock, the store failed, the wait timed out, or the lease was lost twice).
    */
-  async coordinate(key: string): Promise<Coordination> {
+  async coordinate(key: string, accept: (entry: CacheEntry) => boolean = isFresh(() => this.rt.clock.now())): Promise<Coordination> {
     const { lock, store } = this.rt;
     const coordinator: FillCoordinator | undefined = store.coordinator;
     if (lock === false || coordinator === undefined) return {};
@@ -61,12 +82,12 @@ export class MethodStore {
           // Our miss may predate another process's fill that finished just before we took the lease.
           // A failure here was already counted by the first read; the lease is ours either way.
           const entry = await Promise.resolve(store.get(key)).catch(() => undefined);
-          if (entry === undefined) return { lease };
+          if (entry === undefined || !accept(entry)) return { lease };
           await lease.release();
           return { entry };
         }
-        const waited = await coordinator.waitForFill(key, lock.waitMs);
-        if (waited.status === 'filled') return { entry: waited.entry };
+        const waited = await coordinator.waitForFill(key, lock.waitMs, accept);
+        if (waited.status === 'filled') return accept(waited.entry) ? { entry: waited.entry } : {};
         if (waited.status === 'timeout') return {};
       }
     } catch (error) {
@@ -96,6 +117,11 @@ export class MethodStore {
   emitError(error: unknown, operation: string, key: string): void {
     if (this.rt.events.has('error')) this.rt.events.emit('error', { method: this.rt.method, key, operation, error });
   }
+}
+
+/** An entry another caller's fill left: it counts only while fresh (a stale one is what we are replacing). */
+function isFresh(now: () => number): (entry: CacheEntry) => boolean {
+  return (entry) => entry.freshUntil === undefined || entry.freshUntil > now();
 }
 
 function isDecodeFailure(error: unknown): boolean {

@@ -14,6 +14,12 @@ export interface CacheCounters {
   storeErrors: number;
   /** Stored values that could not be decoded and were treated as misses. */
   decodeErrors: number;
+  /** Hits served stale while a refresh ran (`staleWhileRevalidate`). */
+  stale: number;
+  /** Stale values served because the method failed (`staleIfError`). */
+  staleOnError: number;
+  /** Background refreshes started (`staleWhileRevalidate`, `refreshAhead`). */
+  refreshes: number;
 }
 
 /** What {@link Cache.stats} returns. */
@@ -25,7 +31,7 @@ export interface CacheStats {
 }
 
 export function newCounters(): CacheCounters {
-  return { hits: 0, misses: 0, fills: 0, coalesced: 0, bypassed: 0, storeErrors: 0, decodeErrors: 0 };
+  return { hits: 0, misses: 0, fills: 0, coalesced: 0, bypassed: 0, storeErrors: 0, decodeErrors: 0, stale: 0, staleOnError: 0, refreshes: 0 };
 }
 
 /** Hits over store lookups (hits + misses); a coalesced call is a miss that did not run the method. */

@@ -3,6 +3,7 @@ import type { Cache } from '../cache/cache';
 import type { CachedMethod } from '../cache/cached-method';
 import { resolveCachedOptions, type CachedOptions, type CachedStreamOptions } from '../cache/cached-options';
 import type { CachedStreamMethod } from '../cache/cached-stream-method';
+import { registerCachedMethod } from '../cache/method-registry';
 import { createMethodDecorator, type UniversalMethodDecorator } from './method-decorator';
 
 /** A method `@Cached` accepts: one that returns a promise. */
@@ -35,7 +36,7 @@ export function Cached(options: CachedOptions = {}): UniversalMethodDecorator<As
     // the class is defined; one identity check per call.
     let boundTo: Cache | undefined;
     let bound: CachedMethod | CachedStreamMethod | undefined;
-    return function (this: unknown, ...args: unknown[]): any {
+    const cached = function (this: unknown, ...args: unknown[]): any {
       const cache = resolved.cache ?? getDefaultCache();
       if (cache !== boundTo) {
         const name = site.qualifiedName(this);
@@ -44,5 +45,11 @@ export function Cached(options: CachedOptions = {}): UniversalMethodDecorator<As
       }
       return (bound as CachedMethod).call(original as never, this, args);
     };
+    // For cache.invalidate(instance, 'method', ...args): the key the call would use in a given cache.
+    registerCachedMethod(cached, (cache, self) => {
+      const name = site.qualifiedName(self);
+      return streams ? cache.streamMethod(name, resolved) : cache.method(name, resolved);
+    });
+    return cached;
   });
 }

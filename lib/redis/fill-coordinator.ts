@@ -63,7 +63,7 @@ export class RedisFillCoordinator implements FillCoordinator {
     };
   }
 
-  async waitForFill(key: string, timeoutMs: number): Promise<FillWait> {
+  async waitForFill(key: string, timeoutMs: number, accept: (entry: CacheEntry) => boolean = () => true): Promise<FillWait> {
     this.#ensureSubscribed();
     const deadline = Date.now() + timeoutMs;
     let wake: (() => void) | undefined;
@@ -71,8 +71,9 @@ export class RedisFillCoordinator implements FillCoordinator {
     this.#waiters.set(key, waiters);
     try {
       for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 2, MAX_POLL_MS)) {
+        // An entry the caller does not accept (the stale one being refreshed) counts as no entry yet.
         const entry = await this.port.read(key);
-        if (entry !== undefined) return { status: 'filled', entry };
+        if (entry !== undefined && accept(entry)) return { status: 'filled', entry };
         const leaseKey = leaseKeyOf(key);
         const held = await this.port.guard('lease', key, () =>
           this.port.client.sendCommand<number>(['EXISTS', leaseKey], COMMAND_OPTIONS),
@@ -80,7 +81,7 @@ export class RedisFillCoordinator implements FillCoordinator {
         if (held === 0) {
           // The value may have landed between the two reads; look once more before giving up.
           const late = await this.port.read(key);
-          return late === undefined ? { status: 'released' } : { status: 'filled', entry: late };
+          return late === undefined || !accept(late) ? { status: 'released' } : { status: 'filled', entry: late };
         }
         const left = deadline - Date.now();
         if (left <= 0) return { status: 'timeout' };

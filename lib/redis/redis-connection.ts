@@ -20,6 +20,7 @@ export class RedisConnection {
   readonly #owned: boolean;
   readonly #timeouts: TimeoutSweeper;
   #connecting: Promise<unknown> | undefined;
+  #closed = false;
 
   /** @throws TypeError unless exactly one of `url` (a redis:// or rediss:// URL) and `client` is given. */
   constructor(source: ClientSource, timeoutMs: number) {
@@ -45,11 +46,13 @@ export class RedisConnection {
   /**
    * One round trip, bounded by the operation timeout. An operation that times out while the first
    * connection is still being made is never sent afterwards: its caller was told it failed, and a late
-   * write could overwrite a newer value or charge a quota twice.
+   * write could overwrite a newer value or charge a quota twice. After {@link close} every operation
+   * fails, also on a client passed in (which stays open for its owner).
    */
   async send<T>(operation: string, key: string | undefined, run: (client: RedisClientLike) => Promise<T>): Promise<T> {
     let abandoned = false;
     try {
+      if (this.#closed) throw new Error('the connection was closed');
       const sent =
         this.#connecting === undefined
           ? run(this.client)
@@ -63,6 +66,7 @@ export class RedisConnection {
 
   /** Closes the client if this connection opened it (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#timeouts.stop();
     if (this.#owned) await closeClient(this.client);
   }

@@ -4,22 +4,25 @@ import { Emitter } from '../core/events';
 import { StoreError } from '../core/errors';
 import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
 import type { CacheEntry, CacheStore } from '../stores/cache-store';
+import { ClusterClientAdapter, isClusterClient, type RedisClusterLike } from './cluster';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { RedisConnection, toStoreError } from './redis-connection';
 import { formatEntry, parseEntry } from './entry-format';
 import { RedisFillCoordinator } from './fill-coordinator';
 import { ReadBatcher } from './read-batcher';
 import { StoreBreaker, type StoreCircuitState } from './store-breaker';
+import { clearPrefix, RedisTagIndex } from './tag-index';
 
 /** Options of {@link RedisStore}. Give exactly one of `url` and `client`. */
 export interface RedisStoreOptions {
   /** Connection URL, e.g. `redis://:password@host:6379/0`. The store creates, connects and closes its client. */
   readonly url?: string;
   /**
-   * An existing node-redis client (`createClient()` from `redis`). The store uses it as it is and does
-   * not close it. Connect it yourself and give it an `error` listener.
+   * An existing node-redis client (`createClient()` from `redis`) or cluster client (`createCluster()`).
+   * The store uses it as it is and does not close it. Connect it yourself and give it an `error` listener.
+   * On a cluster, reads batched into one `MGET` are sent as one `MGET` per hash slot.
    */
-  readonly client?: RedisClientLike;
+  readonly client?: RedisClientLike | RedisClusterLike;
   /**
    * Longest wait for any one Redis operation before the cache goes on without it.
    * @default '250ms'
@@ -79,6 +82,8 @@ export class RedisStore implements CacheStore {
   readonly #breaker: StoreBreaker;
   readonly #clock: Clock;
   readonly #reads: ReadBatcher<CacheEntry | undefined>;
+  /** Tags of entries, as one Redis set per tag. */
+  readonly tags: RedisTagIndex = new RedisTagIndex((operation, key, run) => this.#command(operation, key, run));
 
   constructor(options: RedisStoreOptions) {
     assertKnownOptions('RedisStore', options, KNOWN);
@@ -93,7 +98,8 @@ export class RedisStore implements CacheStore {
       this.events.emit('circuit', state),
     );
 
-    this.#redis = new RedisConnection(resolved, timeoutMs);
+    const client = isClusterClient(resolved.client) ? new ClusterClientAdapter(resolved.client) : resolved.client;
+    this.#redis = new RedisConnection({ url: resolved.url, client }, timeoutMs);
 
     this.#reads = new ReadBatcher((keys) => this.#fetch(keys));
     this.coordinator = new RedisFillCoordinator({
@@ -122,9 +128,10 @@ export class RedisStore implements CacheStore {
     return this.#reads.read(key);
   }
 
-  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+  async set(key: string, value: unknown, ttlMs: number, freshMs?: number): Promise<void> {
     // Encoding first: a value that cannot be stored is the caller's problem, not a Redis failure.
-    const text = formatEntry(value, this.#clock.now() + ttlMs);
+    const now = this.#clock.now();
+    const text = formatEntry(value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs);
     this.#breaker.enter('set', key);
     this.#reads.forget(key);
     await this.#guard('set', key, () =>
@@ -139,6 +146,11 @@ export class RedisStore implements CacheStore {
       this.#redis.client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS),
     );
     return removed > 0;
+  }
+
+  /** Deletes every entry whose key starts with `prefix`, with `SCAN` and `UNLINK` in batches. */
+  clear(prefix: string): Promise<number> {
+    return clearPrefix((operation, key, run) => this.#command(operation, key, run), prefix);
   }
 
   /** Closes the connections the store opened (a client passed in is left open). Never waits on a Redis that is down. */
@@ -161,6 +173,12 @@ export class RedisStore implements CacheStore {
         return error as Error;
       }
     });
+  }
+
+  /** One command of a store operation, behind the breaker and under the timeout. */
+  #command<T>(operation: string, key: string | undefined, run: (client: RedisClientLike) => Promise<T>): Promise<T> {
+    this.#breaker.enter(operation, key);
+    return this.#guard(operation, key, () => run(this.#redis.client));
   }
 
   /** Runs one Redis round trip under the operation timeout, and tells the breaker how it went. */

@@ -4,6 +4,11 @@ export interface CacheEntry<T = unknown> {
   /** Epoch milliseconds after which the entry is no longer served. */
   readonly expiresAt: number;
   /**
+   * Epoch milliseconds after which the entry is stale: kept (until `expiresAt`) only to be served while
+   * it is refreshed, or when the refresh fails. Absent, it is fresh until `expiresAt`.
+   */
+  readonly freshUntil?: number;
+  /**
    * Reserved for the cache: a resolved promise of `value`, made on the entry's first hit and returned by
    * every later one, so that a memory hit allocates nothing. Stores leave it alone.
    */
@@ -38,8 +43,22 @@ export type FillWait =
 export interface FillCoordinator {
   /** Tries to take the lease of `key`. Resolves `undefined` when another process holds it. */
   acquire(key: string, leaseMs: number): Promise<FillLease | undefined>;
-  /** Waits until the lease of `key` is released or the value appears, at most `timeoutMs`. */
-  waitForFill(key: string, timeoutMs: number): Promise<FillWait>;
+  /**
+   * Waits until the lease of `key` is released or a value that `accept` takes appears (by default any;
+   * a refresh accepts only a fresh one), at most `timeoutMs`.
+   */
+  waitForFill(key: string, timeoutMs: number, accept?: (entry: CacheEntry) => boolean): Promise<FillWait>;
+}
+
+/**
+ * Which entries carry which tags, kept beside a store's entries: {@link MemoryStore} and `RedisStore`
+ * have one. Tag keys are full keys (`<prefix>:tag:<tag>`), made by the cache.
+ */
+export interface TagIndex {
+  /** Records that `key` carries `tagKeys`, for at least `ttlMs` (the entry's lifetime). */
+  tag(key: string, tagKeys: readonly string[], ttlMs: number): MaybePromise<void>;
+  /** Deletes every entry carrying any of `tagKeys`, and the tags themselves; resolves how many entries went. */
+  invalidate(tagKeys: readonly string[]): Promise<number>;
 }
 
 /**
@@ -53,10 +72,14 @@ export interface CacheStore {
   readonly coordinator?: FillCoordinator;
   /** The live entry, or `undefined` when there is none or it has expired. */
   get(key: string): MaybePromise<CacheEntry | undefined>;
-  /** Stores `value` for `ttlMs` milliseconds (> 0). */
-  set(key: string, value: unknown, ttlMs: number): MaybePromise<void>;
+  /** Stores `value` for `ttlMs` milliseconds (> 0); fresh for the first `freshMs` of them when given. */
+  set(key: string, value: unknown, ttlMs: number, freshMs?: number): MaybePromise<void>;
   /** Removes the entry; resolves whether there was one. */
   delete(key: string): MaybePromise<boolean>;
+  /** Tags of entries, for `@Cached({ tags })` and `cache.invalidateTags()`. */
+  readonly tags?: TagIndex;
+  /** Removes every entry whose key starts with `prefix` (in batches, never blocking the store); resolves how many. */
+  clear?(prefix: string): MaybePromise<number>;
   /** Releases connections and timers. The store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
 import { estimateSize } from '../codec/value-codec';
-import type { CacheEntry, CacheStore } from './cache-store';
+import type { CacheEntry, CacheStore, TagIndex } from './cache-store';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -30,10 +30,13 @@ interface Node extends CacheEntry {
   readonly key: string;
   value: unknown;
   expiresAt: number;
+  freshUntil: number | undefined;
   settled: Promise<unknown> | undefined;
   size: number;
   newer: Node | undefined;
   older: Node | undefined;
+  /** Tag keys of this entry, so that removing it also removes it from their sets. */
+  tags: readonly string[] | undefined;
 }
 
 /**
@@ -60,6 +63,31 @@ export class MemoryStore implements CacheStore {
   #newest: Node | undefined;
   #oldest: Node | undefined;
   #bytes = 0;
+  /** Tag key -> keys of the live entries carrying it. */
+  readonly #tagged = new Map<string, Set<string>>();
+
+  /** Tags of entries held here; an entry leaves its tags when it is removed, evicted or expires. */
+  readonly tags: TagIndex = {
+    tag: (key, tagKeys) => {
+      const node = this.#nodes.get(key);
+      if (node === undefined) return;
+      this.#untag(node);
+      node.tags = tagKeys;
+      for (const tagKey of tagKeys) {
+        let keys = this.#tagged.get(tagKey);
+        if (keys === undefined) this.#tagged.set(tagKey, (keys = new Set()));
+        keys.add(key);
+      }
+    },
+    invalidate: async (tagKeys) => {
+      let removed = 0;
+      for (const tagKey of tagKeys) {
+        for (const key of [...(this.#tagged.get(tagKey) ?? [])]) if (this.delete(key)) removed++;
+        this.#tagged.delete(tagKey);
+      }
+      return removed;
+    },
+  };
 
   constructor(options: MemoryStoreOptions = {}) {
     assertKnownOptions('MemoryStore', options, ['maxEntries', 'maxBytes', 'clock']);
@@ -96,20 +124,23 @@ export class MemoryStore implements CacheStore {
     return node;
   }
 
-  set(key: string, value: unknown, ttlMs: number): void {
+  set(key: string, value: unknown, ttlMs: number, freshMs?: number): void {
     const size = key.length * 2 + estimateSize(value);
     const existing = this.#nodes.get(key);
     if (existing !== undefined) this.#remove(existing);
     // An entry larger than the whole budget would evict everything and still not fit.
     if (size > this.#maxBytes) return;
+    const now = this.#clock.now();
     const node: Node = {
       key,
       value,
-      expiresAt: this.#clock.now() + ttlMs,
+      expiresAt: now + ttlMs,
+      freshUntil: freshMs === undefined ? undefined : now + freshMs,
       settled: undefined,
       size,
       newer: undefined,
       older: undefined,
+      tags: undefined,
     };
     this.#nodes.set(key, node);
     this.#pushNewest(node);
@@ -161,6 +192,16 @@ export class MemoryStore implements CacheStore {
     this.#nodes.delete(node.key);
     this.#unlink(node);
     this.#bytes -= node.size;
+    if (node.tags !== undefined) this.#untag(node);
+  }
+
+  #untag(node: Node): void {
+    for (const tagKey of node.tags ?? []) {
+      const keys = this.#tagged.get(tagKey);
+      keys?.delete(node.key);
+      if (keys?.size === 0) this.#tagged.delete(tagKey);
+    }
+    node.tags = undefined;
   }
 
   #unlink(node: Node): void {

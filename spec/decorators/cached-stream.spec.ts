@@ -1,7 +1,7 @@
 import { Cache, Cached, currentSignal, MemoryCostLedger, MemoryStore, PriceTable, RedisStore } from '../../lib';
 import { eventually } from '../support/async';
 import { channel, collect, settle } from '../support/channel';
-import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
+import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
 
@@ -324,11 +324,7 @@ describe('@Cached({ stream: true })', () => {
 
   describe('on Redis', () => {
     const prefix = uniquePrefix('stream');
-    afterAll(async () => {
-      const client = await connectTestClient();
-      await deleteKeys(client, prefix);
-      await client.close();
-    });
+    afterAll(() => cleanUpKeys(prefix));
 
     it('replays a stream recorded by another instance, and shares one fill between instances', async () => {
       const stores = [new RedisStore({ url: testRedisUrl() }), new RedisStore({ url: testRedisUrl() })];

@@ -31,3 +31,13 @@ export async function deleteKeys(client: RedisClientLike, prefix: string): Promi
     if (keys.length > 0) await client.sendCommand(['UNLINK', ...keys]);
   } while (cursor !== '0');
 }
+
+/** Deletes every key starting with `prefix` over a connection of its own, for `afterAll`. */
+export async function cleanUpKeys(prefix: string): Promise<void> {
+  const client = await connectTestClient();
+  try {
+    await deleteKeys(client, prefix);
+  } finally {
+    await client.close();
+  }
+}

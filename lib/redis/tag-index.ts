@@ -1,0 +1,86 @@
+import type { TagIndex } from '../stores/cache-store';
+import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
+import { ClusterClientAdapter } from './cluster';
+import { defineLua, runLua } from './lua';
+
+/** Runs one Redis round trip for a store operation under the store's timeout and breaker. */
+export type GuardedSend = <T>(operation: string, key: string | undefined, run: (client: RedisClientLike) => Promise<T>) => Promise<T>;
+
+// Adds the entry to the tag's set and makes the set live at least as long as the entry.
+const TAG = defineLua(
+  'cachet-tag',
+  `redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl >= 0 and ttl < tonumber(ARGV[2]) or ttl == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`,
+);
+
+// Takes the whole set at once, so an entry tagged meanwhile is either in this round or in the next set.
+const TAKE = defineLua(
+  'cachet-take-tag',
+  `local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('UNLINK', KEYS[1])
+return members`,
+);
+
+/** Keys deleted per UNLINK. */
+const BATCH = 500;
+
+/**
+ * Tags in Redis: one set per tag (`<prefix>:tag:<tag>`) holding the keys of its entries, living as long
+ * as its longest-lived entry. Every command touches one key, so it works on a cluster too; entries are
+ * unlinked one key per command, pipelined.
+ */
+export class RedisTagIndex implements TagIndex {
+  constructor(private readonly send: GuardedSend) {}
+
+  async tag(key: string, tagKeys: readonly string[], ttlMs: number): Promise<void> {
+    const ms = String(Math.max(1, Math.ceil(ttlMs)));
+    await Promise.all(tagKeys.map((tagKey) => this.send('tag', key, (client) => runLua(client, TAG, [tagKey], [key, ms]))));
+  }
+
+  async invalidate(tagKeys: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const tagKey of tagKeys) {
+      const keys = await this.send('invalidate', tagKey, (client) => runLua<string[]>(client, TAKE, [tagKey], []));
+      removed += await unlinkEach(this.send, keys);
+    }
+    return removed;
+  }
+}
+
+/**
+ * Deletes every key starting with `prefix`: `SCAN` in pages (never `KEYS`, which blocks the server)
+ * and `UNLINK` (freed in the background). Glob characters in the prefix are escaped.
+ */
+export async function clearPrefix(send: GuardedSend, prefix: string): Promise<number> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+  // On a cluster each master holds part of the keys: scan every one of them.
+  const nodes = await send('clear', prefix, async (client) =>
+    client instanceof ClusterClientAdapter ? client.masterClients() : [client],
+  );
+  let removed = 0;
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await send('clear', prefix, () =>
+        node.sendCommand<[string, string[]]>(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(BATCH)], COMMAND_OPTIONS),
+      );
+      cursor = next;
+      removed += await unlinkEach(send, keys);
+    } while (cursor !== '0');
+  }
+  return removed;
+}
+
+async function unlinkEach(send: GuardedSend, keys: readonly string[]): Promise<number> {
+  let removed = 0;
+  for (let i = 0; i < keys.length; i += BATCH) {
+    const batch = keys.slice(i, i + BATCH);
+    const counts = await Promise.all(
+      batch.map((key) => send('invalidate', key, (client) => client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS))),
+    );
+    for (const count of counts) removed += count;
+  }
+  return removed;
+}

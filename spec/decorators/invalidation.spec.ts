@@ -1,0 +1,168 @@
+import { Cache, Cached, InvalidatesCache, MemoryStore, RedisStore, type CacheStore } from '../../lib';
+import { cleanUpKeys, connectTestClient, testRedisUrl, uniquePrefix } from '../support/redis';
+
+// This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
+
+interface Config {
+  readonly agent: string;
+  readonly version: number;
+}
+
+/** Agents whose configuration reads are cached and tagged, and whose update invalidates them. */
+function agentsOn(cache: Cache) {
+  const db = new Map<string, number>([
+    ['a1', 1],
+    ['a2', 1],
+  ]);
+  const reads: string[] = [];
+  class Agents {
+    @Cached({ cache, tags: (_config: Config, agent: string) => [`agent:${agent}`] })
+    async config(agent: string): Promise<Config> {
+      reads.push(agent);
+      return { agent, version: db.get(agent) ?? 0 };
+    }
+
+    @Cached({ cache, namespace: 'prompts', tags: ['prompts'] })
+    async prompt(name: string): Promise<string> {
+      reads.push(`prompt:${name}`);
+      return `prompt ${name}`;
+    }
+
+    @InvalidatesCache({ cache, tags: (_result: void, agent: string) => [`agent:${agent}`] })
+    async update(agent: string, version: number): Promise<void> {
+      if (version < 0) throw new Error('bad version');
+      db.set(agent, version);
+    }
+  }
+  return { agents: new Agents(), reads };
+}
+
+const stores: [string, () => CacheStore][] = [
+  ['memory', () => new MemoryStore()],
+  ['redis', () => new RedisStore({ url: testRedisUrl() })],
+];
+
+describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
+  // A prefix per test: entries a Redis test leaves must not be hits for the next one.
+  const base = uniquePrefix('inv');
+  let cache: Cache;
+  let n = 0;
+  beforeEach(() => {
+    cache = new Cache({ store: makeStore(), prefix: `${base}-${n++}` });
+  });
+  afterEach(() => cache.close());
+  afterAll(() => cleanUpKeys(base));
+
+  it('removes exactly the entries carrying a tag', async () => {
+    const { agents, reads } = agentsOn(cache);
+    await agents.config('a1');
+    await agents.config('a2');
+    await agents.prompt('greeting');
+    expect(await cache.invalidateTags(['agent:a1'])).toBe(1);
+    await agents.config('a1');
+    await agents.config('a2');
+    await agents.prompt('greeting');
+    expect(reads).toEqual(['a1', 'a2', 'prompt:greeting', 'a1']);
+    expect(await cache.invalidateTags(['agent:nobody'])).toBe(0);
+  });
+
+  it('@InvalidatesCache makes the next read see the update, and a failed update invalidates nothing', async () => {
+    const { agents, reads } = agentsOn(cache);
+    expect(await agents.config('a1')).toEqual({ agent: 'a1', version: 1 });
+    await agents.update('a1', 2);
+    expect(await agents.config('a1')).toEqual({ agent: 'a1', version: 2 });
+    await expect(agents.update('a1', -1)).rejects.toThrow('bad version');
+    await agents.config('a1');
+    expect(reads).toEqual(['a1', 'a1']);
+  });
+
+  it('removes one call’s entry by method and arguments', async () => {
+    const { agents, reads } = agentsOn(cache);
+    await agents.config('a1');
+    await agents.config('a2');
+    expect(await cache.invalidate(agents, 'config', 'a1')).toBe(true);
+    expect(await cache.invalidate(agents, 'config', 'a1')).toBe(false);
+    await agents.config('a1');
+    await agents.config('a2');
+    expect(reads).toEqual(['a1', 'a2', 'a1']);
+    await expect(cache.invalidate(agents, 'update', 'a1', 1)).rejects.toThrow(/Expected `method` to be the name of a @Cached method/);
+  });
+
+  it('clears one namespace and leaves the others', async () => {
+    const { agents, reads } = agentsOn(cache);
+    await agents.config('a1');
+    await agents.prompt('greeting');
+    expect(await cache.clear({ namespace: 'prompts' })).toBe(1);
+    await agents.config('a1');
+    await agents.prompt('greeting');
+    expect(reads).toEqual(['a1', 'prompt:greeting', 'prompt:greeting']);
+    // The whole prefix: both entries, and in Redis also the two tag sets, which are keys there.
+    expect(await cache.clear()).toBe(cache.store.name === 'redis' ? 4 : 2);
+    await agents.config('a1');
+    expect(reads.at(-1)).toBe('a1');
+  });
+
+  it('rejects a tags function that returns something other than tags, storing nothing', async () => {
+    class Bad {
+      @Cached({ cache, tags: () => ['has space'] })
+      async read(): Promise<number> {
+        return 1;
+      }
+    }
+    await expect(new Bad().read()).rejects.toThrow(/Expected `tags\[0\] \(returned by the tags function\)`/);
+    expect(cache.stats().total.fills).toBe(1);
+  });
+});
+
+describe('invalidation across instances on one Redis', () => {
+  const prefix = uniquePrefix('inv-x');
+  afterAll(() => cleanUpKeys(prefix));
+
+  it('a tag invalidated by one instance is gone for the other; the tag set lives as long as its entries', async () => {
+    const [one, two] = [0, 1].map(() => new Cache({ store: new RedisStore({ url: testRedisUrl() }), prefix, ttl: '10m' }));
+    try {
+      const first = agentsOn(one!);
+      const second = agentsOn(two!);
+      await first.agents.config('a1');
+      await second.agents.config('a1');
+      expect(second.reads).toEqual([]); // a hit on what instance one stored
+      const client = await connectTestClient();
+      const ttl = await client.sendCommand<number>(['PTTL', `${prefix}:tag:agent:a1`]);
+      await client.close();
+      expect(ttl).toBeGreaterThan(9 * 60_000);
+      await second.agents.update('a1', 7);
+      expect(await first.agents.config('a1')).toEqual({ agent: 'a1', version: 1 }); // instance one's own db
+      expect(first.reads).toEqual(['a1', 'a1']);
+    } finally {
+      await Promise.all([one!.close(), two!.close()]);
+    }
+  });
+
+  it('clears a namespace of more keys than one SCAN page', async () => {
+    const cache = new Cache({ store: new RedisStore({ url: testRedisUrl() }), prefix: `${prefix}-many` });
+    try {
+      const store = cache.store;
+      await Promise.all(Array.from({ length: 1_200 }, (_, i) => store.set(`${prefix}-many:bulk:k${i}`, i, 60_000)));
+      await store.set(`${prefix}-many:keep:k`, 1, 60_000);
+      expect(await cache.clear({ namespace: 'bulk' })).toBe(1_200);
+      expect(await store.get(`${prefix}-many:keep:k`)).toMatchObject({ value: 1 });
+    } finally {
+      await cache.close();
+    }
+  });
+});
+
+describe('tags need a store that keeps them', () => {
+  it('says so when the method is first bound', async () => {
+    const bare: CacheStore = { name: 'bare', get: () => undefined, set: () => undefined, delete: () => false, close: async () => {} };
+    const cache = new Cache({ store: bare });
+    class Tagged {
+      @Cached({ cache, tags: ['t'] })
+      async read(): Promise<number> {
+        return 1;
+      }
+    }
+    expect(() => new Tagged().read()).toThrow(/Tagged.read has `tags`, but the bare store keeps no tags/);
+    await expect(cache.invalidateTags(['t'])).rejects.toThrow(/The bare store keeps no tags/);
+  });
+});
