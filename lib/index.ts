@@ -77,6 +77,8 @@ export type { Semaphore, Permit, AcquireOptions, QueueOptions } from './concurre
 export { QueueFullError, QueueTimeoutError, isQueueFullError, isQueueTimeoutError } from './concurrency/concurrency-errors';
 export { RedisSemaphore } from './redis/redis-semaphore';
 export { hashSlot } from './redis/cluster';
+export { TieredStore } from './redis/tiered-store';
+export type { TieredStoreOptions, TieredStoreEvents } from './redis/tiered-store';
 export type { RedisClusterLike } from './redis/cluster';
 export type { RedisSemaphoreOptions, RedisSemaphoreEvents } from './redis/redis-semaphore';
 

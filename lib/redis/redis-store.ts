@@ -119,6 +119,16 @@ export class RedisStore implements CacheStore {
     return this.#breaker.state;
   }
 
+  /** The client the store sends its commands through (for extensions such as `TieredStore`). */
+  get client(): RedisClientLike {
+    return this.#redis.client;
+  }
+
+  /** Publishes `message` on `channel`, behind the breaker and under the operation timeout. */
+  publish(channel: string, message: string): Promise<void> {
+    return this.#command('publish', channel, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS)).then(() => undefined);
+  }
+
   get(key: string): Promise<CacheEntry | undefined> {
     try {
       this.#breaker.enter('get', key);

@@ -40,12 +40,19 @@ export class RedisTagIndex implements TagIndex {
   }
 
   async invalidate(tagKeys: readonly string[]): Promise<number> {
+    return (await this.invalidateKeys(tagKeys)).removed;
+  }
+
+  /** {@link invalidate}, also telling which keys carried the tags (a memory tier drops its copies of them). */
+  async invalidateKeys(tagKeys: readonly string[]): Promise<{ keys: string[]; removed: number }> {
     let removed = 0;
+    const all: string[] = [];
     for (const tagKey of tagKeys) {
       const keys = await this.send('invalidate', tagKey, (client) => runLua<string[]>(client, TAKE, [tagKey], []));
       removed += await unlinkEach(this.send, keys);
+      all.push(...keys);
     }
-    return removed;
+    return { keys: all, removed };
   }
 }
 

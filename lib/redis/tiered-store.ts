@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { assertKeyPart, assertKnownOptions, optionError } from '../core/validate';
+import { systemClock, type Clock } from '../core/clock';
+import { parseDuration, type Duration } from '../core/duration';
+import { Emitter } from '../core/events';
+import type { CacheEntry, CacheStore, FillCoordinator, MaybePromise, TagIndex } from '../stores/cache-store';
+import { MemoryStore } from '../stores/memory-store';
+import { closeClient } from './close-client';
+import type { RedisClientLike } from './connection';
+import type { RedisStore } from './redis-store';
+
+/** Options of {@link TieredStore}. */
+export interface TieredStoreOptions {
+  /** The shared tier. */
+  readonly redis: RedisStore;
+  /** The local tier. @default a new MemoryStore (10,000 entries, 64 MiB) */
+  readonly memory?: MemoryStore;
+  /** Pub/sub channel of invalidation notices; every instance sharing the Redis must use the same. @default 'cachet:tier' */
+  readonly channel?: string;
+  /** Longest time an entry stays in the memory tier, whatever its TTL: a bound on trust. @default none (its remaining TTL) */
+  readonly memoryTtl?: Duration;
+  /** Time source for the remaining TTL of promoted entries; give the same one to both stores. @default Date.now */
+  readonly clock?: Clock;
+}
+
+/** Events of a {@link TieredStore}. */
+export interface TieredStoreEvents {
+  /** The invalidation channel was lost (the memory tier was cleared and is bypassed) or is live again. */
+  coherence: (state: { readonly live: boolean }) => void;
+}
+
+/** Keys whose last notice is remembered, to decide whether a read may be promoted. */
+const NOTICED_KEYS = 10_000;
+
+/** What one instance tells the others: drop these keys, or everything under a prefix. */
+interface Notice {
+  readonly origin: string;
+  readonly keys?: readonly string[];
+  readonly prefix?: string;
+}
+
+/**
+ * A memory tier in front of Redis, kept coherent across instances. A memory hit costs microseconds and
+ * no round trip; a Redis hit is promoted to memory for the entry's remaining TTL (capped by
+ * `memoryTtl`). Every write, delete, tag invalidation and clear goes to both tiers and is published on
+ * `channel`, so the other instances drop their memory copies. An instance that loses the channel
+ * cannot know what changed meanwhile: it clears its memory tier and reads Redis only, until the channel
+ * is live again.
+ *
+ * @example
+ * const store = new TieredStore({ redis: new RedisStore({ url: process.env.REDIS_URL }) });
+ * const cache = new Cache({ store });
+ */
+export class TieredStore implements CacheStore {
+  readonly name = 'tiered';
+  readonly coordinator: FillCoordinator;
+  readonly events = new Emitter<TieredStoreEvents>();
+  readonly memory: MemoryStore;
+  readonly redis: RedisStore;
+  readonly #channel: string;
+  readonly #memoryTtlMs: number;
+  readonly #origin = randomUUID();
+  readonly #clock: Clock;
+  #subscriber: RedisClientLike | undefined;
+  #live = false;
+  #closed = false;
+  /** Hits answered by each tier, and notices applied. */
+  readonly counts = { memoryHits: 0, redisHits: 0, noticesApplied: 0, channelLost: 0 };
+
+  readonly tags: TagIndex = {
+    tag: (key, tagKeys, ttlMs) => this.redis.tags.tag(key, tagKeys, ttlMs),
+    invalidate: async (tagKeys) => {
+      const { keys, removed } = await this.redis.tags.invalidateKeys(tagKeys);
+      for (const key of keys) this.memory.delete(key);
+      await this.#publish({ origin: this.#origin, keys });
+      return removed;
+    },
+  };
+
+  constructor(options: TieredStoreOptions) {
+    assertKnownOptions('TieredStore', options, ['redis', 'memory', 'channel', 'memoryTtl', 'clock']);
+    if (typeof options.redis?.get !== 'function' || typeof options.redis.publish !== 'function') {
+      throw optionError('redis', 'a RedisStore', options.redis);
+    }
+    if (options.memory !== undefined && !(options.memory instanceof MemoryStore)) throw optionError('memory', 'a MemoryStore', options.memory);
+    const channel = options.channel ?? 'cachet:tier';
+    assertKeyPart('channel', channel);
+    this.redis = options.redis;
+    this.memory = options.memory ?? new MemoryStore();
+    this.coordinator = this.redis.coordinator;
+    this.#channel = channel;
+    this.#memoryTtlMs = options.memoryTtl === undefined ? Infinity : parseDuration('memoryTtl', options.memoryTtl);
+    this.#clock = options.clock ?? systemClock;
+    this.#listen();
+  }
+
+  /** Whether the invalidation channel is live, so the memory tier is in use. */
+  get coherent(): boolean {
+    return this.#live;
+  }
+
+  get(key: string): MaybePromise<CacheEntry | undefined> {
+    if (this.#live) {
+      const local = this.memory.get(key);
+      if (local !== undefined) {
+        this.counts.memoryHits++;
+        return local;
+      }
+    }
+    // A notice that arrives while this read is on the wire may concern what it returns: then it is
+    // served but not promoted, or the memory tier could keep a value older than the notice.
+    const epoch = this.#epoch;
+    return this.redis.get(key).then((entry) => {
+      if (entry !== undefined) {
+        this.counts.redisHits++;
+        if (this.#unchangedSince(key, epoch)) this.#promote(key, entry);
+      }
+      return entry;
+    });
+  }
+
+  async set(key: string, value: unknown, ttlMs: number, freshMs?: number): Promise<void> {
+    await this.redis.set(key, value, ttlMs, freshMs);
+    if (this.#live) this.memory.set(key, value, Math.min(ttlMs, this.#memoryTtlMs), freshMs);
+    await this.#publish({ origin: this.#origin, keys: [key] });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.memory.delete(key);
+    const removed = await this.redis.delete(key);
+    await this.#publish({ origin: this.#origin, keys: [key] });
+    return removed;
+  }
+
+  async clear(prefix: string): Promise<number> {
+    this.memory.clear(prefix);
+    const removed = await this.redis.clear(prefix);
+    await this.#publish({ origin: this.#origin, prefix });
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#setLive(false);
+    const subscriber = this.#subscriber;
+    this.#subscriber = undefined;
+    if (subscriber !== undefined) await closeClient(subscriber);
+    await this.redis.close();
+  }
+
+  #promote(key: string, entry: CacheEntry): void {
+    if (!this.#live) return;
+    const now = this.#clock.now();
+    const remaining = Math.min(entry.expiresAt - now, this.#memoryTtlMs);
+    if (remaining <= 0) return;
+    const fresh = entry.freshUntil === undefined ? undefined : Math.max(0, Math.min(entry.freshUntil - now, remaining));
+    this.memory.set(key, entry.value, remaining, fresh);
+  }
+
+  async #publish(notice: Notice): Promise<void> {
+    await this.redis.publish(this.#channel, JSON.stringify(notice));
+  }
+
+  #apply(message: string): void {
+    let notice: Notice;
+    try {
+      notice = JSON.parse(message) as Notice;
+    } catch {
+      return;
+    }
+    if (notice.origin === this.#origin) return;
+    const epoch = ++this.#epoch;
+    this.counts.noticesApplied++;
+    if (typeof notice.prefix === 'string') {
+      this.#wideEpoch = epoch;
+      this.memory.clear(notice.prefix);
+    }
+    if (Array.isArray(notice.keys)) {
+      if (this.#noticed.size + notice.keys.length > NOTICED_KEYS) {
+        // Forget per-key history, and treat every read on the wire as concerned instead.
+        this.#noticed.clear();
+        this.#wideEpoch = epoch;
+      }
+      for (const key of notice.keys) {
+        if (typeof key !== 'string') continue;
+        this.#noticed.set(key, epoch);
+        this.memory.delete(key);
+      }
+    }
+  }
+
+  /** Subscribes on a connection of its own; losing it clears and bypasses the memory tier. */
+  #listen(): void {
+    const subscriber = this.redis.client.duplicate();
+    this.#subscriber = subscriber;
+    const lost = () => {
+      if (this.#live) this.counts.channelLost++;
+      this.#setLive(false);
+    };
+    subscriber.on('error', lost);
+    subscriber.on('end', lost);
+    subscriber.on('ready', () => {
+      // node-redis subscribes again on reconnect; until then, notices could be missed.
+      if (!this.#closed && this.#subscribedOnce) this.#setLive(true);
+    });
+    subscriber
+      .connect()
+      .then(() => subscriber.subscribe(this.#channel, (message) => this.#apply(message)))
+      .then(() => {
+        this.#subscribedOnce = true;
+        if (!this.#closed && subscriber.isReady) this.#setLive(true);
+      })
+      .catch(lost);
+  }
+
+  #subscribedOnce = false;
+  /** Counts notices applied, so a read can tell whether one arrived while it was on the wire. */
+  #epoch = 0;
+  /** Epoch of the last notice per key, and of the last notice that concerned every key (a clear, a lost channel). */
+  readonly #noticed = new Map<string, number>();
+  #wideEpoch = 0;
+
+  #unchangedSince(key: string, epoch: number): boolean {
+    return this.#wideEpoch <= epoch && (this.#noticed.get(key) ?? 0) <= epoch;
+  }
+
+  #setLive(live: boolean): void {
+    if (this.#live === live) return;
+    this.#wideEpoch = ++this.#epoch;
+    // Whatever the memory tier holds may have changed unseen while the channel was down.
+    if (!live) this.memory.clear('');
+    this.#live = live;
+    this.events.emit('coherence', { live });
+  }
+}
