@@ -5,13 +5,16 @@
  * then (part 4, router.ts) a ConcurrentRouter spreading requests over three local providers, one of which fails
  * for two seconds and one of which is rate-limited;
  * then (part 5, rag.ts) questions answered with context retrieved from the bundled bilingual FAQ (faq-corpus.ts),
- * with the search and the model call both cached, until a new document changes the index.
+ * with the search and the model call both cached, until a new document changes the index;
+ * then (part 6, lifecycle.ts) the cache's lifecycle: warmed from the FAQ and from yesterday's log, with progress,
+ * and agent configurations invalidated by tag when they are updated, by call, and by namespace.
  * Run: `npm run demo`, or `REDIS_URL=redis://127.0.0.1:6379 npm run demo` for the Redis store.
  */
 import { performance } from 'node:perf_hooks';
 import { setDefaultCache } from '../lib';
 import { createDemoCache } from './demo-cache';
 import { FAQ, LANGS, requestStream } from './questions';
+import { runLifecycleDemo } from './lifecycle';
 import { runHttpDemo } from './over-http';
 import { runResilienceDemo } from './resilience';
 import { runRagDemo } from './rag';
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
   await runHttpDemo();
   await runRouterDemo();
   await runRagDemo();
+  await runLifecycleDemo();
 }
 
 main().catch((error: unknown) => {

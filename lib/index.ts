@@ -4,7 +4,8 @@
  */
 export { Cache } from './cache/cache';
 export type { WarmOptions, WarmFromLogOptions, WarmProgress, WarmResult } from './cache/warming';
-export type { CacheOptions } from './cache/cache';
+export type { CacheOptions, CacheReport } from './cache/cache';
+export type { RedisInfo } from './redis/shared-stats';
 export type { CachedOptions, CachedStreamOptions, LockOptions, StoreErrorPolicy } from './cache/cached-options';
 export { CachedStream } from './cache/cached-stream';
 export type { StreamRecording } from './cache/stream-recording';

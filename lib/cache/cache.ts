@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKnownOptions, assertOneOf, optionError, withDefaults } from '../core/validate';
+import { assertKeyPart, assertKnownOptions, assertOneOf, optionError, withDefaults, assertPlainObject } from '../core/validate';
 import { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore } from '../stores/cache-store';
 import { MemoryStore } from '../stores/memory-store';
@@ -26,7 +26,25 @@ import {
   type StoreErrorPolicy,
 } from './cached-options';
 import { FillTable } from './fill-table';
+import { readRedisInfo, RedisStatsRecorder, type RedisInfo } from '../redis/shared-stats';
+import type { RedisClientLike } from '../redis/connection';
 import { addCounters, newCounters, withHitRate, type CacheCounters, type CacheStats } from './stats';
+
+/** What {@link Cache.report} resolves to. */
+export interface CacheReport extends CacheStats {
+  /** `shared`: every instance's counters, from Redis; `instance`: this instance's only. */
+  readonly scope: 'shared' | 'instance';
+  /** Redis's figures, when the store is on Redis and answered. */
+  readonly redis: RedisInfo | undefined;
+}
+
+/** The Redis client of a RedisStore or a TieredStore, found by shape. */
+function redisClientOf(store: CacheStore): (() => RedisClientLike) | undefined {
+  const direct = store as { client?: RedisClientLike; redis?: { client?: RedisClientLike } };
+  if (direct.redis?.client !== undefined) return () => direct.redis!.client!;
+  if (direct.client !== undefined && typeof direct.client.sendCommand === 'function') return () => direct.client!;
+  return undefined;
+}
 
 /** The names of an object's methods. */
 type MethodKeys<T> = { [K in keyof T]: T[K] extends (...args: any[]) => any ? K : never }[keyof T];
@@ -54,6 +72,12 @@ export interface CacheOptions {
   /** Source of numbers in [0, 1) for `jitter`, for tests. @default Math.random */
   readonly random?: () => number;
   /**
+   * Keep hit and miss counters in Redis too (the store must be a `RedisStore` or `TieredStore`), so
+   * that `report()` adds up every instance. Sent in batches; a call never waits on them.
+   * @default false
+   */
+  readonly sharedStats?: boolean | { readonly flushInterval?: Duration };
+  /**
    * Records what fills cost and hits saved, for methods that give a `usage` function (as
    * `chatKeyPolicy(...)` does). @default none
    */
@@ -66,9 +90,9 @@ const DEFAULTS = {
   ttl: '30m',
   onStoreError: 'bypass',
   clock: systemClock,
-} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger' | 'random'>;
+} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger' | 'random' | 'sharedStats'>;
 
-const KNOWN = ['store', 'lock', 'ledger', 'random', ...Object.keys(DEFAULTS)] as const;
+const KNOWN = ['store', 'lock', 'ledger', 'random', 'sharedStats', ...Object.keys(DEFAULTS)] as const;
 
 /**
  * A cache: a store plus the rules for keys, TTLs, single flight and store failures. Use it through the
@@ -91,6 +115,7 @@ export class Cache {
   readonly #live: LiveStreams = new Map();
   readonly #ledger: CostLedger | undefined;
   readonly #random: () => number;
+  readonly #shared: RedisStatsRecorder | undefined;
   readonly #counters = new Map<string, CacheCounters>();
   /** Which decorated method owns each `namespace:Class.method`, to warn when two share one. */
   readonly #owners = new Map<string, object>();
@@ -117,6 +142,40 @@ export class Cache {
     this.#ledger = options.ledger;
     if (options.random !== undefined && typeof options.random !== 'function') throw optionError('random', 'a function returning [0, 1)', options.random);
     this.#random = options.random ?? Math.random;
+    this.#shared = this.#sharedStatsFor(options.sharedStats);
+  }
+
+  #sharedStatsFor(option: CacheOptions['sharedStats']): RedisStatsRecorder | undefined {
+    if (option === undefined || option === false) return undefined;
+    if (option !== true) {
+      assertPlainObject('sharedStats', option);
+      assertKnownOptions('sharedStats', option, ['flushInterval']);
+    }
+    const client = redisClientOf(this.store);
+    if (client === undefined) throw optionError('sharedStats', 'false unless the store is a RedisStore or TieredStore', option);
+    const intervalMs = option === true || option.flushInterval === undefined ? 1_000 : parseDuration('sharedStats.flushInterval', option.flushInterval);
+    return new RedisStatsRecorder(client, `${this.#prefix}:{stats}`, () => this.#counters, Math.max(1, intervalMs));
+  }
+
+  /**
+   * Hit rates per method and in total, with Redis's own figures from `INFO` (memory used, clients,
+   * commands processed, keys). With `sharedStats` the counters are every instance's, summed in Redis
+   * (this instance's are sent first); otherwise this instance's only.
+   */
+  async report(): Promise<CacheReport> {
+    const shared = this.#shared;
+    const client = redisClientOf(this.store);
+    const redis = client === undefined ? undefined : await readRedisInfo(client()).catch(() => undefined);
+    if (shared === undefined) return { scope: 'instance', ...this.stats(), redis };
+    await shared.flush();
+    const totals = await shared.totals();
+    const total = newCounters();
+    const methods: Record<string, CacheCounters & { hitRate: number }> = {};
+    for (const [name, counters] of totals) {
+      methods[name] = withHitRate(counters);
+      addCounters(total, counters);
+    }
+    return { scope: 'shared', total: withHitRate(total), methods, redis };
   }
 
   /**
@@ -335,8 +394,9 @@ export class Cache {
     return this.#ledger;
   }
 
-  /** Closes the store. */
-  close(): Promise<void> {
-    return this.store.close();
+  /** Sends the last shared counters (with `sharedStats`), then closes the store. */
+  async close(): Promise<void> {
+    await this.#shared?.close();
+    await this.store.close();
   }
 }

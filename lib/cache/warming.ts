@@ -68,14 +68,21 @@ export async function warm<T extends object, K extends MethodKeys<T>>(
   const target = locate(cache, instance, method, 'put');
   const list = [...entries];
   const progress = { total: list.length, done: 0, filled: 0, skipped: 0, failed: 0 };
+  const errors: { args: readonly unknown[]; error: unknown }[] = [];
   for (const { args, value } of list) {
-    if (!options.overwrite && (await target.has(instance, args))) progress.skipped++;
-    else if (await target.put(instance, args, value)) progress.filled++;
-    else progress.skipped++;
+    // A store failure fails this entry, not the warm-up: an outage must not stop a service starting.
+    try {
+      if (!options.overwrite && (await target.has(instance, args))) progress.skipped++;
+      else if (await target.put(instance, args, value)) progress.filled++;
+      else progress.skipped++;
+    } catch (error) {
+      progress.failed++;
+      errors.push({ args, error });
+    }
     progress.done++;
     options.onProgress?.({ ...progress });
   }
-  return { ...progress, errors: [] };
+  return { ...progress, errors };
 }
 
 /**
@@ -115,7 +122,8 @@ export async function warmFromLog<T extends object, K extends MethodKeys<T>>(
     chosen.map(({ args }) =>
       limit(async () => {
         try {
-          if (await target.has(instance, args)) progress.skipped++;
+          // A store that cannot tell counts as "not cached": the call then goes through the cache's own policy.
+          if (await target.has(instance, args).catch(() => false)) progress.skipped++;
           else {
             await call.apply(instance, args);
             progress.filled++;

@@ -13,7 +13,7 @@ import { RedisConnection, type ClientSource } from './redis-connection';
  * Why the marker: if Redis applied a batch but the reply was lost (timeout, dropped connection), the
  * ledger retries the same batch; the marker makes that retry a no-op instead of counting twice.
  */
-const APPLY_LEDGER_BATCH = defineLua(
+export const APPLY_LEDGER_BATCH = defineLua(
   'apply-ledger-batch',
   `if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 0 end
 for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end

@@ -151,10 +151,10 @@ export class TieredStore implements CacheStore {
   #promote(key: string, entry: CacheEntry): void {
     if (!this.#live) return;
     const now = this.#clock.now();
-    const remaining = Math.min(entry.expiresAt - now, this.#memoryTtlMs);
-    if (remaining <= 0) return;
-    const fresh = entry.freshUntil === undefined ? undefined : Math.max(0, Math.min(entry.freshUntil - now, remaining));
-    this.memory.set(key, entry.value, remaining, fresh);
+    const expiresAt = Math.min(entry.expiresAt, now + this.#memoryTtlMs);
+    if (expiresAt <= now) return;
+    const freshUntil = entry.freshUntil === undefined ? undefined : Math.min(entry.freshUntil, expiresAt);
+    this.memory.setUntil(key, entry.value, expiresAt, freshUntil);
   }
 
   async #publish(notice: Notice): Promise<void> {

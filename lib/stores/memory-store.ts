@@ -125,17 +125,22 @@ export class MemoryStore implements CacheStore {
   }
 
   set(key: string, value: unknown, ttlMs: number, freshMs?: number): void {
+    const now = this.#clock.now();
+    this.setUntil(key, value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs);
+  }
+
+  /** Stores `value` until the epoch millisecond `expiresAt` (fresh until `freshUntil`), as a tier promoting a copy does. */
+  setUntil(key: string, value: unknown, expiresAt: number, freshUntil?: number): void {
     const size = key.length * 2 + estimateSize(value);
     const existing = this.#nodes.get(key);
     if (existing !== undefined) this.#remove(existing);
     // An entry larger than the whole budget would evict everything and still not fit.
     if (size > this.#maxBytes) return;
-    const now = this.#clock.now();
     const node: Node = {
       key,
       value,
-      expiresAt: now + ttlMs,
-      freshUntil: freshMs === undefined ? undefined : now + freshMs,
+      expiresAt,
+      freshUntil,
       settled: undefined,
       size,
       newer: undefined,

@@ -83,6 +83,20 @@ describe('warming', () => {
     expect(assistant.calls).toEqual([]);
   });
 
+  it('goes on when the store fails: each entry fails on its own, and the log warm-up still calls the method', async () => {
+    const down = new Error('store down');
+    const tags = { tag: () => Promise.reject(down), invalidate: () => Promise.reject(down) };
+    const broken = { name: 'broken', tags, get: () => Promise.reject(down), set: () => Promise.reject(down), delete: () => false, close: async () => {} };
+    const cache = new Cache({ store: broken });
+    const assistant = assistantOn(cache);
+    const result = await cache.warm(assistant, 'answer', [{ args: ['a'], value: 'x' }]);
+    expect(result).toMatchObject({ total: 1, failed: 1, filled: 0 });
+    expect(result.errors[0]?.error).toBe(down);
+    const fromLog = await cache.warmFromLog(assistant, 'answer', [['a']]);
+    expect(fromLog).toMatchObject({ total: 1, filled: 1, failed: 0 });
+    expect(assistant.calls).toEqual(['a']);
+  });
+
   it('names a method it cannot warm', async () => {
     const cache = new Cache();
     const assistant = assistantOn(cache);
