@@ -5,6 +5,8 @@ import { ClusterClientAdapter, crc16, groupBySlot, hashSlot, isClusterClient, ty
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { leaseKeyOf } from '../../lib/redis/fill-coordinator';
 import { RedisStore } from '../../lib/redis/redis-store';
+import { TieredStore } from '../../lib/redis/tiered-store';
+import { eventually } from '../support/async';
 import { connectTestClient, uniquePrefix } from '../support/redis';
 import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { describeCacheStore, manualClock } from '../stores/store-contract';
@@ -381,6 +383,29 @@ describe('RedisStore on a three-master Redis Cluster', () => {
         for (const key of keys) expect(await a.store.get(key)).toBeUndefined();
       } finally {
         await Promise.all(caches.map((c) => c.close()));
+      }
+    });
+
+    it('keeps memory tiers coherent: a write through one instance drops the other’s copy', async () => {
+      const prefix = uniquePrefix('ctier');
+      const stores = [0, 1].map(() => new TieredStore({ redis: new RedisStore({ client, operationTimeout }), channel: `${prefix}:tier` }));
+      try {
+        await eventually(() => stores.every((s) => s.coherent));
+        const [a, b] = stores as [TieredStore, TieredStore];
+        const keys = Array.from({ length: 12 }, (_, i) => `${prefix}:k${i}`);
+        expect(new Set(keys.map((key) => ownerOfSlot(hashSlot(key)))).size).toBe(3);
+        for (const key of keys) await a.set(key, 'old', TTL);
+        for (const key of keys) {
+          await eventually(async () => {
+            await b.get(key);
+            return b.memory.get(key) !== undefined;
+          });
+        }
+        for (const key of keys) await a.set(key, 'new', TTL);
+        await eventually(() => keys.every((key) => b.memory.get(key) === undefined));
+        for (const key of keys) expect((await b.get(key))?.value).toBe('new');
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
       }
     });
 
