@@ -255,6 +255,7 @@ export class Cache {
           ? new MethodLedger(ledger, options.usage, namespace, qualified, this.#events)
           : undefined,
       tagKeys: this.#tagKeysFor(options.tags, qualified),
+      tagEpochKey: this.#tagEpochKey,
       freshness: options.freshness,
       random: this.#random,
     };
@@ -277,6 +278,10 @@ export class Cache {
 
   #tagKey(tag: string): string {
     return `${this.#prefix}:tag:${tag}`;
+  }
+
+  get #tagEpochKey(): string {
+    return `${this.#prefix}:tag-epoch`;
   }
 
   /**
@@ -330,6 +335,8 @@ export class Cache {
     if (!Array.isArray(tags)) throw optionError('tags', 'an array of tags', tags);
     tags.forEach((tag, i) => assertKeyPart(`tags[${i}]`, tag));
     if (this.store.tags === undefined) throw new TypeError(`The ${this.store.name} store keeps no tags`);
+    // The epoch moves first: a tagged fill running now sees it move and drops the value it stores.
+    await this.store.tags.bump?.(this.#tagEpochKey);
     const removed = await this.store.tags.invalidate(tags.map((tag) => this.#tagKey(tag)));
     if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [...tags], keys: [], removed });
     return removed;

@@ -162,13 +162,14 @@ export class CachedMethod {
       return entry.value;
     }
     try {
+      const epoch = rt.tagKeys === undefined ? undefined : await this.#store.epoch();
       const started = rt.clock.now();
       const value = await fn.apply(self, args);
       const durationMs = rt.clock.now() - started;
       rt.counters.fills++;
       if (rt.ledger !== undefined) rt.ledger.record('fill', value, self, args, key);
       const ttlMs = this.#store.ttlFor(value);
-      if (ttlMs > 0) await this.#store.set(key, value, ttlMs, args);
+      if (ttlMs > 0) await this.#store.set(key, value, ttlMs, args, value, epoch);
       if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 });
       return value;
     } finally {

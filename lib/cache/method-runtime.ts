@@ -31,6 +31,8 @@ export interface MethodRuntime {
   readonly random: () => number;
   /** Tag keys (`<prefix>:tag:<tag>`) of a result; `undefined` when the method has no `tags`. */
   readonly tagKeys: ((result: unknown, args: readonly unknown[]) => readonly string[]) | undefined;
+  /** The key of the invalidation epoch of the cache's tags (`<prefix>:tag-epoch`). */
+  readonly tagEpochKey: string;
   /** Set only when the method has both a ledger and a `usage` function. */
   readonly ledger: MethodLedger | undefined;
 }

@@ -52,14 +52,31 @@ export class MethodStore {
    * Stores a fill's result (`value`; for a stream, its recording), with its tags when the method has
    * some, computed from `result` (for a stream, the chunks). Tags come first: a bad one stores nothing.
    */
-  async set(key: string, value: unknown, ttlMs: number, args: readonly unknown[], result: unknown = value): Promise<void> {
+  async set(key: string, value: unknown, ttlMs: number, args: readonly unknown[], result: unknown = value, epoch?: string): Promise<void> {
     const { store, tagKeys } = this.rt;
     const tags = tagKeys?.(result, args);
     // An entry that may be served stale lives past its TTL, and records when it stopped being fresh.
     const staleMs = this.staleMs;
     const lifeMs = ttlMs + staleMs;
     await this.safely('set', key, () => (staleMs === 0 ? store.set(key, value, ttlMs) : store.set(key, value, lifeMs, ttlMs)));
-    if (tags !== undefined && tags.length > 0) await this.safely('tag', key, () => store.tags!.tag(key, tags, lifeMs));
+    if (tags === undefined || tags.length === 0) return;
+    await this.safely('tag', key, () => store.tags!.tag(key, tags, lifeMs));
+    // An invalidation that ran while the method did may have taken the tag sets before this key joined
+    // them: the value could predate it, so it goes. (Set, tag, then check: an invalidation after the
+    // check finds the key in its tag set.)
+    if (epoch !== undefined && (await this.epoch()) !== epoch) await this.safely('delete', key, () => store.delete(key));
+  }
+
+  /** The tags' invalidation epoch, read before a tagged fill runs; `undefined` when the method has no tags. */
+  async epoch(): Promise<string | undefined> {
+    const { store, tagKeys, tagEpochKey } = this.rt;
+    if (tagKeys === undefined || store.tags?.epoch === undefined) return undefined;
+    try {
+      return await store.tags.epoch(tagEpochKey);
+    } catch {
+      // Unknown epoch: the fill stores as it would without tags' protection (the failure is the store's, already bypassed).
+      return undefined;
+    }
   }
 
   release(lease: FillLease, key: string): Promise<void> {

@@ -39,6 +39,15 @@ export class RedisTagIndex implements TagIndex {
     await Promise.all(tagKeys.map((tagKey) => this.send('tag', key, (client) => runLua(client, TAG, [tagKey], [key, ms]))));
   }
 
+  async epoch(epochKey: string): Promise<string> {
+    const value = await this.send('tag', epochKey, (client) => client.sendCommand<string | null>(['GET', epochKey], COMMAND_OPTIONS));
+    return value ?? '0';
+  }
+
+  async bump(epochKey: string): Promise<void> {
+    await this.send('invalidate', epochKey, (client) => client.sendCommand(['INCR', epochKey], COMMAND_OPTIONS));
+  }
+
   async invalidate(tagKeys: readonly string[]): Promise<number> {
     return (await this.invalidateKeys(tagKeys)).removed;
   }

@@ -69,6 +69,8 @@ export class TieredStore implements CacheStore {
 
   readonly tags: TagIndex = {
     tag: (key, tagKeys, ttlMs) => this.redis.tags.tag(key, tagKeys, ttlMs),
+    epoch: (epochKey) => this.redis.tags.epoch(epochKey),
+    bump: (epochKey) => this.redis.tags.bump(epochKey),
     invalidate: async (tagKeys) => {
       const { keys, removed } = await this.redis.tags.invalidateKeys(tagKeys);
       for (const key of keys) this.memory.delete(key);

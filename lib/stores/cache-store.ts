@@ -59,6 +59,15 @@ export interface TagIndex {
   tag(key: string, tagKeys: readonly string[], ttlMs: number): MaybePromise<void>;
   /** Deletes every entry carrying any of `tagKeys`, and the tags themselves; resolves how many entries went. */
   invalidate(tagKeys: readonly string[]): Promise<number>;
+  /**
+   * The invalidation epoch under `epochKey`: it changes with every `bump`. A fill of a tagged method
+   * reads it before running and after storing; if it moved, an invalidation ran meanwhile and may have
+   * missed the value being stored, so the fill removes its entry rather than keep a value that could
+   * predate the invalidation.
+   */
+  epoch?(epochKey: string): MaybePromise<string>;
+  /** Moves the epoch; called before every invalidation by tags. */
+  bump?(epochKey: string): MaybePromise<void>;
 }
 
 /**

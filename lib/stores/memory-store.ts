@@ -65,6 +65,8 @@ export class MemoryStore implements CacheStore {
   #bytes = 0;
   /** Tag key -> keys of the live entries carrying it. */
   readonly #tagged = new Map<string, Set<string>>();
+  /** Invalidation epochs, one per cache prefix. */
+  readonly #epochs = new Map<string, number>();
 
   /** Tags of entries held here; an entry leaves its tags when it is removed, evicted or expires. */
   readonly tags: TagIndex = {
@@ -78,6 +80,10 @@ export class MemoryStore implements CacheStore {
         if (keys === undefined) this.#tagged.set(tagKey, (keys = new Set()));
         keys.add(key);
       }
+    },
+    epoch: (epochKey) => String(this.#epochs.get(epochKey) ?? 0),
+    bump: (epochKey) => {
+      this.#epochs.set(epochKey, (this.#epochs.get(epochKey) ?? 0) + 1);
     },
     invalidate: async (tagKeys) => {
       let removed = 0;

@@ -1,4 +1,5 @@
 import { Cache, Cached, InvalidatesCache, MemoryStore, RedisStore, type CacheStore } from '../../lib';
+import { eventually } from '../support/async';
 import { cleanUpKeys, connectTestClient, testRedisUrl, uniquePrefix } from '../support/redis';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
@@ -100,6 +101,28 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
     expect(await cache.clear()).toBe(cache.store.name === 'redis' ? 4 : 2);
     await agents.config('a1');
     expect(reads.at(-1)).toBe('a1');
+  });
+
+  it('does not keep a value whose fill ran across an invalidation of the cache’s tags', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    class Slow {
+      @Cached({ cache, tags: (_v: number, id: string) => [`item:${id}`] })
+      async read(_id: string): Promise<number> {
+        calls++;
+        if (calls === 1) await held;
+        return calls;
+      }
+    }
+    const slow = new Slow();
+    const first = slow.read('x'); // reads the data, then is slow to store it
+    await eventually(() => calls === 1);
+    await cache.invalidateTags(['item:x']); // the data changed meanwhile
+    release();
+    expect(await first).toBe(1); // the caller still gets its answer...
+    expect(await slow.read('x')).toBe(2); // ...but it was not kept: the next call reads again
+    expect(await slow.read('x')).toBe(2);
   });
 
   it('rejects a tags function that returns something other than tags, storing nothing', async () => {
