@@ -12,7 +12,7 @@ import type { CachedStream } from './cached-stream';
 import { CachedStreamMethod, type LiveStreams } from './cached-stream-method';
 import { MethodLedger } from './method-ledger';
 import type { MethodRuntime } from './method-runtime';
-import { cachedMethodLocator } from './method-registry';
+import { locateCachedMethod, type MethodKeys } from './method-registry';
 import { warm, warmFromLog, type WarmFromLogOptions, type WarmOptions, type WarmResult } from './warming';
 import {
   DEFAULT_LOCK,
@@ -46,9 +46,6 @@ function redisClientOf(store: CacheStore): (() => RedisClientLike) | undefined {
   return undefined;
 }
 
-/** The names of an object's methods. */
-type MethodKeys<T> = { [K in keyof T]: T[K] extends (...args: any[]) => any ? K : never }[keyof T];
-type WarmableKeys<T> = MethodKeys<T>;
 
 /** Options of {@link Cache}. Decorator options override the matching ones per method. */
 export interface CacheOptions {
@@ -289,7 +286,7 @@ export class Cache {
    * {@link warm}. Entries already cached are skipped unless `overwrite`.
    * @example await cache.warm(assistant, 'answer', faq.map((f) => ({ args: [f.question], value: f.answer })));
    */
-  warm<T extends object, K extends WarmableKeys<T>>(
+  warm<T extends object, K extends MethodKeys<T>>(
     instance: T,
     method: K,
     entries: Parameters<typeof warm<T, K>>[3],
@@ -303,7 +300,7 @@ export class Cache {
    * are called, `concurrency` at a time; see {@link warmFromLog}.
    * @example await cache.warmFromLog(assistant, 'answer', log.map((line) => [line.question]), { top: 100, onProgress });
    */
-  warmFromLog<T extends object, K extends WarmableKeys<T>>(
+  warmFromLog<T extends object, K extends MethodKeys<T>>(
     instance: T,
     method: K,
     calls: Parameters<typeof warmFromLog<T, K>>[3],
@@ -347,10 +344,7 @@ export class Cache {
    * drops what `assistant.answer(question)` cached. Resolves whether there was one.
    */
   async invalidate<T extends object, K extends MethodKeys<T>>(instance: T, method: K, ...args: Parameters<Extract<T[K], (...a: any[]) => any>>): Promise<boolean> {
-    const fn = (instance as Record<PropertyKey, unknown>)[method as PropertyKey];
-    const locate = typeof fn === 'function' ? cachedMethodLocator(fn) : undefined;
-    if (locate === undefined) throw optionError('method', `the name of a @Cached method of the instance`, method);
-    const key = locate(this, instance).keyFor(instance, args);
+    const key = locateCachedMethod(this, instance, method as PropertyKey).keyFor(instance, args);
     const removed = await this.store.delete(key);
     if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [], keys: [key], removed: removed ? 1 : 0 });
     return removed;

@@ -192,9 +192,10 @@ function resolveFreshness(options: CachedOptions, streams: boolean): ResolvedFre
   const { jitter = 0, hot, staleWhileRevalidate, staleIfError, refreshAhead } = options;
   if (FRESHNESS.every((name) => options[name] === undefined)) return undefined;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) throw optionError('jitter', 'a share from 0 to below 1, e.g. 0.1', jitter);
-  const serveStale = staleWhileRevalidate !== undefined || staleIfError !== undefined || refreshAhead !== undefined || hot !== undefined;
-  if (streams && serveStale) {
-    throw optionError('stream', 'false with hot, staleWhileRevalidate, staleIfError or refreshAhead (streams support jitter only)', options.stream);
+  // These act on each hit of a stored value; a stream's hits are replays, which they do not cover.
+  const perHit = staleWhileRevalidate !== undefined || staleIfError !== undefined || refreshAhead !== undefined || hot !== undefined;
+  if (streams && perHit) {
+    throw optionError('stream', 'false when hot, staleWhileRevalidate, staleIfError or refreshAhead is set (a stream method takes jitter only)', options.stream);
   }
   let resolvedHot: ResolvedFreshness['hot'];
   if (hot !== undefined) {
@@ -212,7 +213,8 @@ function resolveFreshness(options: CachedOptions, streams: boolean): ResolvedFre
   };
 }
 
-function resolveTags(tags: unknown): ResolvedCachedOptions['tags'] {
+/** Validates `tags` (a list, or a function of the result and arguments) into a function; `undefined` stays. */
+export function resolveTags(tags: unknown): ResolvedCachedOptions['tags'] {
   if (tags === undefined) return undefined;
   if (typeof tags === 'function') return tags as (result: unknown, ...args: unknown[]) => readonly string[];
   if (!Array.isArray(tags)) throw optionError('tags', 'an array of tags or a function returning one', tags);

@@ -1,4 +1,8 @@
+import { optionError } from '../core/validate';
 import type { Cache } from './cache';
+
+/** The names of an object's methods. */
+export type MethodKeys<T> = { [K in keyof T]: T[K] extends (...args: any[]) => any ? K : never }[keyof T];
 
 /** Finds the bound cached method of a decorated function for a cache and an instance. */
 export type MethodLocator = (cache: Cache, self: unknown) => LocatedMethod;
@@ -17,6 +21,10 @@ export function registerCachedMethod(fn: Function, locate: MethodLocator): void 
   locators.set(fn, locate);
 }
 
-export function cachedMethodLocator(fn: Function): MethodLocator | undefined {
-  return locators.get(fn);
+/** The cached method `instance[method]` in `cache`; a `TypeError` when it is not a `@Cached` method. */
+export function locateCachedMethod(cache: Cache, instance: object, method: PropertyKey): LocatedMethod {
+  const fn = (instance as Record<PropertyKey, unknown>)[method];
+  const locate = typeof fn === 'function' ? locators.get(fn) : undefined;
+  if (locate === undefined) throw optionError('method', 'the name of a @Cached method of the instance', method);
+  return locate(cache, instance);
 }

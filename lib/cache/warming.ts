@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { optionError } from '../core/validate';
 import type { Cache } from './cache';
-import { cachedMethodLocator, type LocatedMethod } from './method-registry';
+import { locateCachedMethod, type LocatedMethod, type MethodKeys } from './method-registry';
 
 /** Progress of a warm-up, reported after every entry. */
 export interface WarmProgress {
@@ -39,14 +39,11 @@ export interface WarmOptions {
 }
 
 type Method = (...args: any[]) => any;
-type MethodKeys<T> = { [K in keyof T]: T[K] extends Method ? K : never }[keyof T];
 type ArgsOf<T, K extends keyof T> = Parameters<Extract<T[K], Method>>;
 type ResultOf<T, K extends keyof T> = Awaited<ReturnType<Extract<T[K], Method>>>;
 
 function locate(cache: Cache, instance: object, method: PropertyKey, needs: 'put' | 'has'): Required<LocatedMethod> {
-  const fn = (instance as Record<PropertyKey, unknown>)[method];
-  const located = typeof fn === 'function' ? cachedMethodLocator(fn)?.(cache, instance) : undefined;
-  if (located === undefined) throw optionError('method', 'the name of a @Cached method of the instance', method);
+  const located = locateCachedMethod(cache, instance, method);
   if (located[needs] === undefined) throw optionError('method', 'a @Cached method that is not a stream (streams cannot be warmed)', method);
   return located as Required<LocatedMethod>;
 }

@@ -1,6 +1,7 @@
 import type { Cache } from '../cache/cache';
 import { getDefaultCache } from '../cache/default-cache';
-import { assertKeyPart, assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
+import { resolveTags } from '../cache/cached-options';
+import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import type { AsyncMethod } from './cached';
 import { createMethodDecorator, type UniversalMethodDecorator } from './method-decorator';
 
@@ -30,16 +31,13 @@ export interface InvalidatesCacheOptions<Args extends any[] = any[], Result = an
 export function InvalidatesCache(options: InvalidatesCacheOptions): UniversalMethodDecorator<AsyncMethod> {
   assertPlainObject('options', options);
   assertKnownOptions('@InvalidatesCache', options, ['cache', 'tags']);
-  const { tags } = options;
-  if (typeof tags !== 'function') {
-    if (!Array.isArray(tags)) throw optionError('tags', 'an array of tags or a function returning one', tags);
-    tags.forEach((tag, i) => assertKeyPart(`tags[${i}]`, tag));
-  }
+  if (options.tags === undefined) throw optionError('tags', 'an array of tags or a function returning one', undefined);
+  const tagsOf = resolveTags(options.tags)!;
   return createMethodDecorator<AsyncMethod>('invalidatesCache', options as unknown as Record<string, unknown>, (original, site) =>
     async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const result = await original.apply(this, args);
       const cache = options.cache ?? getDefaultCache();
-      const list = typeof tags === 'function' ? tags(result, ...args) : tags;
+      const list = tagsOf(result, ...args);
       try {
         await cache.invalidateTags(list);
       } catch (error) {

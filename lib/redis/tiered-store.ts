@@ -64,6 +64,13 @@ export class TieredStore implements CacheStore {
   #subscriber: RedisClientLike | undefined;
   #live = false;
   #closed = false;
+  #subscribedOnce = false;
+  /** Counts notices applied, so a read can tell whether one arrived while it was on the wire. */
+  #epoch = 0;
+  /** Epoch of the last notice per key, and of the last notice that concerned every key (a clear, a lost channel). */
+  readonly #noticed = new Map<string, number>();
+  #wideEpoch = 0;
+
   /** Hits answered by each tier, and notices applied. */
   readonly counts = { memoryHits: 0, redisHits: 0, noticesApplied: 0, channelLost: 0 };
 
@@ -150,6 +157,11 @@ export class TieredStore implements CacheStore {
     await this.redis.close();
   }
 
+  /** Whether no notice about `key` (or about every key) was applied since `epoch`. */
+  #unchangedSince(key: string, epoch: number): boolean {
+    return this.#wideEpoch <= epoch && (this.#noticed.get(key) ?? 0) <= epoch;
+  }
+
   #promote(key: string, entry: CacheEntry): void {
     if (!this.#live) return;
     const now = this.#clock.now();
@@ -213,17 +225,6 @@ export class TieredStore implements CacheStore {
         if (!this.#closed && subscriber.isReady) this.#setLive(true);
       })
       .catch(lost);
-  }
-
-  #subscribedOnce = false;
-  /** Counts notices applied, so a read can tell whether one arrived while it was on the wire. */
-  #epoch = 0;
-  /** Epoch of the last notice per key, and of the last notice that concerned every key (a clear, a lost channel). */
-  readonly #noticed = new Map<string, number>();
-  #wideEpoch = 0;
-
-  #unchangedSince(key: string, epoch: number): boolean {
-    return this.#wideEpoch <= epoch && (this.#noticed.get(key) ?? 0) <= epoch;
   }
 
   #setLive(live: boolean): void {

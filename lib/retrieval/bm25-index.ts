@@ -343,7 +343,7 @@ function resolveBm25Options(options: Bm25Options): ResolvedBm25 {
 
 export function resolveSearchOptions(options: SearchOptions): { topK: number; minScore: number } {
   assertPlainObject('options', options);
-  assertKnownOptions('search', options, ['topK', 'minScore', 'signal', 'concurrency']);
+  assertKnownOptions('search', options, ['topK', 'minScore']);
   const { topK = 10, minScore = 0 } = options;
   if (!Number.isSafeInteger(topK) || topK < 1) throw optionError('topK', 'a positive integer', topK);
   if (typeof minScore !== 'number' || Number.isNaN(minScore)) throw optionError('minScore', 'a number', minScore);

@@ -203,7 +203,7 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
         let iterator: AsyncIterator<Chunk> | undefined;
         try {
           const first = await run.attempt(lease, (req, signal) => {
-            signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+            link(signal, controller); // the attempt's limit also ends the stream (dropped with the attempt)
             iterator = stream.call(lease.endpoint.client, req, { signal: controller.signal })[Symbol.asyncIterator]();
             return iterator.next();
           });

@@ -125,7 +125,7 @@ describe('freshness', () => {
   });
 
   it('rejects freshness options a stream cannot honour, and bad values', () => {
-    expect(() => Cached({ stream: true, staleWhileRevalidate: '1m' } as never)).toThrow(/Expected `stream` to be false with hot/);
+    expect(() => Cached({ stream: true, staleWhileRevalidate: '1m' } as never)).toThrow(/Expected `stream` to be false when hot, staleWhileRevalidate, staleIfError or refreshAhead is set/);
     expect(() => Cached({ jitter: 1 })).toThrow(/Expected `jitter` to be a share from 0 to below 1/);
     expect(() => Cached({ hot: { hits: 0, ttl: '1h' } })).toThrow(/Expected `hot.hits` to be a positive integer/);
   });
