@@ -43,7 +43,8 @@ export {
   isStoreTimeoutError,
   isStoreUnavailableError,
 } from './core/errors';
-export { ValueEncodeError, ValueDecodeError, isValueEncodeError, isValueDecodeError } from './codec/value-codec';
+export { ValueEncodeError, ValueDecodeError, isValueEncodeError, isValueDecodeError, registerClass } from './codec/value-codec';
+export type { ClassOptions } from './codec/value-codec';
 export { parseDuration } from './core/duration';
 export type { Duration } from './core/duration';
 export type { Clock } from './core/clock';

@@ -252,7 +252,7 @@ export class Cache {
           ? new MethodLedger(ledger, options.usage, namespace, qualified, this.#events)
           : undefined,
       tagKeys: this.#tagKeysFor(options.tags, qualified),
-      tagEpochKey: this.#tagEpochKey,
+      invalidation: { clockKey: this.#clockKey, scopes: [this.#scopeOf(namespace), this.#scopeOf(undefined)] },
       freshness: options.freshness,
       random: this.#random,
     };
@@ -277,8 +277,14 @@ export class Cache {
     return `${this.#prefix}:tag:${tag}`;
   }
 
-  get #tagEpochKey(): string {
-    return `${this.#prefix}:tag-epoch`;
+  /** The invalidation counter and its stamps: outside `<prefix>:`, so that clearing the cache keeps them. */
+  get #clockKey(): string {
+    return `${this.#prefix}!invalidations`;
+  }
+
+  /** The key prefix that `clear({ namespace })` removes, or the whole cache's for no namespace. */
+  #scopeOf(namespace: string | undefined): string {
+    return namespace === undefined ? `${this.#prefix}:` : `${this.#prefix}:${namespace}:`;
   }
 
   /**
@@ -332,9 +338,10 @@ export class Cache {
     if (!Array.isArray(tags)) throw optionError('tags', 'an array of tags', tags);
     tags.forEach((tag, i) => assertKeyPart(`tags[${i}]`, tag));
     if (this.store.tags === undefined) throw new TypeError(`The ${this.store.name} store keeps no tags`);
-    // The epoch moves first: a tagged fill running now sees it move and drops the value it stores.
-    await this.store.tags.bump?.(this.#tagEpochKey);
-    const removed = await this.store.tags.invalidate(tags.map((tag) => this.#tagKey(tag)));
+    const tagKeys = tags.map((tag) => this.#tagKey(tag));
+    // Stamped first: a fill of these tags running now sees the stamp and drops the value it stores.
+    await this.store.tags.stamp(this.#clockKey, tagKeys);
+    const removed = await this.store.tags.invalidate(tagKeys);
     if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [...tags], keys: [], removed });
     return removed;
   }
@@ -345,6 +352,7 @@ export class Cache {
    */
   async invalidate<T extends object, K extends MethodKeys<T>>(instance: T, method: K, ...args: Parameters<Extract<T[K], (...a: any[]) => any>>): Promise<boolean> {
     const key = locateCachedMethod(this, instance, method as PropertyKey).keyFor(instance, args);
+    await this.store.tags?.stamp(this.#clockKey, [key]);
     const removed = await this.store.delete(key);
     if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [], keys: [key], removed: removed ? 1 : 0 });
     return removed;
@@ -359,7 +367,8 @@ export class Cache {
     assertKnownOptions('clear', options, ['namespace']);
     if (options.namespace !== undefined) assertKeyPart('namespace', options.namespace);
     if (this.store.clear === undefined) throw new TypeError(`The ${this.store.name} store cannot clear by prefix`);
-    const prefix = options.namespace === undefined ? `${this.#prefix}:` : `${this.#prefix}:${options.namespace}:`;
+    const prefix = this.#scopeOf(options.namespace);
+    await this.store.tags?.stamp(this.#clockKey, [prefix]);
     const removed = await this.store.clear(prefix);
     if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [], keys: [], prefix, removed });
     return removed;

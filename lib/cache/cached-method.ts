@@ -1,5 +1,6 @@
 import type { CacheEntry } from '../stores/cache-store';
 import type { MethodRuntime } from './method-runtime';
+import type { FillOutcome } from './fill-table';
 import { MethodStore } from './method-store';
 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
@@ -36,7 +37,7 @@ export class CachedMethod {
   async put(self: unknown, args: readonly unknown[], value: unknown): Promise<boolean> {
     const ttlMs = this.#store.ttlFor(value);
     if (ttlMs <= 0) return false;
-    await this.#store.set(this.keyFor(self, args), value, ttlMs, args);
+    await this.#store.set(this.keyFor(self, args), value, ttlMs, args, { strict: true });
     return true;
   }
 
@@ -95,7 +96,9 @@ export class CachedMethod {
   #refresh(fn: Method, self: unknown, args: unknown[], key: string, accept?: (entry: CacheEntry) => boolean): void {
     if (this.rt.fills.has(key)) return;
     this.rt.counters.refreshes++;
-    this.rt.fills.run(key, () => this.#fill(fn, self, args, key, accept)).catch((error: unknown) => this.#store.emitError(error, 'refresh', key));
+    this.rt.fills
+      .run(key, () => this.#fill(fn, self, args, key, accept), () => this.call(fn, self, args))
+      .catch((error: unknown) => this.#store.emitError(error, 'refresh', key));
   }
 
   /** Counts hits per key; at `hits`, stores the entry again for the hot TTL (once per key in this process). */
@@ -125,6 +128,8 @@ export class CachedMethod {
     const result = rt.fills.run(
       key,
       () => this.#fill(fn, self, args, key),
+      // Joined a fill that an invalidation raced: look again, as a call made now would.
+      () => this.call(fn, self, args),
       () => {
         rt.counters.coalesced++;
         joined = true;
@@ -153,27 +158,31 @@ export class CachedMethod {
     return this.#miss(fn, self, args, key);
   }
 
-  async #fill(fn: Method, self: unknown, args: unknown[], key: string, accept?: (entry: CacheEntry) => boolean): Promise<unknown> {
+  async #fill(fn: Method, self: unknown, args: unknown[], key: string, accept?: (entry: CacheEntry) => boolean): Promise<FillOutcome<unknown>> {
     const rt = this.rt;
     const { lease, entry } = await this.#store.coordinate(key, accept);
     if (entry !== undefined) {
       rt.counters.coalesced++;
       if (rt.ledger !== undefined) rt.ledger.record('hit', entry.value, self, args, key);
-      return entry.value;
+      return { value: entry.value, shareable: true };
     }
     try {
-      const epoch = rt.tagKeys === undefined ? undefined : await this.#store.epoch();
+      const pending = this.#store.mark();
+      const mark = pending instanceof Promise ? await pending : pending;
       const started = rt.clock.now();
       const value = await fn.apply(self, args);
       const durationMs = rt.clock.now() - started;
       rt.counters.fills++;
       if (rt.ledger !== undefined) rt.ledger.record('fill', value, self, args, key);
       const ttlMs = this.#store.ttlFor(value);
-      if (ttlMs > 0) await this.#store.set(key, value, ttlMs, args, value, epoch);
-      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 });
-      return value;
+      const tags = ttlMs > 0 ? await this.#store.set(key, value, ttlMs, args) : NO_TAGS;
+      const raced = await this.#store.raced(key, tags, mark, ttlMs > 0);
+      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 && !raced });
+      return { value, shareable: !raced };
     } finally {
       if (lease !== undefined) await this.#store.release(lease, key);
     }
   }
 }
+
+const NO_TAGS: readonly string[] = [];

@@ -97,7 +97,8 @@ export class CachedStreamMethod {
       }
       const stop = new AbortController();
       live.onAbandon = () => stop.abort(new Error('Every reader of the cached stream stopped before its end'));
-      const epoch = rt.tagKeys === undefined ? undefined : await this.#store.epoch();
+      const pending = this.#store.mark();
+      const mark = pending instanceof Promise ? await pending : pending;
       const started = rt.clock.now();
       const end = await runWithSignal(stop.signal, async () => live.pump(iteratorOf(await fn.apply(self, args), rt.method)));
       if (end !== 'done') return;
@@ -106,9 +107,10 @@ export class CachedStreamMethod {
       this.#account('fill', recording, 1, self, args, key);
       this.#account('hit', recording, live.joined, self, args, key);
       const ttlMs = this.#store.ttlFor(live.chunks);
-      if (ttlMs > 0) await this.#store.set(key, recording, ttlMs, args, live.chunks, epoch);
+      const tags = ttlMs > 0 ? await this.#store.set(key, recording, ttlMs, args, { result: live.chunks }) : [];
+      const raced = await this.#store.raced(key, tags, mark, ttlMs > 0);
       const durationMs = rt.clock.now() - started;
-      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 });
+      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 && !raced });
     } catch (error) {
       live.fail(error);
     } finally {

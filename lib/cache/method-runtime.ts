@@ -31,8 +31,11 @@ export interface MethodRuntime {
   readonly random: () => number;
   /** Tag keys (`<prefix>:tag:<tag>`) of a result; `undefined` when the method has no `tags`. */
   readonly tagKeys: ((result: unknown, args: readonly unknown[]) => readonly string[]) | undefined;
-  /** The key of the invalidation epoch of the cache's tags (`<prefix>:tag-epoch`). */
-  readonly tagEpochKey: string;
+  /**
+   * Where invalidations are stamped (`clockKey`), and the names besides the key and tags whose stamps
+   * concern this method's fills: its namespace's and its cache's key prefixes (cleared by `cache.clear`).
+   */
+  readonly invalidation: { readonly clockKey: string; readonly scopes: readonly string[] };
   /** Set only when the method has both a ledger and a `usage` function. */
   readonly ledger: MethodLedger | undefined;
 }

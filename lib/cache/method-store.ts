@@ -1,7 +1,7 @@
-import { isValueDecodeError } from '../codec/value-codec';
+import { isValueDecodeError, isValueEncodeError, type ValueEncodeError } from '../codec/value-codec';
 import { parseDuration } from '../core/duration';
 import { StoreError } from '../core/errors';
-import type { CacheEntry, FillCoordinator, FillLease } from '../stores/cache-store';
+import type { CacheEntry, FillCoordinator, FillLease, MaybePromise } from '../stores/cache-store';
 import type { MethodRuntime } from './method-runtime';
 
 /** What {@link MethodStore.coordinate} decided. */
@@ -18,6 +18,8 @@ export interface Coordination {
  * by promise methods ({@link CachedMethod}) and stream methods ({@link CachedStreamMethod}).
  */
 export class MethodStore {
+  #warned = false;
+
   constructor(private readonly rt: MethodRuntime) {}
 
   /** A failed read: counted as a decode error or a store error (rethrown under `throw`). */
@@ -51,36 +53,78 @@ export class MethodStore {
   /**
    * Stores a fill's result (`value`; for a stream, its recording), with its tags when the method has
    * some, computed from `result` (for a stream, the chunks). Tags come first: a bad one stores nothing.
+   * Failures are counted and reported (and rethrown under `throw`, or always when `strict`); a value the
+   * store refuses (a `ValueEncodeError`) is never rethrown unless `strict`. Resolves the tag keys used.
    */
-  async set(key: string, value: unknown, ttlMs: number, args: readonly unknown[], result: unknown = value, epoch?: string): Promise<void> {
+  async set(
+    key: string,
+    value: unknown,
+    ttlMs: number,
+    args: readonly unknown[],
+    options: { readonly result?: unknown; readonly strict?: boolean } = {},
+  ): Promise<readonly string[]> {
     const { store, tagKeys } = this.rt;
-    const tags = tagKeys?.(result, args);
+    const { result = value, strict = false } = options;
+    const tags = tagKeys?.(result, args) ?? NO_TAGS;
     // An entry that may be served stale lives past its TTL, and records when it stopped being fresh.
     const staleMs = this.staleMs;
     const lifeMs = ttlMs + staleMs;
-    await this.safely('set', key, () => (staleMs === 0 ? store.set(key, value, ttlMs) : store.set(key, value, lifeMs, ttlMs)));
-    if (tags === undefined || tags.length === 0) return;
-    await this.safely('tag', key, () => store.tags!.tag(key, tags, lifeMs));
-    // An invalidation that ran while the method did may have taken the tag sets before this key joined
-    // them: the value could predate it, so it goes. (Set, tag, then check: an invalidation after the
-    // check finds the key in its tag set.)
-    if (epoch !== undefined && (await this.epoch()) !== epoch) await this.safely('delete', key, () => store.delete(key));
+    const stored = await this.safely('set', key, () => (staleMs === 0 ? store.set(key, value, ttlMs) : store.set(key, value, lifeMs, ttlMs)), strict);
+    if (!stored || tags.length === 0) return tags;
+    await this.safely('tag', key, () => store.tags!.tag(key, tags, lifeMs), strict);
+    return tags;
   }
 
-  /** The tags' invalidation epoch, read before a tagged fill runs; `undefined` when the method has no tags. */
-  async epoch(): Promise<string | undefined> {
-    const { store, tagKeys, tagEpochKey } = this.rt;
-    if (tagKeys === undefined || store.tags?.epoch === undefined) return undefined;
+  /**
+   * The invalidation counter, read before a fill runs; `undefined` when the store keeps none or could not
+   * answer (the fill then stores without this protection; the failure was the store's, already bypassed).
+   */
+  mark(): MaybePromise<number | undefined> {
+    const { store, invalidation } = this.rt;
+    if (store.tags === undefined) return undefined;
     try {
-      return await store.tags.epoch(tagEpochKey);
-    } catch {
-      // Unknown epoch: the fill stores as it would without tags' protection (the failure is the store's, already bypassed).
-      return undefined;
+      const mark = store.tags.mark(invalidation.clockKey);
+      // A memory store answers at once; a fill must not wait a tick for it.
+      return mark instanceof Promise ? mark.catch((error: unknown) => this.#unchecked(error, 'mark', invalidation.clockKey)) : mark;
+    } catch (error) {
+      return this.#unchecked(error, 'mark', invalidation.clockKey);
     }
   }
 
-  release(lease: FillLease, key: string): Promise<void> {
-    return this.safely('lease', key, () => lease.release());
+  /** A failed invalidation check: counted and reported, never thrown (the fill goes on; see {@link raced}). */
+  #unchecked(error: unknown, operation: string, key: string): undefined {
+    try {
+      this.storeFailed(error, operation, key);
+    } catch {
+      // Under `throw` the call still goes on: the value is the method's, only its protection is lost.
+    }
+    return undefined;
+  }
+
+  /**
+   * After a fill stored (or declined to store) its value: whether an invalidation of its key, its
+   * namespace or one of `tags` ran since `mark`. If so the value may predate it: the entry is removed, and
+   * callers who joined the fill must not take its value. (Set, tag, then check: an invalidation after
+   * the check finds the key in its tag set, or deletes it by key.) When the check itself fails, the fill
+   * counts as raced.
+   */
+  async raced(key: string, tags: readonly string[], mark: number | undefined, stored: boolean): Promise<boolean> {
+    const { store, invalidation } = this.rt;
+    if (mark === undefined || store.tags === undefined) return false;
+    const names = tags.length === 0 ? [key, ...invalidation.scopes] : [key, ...invalidation.scopes, ...tags];
+    let raced: boolean;
+    try {
+      raced = await store.tags.stampedSince(invalidation.clockKey, names, mark);
+    } catch (error) {
+      this.#unchecked(error, 'mark', key);
+      raced = true;
+    }
+    if (raced && stored) await this.safely('delete', key, () => store.delete(key));
+    return raced;
+  }
+
+  async release(lease: FillLease, key: string): Promise<void> {
+    await this.safely('lease', key, () => lease.release());
   }
 
   /**
@@ -114,27 +158,51 @@ export class MethodStore {
     return {};
   }
 
-  async safely(operation: string, key: string, run: () => unknown): Promise<void> {
+  /** Runs a store operation; resolves whether it succeeded. Failures go through {@link storeFailed}. */
+  async safely(operation: string, key: string, run: () => unknown, strict = false): Promise<boolean> {
     try {
       await run();
+      return true;
     } catch (error) {
-      this.storeFailed(error, operation, key);
+      if (isValueEncodeError(error)) this.#refused(error, key, strict);
+      else this.storeFailed(error, operation, key, strict);
+      return false;
     }
   }
 
-  /** Counts and reports a store failure; rethrows it when the policy is `throw`. */
-  storeFailed(error: unknown, operation: string, key: string): void {
+  /** Counts and reports a store failure; rethrows it when the policy is `throw` (or the caller is `strict`). */
+  storeFailed(error: unknown, operation: string, key: string, strict = false): void {
     this.rt.counters.storeErrors++;
     const storeError =
       error instanceof StoreError ? error : new StoreError(operation, key, describe(operation, error), { cause: error });
     this.emitError(storeError, operation, key);
-    if (this.rt.onStoreError === 'throw') throw storeError;
+    if (strict || this.rt.onStoreError === 'throw') throw storeError;
+  }
+
+  /**
+   * A value the store cannot keep (a function, a cycle, an unregistered class instance): the caller still
+   * gets it, but it is not cached. Counted, reported as an `error` event, and warned about once per
+   * method so that it is seen even without a listener.
+   */
+  #refused(error: ValueEncodeError, key: string, strict: boolean): void {
+    this.rt.counters.encodeErrors++;
+    this.emitError(error, 'set', key);
+    if (!this.#warned) {
+      this.#warned = true;
+      process.emitWarning(`${this.rt.method} returned a value the cache cannot store, so it is not cached: ${error.message}`, {
+        type: 'CachetValueWarning',
+        code: error.code,
+      });
+    }
+    if (strict) throw error;
   }
 
   emitError(error: unknown, operation: string, key: string): void {
     if (this.rt.events.has('error')) this.rt.events.emit('error', { method: this.rt.method, key, operation, error });
   }
 }
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
 
 /** An entry another caller's fill left: it counts only while fresh (a stale one is what we are replacing). */
 function isFresh(now: () => number): (entry: CacheEntry) => boolean {

@@ -14,6 +14,8 @@ export interface CacheCounters {
   storeErrors: number;
   /** Stored values that could not be decoded and were treated as misses. */
   decodeErrors: number;
+  /** Results not cached because the store cannot keep their value (a function, a cycle, an unregistered class). */
+  encodeErrors: number;
   /** Hits served stale while a refresh ran (`staleWhileRevalidate`). */
   stale: number;
   /** Stale values served because the method failed (`staleIfError`). */
@@ -31,7 +33,7 @@ export interface CacheStats {
 }
 
 export function newCounters(): CacheCounters {
-  return { hits: 0, misses: 0, fills: 0, coalesced: 0, bypassed: 0, storeErrors: 0, decodeErrors: 0, stale: 0, staleOnError: 0, refreshes: 0 };
+  return { hits: 0, misses: 0, fills: 0, coalesced: 0, bypassed: 0, storeErrors: 0, decodeErrors: 0, encodeErrors: 0, stale: 0, staleOnError: 0, refreshes: 0 };
 }
 
 /** Hits over store lookups (hits + misses); a coalesced call is a miss that did not run the method. */

@@ -1,3 +1,4 @@
+import { registeredClassNamed } from './class-registry';
 import { PREFIX, setOwn, TAG, ValueDecodeError, VIEWS, isValueDecodeError } from './format';
 
 /** Text → value. One `JSON.parse`, then tagged nodes are revived in place. */
@@ -76,11 +77,36 @@ function reviveTagged(tag: unknown, v: unknown, c: unknown): unknown {
     case 'o':
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return malformed(tag, 'an object', v);
       return reviveRecord(v as Record<string, unknown>);
+    case 'C':
+      return reviveInstance(c, v);
     default:
       throw new ValueDecodeError(
-        `Cannot decode a cachet value: expected a tag of u n b D M S R B A T o, got ${show(tag)}`,
+        `Cannot decode a cachet value: expected a tag of u n b D M S R B A T o C, got ${show(tag)}`,
       );
   }
+}
+
+/** An instance of a class registered with `registerClass` (by `fromData`, or its prototype over the stored properties). */
+function reviveInstance(name: unknown, v: unknown): object {
+  const registered = typeof name === 'string' ? registeredClassNamed(name) : undefined;
+  if (registered === undefined) {
+    throw new ValueDecodeError(
+      `Cannot decode a cachet value: it holds an instance of ${show(name)}, and no class is registered under that name ` +
+        'in this process (call registerClass for it here too)',
+    );
+  }
+  const data = typeof v === 'object' && v !== null ? revive(v) : v;
+  if (registered.fromData !== undefined) {
+    try {
+      return registered.fromData(data);
+    } catch (error) {
+      return malformed('C', `data that fromData of ${registered.name} accepts`, v, error);
+    }
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return malformed('C', 'an object of properties', v);
+  const instance = Object.create(registered.prototype) as Record<string, unknown>;
+  for (const key of Object.keys(data)) setOwn(instance, key, (data as Record<string, unknown>)[key]);
+  return instance;
 }
 
 /** A fresh, exactly sized ArrayBuffer: `Buffer.from` may return a view into a shared pool. */

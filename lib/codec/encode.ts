@@ -1,11 +1,13 @@
 import { types } from 'node:util';
+import { registeredClassOf } from './class-registry';
 import { isValueEncodeError, PREFIX, setOwn, TAG, ValueEncodeError, VIEWS } from './format';
 
 /** Value → text. Plain JSON data is handed to `JSON.stringify` untouched; only what JSON cannot express is tagged. */
 
 const UNDEFINED = { [TAG]: 'u' };
 const DATA_ONLY =
-  'cached values must be data (plain objects, arrays, primitives, Date, Map, Set, BigInt, Buffer, typed arrays, RegExp)';
+  'cached values must be data (plain objects, arrays, primitives, Date, Map, Set, BigInt, Buffer, typed arrays, RegExp) ' +
+  'or instances of classes registered with registerClass()';
 const UNSUPPORTED: ReadonlyArray<readonly [(o: object) => boolean, string]> = [
   [types.isWeakMap, 'WeakMap'], [types.isWeakSet, 'WeakSet'], [(o) => o instanceof WeakRef, 'WeakRef'],
   [types.isPromise, 'Promise'], [types.isSharedArrayBuffer, 'SharedArrayBuffer'],
@@ -14,13 +16,28 @@ const UNSUPPORTED: ReadonlyArray<readonly [(o: object) => boolean, string]> = [
 
 /**
  * Encodes any cacheable value to a versioned string that {@link decodeValue} turns back into an equal value.
- * @throws {@link ValueEncodeError} for functions, symbols, cycles, WeakMap, Promise and the like, naming the path.
+ * @throws {@link ValueEncodeError} for functions, symbols, cycles, WeakMap, Promise, instances of classes not
+ * registered with {@link registerClass} and the like, naming the path.
  * @example encodeValue({ at: new Date(0) }) // '1:{"at":{"~":"D","v":0}}'
  */
 export function encodeValue(value: unknown): string {
+  return PREFIX + JSON.stringify(toJsonForm(value));
+}
+
+/**
+ * Checks that `value` can be encoded, without producing the text: what a memory store does so that it
+ * refuses exactly what a Redis store would. Plain data is walked without copying.
+ * @throws {@link ValueEncodeError} as {@link encodeValue} does.
+ */
+export function assertEncodable(value: unknown): void {
+  toJsonForm(value);
+}
+
+/** The value as JSON.stringify should see it: plain data untouched, everything else tagged. */
+function toJsonForm(value: unknown): unknown {
   const state: EncodeState = { path: [], ancestors: new Map() };
   try {
-    return PREFIX + JSON.stringify(encodeNode(value, state));
+    return encodeNode(value, state);
   } catch (error) {
     if (isValueEncodeError(error)) throw error;
     // A getter that throws (read before its key joins the path), or nesting deeper than the call stack.
@@ -93,12 +110,30 @@ function encodeObjectBody(obj: object, s: EncodeState): unknown {
     if (!VIEWS.has(c)) throw encodeError(`a ${c}`, s);
     return { [TAG]: 'T', c, v: Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('base64') };
   }
-  if (types.isNativeError(obj) || obj instanceof Error) {
-    return encodeRecord({ name: obj.name, message: obj.message, ...(obj as object) }, s, true);
+  const registered = registeredClassOf(obj);
+  if (registered !== undefined) {
+    const data = registered.toData === undefined ? encodeRecord(obj as Record<string, unknown>, s, false) : encodeChild(registered.toData(obj), { raw: '' }, s);
+    return { [TAG]: 'C', c: registered.name, v: data };
   }
   const unsupported = UNSUPPORTED.find(([is]) => is(obj));
   if (unsupported !== undefined) throw encodeError(`a ${unsupported[1]}`, s);
-  return encodeRecord(obj as Record<string, unknown>, s, false);
+  const proto = Object.getPrototypeOf(obj) as object | null;
+  // A null-prototype object is a dictionary: stored as data, it comes back with the ordinary prototype.
+  if (proto === null) return encodeRecord(obj as Record<string, unknown>, s, false);
+  throw encodeError(`an instance of ${classNameOf(obj)}`, s, unregisteredWhy(obj));
+}
+
+function classNameOf(obj: object): string {
+  const name = (obj.constructor as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name.length > 0 ? name : 'an anonymous class';
+}
+
+function unregisteredWhy(obj: object): string {
+  const name = classNameOf(obj);
+  return (
+    `it would come back as a plain object without its class. Call registerClass(${name}) in every process ` +
+    'that shares the cache, so it comes back as an instance, or return plain data'
+  );
 }
 
 /** Copy-on-write: returns `arr` itself unless a child needs another JSON form, so plain data is never copied. */

@@ -6,11 +6,12 @@
  * Format: `1:` then JSON. Plain JSON values are stored as themselves. Anything JSON cannot express becomes a tagged
  * object `{"~": tag, "v": payload}`: `u` undefined, `n` NaN/±Infinity/-0, `b` BigInt, `D` Date (ms, null if invalid),
  * `M` Map (`[[k, v], ...]`), `S` Set, `R` RegExp (`[source, flags]`), `B` Buffer, `A` ArrayBuffer, `T` typed array
- * or DataView (`c` = class name; bytes in platform order), bytes as base64. A plain object that owns a `~` key is
- * escaped as `{"~": "o", "v": object}`.
+ * or DataView (`c` = class name; bytes in platform order), bytes as base64, `C` an instance of a class registered
+ * with `registerClass` (`c` = its registered name, `v` = its own enumerable properties or what its `toData` returned).
+ * A plain object that owns a `~` key is escaped as `{"~": "o", "v": object}`.
  *
- * Not kept: class instances and Errors decode as plain objects of their own enumerable properties (Errors also keep
- * `name` and `message`); null-prototype objects gain `Object.prototype`; array holes become `undefined`; shared
+ * Refused: instances of classes that are not registered (Errors included), since they would come back as plain
+ * objects. Not kept: null-prototype objects gain `Object.prototype`; array holes become `undefined`; shared
  * references are duplicated; RegExp `lastIndex` resets; symbol keys are dropped. Lone surrogates do survive,
  * because `JSON.stringify` writes them as `\uXXXX` escapes.
  */

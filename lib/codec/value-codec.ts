@@ -4,6 +4,8 @@
  * store's byte accounting.
  */
 export { CODEC_VERSION, ValueDecodeError, ValueEncodeError, isValueDecodeError, isValueEncodeError } from './format';
-export { encodeValue } from './encode';
+export { encodeValue, assertEncodable } from './encode';
+export { registerClass } from './class-registry';
+export type { ClassOptions } from './class-registry';
 export { decodeValue } from './decode';
 export { estimateSize } from './estimate-size';

@@ -11,16 +11,19 @@ export function formatEntry(value: unknown, expiresAt: number, freshUntil?: numb
   return (freshUntil === undefined ? String(expiresAt) : `${expiresAt}/${freshUntil}`) + '|' + encodeValue(value);
 }
 
-/** Parses a stored entry. Throws {@link ValueDecodeError} when the text is not one. */
+/** `<expiresAt>` or `<expiresAt>/<freshUntil>`, whole epoch milliseconds, then `|`. */
+const HEADER = /^(\d{1,16})(?:\/(\d{1,16}))?\|/;
+
+/**
+ * Parses a stored entry. Throws {@link ValueDecodeError} when the text is not one: a value written by
+ * another tool without the `<expiresAt>|` header is not served as if it were cachet's.
+ */
 export function parseEntry(text: string): CacheEntry {
-  const bar = text.indexOf('|');
-  const head = bar > 0 ? text.slice(0, bar) : '';
-  const slash = head.indexOf('/');
-  const expiresAt = Number(slash < 0 ? head : head.slice(0, slash));
-  const freshUntil = slash < 0 ? undefined : Number(head.slice(slash + 1));
-  if (!Number.isSafeInteger(expiresAt) || (freshUntil !== undefined && !Number.isSafeInteger(freshUntil))) {
+  const header = HEADER.exec(text);
+  if (header === null) {
     throw new ValueDecodeError(`Expected a cachet entry (\`<expiresAt>|<value>\`), got ${JSON.stringify(text.slice(0, 40))}`);
   }
-  const value = decodeValue(text.slice(bar + 1));
-  return freshUntil === undefined ? { value, expiresAt } : { value, expiresAt, freshUntil };
+  const expiresAt = Number(header[1]);
+  const value = decodeValue(text.slice(header[0].length));
+  return header[2] === undefined ? { value, expiresAt } : { value, expiresAt, freshUntil: Number(header[2]) };
 }

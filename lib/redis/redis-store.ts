@@ -78,6 +78,8 @@ export class RedisStore implements CacheStore {
   readonly name = 'redis';
   readonly coordinator: RedisFillCoordinator;
   readonly events = new Emitter<RedisStoreEvents>();
+  /** Entries Redis still held past the expiry written in them, read as misses. */
+  readonly counts = { expired: 0 };
   readonly #redis: RedisConnection;
   readonly #breaker: StoreBreaker;
   readonly #clock: Clock;
@@ -175,13 +177,20 @@ export class RedisStore implements CacheStore {
         ? this.#redis.client.sendCommand<string | null>(['GET', keys[0] as string], COMMAND_OPTIONS).then((r) => [r])
         : this.#redis.client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
     );
+    const now = this.#clock.now();
     return replies.map((text) => {
       if (text === null) return undefined;
+      let entry: CacheEntry;
       try {
-        return parseEntry(text);
+        entry = parseEntry(text);
       } catch (error) {
         return error as Error;
       }
+      // Redis expires entries itself; one it still holds past its own expiry had its TTL removed or
+      // replaced (PERSIST, a manual SET): it is a miss, never a hit.
+      if (entry.expiresAt > now) return entry;
+      this.counts.expired++;
+      return undefined;
     });
   }
 

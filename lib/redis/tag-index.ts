@@ -1,4 +1,4 @@
-import type { TagIndex } from '../stores/cache-store';
+import { STAMP_TTL_MS, type TagIndex } from '../stores/cache-store';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { ClusterClientAdapter } from './cluster';
 import { defineLua, runLua } from './lua';
@@ -23,6 +23,16 @@ redis.call('UNLINK', KEYS[1])
 return members`,
 );
 
+// Raises a stamp to ARGV[1] unless it already holds a later one (two invalidations may write out of
+// order), and keeps it for ARGV[2] ms.
+const STAMP = defineLua(
+  'cachet-stamp',
+  `local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local value = tonumber(ARGV[1])
+if value > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1`,
+);
+
 /** Keys deleted per UNLINK. */
 const BATCH = 500;
 
@@ -39,13 +49,21 @@ export class RedisTagIndex implements TagIndex {
     await Promise.all(tagKeys.map((tagKey) => this.send('tag', key, (client) => runLua(client, TAG, [tagKey], [key, ms]))));
   }
 
-  async epoch(epochKey: string): Promise<string> {
-    const value = await this.send('tag', epochKey, (client) => client.sendCommand<string | null>(['GET', epochKey], COMMAND_OPTIONS));
-    return value ?? '0';
+  async mark(clockKey: string): Promise<number> {
+    const value = await this.send('mark', clockKey, (client) => client.sendCommand<string | null>(['GET', clockKey], COMMAND_OPTIONS));
+    return value === null ? 0 : Number(value);
   }
 
-  async bump(epochKey: string): Promise<void> {
-    await this.send('invalidate', epochKey, (client) => client.sendCommand(['INCR', epochKey], COMMAND_OPTIONS));
+  async stamp(clockKey: string, names: readonly string[]): Promise<void> {
+    const value = await this.send('invalidate', clockKey, (client) => client.sendCommand<number>(['INCR', clockKey], COMMAND_OPTIONS));
+    const args = [String(value), String(STAMP_TTL_MS)];
+    await Promise.all(names.map((name) => this.send('invalidate', name, (client) => runLua(client, STAMP, [stampKey(clockKey, name)], args))));
+  }
+
+  async stampedSince(clockKey: string, names: readonly string[], mark: number): Promise<boolean> {
+    const keys = names.map((name) => stampKey(clockKey, name));
+    const values = await this.send('mark', names[0], (client) => client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS));
+    return values.some((value) => value !== null && Number(value) > mark);
   }
 
   async invalidate(tagKeys: readonly string[]): Promise<number> {
@@ -63,6 +81,14 @@ export class RedisTagIndex implements TagIndex {
     }
     return { keys: all, removed };
   }
+}
+
+/**
+ * Where the stamp of `name` lives: under the clock key, which lies outside the cache's `<prefix>:` key
+ * space, so that clearing a prefix never deletes the stamps that protect it.
+ */
+function stampKey(clockKey: string, name: string): string {
+  return `${clockKey}:${name}`;
 }
 
 /**

@@ -76,8 +76,9 @@ export class TieredStore implements CacheStore {
 
   readonly tags: TagIndex = {
     tag: (key, tagKeys, ttlMs) => this.redis.tags.tag(key, tagKeys, ttlMs),
-    epoch: (epochKey) => this.redis.tags.epoch(epochKey),
-    bump: (epochKey) => this.redis.tags.bump(epochKey),
+    mark: (clockKey) => this.redis.tags.mark(clockKey),
+    stamp: (clockKey, names) => this.redis.tags.stamp(clockKey, names),
+    stampedSince: (clockKey, names, mark) => this.redis.tags.stampedSince(clockKey, names, mark),
     invalidate: async (tagKeys) => {
       const { keys, removed } = await this.redis.tags.invalidateKeys(tagKeys);
       for (const key of keys) this.memory.delete(key);
@@ -130,7 +131,12 @@ export class TieredStore implements CacheStore {
 
   async set(key: string, value: unknown, ttlMs: number, freshMs?: number): Promise<void> {
     await this.redis.set(key, value, ttlMs, freshMs);
-    if (this.#live) this.memory.set(key, value, Math.min(ttlMs, this.#memoryTtlMs), freshMs);
+    if (this.#live) {
+      // The Redis tier encoded the value, so it is storable; the copy lives as long as the Redis entry (capped).
+      const now = this.#clock.now();
+      const expiresAt = now + Math.min(ttlMs, this.#memoryTtlMs);
+      this.memory.setUntil(key, value, expiresAt, freshMs === undefined ? undefined : Math.min(now + freshMs, expiresAt));
+    }
     await this.#publish({ origin: this.#origin, keys: [key] });
   }
 

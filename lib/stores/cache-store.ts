@@ -51,24 +51,35 @@ export interface FillCoordinator {
 }
 
 /**
- * Which entries carry which tags, kept beside a store's entries: {@link MemoryStore} and `RedisStore`
- * have one. Tag keys are full keys (`<prefix>:tag:<tag>`), made by the cache.
+ * Which entries carry which tags, and when things were last invalidated, kept beside a store's entries:
+ * {@link MemoryStore} and `RedisStore` have one. Tag keys are full keys (`<prefix>:tag:<tag>`), made by
+ * the cache.
+ *
+ * Invalidations are stamped on one counter per cache (`clockKey`): a fill reads it before the method
+ * runs ({@link TagIndex.mark}) and, once it has stored, asks whether its key, its namespace or one of its
+ * tags was stamped since ({@link TagIndex.stampedSince}). If so, an invalidation ran during the fill and
+ * may have missed the value being stored, so the fill removes it. Only fills that raced an invalidation
+ * of their own key, namespace or tags are affected.
  */
 export interface TagIndex {
   /** Records that `key` carries `tagKeys`, for at least `ttlMs` (the entry's lifetime). */
   tag(key: string, tagKeys: readonly string[], ttlMs: number): MaybePromise<void>;
   /** Deletes every entry carrying any of `tagKeys`, and the tags themselves; resolves how many entries went. */
   invalidate(tagKeys: readonly string[]): Promise<number>;
+  /** The invalidation counter under `clockKey` now (0 before the first invalidation). */
+  mark(clockKey: string): MaybePromise<number>;
   /**
-   * The invalidation epoch under `epochKey`: it changes with every `bump`. A fill of a tagged method
-   * reads it before running and after storing; if it moved, an invalidation ran meanwhile and may have
-   * missed the value being stored, so the fill removes its entry rather than keep a value that could
-   * predate the invalidation.
+   * Moves the counter under `clockKey` and stamps each of `names` (tag keys, entry keys, key prefixes)
+   * with its new value; called before the invalidation itself. A stamp is kept for a day: a fill that
+   * runs longer is not protected.
    */
-  epoch?(epochKey: string): MaybePromise<string>;
-  /** Moves the epoch; called before every invalidation by tags. */
-  bump?(epochKey: string): MaybePromise<void>;
+  stamp(clockKey: string, names: readonly string[]): MaybePromise<void>;
+  /** Whether any of `names` was stamped after the counter read `mark`. */
+  stampedSince(clockKey: string, names: readonly string[], mark: number): MaybePromise<boolean>;
 }
+
+/** How long an invalidation stamp is kept: the longest fill it protects. */
+export const STAMP_TTL_MS = 86_400_000;
 
 /**
  * Where cached values live. Implementations: {@link MemoryStore} (default) and {@link RedisStore}.

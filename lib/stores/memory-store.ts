@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
-import { assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
-import { estimateSize } from '../codec/value-codec';
-import type { CacheEntry, CacheStore, TagIndex } from './cache-store';
+import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import { assertEncodable, estimateSize } from '../codec/value-codec';
+import { STAMP_TTL_MS, type CacheEntry, type CacheStore, type TagIndex } from './cache-store';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -15,6 +15,13 @@ export interface MemoryStoreOptions {
    * @default 67_108_864 (64 MiB)
    */
   readonly maxBytes?: number;
+  /**
+   * Refuse, with a `ValueEncodeError`, the values a `RedisStore` could not store either: functions,
+   * cycles, instances of classes not registered with `registerClass`... so that code behaves the same
+   * on memory in development as on Redis in production. `false` keeps anything, as it is.
+   * @default true
+   */
+  readonly checkValues?: boolean;
   /** Time source, for tests. @default Date.now */
   readonly clock?: Clock;
 }
@@ -22,8 +29,12 @@ export interface MemoryStoreOptions {
 const DEFAULTS = {
   maxEntries: 10_000,
   maxBytes: 64 * 1024 * 1024,
+  checkValues: true,
   clock: systemClock,
 } as const satisfies Required<MemoryStoreOptions>;
+
+/** Invalidation stamps held before old ones are swept. */
+const MAX_STAMPS = 10_000;
 
 /** A node of the recency list; it is also the entry handed out on a hit. */
 interface Node extends CacheEntry {
@@ -52,6 +63,7 @@ export class MemoryStore implements CacheStore {
   readonly #nodes = new Map<string, Node>();
   readonly #maxEntries: number;
   readonly #maxBytes: number;
+  readonly #checkValues: boolean;
   readonly #clock: Clock;
   /** With the system clock, `now` is read at most once a millisecond; see {@link MemoryStore.#now}. */
   readonly #coarse: boolean;
@@ -65,8 +77,12 @@ export class MemoryStore implements CacheStore {
   #bytes = 0;
   /** Tag key -> keys of the live entries carrying it. */
   readonly #tagged = new Map<string, Set<string>>();
-  /** Invalidation epochs, one per cache prefix. */
-  readonly #epochs = new Map<string, number>();
+  /** Invalidation counters, one per cache (clock key). */
+  readonly #clocks = new Map<string, number>();
+  /** Invalidation stamps by `clockKey NUL name`: the counter value and the time it was set. */
+  readonly #stamps = new Map<string, { readonly value: number; readonly at: number }>();
+  /** Per clock key, the counter when stamps were last forgotten: fills that started before it count as raced. */
+  readonly #stampFloors = new Map<string, number>();
 
   /** Tags of entries held here; an entry leaves its tags when it is removed, evicted or expires. */
   readonly tags: TagIndex = {
@@ -81,9 +97,18 @@ export class MemoryStore implements CacheStore {
         keys.add(key);
       }
     },
-    epoch: (epochKey) => String(this.#epochs.get(epochKey) ?? 0),
-    bump: (epochKey) => {
-      this.#epochs.set(epochKey, (this.#epochs.get(epochKey) ?? 0) + 1);
+    mark: (clockKey) => this.#clocks.get(clockKey) ?? 0,
+    stamp: (clockKey, names) => {
+      const value = (this.#clocks.get(clockKey) ?? 0) + 1;
+      this.#clocks.set(clockKey, value);
+      const at = this.#clock.now();
+      if (this.#stamps.size + names.length > MAX_STAMPS) this.#sweepStamps(at);
+      for (const name of names) this.#stamps.set(`${clockKey}\0${name}`, { value, at });
+    },
+    stampedSince: (clockKey, names, mark) => {
+      if (mark < (this.#stampFloors.get(clockKey) ?? 0)) return true;
+      for (const name of names) if ((this.#stamps.get(`${clockKey}\0${name}`)?.value ?? 0) > mark) return true;
+      return false;
     },
     invalidate: async (tagKeys) => {
       let removed = 0;
@@ -96,12 +121,14 @@ export class MemoryStore implements CacheStore {
   };
 
   constructor(options: MemoryStoreOptions = {}) {
-    assertKnownOptions('MemoryStore', options, ['maxEntries', 'maxBytes', 'clock']);
+    assertKnownOptions('MemoryStore', options, Object.keys(DEFAULTS));
     const resolved = withDefaults(DEFAULTS, options);
     assertPositiveInteger('maxEntries', resolved.maxEntries);
     assertPositiveInteger('maxBytes', resolved.maxBytes);
+    if (typeof resolved.checkValues !== 'boolean') throw optionError('checkValues', 'a boolean', resolved.checkValues);
     this.#maxEntries = resolved.maxEntries;
     this.#maxBytes = resolved.maxBytes;
+    this.#checkValues = resolved.checkValues;
     this.#clock = resolved.clock;
     this.#coarse = resolved.clock === systemClock;
   }
@@ -130,12 +157,17 @@ export class MemoryStore implements CacheStore {
     return node;
   }
 
+  /** @throws ValueEncodeError for a value a Redis store could not keep either (unless `checkValues` is off). */
   set(key: string, value: unknown, ttlMs: number, freshMs?: number): void {
+    if (this.#checkValues) assertEncodable(value);
     const now = this.#clock.now();
     this.setUntil(key, value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs);
   }
 
-  /** Stores `value` until the epoch millisecond `expiresAt` (fresh until `freshUntil`), as a tier promoting a copy does. */
+  /**
+   * Stores `value` until the epoch millisecond `expiresAt` (fresh until `freshUntil`), as a tier promoting a
+   * copy does. The value is not checked: it is one a Redis store already encoded or decoded.
+   */
   setUntil(key: string, value: unknown, expiresAt: number, freshUntil?: number): void {
     const size = key.length * 2 + estimateSize(value);
     const existing = this.#nodes.get(key);
@@ -197,6 +229,18 @@ export class MemoryStore implements CacheStore {
       setTimeout(this.#invalidateNow, 1).unref();
     }
     return this.#cachedNow;
+  }
+
+  /**
+   * Forgets stamps older than {@link STAMP_TTL_MS}, as Redis expires them. If that is not enough, forgets
+   * them all, and every fill that started before now counts as having raced an invalidation: a few
+   * values go unstored, but memory stays bounded and no stale value is kept.
+   */
+  #sweepStamps(now: number): void {
+    for (const [name, stamp] of this.#stamps) if (now - stamp.at > STAMP_TTL_MS) this.#stamps.delete(name);
+    if (this.#stamps.size < MAX_STAMPS / 2) return;
+    this.#stamps.clear();
+    for (const [clockKey, value] of this.#clocks) this.#stampFloors.set(clockKey, value);
   }
 
   #remove(node: Node): void {

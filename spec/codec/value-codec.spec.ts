@@ -7,6 +7,8 @@ import {
   estimateSize,
   isValueDecodeError,
   isValueEncodeError,
+  registerClass,
+  assertEncodable,
 } from '../../lib/codec/value-codec';
 
 const roundTrip = <T>(value: T): T => decodeValue(encodeValue(value)) as T;
@@ -160,26 +162,6 @@ describe('encodeValue / decodeValue', () => {
   });
 
   describe('documented losses', () => {
-    it('encodes a class instance as a plain object of its own enumerable properties', () => {
-      class Reply {
-        hidden = 1;
-        constructor(readonly text: string) {
-          Object.defineProperty(this, 'hidden', { enumerable: false });
-        }
-        get shout(): string {
-          return this.text.toUpperCase();
-        }
-      }
-      const out = roundTrip(new Reply('hi'));
-      expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
-      expect(out).toStrictEqual({ text: 'hi' });
-    });
-
-    it('encodes an Error as a plain object with name, message and own enumerable properties', () => {
-      const error = Object.assign(new RangeError('too far'), { code: 'E_FAR' });
-      expect(roundTrip(error)).toStrictEqual({ name: 'RangeError', message: 'too far', code: 'E_FAR' });
-    });
-
     it('duplicates shared references instead of failing on them', () => {
       const shared = { x: 1 };
       const out = roundTrip({ a: shared, b: [shared] });
@@ -198,6 +180,99 @@ describe('encodeValue / decodeValue', () => {
       const out = roundTrip(Object.assign(Object.create(null) as object, { a: 1 }));
       expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
       expect(out).toEqual({ a: 1 });
+    });
+  });
+
+  describe('class instances', () => {
+    it('refuses an instance of an unregistered class, naming the class, the path and the fix', () => {
+      class Reply {
+        constructor(readonly text: string) {}
+      }
+      const error = encodeErrorOf({ reply: new Reply('hi') });
+      expect(error.path).toBe('value.reply');
+      expect(error.message).toContain('Cannot encode an instance of Reply at `value.reply`');
+      expect(error.message).toContain('registerClass(Reply)');
+      expect(() => assertEncodable([new Reply('hi')])).toThrow(ValueEncodeError);
+    });
+
+    it('refuses an Error, which would come back as a plain object', () => {
+      expect(encodeErrorOf(new RangeError('too far')).message).toContain('an instance of RangeError');
+    });
+
+    it('keeps an instance of a registered class as an instance, getters and methods included', () => {
+      class Greeting {
+        hidden = 1;
+        constructor(readonly text: string) {
+          Object.defineProperty(this, 'hidden', { enumerable: false });
+        }
+        get shout(): string {
+          return this.text.toUpperCase();
+        }
+      }
+      registerClass(Greeting, { name: 'spec.Greeting' });
+      const out = roundTrip({ list: [new Greeting('hi')] });
+      const greeting = out.list[0]!;
+      expect(greeting).toBeInstanceOf(Greeting);
+      expect(greeting.shout).toBe('HI');
+      expect({ ...greeting }).toStrictEqual({ text: 'hi' });
+    });
+
+    it('keeps nested registered instances and special values inside them', () => {
+      class Line {
+        constructor(readonly at: Date, readonly amount: bigint) {}
+      }
+      class Invoice {
+        constructor(readonly lines: Line[], readonly meta: Map<string, number>) {}
+      }
+      registerClass(Line, { name: 'spec.Line' });
+      registerClass(Invoice, { name: 'spec.Invoice' });
+      const out = roundTrip(new Invoice([new Line(new Date(5), 7n)], new Map([['n', -0]])));
+      expect(out).toBeInstanceOf(Invoice);
+      expect(out.lines[0]).toBeInstanceOf(Line);
+      expect(out.lines[0]!.at).toEqual(new Date(5));
+      expect(out.lines[0]!.amount).toBe(7n);
+      expect(Object.is(out.meta.get('n'), -0)).toBe(true);
+    });
+
+    it('uses toData and fromData for state that is not in own properties', () => {
+      class Money {
+        readonly #cents: bigint;
+        constructor(cents: bigint) {
+          this.#cents = cents;
+        }
+        get cents(): bigint {
+          return this.#cents;
+        }
+      }
+      registerClass(Money, { name: 'spec.Money', toData: (m) => m.cents, fromData: (cents) => new Money(cents as bigint) });
+      const out = roundTrip({ price: new Money(1999n) });
+      expect(out.price).toBeInstanceOf(Money);
+      expect(out.price.cents).toBe(1999n);
+    });
+
+    it('reports a class that this process has not registered as a decode error', () => {
+      const text = '1:{"~":"C","c":"spec.NeverRegistered","v":{}}';
+      expect(decodeErrorOf(text).message).toContain('no class is registered under that name');
+    });
+
+    it('never lets stored properties reach the prototype of a revived instance', () => {
+      class Box {}
+      registerClass(Box, { name: 'spec.Box' });
+      const out = decodeValue('1:{"~":"C","c":"spec.Box","v":{"__proto__":{"polluted":true},"x":1}}') as Record<string, unknown>;
+      expect(out).toBeInstanceOf(Box);
+      expect(Object.getPrototypeOf(out)).toBe(Box.prototype);
+      expect(Object.hasOwn(out, '__proto__')).toBe(true);
+      expect(out.x).toBe(1);
+    });
+
+    it('refuses a name taken by another class, and a second name for one class', () => {
+      class A {}
+      class B {}
+      registerClass(A, { name: 'spec.Taken' });
+      registerClass(A, { name: 'spec.Taken' });
+      expect(() => registerClass(B, { name: 'spec.Taken' })).toThrow(/no other registered class uses, got `spec.Taken`/);
+      expect(() => registerClass(A, { name: 'spec.Other' })).toThrow(/registered once/);
+      expect(() => registerClass(A as never, { toData: () => 1 } as never)).toThrow(/Expected `toData and fromData` to be both given or both absent/);
     });
   });
 
@@ -234,7 +309,8 @@ describe('encodeValue / decodeValue', () => {
       expect([error.name, error.code, error.path])
         .toEqual(['ValueEncodeError', 'ERR_CACHET_VALUE_ENCODE', 'value.user.callback']);
       expect(error.message).toBe('Cannot encode a function at `value.user.callback`: cached values must be data '
-        + '(plain objects, arrays, primitives, Date, Map, Set, BigInt, Buffer, typed arrays, RegExp)');
+        + '(plain objects, arrays, primitives, Date, Map, Set, BigInt, Buffer, typed arrays, RegExp) '
+        + 'or instances of classes registered with registerClass()');
     });
 
     it.each<[string, unknown, string, string]>([
@@ -294,7 +370,7 @@ describe('encodeValue / decodeValue', () => {
       ['a version with more digits', '10:1', 'got codec version 10'],
       ['malformed JSON', '1:{"a":', 'expected JSON after `1:`'],
       ['an empty payload', '1:', 'expected JSON after `1:`'],
-      ['an unknown tag', '1:{"~":"zz"}', 'expected a tag of u n b D M S R B A T o, got `"zz"` (string)'],
+      ['an unknown tag', '1:{"~":"zz"}', 'expected a tag of u n b D M S R B A T o C, got `"zz"` (string)'],
       ['a tag that is not a string', '1:{"~":5}', 'got `5` (number)'],
       ['a bad special number', '1:{"~":"n","v":"1"}', 'tag `n` expects NaN, Infinity, -Infinity or -0'],
       ['a non-integer BigInt', '1:{"~":"b","v":"1.5"}', 'tag `b` expects an integer string, got `"1.5"` (string)'],

@@ -1,4 +1,4 @@
-import { Cache, Cached, CacheKeyError, describePolicies, MemoryStore, setDefaultCache } from '../../lib';
+import { Cache, Cached, CacheKeyError, describePolicies, MemoryStore, registerClass, setDefaultCache } from '../../lib';
 import { deferred } from '../support/async';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
@@ -218,6 +218,62 @@ describe('@Cached', () => {
     now += 1;
     await tokens.fixed();
     expect(calls).toBe(4);
+  });
+
+  it('returns a result it cannot store (an unregistered class instance) without caching it, and says so loudly', async () => {
+    class Reply {
+      constructor(readonly text: string) {}
+    }
+    let calls = 0;
+    class Assistant {
+      @Cached({ cache })
+      async answer(question: string): Promise<Reply> {
+        calls++;
+        return new Reply(`re: ${question}`);
+      }
+    }
+    const errors: unknown[] = [];
+    cache.on('error', ({ error }) => errors.push(error));
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const assistant = new Assistant();
+      const first = await assistant.answer('q');
+      expect(first).toBeInstanceOf(Reply);
+      await assistant.answer('q');
+      expect(calls).toBe(2);
+      expect(cache.stats().total).toMatchObject({ encodeErrors: 2, storeErrors: 0, fills: 2 });
+      expect(errors).toHaveLength(2);
+      expect((errors[0] as Error).name).toBe('ValueEncodeError');
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining('default:Assistant.answer returned a value the cache cannot store'),
+        expect.objectContaining({ type: 'CachetValueWarning' }),
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('returns an instance of a registered class from a hit, with its class', async () => {
+    class Dto {
+      constructor(readonly id: number) {}
+      label(): string {
+        return `#${this.id}`;
+      }
+    }
+    registerClass(Dto, { name: 'spec.cached.Dto' });
+    class Repo {
+      @Cached({ cache })
+      async find(id: number): Promise<Dto> {
+        return new Dto(id);
+      }
+    }
+    const repo = new Repo();
+    await repo.find(7);
+    const hit = await repo.find(7);
+    expect(hit).toBeInstanceOf(Dto);
+    expect(hit.label()).toBe('#7');
+    expect(cache.stats().total).toMatchObject({ hits: 1, encodeErrors: 0 });
   });
 
   it('rejects with a CacheKeyError naming the argument path for arguments that cannot be keyed', async () => {

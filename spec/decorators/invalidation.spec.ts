@@ -1,5 +1,5 @@
 import { Cache, Cached, InvalidatesCache, MemoryStore, RedisStore, type CacheStore } from '../../lib';
-import { eventually } from '../support/async';
+import { deferred, eventually } from '../support/async';
 import { cleanUpKeys, connectTestClient, testRedisUrl, uniquePrefix } from '../support/redis';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
@@ -125,6 +125,57 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
     expect(await slow.read('x')).toBe(2);
   });
 
+  /** A method whose first call per id waits for `gate` after reading its data, so an invalidation can run meanwhile. */
+  function slowReads(tagsOf: (id: string) => string[], namespace?: string) {
+    const gate = deferred<void>();
+    const data = new Map<string, number>();
+    let calls = 0;
+    const held = new Set<string>();
+    class Slow {
+      @Cached({ cache, namespace, tags: (_v: number, id: string) => tagsOf(id) })
+      async read(id: string): Promise<number> {
+        calls++;
+        const version = data.get(id) ?? 1;
+        if (!held.has(id)) {
+          held.add(id);
+          await gate.promise;
+        }
+        return version;
+      }
+    }
+    return { slow: new Slow(), gate, data, calls: () => calls };
+  }
+
+  it('keeps a value whose fill ran across an invalidation of other tags only', async () => {
+    const { slow, gate, calls } = slowReads((id) => [`item:${id}`]);
+    const first = slow.read('x');
+    await eventually(() => calls() === 1);
+    await cache.invalidateTags(['item:y', 'unrelated']);
+    gate.resolve();
+    expect(await first).toBe(1);
+    expect(await slow.read('x')).toBe(1);
+    expect(calls()).toBe(1);
+    expect(cache.stats().total.hits).toBe(1);
+  });
+
+  it.each([
+    ['its tag is invalidated', (c: Cache) => c.invalidateTags(['item:x'])],
+    ['its own entry is invalidated', (c: Cache, slow: { read(id: string): Promise<number> }) => c.invalidate(slow, 'read', 'x')],
+    ['its namespace is cleared', (c: Cache) => c.clear({ namespace: 'reads' })],
+    ['the whole cache is cleared', (c: Cache) => c.clear()],
+  ] as [string, (c: Cache, slow: { read(id: string): Promise<number> }) => Promise<unknown>][])('never hands a fill older than an invalidation to a call made after it, nor keeps its value, when %s', async (_case, invalidate) => {
+    const { slow, gate, data, calls } = slowReads((id) => [`item:${id}`], 'reads');
+    const first = slow.read('x'); // reads version 1, then is slow to return
+    await eventually(() => calls() === 1);
+    data.set('x', 2); // the data changes...
+    await invalidate(cache, slow); // ...and is invalidated; this resolves before the next call starts
+    const later = slow.read('x'); // a call made after the invalidation resolved
+    gate.resolve();
+    expect(await first).toBe(1); // the call made before may see the old version
+    expect(await later).toBe(2); // the later one never does, though a fill of its key was in flight
+    expect(await slow.read('x')).toBe(2); // and the old value was not kept
+  });
+
   it('rejects a tags function that returns something other than tags, storing nothing', async () => {
     class Bad {
       @Cached({ cache, tags: () => ['has space'] })
@@ -156,6 +207,37 @@ describe('invalidation across instances on one Redis', () => {
       await second.agents.update('a1', 7);
       expect(await first.agents.config('a1')).toEqual({ agent: 'a1', version: 1 }); // instance one's own db
       expect(first.reads).toEqual(['a1', 'a1']);
+    } finally {
+      await Promise.all([one!.close(), two!.close()]);
+    }
+  });
+
+  it('an invalidation by one instance during another instance’s fill: the value is not kept, and a later joiner looks again', async () => {
+    const [one, two] = [0, 1].map(() => new Cache({ store: new RedisStore({ url: testRedisUrl() }), prefix: `${prefix}-race`, ttl: '10m' }));
+    try {
+      const gate = deferred<void>();
+      let version = 1;
+      let calls = 0;
+      const reader = (cache: Cache) =>
+        cache.wrap(
+          async (id: string) => {
+            calls++;
+            const seen = version;
+            if (calls === 1) await gate.promise;
+            return `${id}@${seen}`;
+          },
+          { name: 'Reader.read', tags: (_v: string, id: string) => [`item:${id}`] },
+        );
+      const onOne = reader(one!);
+      const first = onOne('x');
+      await eventually(() => calls === 1);
+      version = 2;
+      await two!.invalidateTags(['item:x']); // another instance changed the data and invalidated it
+      const later = onOne('x'); // joins instance one's fill in flight, which started before that
+      gate.resolve();
+      expect(await first).toBe('x@1');
+      expect(await later).toBe('x@2');
+      expect(await reader(two!)('x')).toBe('x@2');
     } finally {
       await Promise.all([one!.close(), two!.close()]);
     }

@@ -85,7 +85,8 @@ describe('warming', () => {
 
   it('goes on when the store fails: each entry fails on its own, and the log warm-up still calls the method', async () => {
     const down = new Error('store down');
-    const tags = { tag: () => Promise.reject(down), invalidate: () => Promise.reject(down) };
+    const fail = () => Promise.reject(down);
+    const tags = { tag: fail, invalidate: fail, mark: fail, stamp: fail, stampedSince: fail };
     const broken = { name: 'broken', tags, get: () => Promise.reject(down), set: () => Promise.reject(down), delete: () => false, close: async () => {} };
     const cache = new Cache({ store: broken });
     const assistant = assistantOn(cache);

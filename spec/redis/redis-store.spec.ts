@@ -144,12 +144,34 @@ describe('RedisStore on the shared test server', () => {
       ['an expiry that is not a number', 'soon|1:"v"'],
       ['bad JSON after the version', `${Date.now() + TTL}|1:{"unterminated`],
       ['a codec version from the future', `${Date.now() + TTL}|2:"v"`],
+      ['a value without the header (written by another tool)', '1:"plain"'],
+      ['a value whose header is empty', '|1:"v"'],
+      ['a header that is not whole milliseconds', `${Date.now() + TTL}.5|1:"v"`],
       ['an unknown tag', `${Date.now() + TTL}|1:{"~":"?","v":1}`],
     ])('rejects a get of %s with a decode error', async (_, raw) => {
       const k = `${prefix}:corrupt`;
       await admin.sendCommand(['SET', k, raw, 'PX', String(TTL)]);
       const outcome = await settle(store.get(k));
       expect('error' in outcome && isDecodeFailure(outcome.error)).toBe(true);
+    });
+
+    it('reads an entry Redis still holds past the expiry written in it (PERSIST, a manual SET) as a miss, and counts it', async () => {
+      const clock = manualClock();
+      const timed = new RedisStore({ url: testRedisUrl(), clock });
+      try {
+        const k = `${prefix}:persisted`;
+        await timed.set(k, 'old', TTL);
+        await admin.sendCommand(['PERSIST', k]);
+        expect((await timed.get(k))?.value).toBe('old');
+        clock.advance(TTL);
+        expect(await timed.get(k)).toBeUndefined();
+        expect(timed.counts.expired).toBe(1);
+        expect(await admin.sendCommand(['EXISTS', k])).toBe(1);
+        await timed.set(k, 'new', TTL);
+        expect((await timed.get(k))?.value).toBe('new');
+      } finally {
+        await timed.close();
+      }
     });
 
     it('names the codec version it found when the stored version is unknown', async () => {

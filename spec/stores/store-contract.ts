@@ -1,5 +1,30 @@
 import { randomUUID } from 'node:crypto';
+import { isValueEncodeError, registerClass } from '../../lib/codec/value-codec';
 import type { CacheEntry, CacheStore } from '../../lib/stores/cache-store';
+
+/** A DTO with a method, as a NestJS service returns one. */
+export class ContractUser {
+  constructor(
+    readonly id: string,
+    readonly passwordHash: string,
+  ) {}
+  greeting(): string {
+    return `hello ${this.id}`;
+  }
+}
+registerClass(ContractUser, { name: 'contract.User' });
+
+/** A value object whose state is private: it needs toData and fromData. */
+export class ContractMoney {
+  readonly #cents: bigint;
+  constructor(cents: bigint) {
+    this.#cents = cents;
+  }
+  get cents(): bigint {
+    return this.#cents;
+  }
+}
+registerClass(ContractMoney, { name: 'contract.Money', toData: (m) => m.cents, fromData: (cents) => new ContractMoney(cents as bigint) });
 
 /** A clock that only moves when a test moves it; pass it as a store's `clock` option. */
 export interface ManualClock {
@@ -195,6 +220,31 @@ export function describeCacheStore(name: string, factory: () => Promise<StoreFix
       expect(got.nested.list[2]).toEqual({ deep: [new Date(0), new Set([new Map([[1, 2]])])] });
       // Jest's equality compares numbers with Object.is, so this also pins -0 and NaN everywhere.
       expect(got).toStrictEqual(value);
+    });
+
+    it('hands back instances of registered classes as instances of their class, nested ones included', async () => {
+      const k = key('classes');
+      const value = { user: new ContractUser('u1', 'secret-hash'), price: new ContractMoney(1999n) };
+      await store.set(k, value, TTL);
+      const got = (await store.get(k))?.value as typeof value;
+      expect(got.user).toBeInstanceOf(ContractUser);
+      expect(got.user.greeting()).toBe('hello u1');
+      expect(got.user.passwordHash).toBe('secret-hash');
+      expect(got.price).toBeInstanceOf(ContractMoney);
+      expect(got.price.cents).toBe(1999n);
+    });
+
+    it('refuses an instance of an unregistered class with a ValueEncodeError, and stores nothing', async () => {
+      class Unregistered {
+        constructor(readonly id: string) {}
+      }
+      const k = key('unregistered');
+      const error = await Promise.resolve()
+        .then(() => store.set(k, { item: new Unregistered('x') }, TTL))
+        .then(() => undefined, (e: unknown) => e);
+      expect(isValueEncodeError(error)).toBe(true);
+      expect((error as Error).message).toContain('registerClass(Unregistered)');
+      await expect(Promise.resolve(store.get(k))).resolves.toBeUndefined();
     });
 
     it('keeps keys with colons, glob characters, whitespace and unicode apart', async () => {
