@@ -151,7 +151,7 @@ export class Cache {
     const client = redisClientOf(this.store);
     if (client === undefined) throw optionError('sharedStats', 'false unless the store is a RedisStore or TieredStore', option);
     const intervalMs = option === true || option.flushInterval === undefined ? 1_000 : parseDuration('sharedStats.flushInterval', option.flushInterval);
-    return new RedisStatsRecorder(client, `${this.#prefix}:{stats}`, () => this.#counters, Math.max(1, intervalMs));
+    return new RedisStatsRecorder(client, this.#prefix, () => this.#counters, Math.max(1, intervalMs));
   }
 
   /**

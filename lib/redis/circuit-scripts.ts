@@ -5,7 +5,8 @@ import { defineLua } from './lua';
  * A circuit is a hash (KEYS[1]): `state` ('closed' | 'open' | 'half-open'; absent = closed), `openUntil`
  * (ms), `consecutive` (failures in a row) and the rolling window as 10 buckets `s:<index>` / `f:<index>`
  * (successes / failures, index = floor(now / (window / 10))). The half-open probe slot is its own key
- * (KEYS[2]), taken with SET NX PX so that exactly one caller holds it and a crashed prober frees it.
+ * (KEYS[2], named so that a Redis Cluster keeps it in KEYS[1]'s hash slot), taken with SET NX PX so that
+ * exactly one caller holds it and a crashed prober frees it.
  *
  * Time: ARGV[1] is the caller's clock in ms, or -1 to use the Redis server's TIME, which every process
  * then shares whatever its own clock says. The probe slot always expires in server time (PX).

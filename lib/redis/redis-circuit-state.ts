@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import {
   MemoryCircuitState,
   type CircuitAdmission,
@@ -13,7 +13,9 @@ import {
   type CircuitStateStore,
 } from '../resilience/circuit-state';
 import { CIRCUIT_ENTER, CIRCUIT_REPORT } from './circuit-scripts';
+import type { RedisClusterLike } from './cluster';
 import type { RedisClientLike } from './connection';
+import { assertAnchorKeyPart, canAnchor, companionKey } from './hash-tag';
 import { runLua, type LuaScript } from './lua';
 import { StoreBreaker } from './store-breaker';
 import { RedisConnection, toStoreError } from './redis-connection';
@@ -22,10 +24,15 @@ import { RedisConnection, toStoreError } from './redis-connection';
 export interface RedisCircuitStateOptions {
   /** Connection URL. The state store creates, connects and closes its own client. */
   readonly url?: string;
-  /** An existing, connected node-redis client; used as it is and not closed. */
-  readonly client?: RedisClientLike;
   /**
-   * Start of every key, `<prefix>:<circuit name>`. Processes that share circuits must share it.
+   * An existing, connected node-redis client (`createClient()`) or cluster client (`createCluster()`);
+   * used as it is and not closed.
+   */
+  readonly client?: RedisClientLike | RedisClusterLike;
+  /**
+   * Start of each circuit's state key, `<prefix>:<circuit name>`; its probe slot is
+   * `{<prefix>:<circuit name>}:probe`, which a Redis Cluster keeps in the same hash slot. Processes that
+   * share circuits must share the prefix. No `}`, unless the prefix holds a hash tag.
    * @default 'cachet:circuit'
    */
   readonly prefix?: string;
@@ -80,6 +87,9 @@ export interface RedisCircuitStateEvents {
  * runs its own local circuit, and goes back to the shared one when Redis answers again. Local and shared
  * state are not merged: failures counted locally do not reach Redis.
  *
+ * On a Redis Cluster (a `createCluster()` client) a circuit's two keys share one hash slot, and different
+ * circuits spread over the masters. Server time is then the clock of the master that holds the circuit.
+ *
  * @example
  * const state = new RedisCircuitState({ url: process.env.REDIS_URL });
  * const openai = new Circuit({ name: 'openai', store: state, threshold: 5 });
@@ -95,7 +105,7 @@ export class RedisCircuitState implements CircuitStateStore {
   constructor(options: RedisCircuitStateOptions) {
     assertKnownOptions('RedisCircuitState', options, KNOWN);
     const o = withDefaults(DEFAULTS, options);
-    assertKeyPart('prefix', o.prefix);
+    assertAnchorKeyPart('prefix', o.prefix);
     if (typeof o.serverTime !== 'boolean') throw optionError('serverTime', 'a boolean', o.serverTime);
     const timeoutMs = parseDuration('operationTimeout', o.operationTimeout);
     assertPositiveInteger('operationTimeout', timeoutMs);
@@ -152,10 +162,10 @@ export class RedisCircuitState implements CircuitStateStore {
   }
 
   async #run<T>(operation: string, name: string, script: LuaScript, args: string[]): Promise<T> {
-    const key = `${this.#prefix}:${name}`;
+    const key = stateKey(this.#prefix, name);
     try {
       this.#outage.enter(operation, key);
-      const result = await this.#redis.send(operation, key, (client) => runLua<T>(client, script, [key, `${key}:probe`], args));
+      const result = await this.#redis.send(operation, key, (client) => runLua<T>(client, script, [key, companionKey(key, ':probe')], args));
       this.#outage.success();
       return result;
     } catch (error) {
@@ -166,6 +176,16 @@ export class RedisCircuitState implements CircuitStateStore {
       throw storeError;
     }
   }
+}
+
+/**
+ * The circuit's state hash, `<prefix>:<name>`. A name with a `}` outside a hash tag could not anchor its
+ * probe slot on a cluster, so its key is braced whole (`{<prefix>:<name>}`); the prefix has no `}` then
+ * (it passed `assertAnchorKeyPart`), so the tag is never empty.
+ */
+function stateKey(prefix: string, name: string): string {
+  const key = `${prefix}:${name}`;
+  return canAnchor(key) ? key : `{${key}}`;
 }
 
 /** Keys outlive every span the circuit needs (an open period, a window, a probe), then expire unused. */

@@ -1,13 +1,17 @@
 import { StoreError } from '../core/errors';
 import { optionError } from '../core/validate';
 import { closeClient } from './close-client';
+import { ClusterClientAdapter, isClusterClient, type RedisClusterLike } from './cluster';
 import { createOwnedClient, type RedisClientLike } from './connection';
 import { TimeoutSweeper } from './timeout-sweeper';
 
-/** Where a Redis component gets its client: a URL it connects itself, or a client the caller owns. */
+/**
+ * Where a Redis component gets its client: a URL it connects itself, or a client the caller owns (a
+ * single-node client, or a cluster client from `createCluster()`).
+ */
 export interface ClientSource {
   readonly url?: string;
-  readonly client?: RedisClientLike;
+  readonly client?: RedisClientLike | RedisClusterLike;
 }
 
 /**
@@ -30,7 +34,8 @@ export class RedisConnection {
     }
     this.#timeouts = new TimeoutSweeper(timeoutMs);
     if (url === undefined) {
-      this.client = client as RedisClientLike;
+      // A cluster client is used through the adapter, which routes each command to its key's master.
+      this.client = isClusterClient(client) ? new ClusterClientAdapter(client) : (client as RedisClientLike);
       this.#owned = false;
       return;
     }

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { parseDuration, type Duration } from '../core/duration';
-import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
+import { assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
 import { countEntry, decodeRowId, encodeRowId, rowIdOf, type CostLedger, type LedgerEntry } from '../ledger/cost-ledger';
 import { addCounters, buildReport, emptyCounters, LEDGER_METRICS, type LedgerCounters, type LedgerFilter, type LedgerReport, type LedgerRowId } from '../ledger/ledger-report';
 import { PriceTable } from '../ledger/price-table';
+import { assertAnchorKeyPart, companionKey } from './hash-tag';
 import { defineLua, runLua } from './lua';
 import { RedisConnection, type ClientSource } from './redis-connection';
 
 /**
  * Adds one batch of counter increments to the totals hash, at most once per batch id.
- * KEYS[1] totals hash; KEYS[2] the batch's marker key. ARGV[1] marker TTL (ms); then field, increment pairs.
+ * KEYS[1] totals hash; KEYS[2] the batch's marker key ({@link batchMarkerKey}, in the totals' hash slot).
+ * ARGV[1] marker TTL (ms); then field, increment pairs.
  * Why the marker: if Redis applied a batch but the reply was lost (timeout, dropped connection), the
  * ledger retries the same batch; the marker makes that retry a no-op instead of counting twice.
  */
@@ -21,15 +23,24 @@ return 1`,
 );
 
 /** How long a batch marker lives: a retry later than this (a day of outage) could count a batch twice. */
-const MARKER_TTL_MS = 86_400_000;
+export const MARKER_TTL_MS = 86_400_000;
 
-/** Options of {@link RedisCostLedger}: `url` or `client`, plus the below. */
+/**
+ * The marker of one batch applied to the totals hash `totalsKey`: `{<totalsKey>}:batch:<id>`, which a Redis
+ * Cluster puts in the totals' slot (see `hash-tag.ts`), so the one script can touch both.
+ */
+export function batchMarkerKey(totalsKey: string, batchId: string): string {
+  return companionKey(totalsKey, `:batch:${batchId}`);
+}
+
+/** Options of {@link RedisCostLedger}: `url` or `client` (a node-redis client or cluster client), plus the below. */
 export interface RedisCostLedgerOptions extends ClientSource {
   /** Prices used to value usage. @default new PriceTable() (illustrative prices) */
   readonly prices?: PriceTable;
   /**
-   * The Redis hash holding the totals (fields `namespace|tenant|model|metric`). On Redis Cluster give it a
-   * hash tag, e.g. `{cachet}:ledger`, so batch markers (`<key>:batch:<id>`) land in the same slot.
+   * The Redis hash holding the totals (fields `namespace|tenant|model|metric`). Batch markers are named
+   * `{<key>}:batch:<id>`, which a Redis Cluster keeps in the key's hash slot. No `}`, unless the key holds
+   * a hash tag (`{cachet}:ledger`, whose markers are then `{cachet}:ledger:batch:<id>`).
    * @default 'cachet:ledger'
    */
   readonly key?: string;
@@ -63,7 +74,8 @@ type Row = { id: LedgerRowId; counters: LedgerCounters };
  * Recording only adds to an in-memory batch (a hit never waits on Redis); the batch is sent every
  * `flushInterval` (unref'd timer) and on `flush()`/`close()`, as one Lua script of `HINCRBY`s that is
  * atomic and applied at most once. When Redis is down the batch is kept and retried; new counts keep
- * aggregating per row (memory bounded by `maxPendingRows`).
+ * aggregating per row (memory bounded by `maxPendingRows`). On a Redis Cluster (a `createCluster()`
+ * client) the script's two keys share one hash slot ({@link batchMarkerKey}).
  *
  * @example
  * const ledger = new RedisCostLedger({ url: 'redis://localhost:6379', prices: new PriceTable(myPrices) });
@@ -88,7 +100,7 @@ export class RedisCostLedger implements CostLedger {
   constructor(options: RedisCostLedgerOptions) {
     assertKnownOptions('RedisCostLedger', options, KNOWN);
     const resolved = withDefaults(DEFAULTS, options);
-    assertKeyPart('key', resolved.key);
+    assertAnchorKeyPart('key', resolved.key);
     assertPositiveInteger('maxPendingRows', resolved.maxPendingRows);
     const interval = parseDuration('flushInterval', resolved.flushInterval);
     this.prices = resolved.prices ?? new PriceTable();
@@ -197,7 +209,7 @@ export class RedisCostLedger implements CostLedger {
 
   async #send(batch: { id: string; args: string[] }): Promise<void> {
     await this.#connection.send('ledger-flush', this.#key, (c) =>
-      runLua(c, APPLY_LEDGER_BATCH, [this.#key, `${this.#key}:batch:${batch.id}`], [String(MARKER_TTL_MS), ...batch.args]),
+      runLua(c, APPLY_LEDGER_BATCH, [this.#key, batchMarkerKey(this.#key, batch.id)], [String(MARKER_TTL_MS), ...batch.args]),
     );
     this.#unconfirmed = undefined;
   }

@@ -4,7 +4,7 @@ import { Emitter } from '../core/events';
 import { StoreError } from '../core/errors';
 import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
 import type { CacheEntry, CacheStore } from '../stores/cache-store';
-import { ClusterClientAdapter, isClusterClient, type RedisClusterLike } from './cluster';
+import type { RedisClusterLike } from './cluster';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { RedisConnection, toStoreError } from './redis-connection';
 import { formatEntry, parseEntry } from './entry-format';
@@ -100,8 +100,7 @@ export class RedisStore implements CacheStore {
       this.events.emit('circuit', state),
     );
 
-    const client = isClusterClient(resolved.client) ? new ClusterClientAdapter(resolved.client) : resolved.client;
-    this.#redis = new RedisConnection({ url: resolved.url, client }, timeoutMs);
+    this.#redis = new RedisConnection({ url: resolved.url, client: resolved.client }, timeoutMs);
 
     this.#reads = new ReadBatcher((keys) => this.#fetch(keys));
     this.coordinator = new RedisFillCoordinator({

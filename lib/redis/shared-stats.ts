@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { withDeadline } from '../concurrency/abortable';
 import { newCounters as zeroLike, type CacheCounters } from '../cache/stats';
+import { optionError } from '../core/validate';
 import type { RedisClientLike } from './connection';
 import { COMMAND_OPTIONS } from './connection';
+import { canAnchor } from './hash-tag';
 import { runLua } from './lua';
-import { APPLY_LEDGER_BATCH } from './redis-cost-ledger';
+import { APPLY_LEDGER_BATCH, batchMarkerKey, MARKER_TTL_MS } from './redis-cost-ledger';
 
-/** How long a batch marker lives (a retry later than this could count a batch twice). */
-const MARKER_TTL_MS = 86_400_000;
 const FLUSH_TIMEOUT_MS = 2_000;
 
 /** Figures from Redis's `INFO`, for {@link Cache.report}. */
@@ -27,23 +27,32 @@ interface Batch {
 }
 
 /**
- * Sends a cache's counters to one Redis hash (`<prefix>:{stats}`, field `<method>|<counter>`) so every
+ * Sends a cache's counters to one Redis hash (`<prefix>:stats`, field `<method>|<counter>`) so every
  * instance adds to the same totals. Calls never wait on it: it reads the counters the cache keeps
  * anyway and sends what changed every `intervalMs` (unref'd timer), on `flush()` and on `close()`.
  * Each batch has an id and is applied at most once; a batch whose reply was lost is resent as it was.
+ * Batches run the cost ledger's script, with markers in the hash's slot, so a Redis Cluster takes them;
+ * each cache prefix has its own hash, so prefixes spread over the cluster.
  */
 export class RedisStatsRecorder {
+  /** The hash of the totals: `<prefix>:stats`. */
+  readonly key: string;
   readonly #sent = new Map<string, CacheCounters>();
   #pending: Batch | undefined;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
 
+  /** @throws TypeError if `prefix` has a `}` outside a hash tag (batch markers could not share the hash's slot). */
   constructor(
     private readonly client: () => RedisClientLike,
-    readonly key: string,
+    prefix: string,
     private readonly snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>,
     intervalMs: number,
   ) {
+    this.key = `${prefix}:stats`;
+    if (!canAnchor(this.key)) {
+      throw optionError('prefix', 'a prefix without `}`, or one that holds a hash tag, when `sharedStats` is on', prefix);
+    }
     this.#timer = setInterval(() => void this.flush().catch(() => undefined), intervalMs);
     this.#timer.unref();
   }
@@ -79,7 +88,7 @@ export class RedisStatsRecorder {
     const batch = (this.#pending ??= this.#nextBatch());
     if (batch === undefined) return;
     await withDeadline(
-      runLua(this.client(), APPLY_LEDGER_BATCH, [this.key, `${this.key}:batch:${batch.id}`], [String(MARKER_TTL_MS), ...batch.args]),
+      runLua(this.client(), APPLY_LEDGER_BATCH, [this.key, batchMarkerKey(this.key, batch.id)], [String(MARKER_TTL_MS), ...batch.args]),
       FLUSH_TIMEOUT_MS,
       () => new Error(`Sending cache statistics to Redis took longer than ${FLUSH_TIMEOUT_MS} ms`),
     );

@@ -8,7 +8,8 @@ import { RedisStore } from '../../lib/redis/redis-store';
 import { TieredStore } from '../../lib/redis/tiered-store';
 import { eventually } from '../support/async';
 import { connectTestClient, uniquePrefix } from '../support/redis';
-import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
+import { connectCluster } from '../support/redis-target';
+import { slotOwners, startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { describeCacheStore, manualClock } from '../stores/store-contract';
 
 const TTL = 60_000;
@@ -98,13 +99,6 @@ function recordRouting(cluster: RedisClusterLike): { sent: [string | undefined, 
   return { sent, restore: () => spy.mockRestore() };
 }
 
-async function connectCluster(urls: readonly string[]): Promise<RedisClusterLike> {
-  const cluster = createCluster({ rootNodes: urls.map((url) => ({ url })) });
-  cluster.on('error', () => {});
-  await cluster.connect();
-  return cluster;
-}
-
 describe('RedisStore on a three-master Redis Cluster', () => {
   let cluster: TestRedisCluster;
   /** One plain client per master, for assertions. */
@@ -118,13 +112,7 @@ describe('RedisStore on a three-master Redis Cluster', () => {
     cluster = await startRedisCluster();
     nodes = await Promise.all(cluster.urls.map((url) => connectTestClient(url)));
     client = await connectCluster(cluster.urls);
-    const ranges = await (nodes[0] as RedisClientLike).sendCommand<[number, number, [string, number]][]>(['CLUSTER', 'SLOTS']);
-    const ports = cluster.urls.map((url) => Number(new URL(url).port));
-    ownerOfSlot = (slot) => {
-      const range = ranges.find(([first, last]) => slot >= first && slot <= last);
-      if (range === undefined) throw new Error(`No master serves slot ${slot}`);
-      return ports.indexOf(Number(range[2][1]));
-    };
+    ownerOfSlot = await slotOwners(nodes[0] as RedisClientLike, cluster.urls);
   }, 30_000);
 
   afterAll(async () => {

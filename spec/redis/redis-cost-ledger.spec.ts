@@ -1,117 +1,21 @@
 import { isStoreError } from '../../lib/core/errors';
-import { PriceTable } from '../../lib/ledger/price-table';
-import type { RedisClientLike } from '../../lib/redis/connection';
 import { RedisCostLedger, type RedisCostLedgerOptions } from '../../lib/redis/redis-cost-ledger';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
-import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
+import { connectTestClient, testRedisUrl } from '../support/redis';
+import { redisTarget, type RedisTarget } from '../support/redis-target';
 import { pollUntil } from '../support/async';
-
-const prices = new PriceTable({ big: { inputPer1K: 0.0025, outputPer1K: 0.01 } });
-const usage = { promptTokens: 1000, completionTokens: 500 }; // 7_500_000 nano-dollars on 'big'
-const entry = { namespace: 'chat', tenant: 'acme', model: 'big', usage };
+import { describeRedisCostLedger, entry, prices } from './redis-cost-ledger-suite';
 
 describe('RedisCostLedger on the shared server', () => {
-  let key: string;
-  let client: RedisClientLike;
-  let open: RedisCostLedger[];
-
-  beforeEach(async () => {
-    key = uniquePrefix('ledger');
-    client = await connectTestClient();
-    open = [];
+  let target: RedisTarget;
+  beforeAll(async () => {
+    target = await redisTarget();
+  });
+  afterAll(async () => {
+    await target.close();
   });
 
-  afterEach(async () => {
-    jest.useRealTimers();
-    await Promise.all(open.map((l) => l.close()));
-    await deleteKeys(client, key);
-    client.destroy();
-  });
-
-  function ledger(options: Partial<RedisCostLedgerOptions> = {}): RedisCostLedger {
-    const made = new RedisCostLedger({ url: testRedisUrl(), key, prices, flushInterval: '1h', ...options });
-    open.push(made);
-    return made;
-  }
-
-  it('adds the counts of two instances into the same totals', async () => {
-    const [a, b] = [ledger(), ledger()];
-    a.recordFill(entry);
-    for (let i = 0; i < 4; i++) a.recordHit(entry);
-    b.recordFill(entry);
-    for (let i = 0; i < 5; i++) b.recordHit(entry);
-    await a.flush();
-    const { rows, total } = await b.report();
-    expect(rows).toHaveLength(1);
-    expect(total).toMatchObject({
-      fills: 2,
-      hits: 9,
-      hitRate: 9 / 11,
-      callsAvoided: 9,
-      tokensSpent: 3000,
-      tokensSaved: 13_500,
-      spentNanos: 15_000_000,
-      savedNanos: 67_500_000,
-    });
-    expect(await a.report({ tenant: 'acme' })).toEqual(await b.report({ tenant: 'acme' }));
-  });
-
-  it('sends nothing to Redis when recording, only on flush', async () => {
-    const l = ledger();
-    l.recordHit(entry);
-    expect(await client.sendCommand(['EXISTS', key])).toBe(0);
-    expect(l.pendingRows).toBe(1);
-    await l.flush();
-    expect(l.pendingRows).toBe(0);
-    expect(await client.sendCommand(['HGET', key, 'chat|acme|big|hits'])).toBe('1');
-  });
-
-  it('flushes on its own every flushInterval', async () => {
-    // Only setInterval is faked: the Redis driver's own timers stay real.
-    jest.useFakeTimers({ doNotFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask', 'Date', 'hrtime', 'performance'] });
-    const l = ledger({ flushInterval: '5s' });
-    l.recordHit(entry);
-    jest.advanceTimersByTime(4_999);
-    expect(l.pendingRows).toBe(1);
-    jest.advanceTimersByTime(1);
-    expect(await pollUntil(async () => (await client.sendCommand(['HGET', key, 'chat|acme|big|hits'])) === '1')).toBe(true);
-  });
-
-  it('counts a batch once when Redis applied it but the reply was lost', async () => {
-    // A real client whose first script reply is lost after Redis has run the script.
-    const real = await connectTestClient();
-    let lose = true;
-    const flaky = Object.create(real) as RedisClientLike;
-    flaky.sendCommand = async <T,>(args: readonly string[], options?: { timeout?: number }): Promise<T> => {
-      const reply = await real.sendCommand<T>(args, options);
-      if (lose && args[0]!.startsWith('EVAL')) {
-        lose = false;
-        throw new Error('connection lost before the reply');
-      }
-      return reply;
-    };
-    const l = new RedisCostLedger({ client: flaky, key, prices, flushInterval: '1h' });
-    try {
-      l.recordHit(entry);
-      await expect(l.flush()).rejects.toThrow('connection lost before the reply');
-      expect(await client.sendCommand(['HGET', key, 'chat|acme|big|hits'])).toBe('1');
-      l.recordHit(entry);
-      await l.flush(); // retries the lost batch (a no-op now), then sends the new hit
-      expect(await client.sendCommand(['HGET', key, 'chat|acme|big|hits'])).toBe('2');
-    } finally {
-      await l.close();
-      real.destroy();
-    }
-  });
-
-  it('flushes what is left on close()', async () => {
-    const l = new RedisCostLedger({ url: testRedisUrl(), key, prices, flushInterval: '1h' });
-    l.recordFill(entry);
-    await l.close();
-    expect(await client.sendCommand(['HGET', key, 'chat|acme|big|spentNanos'])).toBe('7500000');
-    l.recordHit(entry); // after close nothing would flush it: counted as dropped
-    expect(l.dropped).toBe(1);
-  });
+  describeRedisCostLedger('contract', () => target);
 
   it('rejects unknown and invalid options at construction', () => {
     expect(() => new RedisCostLedger({ url: testRedisUrl(), flushIntervall: '1s' } as RedisCostLedgerOptions)).toThrow('Unknown RedisCostLedger option `flushIntervall`');

@@ -88,6 +88,20 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
   }
 }
 
+/**
+ * Which master serves a slot, as an index into `urls`, from the cluster's own `CLUSTER SLOTS` (asked
+ * through `node`, a client of any master).
+ */
+export async function slotOwners(node: RedisClientLike, urls: readonly string[]): Promise<(slot: number) => number> {
+  const ranges = await node.sendCommand<[number, number, [string, number]][]>(['CLUSTER', 'SLOTS']);
+  const ports = urls.map((url) => Number(new URL(url).port));
+  return (slot) => {
+    const range = ranges.find(([first, last]) => slot >= first && slot <= last);
+    if (range === undefined) throw new Error(`No master serves slot ${slot}`);
+    return ports.indexOf(Number(range[2][1]));
+  };
+}
+
 async function waitUntil(check: () => Promise<boolean>, boundMs: number): Promise<void> {
   const deadline = Date.now() + boundMs;
   while (!(await check())) {
