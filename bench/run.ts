@@ -20,12 +20,13 @@ import { router } from './scenarios/router';
 import { stampede } from './scenarios/stampede';
 import { streamReplay } from './scenarios/stream-replay';
 import { tiered } from './scenarios/tiered';
+import { valueSizes } from './scenarios/value-sizes';
 import { elapsedMs } from './support/measure';
 import { connectRaw, deleteKeys, provideRedis, serverVersion, type BenchRedis } from './support/redis';
 import { markdownTable, printScenarioResults, printScenarioStart, printSummary } from './support/reporter';
 import type { BenchContext, Result, Scenario } from './support/scenario';
 
-const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router, retrieval, tiered];
+const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router, retrieval, tiered, valueSizes];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);

@@ -11,7 +11,7 @@ export { CachedStream } from './cache/cached-stream';
 export type { StreamRecording } from './cache/stream-recording';
 export type { CallUsage, UsageFunction } from './cache/method-ledger';
 export type { CacheEvents, LookupEvent, FillEvent, CacheErrorEvent, InvalidateEvent } from './cache/cache-events';
-export type { CacheCounters, CacheStats } from './cache/stats';
+export type { CacheCounters, CacheRates, CacheStats, RatedCounters } from './cache/stats';
 export { getDefaultCache, setDefaultCache, createCacheFromEnv } from './cache/default-cache';
 
 export { Cached } from './decorators/cached';

@@ -28,7 +28,7 @@ import {
 import { FillTable } from './fill-table';
 import { readRedisInfo, RedisStatsRecorder, type RedisInfo } from '../redis/shared-stats';
 import type { RedisClientLike } from '../redis/connection';
-import { addCounters, newCounters, withHitRate, type CacheCounters, type CacheStats } from './stats';
+import { addCounters, newCounters, withRates, type CacheCounters, type CacheStats, type RatedCounters } from './stats';
 
 /** What {@link Cache.report} resolves to. */
 export interface CacheReport extends CacheStats {
@@ -167,12 +167,12 @@ export class Cache {
     await shared.flush();
     const totals = await shared.totals();
     const total = newCounters();
-    const methods: Record<string, CacheCounters & { hitRate: number }> = {};
+    const methods: Record<string, RatedCounters> = {};
     for (const [name, counters] of totals) {
-      methods[name] = withHitRate(counters);
+      methods[name] = withRates(counters);
       addCounters(total, counters);
     }
-    return { scope: 'shared', total: withHitRate(total), methods, redis };
+    return { scope: 'shared', total: withRates(total), methods, redis };
   }
 
   /**
@@ -386,12 +386,12 @@ export class Cache {
   /** Counters per method and in total, with hit rates. A snapshot: later calls do not change it. */
   stats(): CacheStats {
     const total = newCounters();
-    const methods: Record<string, CacheCounters & { hitRate: number }> = {};
+    const methods: Record<string, RatedCounters> = {};
     for (const [name, counters] of this.#counters) {
-      methods[name] = withHitRate(counters);
+      methods[name] = withRates(counters);
       addCounters(total, counters);
     }
-    return { total: withHitRate(total), methods };
+    return { total: withRates(total), methods };
   }
 
   /** Number of keys with a fill (or a live stream) in progress in this process (0 when idle). */

@@ -1,8 +1,12 @@
-/** Counters of one cached method (or of a whole cache, summed). */
+/**
+ * Counters of one cached method (or of a whole cache, summed). Every call that consults the cache (a
+ * lookup) is a hit or a miss: `hits + misses` is the number of lookups. A miss either runs the method (a
+ * fill) or shares the run of another caller, in this process or another (`coalesced`).
+ */
 export interface CacheCounters {
-  /** Calls answered from the store. */
+  /** Lookups answered from the store. */
   hits: number;
-  /** Calls that found nothing in the store, including those then answered by another caller's fill. */
+  /** Lookups that found nothing in the store, including those then answered by another caller's fill. */
   misses: number;
   /** Method runs whose result was produced for the cache (stored or not). */
   fills: number;
@@ -24,22 +28,43 @@ export interface CacheCounters {
   refreshes: number;
 }
 
+/**
+ * The rates of a set of counters, defined once for stats, reports and the cost ledger:
+ * - `hitRate`: lookups answered without running the method, from the store or from another caller's fill
+ *   (`(hits + coalesced) / (hits + misses)`). This is the share of calls the cache saved, the figure the
+ *   cost ledger's `hitRate` reports too. A caller who waited for a fill already under way counts, as a
+ *   request on a proxy's waiting list does: it cost no model call.
+ * - `storeHitRate`: lookups the store answered (`hits / (hits + misses)`), the store's own effectiveness.
+ * So `hitRate = storeHitRate + coalesced / (hits + misses)`. Both are 0 before the first lookup.
+ */
+export interface CacheRates {
+  readonly hitRate: number;
+  readonly storeHitRate: number;
+}
+
+/** Counters with their {@link CacheRates}. */
+export type RatedCounters = Readonly<CacheCounters> & CacheRates;
+
 /** What {@link Cache.stats} returns. */
 export interface CacheStats {
   /** Sum over every method. */
-  readonly total: Readonly<CacheCounters> & { readonly hitRate: number };
+  readonly total: RatedCounters;
   /** Per `namespace:Class.method`. */
-  readonly methods: Readonly<Record<string, Readonly<CacheCounters> & { readonly hitRate: number }>>;
+  readonly methods: Readonly<Record<string, RatedCounters>>;
 }
 
 export function newCounters(): CacheCounters {
   return { hits: 0, misses: 0, fills: 0, coalesced: 0, bypassed: 0, storeErrors: 0, decodeErrors: 0, encodeErrors: 0, stale: 0, staleOnError: 0, refreshes: 0 };
 }
 
-/** Hits over store lookups (hits + misses); a coalesced call is a miss that did not run the method. */
-export function withHitRate(c: CacheCounters): CacheCounters & { hitRate: number } {
+/** The counters with their rates (see {@link CacheRates}). */
+export function withRates(c: CacheCounters): RatedCounters {
   const lookups = c.hits + c.misses;
-  return { ...c, hitRate: lookups === 0 ? 0 : c.hits / lookups };
+  return {
+    ...c,
+    hitRate: lookups === 0 ? 0 : (c.hits + c.coalesced) / lookups,
+    storeHitRate: lookups === 0 ? 0 : c.hits / lookups,
+  };
 }
 
 export function addCounters(into: CacheCounters, from: CacheCounters): void {

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
-import { Cache, isStoreError, MemoryStore, StoreError, type CacheEntry, type CacheStore } from '../../lib';
+import { Cache, isStoreError, MemoryCostLedger, MemoryStore, PriceTable, StoreError, type CacheEntry, type CacheStore } from '../../lib';
+import { deferred } from '../support/async';
 
 /** A store whose operations fail on demand: the cache's policy, not Redis, is under test here. */
 class BrokenStore implements CacheStore {
@@ -58,8 +59,31 @@ describe('Cache', () => {
     await a(1);
     await b(1);
     const stats = cache.stats();
-    expect(stats.methods['default:a']).toMatchObject({ hits: 2, misses: 1, fills: 1, hitRate: 2 / 3 });
-    expect(stats.total).toMatchObject({ hits: 2, misses: 2, fills: 2, hitRate: 0.5 });
+    expect(stats.methods['default:a']).toMatchObject({ hits: 2, misses: 1, fills: 1, hitRate: 2 / 3, storeHitRate: 2 / 3 });
+    expect(stats.total).toMatchObject({ hits: 2, misses: 2, fills: 2, hitRate: 0.5, storeHitRate: 0.5 });
+  });
+
+  it('counts callers who shared another caller\'s fill in the hit rate, as the cost ledger counts them saved', async () => {
+    const prices = new PriceTable({ 'model-a': { inputPer1K: 0.001, outputPer1K: 0.002 } });
+    const ledger = new MemoryCostLedger({ prices });
+    const cache = new Cache({ ledger });
+    const gate = deferred<void>();
+    const ask = cache.wrap(
+      async (question: string) => {
+        await gate.promise;
+        return { answer: question, usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } };
+      },
+      { name: 'ask', usage: (result) => ({ model: 'model-a', usage: (result as { usage: object }).usage as never }) },
+    );
+    const calls = Array.from({ length: 40 }, () => ask('same question'));
+    gate.resolve();
+    await Promise.all(calls);
+    const { total } = cache.stats();
+    expect(total).toMatchObject({ hits: 0, misses: 40, coalesced: 39, fills: 1 });
+    expect(total.hitRate).toBe(39 / 40);
+    expect(total.storeHitRate).toBe(0);
+    await ledger.flush();
+    expect((await ledger.report()).total).toMatchObject({ fills: 1, hits: 39, callsAvoided: 39, hitRate: 39 / 40 });
   });
 
   it('returns its single-flight lock table to empty when idle, however many keys it saw', async () => {

@@ -19,7 +19,8 @@ describe('shared statistics', () => {
       expect(report.scope).toBe('shared');
       expect(report.total).toMatchObject({ hits: sum('hits'), misses: sum('misses'), fills: sum('fills') });
       expect(report.total.hits + report.total.misses).toBe(180);
-      expect(report.total.hitRate).toBeCloseTo(sum('hits') / 180, 10);
+      expect(report.total.storeHitRate).toBeCloseTo(sum('hits') / 180, 10);
+      expect(report.total.hitRate).toBeCloseTo((report.total.hits + report.total.coalesced) / 180, 10);
       expect(Object.keys(report.methods)).toEqual(['default:Faq.answer']);
       expect(report.redis?.usedMemoryBytes).toBeGreaterThan(0);
       expect(report.redis?.keys).toBeGreaterThan(0);
