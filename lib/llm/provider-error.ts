@@ -24,6 +24,8 @@ export class ProviderError extends CachetError {
       /** The provider's `error.type` / `error.code` from its JSON body, when given. */
       readonly type?: string;
       readonly providerCode?: string;
+      /** The error arrived as an event inside a stream that had started with a 200. @default false */
+      readonly inStream?: boolean;
       readonly cause?: unknown;
     } = {},
   ) {
@@ -33,6 +35,7 @@ export class ProviderError extends CachetError {
     this.headers = details.headers ?? {};
     this.type = details.type;
     this.providerCode = details.providerCode;
+    this.inStream = details.inStream ?? false;
   }
 
   /** HTTP status of the failed response; `undefined` for network errors, timeouts and broken streams. */
@@ -45,6 +48,11 @@ export class ProviderError extends CachetError {
   readonly type: string | undefined;
   /** The provider's error code, e.g. `invalid_api_key`, `rate_limit_exceeded`. */
   readonly providerCode: string | undefined;
+  /**
+   * Whether the provider sent the error as an event inside a stream it had started (with a 200), rather
+   * than as an error response. `status` then holds the status the provider gives that error over HTTP.
+   */
+  readonly inStream: boolean;
 }
 
 /**
