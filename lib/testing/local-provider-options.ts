@@ -48,7 +48,7 @@ export interface LocalProviderSettings {
   /**
    * Sends an error event mid-stream, as providers do when a model is overloaded after the answer has
    * started: the status stays 200, the error takes the place of the rest of the answer after `after`
-   * content chunks, and `data: [DONE]` follows it (as vLLM and several gateways send it). `false` streams
+   * content chunks, and `data: [DONE]` follows it (as vLLM and SGLang send it). `false` streams
    * normally. See {@link LocalStreamError}.
    * @default false
    */

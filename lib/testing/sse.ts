@@ -63,7 +63,7 @@ export async function writeChatStream(res: ServerResponse, plan: ChatStreamPlan)
     return;
   }
   if (streamError !== undefined && sent >= streamError.after) {
-    // Then `[DONE]`, as vLLM and several gateways send it: a client that takes the error for a chunk
+    // Then `[DONE]`, as vLLM and SGLang send it: a client that takes the error for a chunk
     // sees a stream that ended properly.
     await send(errorEvent(streamError));
   } else if (sent < truncateStreamAfter) {

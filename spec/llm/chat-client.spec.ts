@@ -4,7 +4,7 @@ import type { ChatRequest } from '../../lib/llm/chat-request';
 import { errorFromResponse, isProviderError, ProviderError, retryAfterFrom } from '../../lib/llm/provider-error';
 import { sseEvents } from '../../lib/llm/sse-events';
 import { streamError } from '../../lib/llm/stream-error';
-import { isContextLengthError } from '../../lib/router/classify';
+import { classifyFailure } from '../../lib/router/classify';
 import { isTransientError, retry } from '../../lib/resilience/retry';
 import { LocalProvider, type LocalProviderOptions } from '../../lib/testing';
 import { defaultReply } from '../../lib/testing/chat-answer';
@@ -429,8 +429,11 @@ describe('streamError', () => {
     for (const type of transient) expect(isTransientError(streamError(undefined, { error: { type } }))).toBe(true);
     const permanent = ['invalid_request_error', 'authentication_error', 'permission_error', 'insufficient_quota', 'something_new'];
     for (const type of permanent) expect(isTransientError(streamError(undefined, { error: { type } }))).toBe(false);
+    // The router reads the same verdicts: move on from an overloaded endpoint, stop on a bad request.
+    expect(classifyFailure(streamError('error', { error: { type: 'overloaded_error' } }))).toBe('next');
+    expect(classifyFailure(streamError('error', { error: { type: 'invalid_request_error' } }))).toBe('fail');
     const context = streamError(undefined, { error: { type: 'invalid_request_error', code: 'context_length_exceeded', message: 'too long' } });
-    expect(isContextLengthError(context)).toBe(true);
+    expect(classifyFailure(context)).toBe('larger-context');
   });
 
   it('is undefined for an ordinary chunk, `error: null` included', () => {
