@@ -19,7 +19,6 @@ const MAX_BUFFERED_CHARACTERS = 8 * 1024 * 1024;
  * for await (const { event, data } of sseEvents(response.body)) console.log(event ?? 'message', data);
  */
 export async function* sseEvents(bytes: AsyncIterable<Uint8Array | string>): AsyncGenerator<EventSourceMessage, boolean> {
-  const decoder = new TextDecoder();
   let parsed: EventSourceMessage[] = [];
   let overflow: Error | undefined;
   const parser = createParser({
@@ -30,32 +29,33 @@ export async function* sseEvents(bytes: AsyncIterable<Uint8Array | string>): Asy
     },
     maxBufferSize: MAX_BUFFERED_CHARACTERS,
   });
-  let endsWithCR = false;
-  for await (const part of bytes) {
-    const text = typeof part === 'string' ? part : decoder.decode(part, { stream: true });
-    if (text.length === 0) continue;
-    endsWithCR = text.charCodeAt(text.length - 1) === 13;
+  for await (const text of decoded(bytes)) {
     parser.feed(text);
     if (overflow !== undefined) {
       throw new ProviderError(`Provider stream is not server-sent events: ${overflow.message}`, { cause: overflow });
     }
-    for (const event of take()) {
+    if (parsed.length === 0) continue;
+    const events = parsed;
+    parsed = [];
+    for (const event of events) {
       if (event.data === '[DONE]') return true;
       yield event;
     }
   }
-  // The parser holds back a final `\r` until it knows whether a `\n` follows; at the end of the bytes
-  // it is a line ending (a stream with bare `\r` line endings ends that way).
-  if (endsWithCR) parser.feed('\n');
-  for (const event of take()) {
-    if (event.data === '[DONE]') return true;
-    yield event;
-  }
   return false;
+}
 
-  function take(): EventSourceMessage[] {
-    const events = parsed;
-    if (events.length > 0) parsed = [];
-    return events;
+/** The bytes as text, decoded as a stream so that a character split between two chunks stays whole. */
+async function* decoded(bytes: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let last = '';
+  for await (const part of bytes) {
+    const text = typeof part === 'string' ? part : decoder.decode(part, { stream: true });
+    if (text.length === 0) continue;
+    last = text;
+    yield text;
   }
+  // The parser holds back a final `\r` until it knows whether a `\n` follows; at the end of the bytes it
+  // is a line ending (a stream with bare `\r` line endings ends that way), and a `\n` says so.
+  if (last.endsWith('\r')) yield '\n';
 }
