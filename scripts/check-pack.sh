@@ -30,8 +30,15 @@ const f = cache.wrap(async (x) => { calls++; return x * 2; }, { name: 'double' }
   const baseURL = await provider.start();
   const res = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
   const body = await res.json();
+  // A stream through ChatClient loads its SSE parser (a dependency) from the built CommonJS package.
+  const { ChatClient } = require('cachet');
+  const client = new ChatClient({ baseURL, apiKey: 'test' });
+  let streamed = '';
+  for await (const chunk of client.stream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })) streamed += chunk.choices[0]?.delta?.content ?? '';
+  await client.close();
   await provider.close();
   if (res.status !== 200 || !body.choices?.[0]?.message?.content) throw new Error('cachet/testing did not work from the packed tarball');
+  if (streamed !== body.choices[0].message.content) throw new Error('ChatClient.stream did not work from the packed tarball');
   console.log('pack check (js, cachet and cachet/testing): ok');
 })();
 JS

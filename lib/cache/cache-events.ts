@@ -9,7 +9,7 @@ export interface LookupEvent {
 export interface FillEvent extends LookupEvent {
   /** How long the method took. */
   readonly durationMs: number;
-  /** Whether the result was stored (`unless` or a TTL of 0 say no). */
+  /** Whether the result was stored (`unless`, `complete` or a TTL of 0 say no). */
   readonly stored: boolean;
 }
 

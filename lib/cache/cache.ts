@@ -245,6 +245,7 @@ export class Cache {
       ttlFn: options.ttlFn,
       when: options.when,
       unless: options.unless,
+      complete: options.complete,
       onStoreError: options.onStoreError ?? this.#onStoreError,
       lock: options.lock ?? this.#lock,
       ledger:

@@ -67,6 +67,15 @@ export interface CachedOptions<Args extends any[] = any[], Result = any> {
   readonly when?: (this: any, ...args: Args) => boolean;
   /** Whether NOT to store a result (e.g. an empty answer); it is still returned. */
   readonly unless?: (result: Result) => boolean;
+  /**
+   * Whether a result is whole; one that is not is still returned but never stored, so the next call runs
+   * the method again. A stream method gets the array of chunks of a stream that ended without an error,
+   * to catch a source that closed cleanly in the middle (a stream that fails stores nothing anyway).
+   * `chatKeyPolicy(...)` supplies one for chat completions: whole once every choice has a `finish_reason`.
+   * A policy provides it while `unless` stays yours.
+   * @default every result is whole
+   */
+  readonly complete?: (result: Result) => boolean;
   /** What to do when the store fails. @default the cache's policy ('bypass' unless set) */
   readonly onStoreError?: StoreErrorPolicy;
   /**
@@ -78,8 +87,9 @@ export interface CachedOptions<Args extends any[] = any[], Result = any> {
   /**
    * The method streams (an `async *` method, or one returning a promise of an `AsyncIterable`): cache its
    * chunks. The first caller reads them live while they are recorded; identical callers meanwhile share
-   * that live stream; only a stream that completes is stored; a hit replays the chunks in order. `ttl`,
-   * `unless` and `usage` functions receive the array of chunks. `true` means `{ pace: false }`.
+   * that live stream; only a stream that ends without an error (and that `complete` accepts) is stored; a
+   * hit replays the chunks in order. `ttl`, `unless`, `complete` and `usage` functions receive the array
+   * of chunks. `true` means `{ pace: false }`.
    * @default false
    */
   readonly stream?: boolean | CachedStreamOptions;
@@ -129,6 +139,7 @@ export interface ResolvedCachedOptions {
   readonly namespace: string | undefined;
   readonly when: ((...args: unknown[]) => boolean) | undefined;
   readonly unless: ((result: unknown) => boolean) | undefined;
+  readonly complete: ((result: unknown) => boolean) | undefined;
   readonly onStoreError: StoreErrorPolicy | undefined;
   readonly lock: false | { readonly ttlMs: number; readonly waitMs: number } | undefined;
   /** `undefined` for a promise method; how to replay for a stream method. */
@@ -149,7 +160,7 @@ export interface ResolvedFreshness {
 }
 
 const FRESHNESS = ['jitter', 'hot', 'staleWhileRevalidate', 'staleIfError', 'refreshAhead'] as const;
-const KNOWN = ['cache', 'ttl', 'key', 'namespace', 'when', 'unless', 'onStoreError', 'lock', 'stream', 'ledger', 'usage', 'tags', ...FRESHNESS] as const;
+const KNOWN = ['cache', 'ttl', 'key', 'namespace', 'when', 'unless', 'complete', 'onStoreError', 'lock', 'stream', 'ledger', 'usage', 'tags', ...FRESHNESS] as const;
 export const STORE_ERROR_POLICIES = ['bypass', 'throw'] as const satisfies readonly StoreErrorPolicy[];
 const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<LockOptions>;
 
@@ -157,7 +168,7 @@ const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<Lo
 export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCachedOptions {
   assertPlainObject('options', options);
   assertKnownOptions('@Cached', options, KNOWN);
-  const { cache, ttl, key, namespace, when, unless, onStoreError, lock, stream, ledger, usage, tags } = options;
+  const { cache, ttl, key, namespace, when, unless, complete, onStoreError, lock, stream, ledger, usage, tags } = options;
   if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.method !== 'function')) {
     throw optionError('cache', 'a Cache instance', cache);
   }
@@ -165,6 +176,7 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
   assertOptionalFunction('key', key);
   assertOptionalFunction('when', when);
   assertOptionalFunction('unless', unless);
+  assertOptionalFunction('complete', complete);
   if (onStoreError !== undefined) assertOneOf('onStoreError', onStoreError, STORE_ERROR_POLICIES);
   assertOptionalFunction('usage', usage);
   if (ledger !== undefined && ledger !== false && !isLedger(ledger)) {
@@ -178,6 +190,7 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
     namespace,
     when: when as ((...args: unknown[]) => boolean) | undefined,
     unless: unless as ((result: unknown) => boolean) | undefined,
+    complete: complete as ((result: unknown) => boolean) | undefined,
     onStoreError,
     lock: resolveLock(lock),
     stream: resolveStream(stream),

@@ -23,6 +23,8 @@ export interface MethodRuntime {
   readonly ttlFn: ((result: unknown) => unknown) | undefined;
   readonly when: ((...args: unknown[]) => boolean) | undefined;
   readonly unless: ((result: unknown) => boolean) | undefined;
+  /** Whether a result is whole enough to store; `undefined` when every result is. */
+  readonly complete: ((result: unknown) => boolean) | undefined;
   readonly onStoreError: StoreErrorPolicy;
   readonly lock: false | { readonly ttlMs: number; readonly waitMs: number };
   /** Jitter, hot entries, stale serving and refresh ahead; `undefined` when none is set. */

@@ -34,11 +34,12 @@ export class MethodStore {
 
   /**
    * The TTL for a result: the method's, or its `ttl` function's answer, shortened by up to `jitter`;
-   * 0 when `unless` says so.
+   * 0 when `unless` says so or `complete` says the result is not whole.
    */
   ttlFor(result: unknown): number {
     const rt = this.rt;
     if (rt.unless !== undefined && rt.unless(result)) return 0;
+    if (rt.complete !== undefined && !rt.complete(result)) return 0;
     const ttlMs = rt.ttlFn === undefined ? rt.ttlMs : parseDuration('ttl (returned by the ttl function)', rt.ttlFn(result));
     const jitter = rt.freshness?.jitter ?? 0;
     return jitter === 0 ? ttlMs : Math.max(1, Math.round(ttlMs * (1 - jitter * rt.random())));

@@ -1,8 +1,10 @@
+import type { EventSourceMessage } from 'eventsource-parser';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { ChatRequest } from './chat-request';
 import { resolveChatClientOptions, type ChatClientOptions, type ResolvedChatClientOptions } from './chat-client-options';
 import { ProviderError, errorFromResponse, plainHeaders } from './provider-error';
-import { sseData } from './sse-reader';
+import { sseEvents } from './sse-events';
+import { streamError } from './stream-error';
 
 /** Token counts a provider reports for one completion. */
 export interface ChatCompletionUsage {
@@ -97,17 +99,24 @@ export class ChatClient {
   /**
    * Streams a chat request (`stream: true` is set for you) as parsed chunks, in order. Stopping early
    * (`break`, `return()`) or aborting the signal destroys the response body, which frees the socket and
-   * ends the request at the provider. A stream that breaks before `[DONE]` throws a {@link ProviderError}.
-   * Like any async generator, it sends the request on the first `next()`, not when called.
+   * ends the request at the provider. Like any async generator, it sends the request on the first
+   * `next()`, not when called.
+   *
+   * It throws a {@link ProviderError}, after the chunks that came before, when the stream breaks before
+   * `data: [DONE]`, and when the provider reports an error inside the stream: an `event: error`, or a
+   * payload with an `error` field (a model overloaded mid-answer). Such an error carries the provider's
+   * type, code and message, `inStream: true`, and the status the provider gives that type over HTTP
+   * (529 for `overloaded_error`, 429 for rate limits, 500 for server errors, 400 for a bad request), so
+   * `@Retry` and the router treat it as they treat that status.
    * @example
    * for await (const chunk of client.stream(request)) process.stdout.write(chunk.choices[0]?.delta.content ?? '');
    */
   async *stream(request: ChatRequest, options: ChatCallOptions = {}): AsyncGenerator<ChatCompletionChunk, void> {
     const { signal } = options;
     const response = await this.#post({ ...request, stream: true }, signal);
-    const events = sseData(response.body);
+    const events = sseEvents(response.body);
     try {
-      let next: IteratorResult<string, boolean>;
+      let next: IteratorResult<EventSourceMessage, boolean>;
       while (!(next = await this.#read(() => events.next(), signal)).done) {
         yield parseChunk(next.value);
       }
@@ -162,10 +171,15 @@ export class ChatClient {
   }
 }
 
-function parseChunk(data: string): ChatCompletionChunk {
+/** A chunk, or the failure the event reports (see {@link streamError}). */
+function parseChunk({ event, data }: EventSourceMessage): ChatCompletionChunk {
+  let payload: unknown;
   try {
-    return JSON.parse(data) as ChatCompletionChunk;
+    payload = JSON.parse(data);
   } catch (error) {
-    throw new ProviderError(`Provider sent a stream event that is not JSON: ${data.slice(0, 200)}`, { cause: error });
+    throw streamError(event, data) ?? new ProviderError(`Provider sent a stream event that is not JSON: ${data.slice(0, 200)}`, { cause: error });
   }
+  const failure = streamError(event, payload);
+  if (failure !== undefined) throw failure;
+  return payload as ChatCompletionChunk;
 }

@@ -3,6 +3,7 @@ import { assertKnownOptions, assertPlainObject, optionError } from '../core/vali
 import type { UsageFunction } from '../cache/method-ledger';
 import { ANSWER_FIELDS, CHAT_IGNORED_FIELDS } from './chat-key-fields';
 import type { ChatContentPart, ChatMessage, ChatRequest } from './chat-request';
+import { isWholeChatResult } from './chat-complete';
 import { usageOfChatResult } from './chat-usage';
 
 /** Which prompt normalisations to apply to message text (string content and `text` parts only). */
@@ -96,6 +97,12 @@ export interface ChatKeyPolicy {
    * Results without usage (a method that returns only the text) record nothing.
    */
   readonly usage: UsageFunction;
+  /**
+   * Whether a result is a whole answer, used as `@Cached`'s `complete`: a stream is stored only once a
+   * chunk with a `finish_reason` came for every choice, so one that a provider or proxy closed cleanly
+   * mid-answer is not replayed for a whole TTL. See {@link isWholeChatResult}.
+   */
+  readonly complete: (result: unknown) => boolean;
   /** {@link explainKey} with this policy's options; pass `self` when the tenant function reads `this`. */
   readonly explain: (request: ChatRequest, self?: unknown, ...rest: unknown[]) => ChatKeyExplanation;
 }
@@ -140,6 +147,7 @@ export function chatKeyPolicy(options: ChatKeyOptions & Required<Pick<ChatKeyOpt
       const request = args[0] as ChatRequest;
       return usageOfChatResult(result, request.model, resolved.tenant?.apply(this, args));
     },
+    complete: isWholeChatResult,
   };
   Object.defineProperty(policy, 'explain', {
     enumerable: false,

@@ -2,9 +2,9 @@ import { CachetError } from '../core/errors';
 
 /**
  * A model provider answered with an error status, or could not be reached (network error, timeout), or a
- * stream broke mid-way. `status` and `retryAfterMs` use the names `isTransientError` (and so `@Retry`)
- * reads: 408, 429 and 5xx, any `retryAfterMs`, and network failures (`status: undefined`, the undici
- * error in `cause`) are retried; 400, 401, 404 are not.
+ * stream broke mid-way or carried an error event (`inStream`). `status` and `retryAfterMs` use the names
+ * `isTransientError` (and so `@Retry`) reads: 408, 429, 529 and 5xx, any `retryAfterMs`, and network
+ * failures (`status: undefined`, the undici error in `cause`) are retried; 400, 401, 404 are not.
  * @example
  * try { await client.complete(request); }
  * catch (error) { if (isProviderError(error) && error.status === 429) console.log(error.retryAfterMs); }
@@ -15,7 +15,7 @@ export class ProviderError extends CachetError {
   constructor(
     message: string,
     details: {
-      /** HTTP status; `undefined` when no response arrived or the stream broke after a 200. */
+      /** HTTP status (or, in a stream, its HTTP twin); `undefined` when no response arrived or the stream broke after a 200. */
       readonly status?: number;
       /** How long the provider asked to wait, from `retry-after-ms` or `Retry-After` (seconds or HTTP date). */
       readonly retryAfterMs?: number;
@@ -24,6 +24,8 @@ export class ProviderError extends CachetError {
       /** The provider's `error.type` / `error.code` from its JSON body, when given. */
       readonly type?: string;
       readonly providerCode?: string;
+      /** The error arrived as an event inside a stream that had started with a 200. @default false */
+      readonly inStream?: boolean;
       readonly cause?: unknown;
     } = {},
   ) {
@@ -33,9 +35,14 @@ export class ProviderError extends CachetError {
     this.headers = details.headers ?? {};
     this.type = details.type;
     this.providerCode = details.providerCode;
+    this.inStream = details.inStream ?? false;
   }
 
-  /** HTTP status of the failed response; `undefined` for network errors, timeouts and broken streams. */
+  /**
+   * HTTP status of the failed response; for an error event in a stream ({@link inStream}), the status the
+   * provider gives that error type over HTTP (529 for `overloaded_error`); `undefined` for network
+   * errors, timeouts, broken streams and error types without a known status.
+   */
   readonly status: number | undefined;
   /** Milliseconds the provider asked to wait before the next try, when it said. */
   readonly retryAfterMs: number | undefined;
@@ -45,6 +52,11 @@ export class ProviderError extends CachetError {
   readonly type: string | undefined;
   /** The provider's error code, e.g. `invalid_api_key`, `rate_limit_exceeded`. */
   readonly providerCode: string | undefined;
+  /**
+   * Whether the provider sent the error as an event inside a stream it had started (with a 200), rather
+   * than as an error response. `status` then holds the status the provider gives that error over HTTP.
+   */
+  readonly inStream: boolean;
 }
 
 /**

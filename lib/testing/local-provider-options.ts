@@ -4,6 +4,7 @@ import { parseDuration, type Duration } from '../core/duration';
 import {
   assertFunction,
   assertKnownOptions,
+  assertOneOf,
   assertPlainObject,
   optionError,
   withDefaults,
@@ -37,6 +38,27 @@ export interface LocalProviderSettings {
    * @default Infinity
    */
   readonly breakStreamAfter?: number;
+  /**
+   * Number of content chunks after which a stream ends *cleanly*, as a faulty proxy may end it: no
+   * `finish_reason` chunk, no usage chunk, then `data: [DONE]`. The client sees a well-formed stream
+   * whose answer is cut short. `Infinity` means streams always complete.
+   * @default Infinity
+   */
+  readonly truncateStreamAfter?: number;
+  /**
+   * Sends an error event mid-stream, as providers do when a model is overloaded after the answer has
+   * started: the status stays 200, the error takes the place of the rest of the answer after `after`
+   * content chunks, and `data: [DONE]` follows it (as vLLM and SGLang send it). `false` streams
+   * normally. See {@link LocalStreamError}.
+   * @default false
+   */
+  readonly streamError?: false | LocalStreamError;
+  /**
+   * How stream events are laid out and cut into writes, to test a client's SSE parsing over a real
+   * socket. See {@link LocalStreamFraming}; omitted fields keep their defaults.
+   * @default { lineEnding: '\n', multiLineData: false, comments: false, split: 'event' }
+   */
+  readonly framing?: LocalStreamFraming;
   /** When set, requests must carry `Authorization: Bearer <apiKey>`; others get a 401. @default undefined */
   readonly apiKey?: string;
   /**
@@ -44,6 +66,46 @@ export interface LocalProviderSettings {
    * `Local answer from <model> to: <last user message>`.
    */
   readonly reply?: (request: ChatRequestBody) => string;
+}
+
+/** An error a {@link LocalProvider} stream sends mid-way; see {@link LocalProviderSettings.streamError}. */
+export interface LocalStreamError {
+  /** Content chunks sent before the error. Non-negative integer. */
+  readonly after: number;
+  /**
+   * `'event'`: an `event: error` line and `data: {"type":"error","error":{...}}` (Anthropic's shape);
+   * `'data'`: a bare `data: {"error":{...}}` (OpenAI's).
+   * @default 'event'
+   */
+  readonly shape?: 'event' | 'data';
+  /** The error's `type`, e.g. `rate_limit_error`, `api_error`, `invalid_request_error`. @default 'overloaded_error' */
+  readonly type?: string;
+  /** The error's `message`. @default 'Overloaded' */
+  readonly message?: string;
+  /** The error's `code`. @default null */
+  readonly code?: string | null;
+}
+
+/** How a {@link LocalProvider} frames stream events; see {@link LocalProviderSettings.framing}. */
+export interface LocalStreamFraming {
+  /** The end of every line. @default '\n' */
+  readonly lineEnding?: '\n' | '\r\n' | '\r';
+  /**
+   * Pretty-prints each event's JSON over several `data:` lines, which a client must join with `\n`
+   * (valid SSE, and still valid JSON). @default false
+   */
+  readonly multiLineData?: boolean;
+  /** A comment line (`: keep-alive`) before every event, as some providers send. @default false */
+  readonly comments?: boolean;
+  /**
+   * Where the bytes of the stream are cut into separate writes. Each write waits for the previous one
+   * to reach the socket and for the event loop to turn twice, so that a client in the same process
+   * reads the pieces one by one. `'event'`: one write per event. `'line-ending'`: inside every line
+   * ending (between `\r` and `\n`, or just before a lone `\n` or `\r`). `'utf8'`: inside every
+   * multi-byte UTF-8 character. A positive integer: every that many bytes.
+   * @default 'event'
+   */
+  readonly split?: 'event' | 'line-ending' | 'utf8' | number;
 }
 
 /** Options of a {@link LocalProvider}: the runtime {@link LocalProviderSettings} plus fixed wiring. */
@@ -63,11 +125,17 @@ export interface ResolvedSettings {
   readonly rateLimit: number;
   readonly chunkDelayMs: number;
   readonly breakStreamAfter: number;
+  readonly truncateStreamAfter: number;
+  readonly streamError: Required<LocalStreamError> | undefined;
+  readonly framing: Required<LocalStreamFraming>;
   readonly apiKey: string | undefined;
   readonly reply: ((request: ChatRequestBody) => string) | undefined;
 }
 
-const SETTING_NAMES = ['latency', 'errorRate', 'rateLimit', 'chunkDelay', 'breakStreamAfter', 'apiKey', 'reply'] as const;
+const SETTING_NAMES = [
+  'latency', 'errorRate', 'rateLimit', 'chunkDelay', 'breakStreamAfter', 'truncateStreamAfter', 'streamError', 'framing',
+  'apiKey', 'reply',
+] as const;
 const OPTION_NAMES = [...SETTING_NAMES, 'port', 'random', 'clock'] as const;
 
 const DEFAULTS = {
@@ -76,9 +144,14 @@ const DEFAULTS = {
   rateLimit: Infinity,
   chunkDelayMs: 0,
   breakStreamAfter: Infinity,
+  truncateStreamAfter: Infinity,
+  streamError: undefined,
+  framing: { lineEnding: '\n', multiLineData: false, comments: false, split: 'event' },
   apiKey: undefined,
   reply: undefined,
 } as const satisfies ResolvedSettings;
+
+const STREAM_ERROR_DEFAULTS = { shape: 'event', type: 'overloaded_error', message: 'Overloaded', code: null } as const;
 
 function parseLatency(value: unknown): readonly [number, number] {
   if (!Array.isArray(value)) {
@@ -97,6 +170,35 @@ function assertCountOrInfinity(name: string, value: unknown, positive: boolean):
   if (!ok) throw optionError(name, `${positive ? 'a positive' : 'a non-negative'} integer or Infinity`, value);
 }
 
+function resolveStreamError(value: unknown): ResolvedSettings['streamError'] {
+  if (value === false) return undefined;
+  assertPlainObject('streamError', value);
+  assertKnownOptions('streamError', value as object, ['after', 'shape', 'type', 'message', 'code']);
+  const e = { ...STREAM_ERROR_DEFAULTS, ...withDefaults({}, value as LocalStreamError) };
+  assertCountOrInfinity('streamError.after', e.after, false);
+  if (e.after === Infinity) throw optionError('streamError.after', 'a non-negative integer', e.after);
+  assertOneOf('streamError.shape', e.shape, ['event', 'data']);
+  if (typeof e.type !== 'string' || e.type.length === 0) throw optionError('streamError.type', 'a non-empty string', e.type);
+  if (typeof e.message !== 'string') throw optionError('streamError.message', 'a string', e.message);
+  if (e.code !== null && typeof e.code !== 'string') throw optionError('streamError.code', 'a string or null', e.code);
+  return e;
+}
+
+function resolveFraming(value: unknown): ResolvedSettings['framing'] {
+  assertPlainObject('framing', value);
+  assertKnownOptions('framing', value as object, ['lineEnding', 'multiLineData', 'comments', 'split']);
+  const f = { ...DEFAULTS.framing, ...withDefaults({}, value as LocalStreamFraming) };
+  if (f.lineEnding !== '\n' && f.lineEnding !== '\r\n' && f.lineEnding !== '\r') {
+    throw optionError('framing.lineEnding', "'\\n', '\\r\\n' or '\\r'", f.lineEnding);
+  }
+  if (typeof f.multiLineData !== 'boolean') throw optionError('framing.multiLineData', 'a boolean', f.multiLineData);
+  if (typeof f.comments !== 'boolean') throw optionError('framing.comments', 'a boolean', f.comments);
+  const split = f.split;
+  const splitOk = split === 'event' || split === 'line-ending' || split === 'utf8' || (typeof split === 'number' && Number.isSafeInteger(split) && split > 0);
+  if (!splitOk) throw optionError('framing.split', "'event', 'line-ending', 'utf8' or a positive integer", split);
+  return f;
+}
+
 /** Validates `settings` and merges them over `base` (the current settings, or the defaults). */
 export function resolveSettings(settings: LocalProviderSettings, base: ResolvedSettings = DEFAULTS): ResolvedSettings {
   assertPlainObject('settings', settings);
@@ -110,6 +212,8 @@ export function resolveSettings(settings: LocalProviderSettings, base: ResolvedS
   assertCountOrInfinity('rateLimit', rateLimit, true);
   const breakStreamAfter = s.breakStreamAfter ?? base.breakStreamAfter;
   assertCountOrInfinity('breakStreamAfter', breakStreamAfter, false);
+  const truncateStreamAfter = s.truncateStreamAfter ?? base.truncateStreamAfter;
+  assertCountOrInfinity('truncateStreamAfter', truncateStreamAfter, false);
   if (s.apiKey !== undefined && (typeof s.apiKey !== 'string' || s.apiKey.length === 0)) {
     throw optionError('apiKey', 'a non-empty string', s.apiKey);
   }
@@ -120,6 +224,9 @@ export function resolveSettings(settings: LocalProviderSettings, base: ResolvedS
     rateLimit,
     chunkDelayMs: s.chunkDelay === undefined ? base.chunkDelayMs : parseDuration('chunkDelay', s.chunkDelay),
     breakStreamAfter,
+    truncateStreamAfter,
+    streamError: s.streamError === undefined ? base.streamError : resolveStreamError(s.streamError),
+    framing: s.framing === undefined ? base.framing : resolveFraming(s.framing),
     apiKey: s.apiKey ?? base.apiKey,
     reply: s.reply ?? base.reply,
   };

@@ -21,8 +21,8 @@ import { readBody, sleep, writeChatStream } from './sse';
 /**
  * An OpenAI-compatible chat server on 127.0.0.1 (`POST /v1/chat/completions`, JSON and server-sent events)
  * for tests, demos and benchmarks that must not need the internet. Answers are deterministic (see
- * {@link defaultReply}); latency, errors, 429s, slow and broken streams are configurable, and counters show
- * what it served.
+ * {@link defaultReply}); latency, errors, 429s, slow, broken, truncated and failing streams and the SSE
+ * framing are configurable, and counters show what it served.
  * @example
  * const provider = new LocalProvider({ latency: '20ms' });
  * await provider.start();
@@ -180,7 +180,8 @@ export class LocalProvider {
     const base = { id: `chatcmpl-local-${this.#nextId++}`, created: Math.floor(this.#clock.now() / 1000), model: request.model };
     if (request.stream === true) {
       this.#count(200);
-      return writeChatStream(res, { request, answer, base, chunkDelayMs: s.chunkDelayMs, breakStreamAfter: s.breakStreamAfter });
+      const { chunkDelayMs, breakStreamAfter, truncateStreamAfter, streamError, framing } = s;
+      return writeChatStream(res, { request, answer, base, chunkDelayMs, breakStreamAfter, truncateStreamAfter, streamError, framing });
     }
     const message = { role: 'assistant', content: answer };
     this.#send(res, 200, { ...base, object: 'chat.completion', choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }], usage: usageFor(request, answer) });

@@ -209,6 +209,36 @@ describe('@Cached({ stream: true })', () => {
     expect(source.opened).toBe(2);
   });
 
+  it('stores a stream only when `complete` accepts its chunks; every reader gets the chunks either way', async () => {
+    interface Part {
+      readonly text?: string;
+      readonly last?: true;
+    }
+    // The first stream ends cleanly but cut short; the second one is whole.
+    const cut = channel<Part>();
+    const whole = channel<Part>();
+    const fills: boolean[] = [];
+    cache.on('fill', ({ stored }) => fills.push(stored));
+    class Service {
+      @Cached({ cache, stream: true, complete: (parts: Part[]) => parts.at(-1)?.last === true })
+      stream(): AsyncGenerator<Part> {
+        return cut.opened === 0 ? cut.open() : whole.open();
+      }
+    }
+    const service = new Service();
+    const readers = [collect(service.stream()), collect(service.stream())];
+    cut.push({ text: 'cut ' }, { text: 'short' });
+    cut.end();
+    for (const parts of await Promise.all(readers)) expect(parts).toEqual([{ text: 'cut ' }, { text: 'short' }]);
+    expect(cut.opened).toBe(1);
+    whole.push({ text: 'whole' }, { last: true });
+    whole.end();
+    expect(await collect(service.stream())).toEqual([{ text: 'whole' }, { last: true }]);
+    expect(await collect(service.stream())).toEqual([{ text: 'whole' }, { last: true }]);
+    expect([cut.opened, whole.opened]).toEqual([1, 1]);
+    expect(fills).toEqual([false, true]);
+  });
+
   it('treats an entry that is not a recording as a miss, and counts it', async () => {
     const store = new MemoryStore();
     const shared = new Cache({ store });
@@ -292,6 +322,7 @@ describe('@Cached({ stream: true })', () => {
       /Expected `stream.pace` to be false, 'recorded', or a duration such as '20ms', got `"fast"`/,
     );
     expect(() => Cached({ stream: { speed: 2 } } as never)).toThrow(/Unknown stream option `speed`/);
+    expect(() => Cached({ stream: true, complete: true } as never)).toThrow('Expected `complete` to be a function, got `true` (boolean)');
   });
 
   describe('cost ledger', () => {

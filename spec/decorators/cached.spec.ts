@@ -170,6 +170,22 @@ describe('@Cached', () => {
     expect(calls).toBe(3);
   });
 
+  it('returns but does not store a result that `complete` finds cut short, beside its own `unless`', async () => {
+    let calls = 0;
+    class Writer {
+      @Cached({ cache, unless: (text: string) => text === '', complete: (text: string) => text.endsWith('.') })
+      async write(topic: string): Promise<string> {
+        calls++;
+        return calls === 1 ? `${topic} is` : `${topic} is fine.`;
+      }
+    }
+    const writer = new Writer();
+    await expect(writer.write('tea')).resolves.toBe('tea is');
+    await expect(writer.write('tea')).resolves.toBe('tea is fine.');
+    await expect(writer.write('tea')).resolves.toBe('tea is fine.');
+    expect(calls).toBe(2);
+  });
+
   it('caches `undefined` and `null` results like any other value', async () => {
     let calls = 0;
     class Users {

@@ -2,7 +2,9 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ChatClient, type ChatCompletionChunk } from '../../lib/llm/chat-client';
 import type { ChatRequest } from '../../lib/llm/chat-request';
 import { errorFromResponse, isProviderError, ProviderError, retryAfterFrom } from '../../lib/llm/provider-error';
-import { sseData } from '../../lib/llm/sse-reader';
+import { sseEvents } from '../../lib/llm/sse-events';
+import { streamError } from '../../lib/llm/stream-error';
+import { classifyFailure } from '../../lib/router/classify';
 import { isTransientError, retry } from '../../lib/resilience/retry';
 import { LocalProvider, type LocalProviderOptions } from '../../lib/testing';
 import { defaultReply } from '../../lib/testing/chat-answer';
@@ -229,6 +231,88 @@ describe('ChatClient.stream', () => {
     expect(chunks.length).toBeGreaterThanOrEqual(1);
   });
 
+  /** Reads a stream to its end or its error: the chunks received, then the error (if any). */
+  async function outcome(chunks: AsyncIterable<ChatCompletionChunk>): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
+    const seen: ChatCompletionChunk[] = [];
+    try {
+      for await (const chunk of chunks) seen.push(chunk);
+      return { chunks: seen, error: undefined };
+    } catch (error) {
+      return { chunks: seen, error };
+    }
+  }
+
+  it('throws a transient ProviderError for an `event: error` mid-stream, after the chunks before it', async () => {
+    const { client } = await setup({ streamError: { after: 2, shape: 'event', type: 'overloaded_error', message: 'Overloaded' } });
+    const { chunks, error } = await outcome(client.stream(request));
+    // The role chunk and two content chunks; the error is never handed out as a chunk.
+    expect(chunks).toHaveLength(3);
+    expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
+    expect(isProviderError(error)).toBe(true);
+    const e = error as ProviderError;
+    expect(e.message).toContain('Overloaded');
+    expect(e.type).toBe('overloaded_error');
+    expect(e.inStream).toBe(true);
+    expect(e.status).toBe(529);
+    expect(isTransientError(e)).toBe(true);
+  });
+
+  it('throws a ProviderError for a bare `data: {"error": ...}` mid-stream, with its type and code', async () => {
+    const streamError = { after: 1, shape: 'data', type: 'server_error', message: 'The server had an error', code: 'internal' } as const;
+    const { client } = await setup({ streamError });
+    const { chunks, error } = await outcome(client.stream(request));
+    expect(chunks).toHaveLength(2);
+    const e = error as ProviderError;
+    expect(e).toBeInstanceOf(ProviderError);
+    expect([e.type, e.providerCode, e.status, e.inStream]).toEqual(['server_error', 'internal', 500, true]);
+    expect(e.message).toContain('The server had an error');
+    expect(isTransientError(e)).toBe(true);
+  });
+
+  it('does not retry an error event that blames the request', async () => {
+    const { client } = await setup({ streamError: { after: 0, type: 'invalid_request_error', message: 'Bad tool schema' } });
+    const { chunks, error } = await outcome(client.stream(request));
+    expect(chunks).toHaveLength(1);
+    expect((error as ProviderError).status).toBe(400);
+    expect(isTransientError(error)).toBe(false);
+  });
+
+  it('composes with retry(): an overloaded stream is retried like a 529 answer', async () => {
+    const { provider, client } = await setup({ streamError: { after: 1 } });
+    let attempts = 0;
+    const streamed = retry(
+      async (r: ChatRequest) => {
+        if (++attempts === 2) provider.configure({ streamError: false });
+        return collect(client.stream(r));
+      },
+      { attempts: 3, base: 1, max: 1 },
+    );
+    const chunks = await streamed(request);
+    expect(attempts).toBe(2);
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe(defaultReply(request as never));
+  });
+
+  describe('reads the SSE framing of any compliant server', () => {
+    const expected = async (client: ChatClient): Promise<string> => (await client.complete(request)).choices[0]!.message.content!;
+    const text = (chunks: ChatCompletionChunk[]) => chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
+
+    it('a `\\r\\n` cut between its `\\r` and its `\\n` by the network, in events spread over several data lines', async () => {
+      const { client } = await setup({ framing: { lineEnding: '\r\n', multiLineData: true, split: 'line-ending' } });
+      expect(text(await collect(client.stream(request)))).toBe(await expected(client));
+    });
+
+    it('multi-byte characters cut by the network', async () => {
+      const reply = () => 'Grüße aus Zürich, 東京 and 🎉 too';
+      const { client } = await setup({ reply, framing: { split: 'utf8' } });
+      expect(text(await collect(client.stream(request)))).toBe(reply());
+    });
+
+    it('comments, bare `\\r` line endings and three-byte writes', async () => {
+      const { client } = await setup({ framing: { lineEnding: '\r', comments: true, split: 3 } });
+      expect(text(await collect(client.stream(request)))).toBe(await expected(client));
+    });
+  });
+
   it('throws a ProviderError with the status when the provider refuses the stream', async () => {
     const { provider, client } = await setup();
     provider.failNext(1, 503);
@@ -279,34 +363,82 @@ describe('errorFromResponse', () => {
   });
 });
 
-describe('sseData', () => {
-  async function* bytes(...parts: string[]): AsyncGenerator<Uint8Array> {
-    for (const part of parts) yield new TextEncoder().encode(part);
+describe('sseEvents', () => {
+  async function* bytes(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Array> {
+    for (const part of parts) yield typeof part === 'string' ? new TextEncoder().encode(part) : part;
   }
-  async function all(source: AsyncIterable<Uint8Array>): Promise<{ data: string[]; done: boolean }> {
-    const data: string[] = [];
-    const events = sseData(source);
-    for (let next = await events.next(); ; next = await events.next()) {
-      if (next.done) return { data, done: next.value };
-      data.push(next.value);
+  async function all(source: AsyncIterable<Uint8Array>): Promise<{ events: { event?: string; data: string }[]; done: boolean }> {
+    const events: { event?: string; data: string }[] = [];
+    const reader = sseEvents(source);
+    for (let next = await reader.next(); ; next = await reader.next()) {
+      if (next.done) return { events, done: next.value };
+      events.push(next.value.event === undefined ? { data: next.value.data } : { event: next.value.event, data: next.value.data });
     }
   }
 
-  it('joins events split across chunks, skips comments and stops at [DONE]', async () => {
-    const result = await all(bytes(': ping\n\nda', 'ta: {"a":1}\r\n\r\nevent: x\ndata: line1\ndata: line2\n\n', 'data: [DONE]\n\ndata: after\n\n'));
-    expect(result).toEqual({ data: ['{"a":1}', 'line1\nline2'], done: true });
+  it('joins events split across chunks, keeps event names, skips comments and stops at [DONE]', async () => {
+    const result = await all(bytes(': ping\n\nda', 'ta: {"a":1}\r\n\r\nevent: error\ndata: line1\ndata: line2\n\n', 'data: [DONE]\n\ndata: after\n\n'));
+    expect(result).toEqual({ events: [{ data: '{"a":1}' }, { event: 'error', data: 'line1\nline2' }], done: true });
+  });
+
+  it('keeps a `\\r\\n` whose halves arrive in two chunks as one line ending', async () => {
+    expect((await all(bytes('data: a\r', '\ndata: b\r', '\n\r', '\n'))).events).toEqual([{ data: 'a\nb' }]);
   });
 
   it('reports an end without [DONE]', async () => {
-    expect(await all(bytes('data: 1\n\n'))).toEqual({ data: ['1'], done: false });
+    expect(await all(bytes('data: 1\n\n'))).toEqual({ events: [{ data: '1' }], done: false });
+    expect(await all(bytes('data: 1\n\ndata: [DONE]\n'))).toEqual({ events: [{ data: '1' }], done: false });
+  });
+
+  it('takes a final `\\r` as the line ending it is when the bytes end', async () => {
+    expect(await all(bytes('data: 1\r\rdata: [DONE]\r\r'))).toEqual({ events: [{ data: '1' }], done: true });
   });
 
   it('keeps a multi-byte character split between chunks intact', async () => {
-    const encoded = new TextEncoder().encode('data: é\n\n');
-    async function* split(): AsyncGenerator<Uint8Array> {
-      yield encoded.slice(0, 7);
-      yield encoded.slice(7);
-    }
-    expect((await all(split())).data).toEqual(['é']);
+    const encoded = new TextEncoder().encode('data: é🎉\n\n');
+    expect((await all(bytes(encoded.slice(0, 7), encoded.slice(7, 10), encoded.slice(10)))).events).toEqual([{ data: 'é🎉' }]);
+  });
+
+  it('fails with a ProviderError on megabytes without a line break, rather than buffer them', async () => {
+    const line = 'x'.repeat(1024 * 1024);
+    const error = await failure(all(bytes('data: ', ...Array.from({ length: 9 }, () => line))));
+    expect(isProviderError(error)).toBe(true);
+    expect((error as Error).message).toContain('not server-sent events');
+  });
+});
+
+describe('streamError', () => {
+  it('reads the OpenAI, Anthropic and Google shapes, with or without an event name', () => {
+    const openai = streamError(undefined, { error: { message: 'Try again', type: 'server_error', param: null, code: null } });
+    expect([openai?.status, openai?.type, openai?.message]).toEqual([500, 'server_error', 'Provider sent an error mid-stream (server_error): Try again']);
+    const anthropic = streamError('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    expect([anthropic?.status, anthropic?.inStream]).toEqual([529, true]);
+    const google = streamError(undefined, { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } });
+    expect([google?.status, google?.providerCode]).toEqual([503, '503']);
+    expect(streamError(undefined, { error: 'upstream closed' })?.message).toBe('Provider sent an error mid-stream: upstream closed');
+  });
+
+  it('takes an `error` event without an `error` field, even one that is not JSON, as the error itself', () => {
+    expect(streamError('error', { type: 'rate_limit_error', message: 'Slow down' })?.status).toBe(429);
+    const text = streamError('error', 'upstream timed out');
+    expect([text?.message, text?.status]).toEqual(['Provider sent an error mid-stream: upstream timed out', undefined]);
+  });
+
+  it('maps transient types to transient statuses and leaves unknown ones unretried', () => {
+    const transient = ['overloaded_error', 'rate_limit_error', 'api_error', 'timeout_error', 'service_unavailable'];
+    for (const type of transient) expect(isTransientError(streamError(undefined, { error: { type } }))).toBe(true);
+    const permanent = ['invalid_request_error', 'authentication_error', 'permission_error', 'insufficient_quota', 'something_new'];
+    for (const type of permanent) expect(isTransientError(streamError(undefined, { error: { type } }))).toBe(false);
+    // The router reads the same verdicts: move on from an overloaded endpoint, stop on a bad request.
+    expect(classifyFailure(streamError('error', { error: { type: 'overloaded_error' } }))).toBe('next');
+    expect(classifyFailure(streamError('error', { error: { type: 'invalid_request_error' } }))).toBe('fail');
+    const context = streamError(undefined, { error: { type: 'invalid_request_error', code: 'context_length_exceeded', message: 'too long' } });
+    expect(classifyFailure(context)).toBe('larger-context');
+  });
+
+  it('is undefined for an ordinary chunk, `error: null` included', () => {
+    expect(streamError(undefined, { id: 'c', choices: [] })).toBeUndefined();
+    expect(streamError('message', { id: 'c', choices: [], error: null })).toBeUndefined();
+    expect(streamError(undefined, '[1,2]')).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import { Cache, Cached, Fallback, RateLimited, chatKeyPolicy, currentSignal, isTransientError, MemoryCostLedger } from '../../lib';
-import { LocalProvider } from '../../lib/testing';
+import { LocalProvider, defaultReply } from '../../lib/testing';
 
 // The official `openai` package, pointed at the local provider by `baseURL`, inside a decorated
 // service method: the recommended stack works around a client we do not control.
@@ -19,7 +19,7 @@ describe('the openai package under cachet decorators', () => {
   });
   afterEach(() => {
     provider.resetCounters();
-    provider.configure({ errorRate: 0 });
+    provider.configure({ errorRate: 0, streamError: false, truncateStreamAfter: Infinity, framing: {} });
   });
   afterAll(() => provider.close());
 
@@ -144,6 +144,68 @@ describe('the openai package under cachet decorators', () => {
       for (const q of ['one', 'two', 'three']) await text(await assistant.ask(streamed(q)));
       await expect(text(await assistant.ask(streamed('four')))).resolves.toBe('offline');
       expect(provider.requests).toBe(3);
+    });
+
+    /** Reads a stream to its end or its error. */
+    async function outcome(stream: AsyncIterable<ChatCompletionChunk>): Promise<{ text: string; error: unknown }> {
+      let out = '';
+      try {
+        for await (const chunk of stream) out += chunk.choices[0]?.delta.content ?? '';
+        return { text: out, error: undefined };
+      } catch (error) {
+        return { text: out, error };
+      }
+    }
+
+    for (const shape of ['event', 'data'] as const) {
+      it(`stores nothing when the provider sends an error mid-stream (${shape} shape), which the SDK throws; every reader sees it after the same chunks`, async () => {
+        const cache = new Cache();
+        const assistant = makeStreamingAssistant(cache);
+        provider.configure({ streamError: { after: 2, shape, type: 'overloaded_error', message: 'Overloaded' } });
+        const outcomes = await Promise.all([1, 2, 3].map(async () => outcome(await assistant.ask(streamed('busy?')))));
+        expect(provider.requests).toBe(1);
+        for (const { text, error } of outcomes) {
+          expect(text).toBe('Local answer ');
+          expect(error).toBeInstanceOf(OpenAI.APIError);
+          expect((error as InstanceType<typeof OpenAI.APIError>).type).toBe('overloaded_error');
+        }
+        expect(cache.stats().total).toMatchObject({ fills: 0, hits: 0 });
+        provider.configure({ streamError: false });
+        await expect(text(await assistant.ask(streamed('busy?')))).resolves.toContain('busy?');
+        expect(provider.requests).toBe(2);
+        await text(await assistant.ask(streamed('busy?')));
+        expect(provider.requests).toBe(2);
+      });
+    }
+
+    it('does not store a stream the provider ended without a finish_reason, which the SDK ends quietly', async () => {
+      const cache = new Cache();
+      const assistant = makeStreamingAssistant(cache);
+      provider.configure({ truncateStreamAfter: 2 });
+      await expect(text(await assistant.ask(streamed('cut?')))).resolves.toBe('Local answer ');
+      provider.configure({ truncateStreamAfter: Infinity });
+      await expect(text(await assistant.ask(streamed('cut?')))).resolves.toContain('cut?');
+      await expect(text(await assistant.ask(streamed('cut?')))).resolves.toContain('cut?');
+      expect(provider.requests).toBe(2);
+      expect(cache.stats().total).toMatchObject({ fills: 2, hits: 1 });
+    });
+
+    it('reads the local provider’s framings (CRLF cut in two, multi-line data, comments, split characters)', async () => {
+      const openai = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0 });
+      provider.configure({ reply: () => 'Grüße, 東京 🎉 done' });
+      try {
+        const framings = [
+          { lineEnding: '\r\n', multiLineData: true, comments: true, split: 'line-ending' },
+          { split: 'utf8' },
+          { lineEnding: '\r', split: 5 },
+        ] as const;
+        for (const framing of framings) {
+          provider.configure({ framing });
+          expect(await text(await openai.chat.completions.create(streamed('x')))).toBe('Grüße, 東京 🎉 done');
+        }
+      } finally {
+        provider.configure({ reply: defaultReply });
+      }
     });
 
     it('records the SDK stream’s usage chunk in the ledger', async () => {

@@ -29,7 +29,7 @@ describe('streamed chat completions under @Cached', () => {
   });
   afterEach(() => {
     provider.resetCounters();
-    provider.configure({ breakStreamAfter: Infinity, chunkDelay: '5ms', reply: defaultReply });
+    provider.configure({ breakStreamAfter: Infinity, truncateStreamAfter: Infinity, streamError: false, chunkDelay: '5ms', reply: defaultReply });
   });
   afterAll(async () => {
     await client.close();
@@ -104,6 +104,55 @@ describe('streamed chat completions under @Cached', () => {
     provider.configure({ breakStreamAfter: Infinity });
     await read(a.stream(request('warranty?')));
     expect(provider.requests).toBe(2);
+  });
+
+  /** Reads a stream to its end or its error. */
+  async function outcome(stream: AsyncIterable<ChatCompletionChunk>): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
+    const chunks: ChatCompletionChunk[] = [];
+    try {
+      for await (const chunk of stream) chunks.push(chunk);
+      return { chunks, error: undefined };
+    } catch (error) {
+      return { chunks, error };
+    }
+  }
+
+  for (const shape of ['event', 'data'] as const) {
+    it(`stores nothing when the provider sends an error mid-stream (${shape} shape); every reader sees the same chunks, then the error`, async () => {
+      const { assistant: a, cache } = assistant();
+      provider.configure({ streamError: { after: 2, shape, type: 'overloaded_error', message: 'Overloaded' } });
+      const outcomes = await Promise.all(Array.from({ length: 5 }, () => outcome(a.stream(request('overloaded?')))));
+      expect(provider.requests).toBe(1);
+      for (const { chunks, error } of outcomes) {
+        expect(chunks).toEqual(outcomes[0]!.chunks);
+        expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual(['', 'Local ', 'answer ']);
+        expect(error).toBeInstanceOf(ProviderError);
+        expect(error).toMatchObject({ type: 'overloaded_error', status: 529, inStream: true });
+      }
+      expect(cache.stats().total).toMatchObject({ fills: 0, hits: 0 });
+      // Nothing was stored: the next call goes to the provider again, and its whole answer is stored.
+      provider.configure({ streamError: false });
+      const whole = await read(a.stream(request('overloaded?')));
+      expect(contentOf(whole)).toBe(defaultReply(request('overloaded?') as never));
+      expect(provider.requests).toBe(2);
+      expect(await read(a.stream(request('overloaded?')))).toEqual(whole);
+      expect(provider.requests).toBe(2);
+    });
+  }
+
+  it('does not store a stream that ended cleanly without a finish_reason (truncated)', async () => {
+    const { assistant: a, cache } = assistant();
+    provider.configure({ truncateStreamAfter: 2 });
+    const truncated = await read(a.stream(request('truncated?')));
+    expect(contentOf(truncated)).toBe('Local answer ');
+    expect(truncated.some((c) => c.choices[0]?.finish_reason)).toBe(false);
+    provider.configure({ truncateStreamAfter: Infinity });
+    const whole = await read(a.stream(request('truncated?')));
+    expect(provider.requests).toBe(2);
+    expect(contentOf(whole)).toBe(defaultReply(request('truncated?') as never));
+    await read(a.stream(request('truncated?')));
+    expect(provider.requests).toBe(2);
+    expect(cache.stats().total).toMatchObject({ fills: 2, hits: 1 });
   });
 
   it('closes the provider request when the only reader stops early, and stores nothing', async () => {

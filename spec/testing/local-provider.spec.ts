@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { LocalProvider } from '../../lib/testing';
 
 const userRequest = (content: string, extra: object = {}) => ({
@@ -188,6 +189,72 @@ describe('LocalProvider', () => {
     expect(received).not.toContain('"local-model "');
   });
 
+  it('sends an `event: error` after `streamError.after` chunks in place of the rest, then [DONE]', async () => {
+    provider = await make({ streamError: { after: 2 } });
+    const text = await (await post(provider, userRequest('one two three four five', { stream: true }))).text();
+    const events = text.split('\n\n').filter(Boolean);
+    // Role chunk, two content chunks, the error, [DONE].
+    expect(events).toHaveLength(5);
+    expect(events[3]).toBe(
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded","code":null}}',
+    );
+    expect(events[4]).toBe('data: [DONE]');
+    expect(text).not.toContain('finish_reason":"stop"');
+  });
+
+  it('sends a bare `data: {"error": ...}` with the type, message and code given', async () => {
+    provider = await make();
+    provider.configure({ streamError: { after: 0, shape: 'data', type: 'rate_limit_error', message: 'Slow down', code: 'rate_limit' } });
+    const events = await readEvents(await post(provider, userRequest('hi', { stream: true })));
+    expect(events.slice(1)).toEqual([
+      '{"error":{"type":"rate_limit_error","message":"Slow down","code":"rate_limit","param":null}}',
+      '[DONE]',
+    ]);
+    provider.configure({ streamError: false });
+    expect((await readEvents(await post(provider, userRequest('hi', { stream: true })))).join()).not.toContain('error');
+  });
+
+  it('ends a stream cleanly without finish_reason after truncateStreamAfter chunks', async () => {
+    provider = await make({ truncateStreamAfter: 1 });
+    const events = await readEvents(await post(provider, userRequest('one two three', { stream: true, stream_options: { include_usage: true } })));
+    expect(events).toHaveLength(3);
+    expect(JSON.parse(events[1]!).choices[0]).toMatchObject({ delta: { content: 'Local ' }, finish_reason: null });
+    expect(events[2]).toBe('[DONE]');
+  });
+
+  it('frames events with the line ending, data lines and comments asked for', async () => {
+    provider = await make({ framing: { lineEnding: '\r\n', multiLineData: true, comments: true } });
+    const text = await (await post(provider, userRequest('hi', { stream: true }))).text();
+    const first = text.split('\r\n\r\n')[0]!;
+    const lines = first.split('\r\n');
+    expect(lines[0]).toBe(': keep-alive');
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.slice(1).every((line) => line.startsWith('data: '))).toBe(true);
+    expect(JSON.parse(lines.slice(1).map((line) => line.slice(6)).join('\n')).object).toBe('chat.completion.chunk');
+    expect(text).not.toMatch(/[^\r]\n/);
+    expect(text.endsWith(': keep-alive\r\ndata: [DONE]\r\n\r\n')).toBe(true);
+  });
+
+  it('cuts writes between `\\r` and `\\n`, and inside multi-byte characters, so that a client reads the pieces apart', async () => {
+    const pieces = async (p: LocalProvider): Promise<string[]> => {
+      const response = await request(`${p.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(userRequest('hi', { stream: true })),
+      });
+      const parts: string[] = [];
+      for await (const part of response.body) parts.push((part as Buffer).toString('latin1'));
+      return parts;
+    };
+    const crlf = await pieces(await make({ framing: { lineEnding: '\r\n', split: 'line-ending' } }));
+    expect(crlf.slice(0, 3)).toEqual([expect.stringMatching(/^data: \{.*\}\r$/), '\n\r', '\n']);
+    const utf8 = await pieces(await make({ reply: () => 'é', framing: { split: 'utf8' } }));
+    // 'é' is 0xC3 0xA9: one piece ends with its first byte, the next starts with its second.
+    const cut = utf8.findIndex((piece) => piece.endsWith('\u00c3'));
+    expect(cut).toBeGreaterThan(-1);
+    expect(utf8[cut + 1]?.startsWith('\u00a9')).toBe(true);
+  });
+
   it('answers 400 with an OpenAI-style error for a missing model, missing messages or invalid JSON', async () => {
     provider = await make();
     const noModel = await post(provider, { messages: [{ role: 'user', content: 'hi' }] });
@@ -228,5 +295,17 @@ describe('LocalProvider', () => {
     expect(() => new LocalProvider().configure({ chunkDelay: 'soon' })).toThrow(TypeError);
     expect(() => new LocalProvider().failNext(1, 200)).toThrow(TypeError);
     expect(() => new LocalProvider().url).toThrow('not started');
+    expect(() => new LocalProvider({ streamError: { after: -1 } })).toThrow(
+      'Expected `streamError.after` to be a non-negative integer or Infinity, got `-1` (number)',
+    );
+    expect(() => new LocalProvider({ streamError: { after: 1, shape: 'sse' as never } })).toThrow(
+      "Expected `streamError.shape` to be one of 'event', 'data', got `\"sse\"` (string)",
+    );
+    expect(() => new LocalProvider({ framing: { split: 0 } })).toThrow(
+      "Expected `framing.split` to be 'event', 'line-ending', 'utf8' or a positive integer, got `0` (number)",
+    );
+    expect(() => new LocalProvider({ framing: { lineEnding: '\n\n' as never } })).toThrow(TypeError);
+    expect(() => new LocalProvider({ framing: { split: 'event', pad: 1 } as never })).toThrow('Unknown framing option `pad`');
+    expect(() => new LocalProvider({ truncateStreamAfter: 1.5 })).toThrow(TypeError);
   });
 });
