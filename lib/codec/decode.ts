@@ -3,6 +3,8 @@ import { PREFIX, setOwn, TAG, ValueDecodeError, VIEWS, isValueDecodeError } from
 
 /** Text → value. One `JSON.parse`, then tagged nodes are revived in place. */
 
+const TAG_KEY = `"${TAG}"`;
+
 const NUMBERS = new Map<unknown, number>([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity], ['-0', -0]]);
 
 /**
@@ -10,10 +12,19 @@ const NUMBERS = new Map<unknown, number>([['NaN', NaN], ['Infinity', Infinity], 
  * @throws {@link ValueDecodeError} on any other text (and never another error type).
  */
 export function decodeValue(text: string): unknown {
-  if (typeof text !== 'string' || !text.startsWith(PREFIX)) throw badPrefix(text);
+  return decodeValueAt(text, 0);
+}
+
+/** {@link decodeValue} of the payload starting at `start` in `text` (after a header), without slicing twice. */
+export function decodeValueAt(text: string, start: number): unknown {
+  if (typeof text !== 'string' || !text.startsWith(PREFIX, start)) throw badPrefix(typeof text === 'string' ? text.slice(start) : text);
   try {
-    const parsed: unknown = JSON.parse(text.slice(PREFIX.length));
-    return typeof parsed === 'object' && parsed !== null ? revive(parsed) : parsed;
+    const parsed: unknown = JSON.parse(text.slice(start + PREFIX.length));
+    if (typeof parsed !== 'object' || parsed === null) return parsed;
+    // Every tagged node is an object with the key "~". Text without `"~"` has none, so the walk (about a
+    // third of the decode time of structured data) can be skipped; JSON.parse itself keeps `__proto__` keys
+    // as own properties.
+    return text.includes(TAG_KEY, start) ? revive(parsed) : parsed;
   } catch (error) {
     if (isValueDecodeError(error)) throw error;
     // A SyntaxError from JSON.parse, or a RangeError from nesting deeper than the call stack.

@@ -7,5 +7,5 @@ export { CODEC_VERSION, ValueDecodeError, ValueEncodeError, isValueDecodeError, 
 export { encodeValue, assertEncodable } from './encode';
 export { registerClass } from './class-registry';
 export type { ClassOptions } from './class-registry';
-export { decodeValue } from './decode';
+export { decodeValue, decodeValueAt } from './decode';
 export { estimateSize } from './estimate-size';

@@ -1,4 +1,4 @@
-import { decodeValue, encodeValue, ValueDecodeError } from '../codec/value-codec';
+import { decodeValueAt, encodeValue, ValueDecodeError } from '../codec/value-codec';
 import type { CacheEntry } from '../stores/cache-store';
 
 /**
@@ -24,6 +24,6 @@ export function parseEntry(text: string): CacheEntry {
     throw new ValueDecodeError(`Expected a cachet entry (\`<expiresAt>|<value>\`), got ${JSON.stringify(text.slice(0, 40))}`);
   }
   const expiresAt = Number(header[1]);
-  const value = decodeValue(text.slice(header[0].length));
+  const value = decodeValueAt(text, header[0].length);
   return header[2] === undefined ? { value, expiresAt } : { value, expiresAt, freshUntil: Number(header[2]) };
 }

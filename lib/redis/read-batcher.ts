@@ -14,12 +14,26 @@ function pending<T>(): Pending<T> {
   return { promise, resolve, reject };
 }
 
+/** Bounds of one batch; see {@link ReadBatcher}. */
+export interface BatchLimits {
+  /** Most keys in one batch. */
+  readonly maxKeys: number;
+  /** Most known bytes in one batch; a key larger than this alone goes alone. */
+  readonly maxBytes: number;
+  /** The size a key's value had when last seen, if it was large; `undefined` counts as small. */
+  readonly sizeOf: (key: string) => number | undefined;
+}
+
+const UNBOUNDED: BatchLimits = { maxKeys: Infinity, maxBytes: Infinity, sizeOf: () => undefined };
+
 /**
  * Turns concurrent reads into few round trips, like a pipeline with a Nagle rule:
  * - when no read is on the wire, a read is sent at once (one call at a time pays no batching delay);
  * - while one is, the reads issued meanwhile wait for the end of the tick and go out together (one
  *   `MGET` instead of N `GET`s);
- * - concurrent reads of one key share a single request, including one already on the wire.
+ * - concurrent reads of one key share a single request, including one already on the wire;
+ * - a batch holds at most `maxKeys` keys and `maxBytes` of values known to be large, so that one reply
+ *   never grows to tens of megabytes that must all arrive (and be decoded) before any reader is answered.
  *
  * A write must call {@link ReadBatcher.forget} for its key before it is sent: a read that went out
  * before the write may still sit in the in-flight table when the write's caller resumes (both replies
@@ -39,6 +53,7 @@ export class ReadBatcher<T> {
      * readers only; a rejection rejects the whole batch.
      */
     private readonly fetch: (keys: string[]) => Promise<(T | Error)[]>,
+    private readonly limits: BatchLimits = UNBOUNDED,
   ) {}
 
   read(key: string): Promise<T> {
@@ -70,7 +85,23 @@ export class ReadBatcher<T> {
     this.#queuedKeys = [];
     this.#queued = [];
     this.#scheduled = false;
-    if (keys.length > 0) this.#send(keys, slots);
+    const { maxKeys, maxBytes, sizeOf } = this.limits;
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const size = sizeOf(keys[i] as string) ?? 0;
+      if (i > start && (i - start >= maxKeys || bytes + size > maxBytes)) {
+        this.#send(keys.slice(start, i), slots.slice(start, i));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    if (start === 0) {
+      if (keys.length > 0) this.#send(keys, slots);
+    } else {
+      this.#send(keys.slice(start), slots.slice(start));
+    }
   };
 
   #send(keys: string[], slots: Pending<T>[]): void {
@@ -102,6 +133,32 @@ export class ReadBatcher<T> {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       if (this.#byKey.get(key) === (slots[i] as Pending<T>).promise) this.#byKey.delete(key);
+    }
+  }
+}
+
+/** Values at least this large are remembered by {@link LargeValueSizes}. */
+const LARGE_VALUE = 32 * 1024;
+/** Most keys remembered; past it the record starts again (cheaper than an LRU, and only an estimate). */
+const MAX_REMEMBERED = 4_096;
+
+/**
+ * The sizes of the large values a store has read or written lately, by key: what a batch limit by bytes
+ * can know before the reply arrives. Small values are not remembered, so this stays empty for most caches.
+ */
+export class LargeValueSizes {
+  readonly #sizes = new Map<string, number>();
+
+  get(key: string): number | undefined {
+    return this.#sizes.size === 0 ? undefined : this.#sizes.get(key);
+  }
+
+  observe(key: string, size: number): void {
+    if (size >= LARGE_VALUE) {
+      if (this.#sizes.size >= MAX_REMEMBERED) this.#sizes.clear();
+      this.#sizes.set(key, size);
+    } else if (this.#sizes.size > 0) {
+      this.#sizes.delete(key);
     }
   }
 }

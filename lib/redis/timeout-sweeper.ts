@@ -9,44 +9,59 @@ interface Tracked {
 
 /** Sweeps per timeout; an operation times out after between SWEEPS and SWEEPS + 1 sweep periods. */
 const SWEEPS = 4;
+/** However the connection progresses, no operation waits longer than this many timeouts. */
+export const PROGRESS_CAP = 10;
 
 /**
  * Bounds operations by a timeout without a timer per operation: a setTimeout/clearTimeout pair costs
  * several microseconds, a tenth of a loopback round trip. One interval ticks every timeout/4 while
- * operations are pending; each operation remembers the tick it started at and is rejected with
- * {@link StoreTimeoutError} once four ticks have passed, so the effective timeout lies between the
- * configured one and 1.25 times it. No clock is read per operation.
+ * operations are pending; each operation remembers the tick it started at. No clock is read per operation.
+ *
+ * An operation times out when it is older than the timeout (four ticks) **and** no operation of the
+ * connection settled during the last four ticks: Redis answers a connection's commands in order, so
+ * while replies keep arriving, a command waiting behind large replies (or behind the client decoding
+ * them) is queued, not lost, and Redis is not slow. A connection that stops answering times out every
+ * waiting operation after one timeout, as before. However replies trickle in, no operation waits longer
+ * than {@link PROGRESS_CAP} timeouts. The event loop being blocked (by the client's own work) adds one
+ * tick however long it lasts, so it never makes an operation time out by itself.
  */
 export class TimeoutSweeper {
   readonly #live = new Set<Tracked>();
   readonly #periodMs: number;
   #tick = 0;
+  /** The tick at which an operation last settled. */
+  #progressed = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly timeoutMs: number) {
     this.#periodMs = Math.max(1, Math.floor(timeoutMs / SWEEPS));
   }
 
-  /** Settles like `promise`, or rejects with {@link StoreTimeoutError} once the timeout has passed. */
+  /** Settles like `promise`, or rejects with {@link StoreTimeoutError} once the timeout has passed without progress. */
   guard<T>(promise: Promise<T>, operation: string, key?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const tracked: Tracked = { born: this.#tick, reject, operation, key };
       this.#live.add(tracked);
       if (this.#timer === undefined) {
+        this.#progressed = this.#tick;
         this.#timer = setInterval(this.#sweep, this.#periodMs);
         this.#timer.unref();
       }
       promise.then(
         (value) => {
-          this.#live.delete(tracked);
+          this.#settled(tracked);
           resolve(value);
         },
         (error: unknown) => {
-          this.#live.delete(tracked);
+          this.#settled(tracked);
           reject(error);
         },
       );
     });
+  }
+
+  #settled(tracked: Tracked): void {
+    if (this.#live.delete(tracked)) this.#progressed = this.#tick;
   }
 
   readonly #sweep = (): void => {
@@ -57,8 +72,10 @@ export class TimeoutSweeper {
       this.#timer = undefined;
       return;
     }
+    const stalled = this.#tick - this.#progressed > SWEEPS;
     for (const tracked of this.#live) {
-      if (this.#tick - tracked.born > SWEEPS) {
+      const age = this.#tick - tracked.born;
+      if ((stalled && age > SWEEPS) || age > SWEEPS * PROGRESS_CAP) {
         this.#live.delete(tracked);
         tracked.reject(new StoreTimeoutError(tracked.operation, tracked.key, this.timeoutMs));
       }

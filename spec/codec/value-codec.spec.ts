@@ -402,9 +402,16 @@ describe('encodeValue / decodeValue', () => {
       expect(error.cause).toBeInstanceOf(SyntaxError);
     });
 
-    it('reports nesting deeper than the call stack as a decode error', () => {
+    it('reports tagged nesting deeper than the call stack as a decode error', () => {
       const depth = 100_000;
-      expect(decodeErrorOf(`1:${'['.repeat(depth)}${']'.repeat(depth)}`).cause).toBeInstanceOf(RangeError);
+      expect(decodeErrorOf(`1:${'['.repeat(depth)}{"~":"u"}${']'.repeat(depth)}`).cause).toBeInstanceOf(RangeError);
+    });
+
+    it('decodes deep plain nesting, which has no tags to revive, without walking it', () => {
+      const depth = 100_000;
+      let value = decodeValue(`1:${'['.repeat(depth)}1${']'.repeat(depth)}`);
+      for (let i = 0; i < depth; i++) value = (value as unknown[])[0];
+      expect(value).toBe(1);
     });
   });
 

@@ -194,3 +194,43 @@ describe('ReadBatcher', () => {
     await expect(Promise.all(reads)).resolves.toEqual([undefined, 'P']);
   });
 });
+
+describe('ReadBatcher limits', () => {
+  function limitedBatcher(sizes: Record<string, number>, maxKeys = 3, maxBytes = 100) {
+    const { calls, fetch } = controlledFetch<string>();
+    const batcher = new ReadBatcher(fetch, { maxKeys, maxBytes, sizeOf: (key) => sizes[key] });
+    const primed = batcher.read('primer');
+    return { calls, batcher, primed };
+  }
+
+  it('splits the reads of one tick into batches of at most maxKeys, in order', async () => {
+    const { calls, batcher } = limitedBatcher({});
+    const reads = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((k) => batcher.read(k));
+    await nextTick();
+    expect(calls.map((c) => c.keys)).toEqual([['primer'], ['a', 'b', 'c'], ['d', 'e', 'f'], ['g']]);
+    calls[1]?.resolve(['A', 'B', 'C']);
+    calls[2]?.resolve(['D', 'E', 'F']);
+    calls[3]?.resolve(['G']);
+    await expect(Promise.all(reads)).resolves.toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G']);
+  });
+
+  it('never puts more known-large bytes than maxBytes in one batch; a value larger than that goes alone', async () => {
+    const { calls, batcher } = limitedBatcher({ big1: 60, big2: 60, huge: 500, small: 10 }, 10, 100);
+    for (const key of ['big1', 'big2', 'small', 'huge', 'x']) void batcher.read(key);
+    await nextTick();
+    expect(calls.map((c) => c.keys)).toEqual([['primer'], ['big1'], ['big2', 'small'], ['huge'], ['x']]);
+  });
+
+  it('answers each batch on its own: an early batch does not wait for a later one', async () => {
+    const { calls, batcher } = limitedBatcher({}, 1);
+    const first = batcher.read('a');
+    const second = batcher.read('b');
+    await nextTick();
+    calls[1]?.resolve(['A']);
+    await expect(first).resolves.toBe('A');
+    let secondSettled = false;
+    void second.then(() => (secondSettled = true));
+    await nextTick();
+    expect(secondSettled).toBe(false);
+  });
+});
