@@ -19,6 +19,7 @@ import { redisHitThroughput } from './scenarios/redis-hit-throughput';
 import { router } from './scenarios/router';
 import { stampede } from './scenarios/stampede';
 import { streamReplay } from './scenarios/stream-replay';
+import { taggedWrites } from './scenarios/tagged-writes';
 import { tiered } from './scenarios/tiered';
 import { valueSizes } from './scenarios/value-sizes';
 import { elapsedMs } from './support/measure';
@@ -26,7 +27,7 @@ import { connectRaw, deleteKeys, provideRedis, serverVersion, type BenchRedis } 
 import { markdownTable, printScenarioResults, printScenarioStart, printSummary } from './support/reporter';
 import type { BenchContext, Result, Scenario } from './support/scenario';
 
-const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router, retrieval, tiered, valueSizes];
+const SCENARIOS: readonly Scenario[] = [memoryHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router, retrieval, tiered, valueSizes, taggedWrites];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);

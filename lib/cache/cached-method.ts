@@ -175,9 +175,9 @@ export class CachedMethod {
       rt.counters.fills++;
       if (rt.ledger !== undefined) rt.ledger.record('fill', value, self, args, key);
       const ttlMs = this.#store.ttlFor(value);
-      const tags = ttlMs > 0 ? await this.#store.set(key, value, ttlMs, args) : NO_TAGS;
-      const raced = await this.#store.raced(key, tags, mark, ttlMs > 0);
-      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 && !raced });
+      const { tags, stored } = ttlMs > 0 ? await this.#store.set(key, value, ttlMs, args, { mark }) : NOT_STORED;
+      const raced = await this.#store.raced(key, tags, mark, stored);
+      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });
       return { value, shareable: !raced };
     } finally {
       if (lease !== undefined) await this.#store.release(lease, key);
@@ -185,4 +185,4 @@ export class CachedMethod {
   }
 }
 
-const NO_TAGS: readonly string[] = [];
+const NOT_STORED = { tags: [], stored: false } as const;

@@ -107,10 +107,10 @@ export class CachedStreamMethod {
       this.#account('fill', recording, 1, self, args, key);
       this.#account('hit', recording, live.joined, self, args, key);
       const ttlMs = this.#store.ttlFor(live.chunks);
-      const tags = ttlMs > 0 ? await this.#store.set(key, recording, ttlMs, args, { result: live.chunks }) : [];
-      const raced = await this.#store.raced(key, tags, mark, ttlMs > 0);
+      const { tags, stored } = ttlMs > 0 ? await this.#store.set(key, recording, ttlMs, args, { result: live.chunks, mark }) : { tags: [], stored: false };
+      const raced = await this.#store.raced(key, tags, mark, stored);
       const durationMs = rt.clock.now() - started;
-      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: ttlMs > 0 && !raced });
+      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });
     } catch (error) {
       live.fail(error);
     } finally {

@@ -62,18 +62,31 @@ export class MethodStore {
     value: unknown,
     ttlMs: number,
     args: readonly unknown[],
-    options: { readonly result?: unknown; readonly strict?: boolean } = {},
-  ): Promise<readonly string[]> {
+    options: { readonly result?: unknown; readonly strict?: boolean; readonly mark?: number } = {},
+  ): Promise<{ readonly tags: readonly string[]; readonly stored: boolean }> {
     const { store, tagKeys } = this.rt;
-    const { result = value, strict = false } = options;
+    const { result = value, strict = false, mark } = options;
     const tags = tagKeys?.(result, args) ?? NO_TAGS;
     // An entry that may be served stale lives past its TTL, and records when it stopped being fresh.
     const staleMs = this.staleMs;
     const lifeMs = ttlMs + staleMs;
-    const stored = await this.safely('set', key, () => (staleMs === 0 ? store.set(key, value, ttlMs) : store.set(key, value, lifeMs, ttlMs)), strict);
-    if (!stored || tags.length === 0) return tags;
-    await this.safely('tag', key, () => store.tags!.tag(key, tags, lifeMs), strict);
-    return tags;
+    const freshMs = staleMs === 0 ? undefined : ttlMs;
+    if (mark !== undefined && store.setIfCurrent !== undefined) {
+      // A fill: stored only if no invalidation of its key, namespace or tags ran since it began.
+      const check = { clockKey: this.rt.invalidation.clockKey, names: this.#namesOf(key, tags), mark };
+      let stored = false;
+      await this.safely('set', key, async () => void (stored = await store.setIfCurrent!(key, value, lifeMs, freshMs, tags, check)), strict);
+      return { tags, stored };
+    }
+    const stored = await this.safely('set', key, () => store.set(key, value, lifeMs, freshMs), strict);
+    if (stored && tags.length > 0) await this.safely('tag', key, () => store.tags!.tag(key, tags, lifeMs), strict);
+    return { tags, stored };
+  }
+
+  /** The names whose invalidation concerns an entry: its key, its namespace and cache prefixes, its tags. */
+  #namesOf(key: string, tags: readonly string[]): string[] {
+    const { scopes } = this.rt.invalidation;
+    return tags.length === 0 ? [key, ...scopes] : [key, ...scopes, ...tags];
   }
 
   /**
@@ -112,10 +125,9 @@ export class MethodStore {
   async raced(key: string, tags: readonly string[], mark: number | undefined, stored: boolean): Promise<boolean> {
     const { store, invalidation } = this.rt;
     if (mark === undefined || store.tags === undefined) return false;
-    const names = tags.length === 0 ? [key, ...invalidation.scopes] : [key, ...invalidation.scopes, ...tags];
     let raced: boolean;
     try {
-      raced = await store.tags.stampedSince(invalidation.clockKey, names, mark);
+      raced = await store.tags.stampedSince(invalidation.clockKey, this.#namesOf(key, tags), mark);
     } catch (error) {
       this.#unchecked(error, 'mark', key);
       raced = true;

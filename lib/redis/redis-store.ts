@@ -3,7 +3,7 @@ import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
 import { StoreError } from '../core/errors';
 import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
-import type { CacheEntry, CacheStore } from '../stores/cache-store';
+import type { CacheEntry, CacheStore, CurrencyCheck } from '../stores/cache-store';
 import type { RedisClusterLike } from './cluster';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { RedisConnection, toStoreError } from './redis-connection';
@@ -11,7 +11,9 @@ import { formatEntry, parseEntry } from './entry-format';
 import { RedisFillCoordinator } from './fill-coordinator';
 import { LargeValueSizes, ReadBatcher } from './read-batcher';
 import { StoreBreaker, type StoreCircuitState } from './store-breaker';
-import { clearPrefix, RedisTagIndex } from './tag-index';
+import { clearPrefix, RedisTagIndex, stampKey, STORE_IF_CURRENT } from './tag-index';
+import { ClusterClientAdapter } from './cluster';
+import { runLua } from './lua';
 
 /** Options of {@link RedisStore}. Give exactly one of `url` and `client`. */
 export interface RedisStoreOptions {
@@ -100,7 +102,7 @@ export class RedisStore implements CacheStore {
   /** Sizes of the large values seen, so that reads of them are not batched together. */
   readonly #sizes = new LargeValueSizes();
   /** Tags of entries, as one Redis set per tag. */
-  readonly tags: RedisTagIndex = new RedisTagIndex((operation, key, run) => this.#command(operation, key, run));
+  readonly tags: RedisTagIndex = new RedisTagIndex((operation, key, run) => this.#removing(operation, key, run));
 
   constructor(options: RedisStoreOptions) {
     assertKnownOptions('RedisStore', options, KNOWN);
@@ -170,6 +172,38 @@ export class RedisStore implements CacheStore {
     );
   }
 
+  /**
+   * {@link CacheStore.setIfCurrent}: on one Redis, a single script checks the stamps, writes the entry and
+   * tags it, atomically. On a cluster those keys lie on several masters, so the stamps are checked just
+   * before the write (the cache checks them again after it).
+   */
+  async setIfCurrent(
+    key: string,
+    value: unknown,
+    ttlMs: number,
+    freshMs: number | undefined,
+    tagKeys: readonly string[],
+    check: CurrencyCheck,
+  ): Promise<boolean> {
+    if (this.#redis.client instanceof ClusterClientAdapter) {
+      if (await this.tags.stampedSince(check.clockKey, check.names, check.mark)) return false;
+      await this.set(key, value, ttlMs, freshMs);
+      if (tagKeys.length > 0) await this.tags.tag(key, tagKeys, ttlMs);
+      return true;
+    }
+    const now = this.#clock.now();
+    const text = formatEntry(value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs);
+    this.#breaker.enter('set', key);
+    this.#reads.forget(key);
+    this.#sizes.observe(key, text.length);
+    const stamps = check.names.map((name) => stampKey(check.clockKey, name));
+    const px = String(Math.max(1, Math.ceil(ttlMs)));
+    const stored = await this.#guard('set', key, () =>
+      runLua<number>(this.#redis.client, STORE_IF_CURRENT, [key, ...stamps, ...tagKeys], [text, px, String(check.mark), String(stamps.length), px]),
+    );
+    return stored === 1;
+  }
+
   async delete(key: string): Promise<boolean> {
     this.#breaker.enter('delete', key);
     this.#reads.forget(key);
@@ -181,7 +215,7 @@ export class RedisStore implements CacheStore {
 
   /** Deletes every entry whose key starts with `prefix`, with `SCAN` and `UNLINK` in batches. */
   clear(prefix: string): Promise<number> {
-    return clearPrefix((operation, key, run) => this.#command(operation, key, run), prefix);
+    return clearPrefix((operation, key, run) => this.#removing(operation, key, run), prefix);
   }
 
   /** Closes the connections the store opened (a client passed in is left open). Never waits on a Redis that is down. */
@@ -228,6 +262,16 @@ export class RedisStore implements CacheStore {
     if (entry.expiresAt > this.#clock.now()) return entry;
     this.counts.expired++;
     return undefined;
+  }
+
+  /**
+   * A command of an operation that may remove `key` (tag invalidation, clear): like a delete, it first
+   * stops later reads of the key from sharing a read sent before it, which could answer with the
+   * removed value after the removal resolved.
+   */
+  #removing<T>(operation: string, key: string | undefined, run: (client: RedisClientLike) => Promise<T>): Promise<T> {
+    if (key !== undefined) this.#reads.forget(key);
+    return this.#command(operation, key, run);
   }
 
   /** One command of a store operation, behind the breaker and under the timeout. */

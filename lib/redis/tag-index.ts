@@ -33,6 +33,33 @@ if value > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return 1`,
 );
 
+/**
+ * Stores an entry and adds it to its tag sets, unless an invalidation stamped one of its names after
+ * the fill began: one atomic step, so an invalidation is either before it (nothing stored) or after it
+ * (and finds the key in its tag set, or deletes it by key or prefix). One Redis only: its keys lie in
+ * many hash slots.
+ *
+ * KEYS[1] entry · KEYS[2 .. 1+ARGV[4]] stamps · the rest tag sets
+ * ARGV[1] entry text · ARGV[2] PX · ARGV[3] mark · ARGV[4] number of stamps · ARGV[5] tag sets' PX
+ * Returns 1 when stored, 0 when an invalidation came first.
+ */
+export const STORE_IF_CURRENT = defineLua(
+  'cachet-store-if-current',
+  `local stamps = tonumber(ARGV[4])
+local mark = tonumber(ARGV[3])
+for i = 2, stamps + 1 do
+  local stamp = redis.call('GET', KEYS[i])
+  if stamp and tonumber(stamp) > mark then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+for i = stamps + 2, #KEYS do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl >= 0 and ttl < tonumber(ARGV[5]) or ttl == -1 then redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+end
+return 1`,
+);
+
 /** Keys deleted per UNLINK. */
 const BATCH = 500;
 
@@ -87,7 +114,7 @@ export class RedisTagIndex implements TagIndex {
  * Where the stamp of `name` lives: under the clock key, which lies outside the cache's `<prefix>:` key
  * space, so that clearing a prefix never deletes the stamps that protect it.
  */
-function stampKey(clockKey: string, name: string): string {
+export function stampKey(clockKey: string, name: string): string {
   return `${clockKey}:${name}`;
 }
 

@@ -3,7 +3,7 @@ import { assertKeyPart, assertKnownOptions, optionError } from '../core/validate
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
-import type { CacheEntry, CacheStore, FillCoordinator, MaybePromise, TagIndex } from '../stores/cache-store';
+import type { CacheEntry, CacheStore, CurrencyCheck, FillCoordinator, MaybePromise, TagIndex } from '../stores/cache-store';
 import { MemoryStore } from '../stores/memory-store';
 import { closeClient } from './close-client';
 import type { RedisClientLike } from './connection';
@@ -131,13 +131,24 @@ export class TieredStore implements CacheStore {
 
   async set(key: string, value: unknown, ttlMs: number, freshMs?: number): Promise<void> {
     await this.redis.set(key, value, ttlMs, freshMs);
-    if (this.#live) {
-      // The Redis tier encoded the value, so it is storable; the copy lives as long as the Redis entry (capped).
-      const now = this.#clock.now();
-      const expiresAt = now + Math.min(ttlMs, this.#memoryTtlMs);
-      this.memory.setUntil(key, value, expiresAt, freshMs === undefined ? undefined : Math.min(now + freshMs, expiresAt));
-    }
+    this.#keepCopy(key, value, ttlMs, freshMs);
     await this.#publish({ origin: this.#origin, keys: [key] });
+  }
+
+  /** {@link CacheStore.setIfCurrent} on the Redis tier; a stored entry is copied and announced as by `set`. */
+  async setIfCurrent(
+    key: string,
+    value: unknown,
+    ttlMs: number,
+    freshMs: number | undefined,
+    tagKeys: readonly string[],
+    check: CurrencyCheck,
+  ): Promise<boolean> {
+    const stored = await this.redis.setIfCurrent(key, value, ttlMs, freshMs, tagKeys, check);
+    if (!stored) return false;
+    this.#keepCopy(key, value, ttlMs, freshMs);
+    await this.#publish({ origin: this.#origin, keys: [key] });
+    return true;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -161,6 +172,14 @@ export class TieredStore implements CacheStore {
     this.#subscriber = undefined;
     if (subscriber !== undefined) await closeClient(subscriber);
     await this.redis.close();
+  }
+
+  /** Keeps a memory copy of what was just written to Redis (which encoded it, so it is storable), for as long (capped). */
+  #keepCopy(key: string, value: unknown, ttlMs: number, freshMs: number | undefined): void {
+    if (!this.#live) return;
+    const now = this.#clock.now();
+    const expiresAt = now + Math.min(ttlMs, this.#memoryTtlMs);
+    this.memory.setUntil(key, value, expiresAt, freshMs === undefined ? undefined : Math.min(now + freshMs, expiresAt));
   }
 
   /** Whether no notice about `key` (or about every key) was applied since `epoch`. */

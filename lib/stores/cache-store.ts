@@ -78,6 +78,13 @@ export interface TagIndex {
   stampedSince(clockKey: string, names: readonly string[], mark: number): MaybePromise<boolean>;
 }
 
+/** What {@link CacheStore.setIfCurrent} checks: that no name was stamped on `clockKey` after `mark`. */
+export interface CurrencyCheck {
+  readonly clockKey: string;
+  readonly names: readonly string[];
+  readonly mark: number;
+}
+
 /** How long an invalidation stamp is kept: the longest fill it protects. */
 export const STAMP_TTL_MS = 86_400_000;
 
@@ -98,6 +105,21 @@ export interface CacheStore {
   delete(key: string): MaybePromise<boolean>;
   /** Tags of entries, for `@Cached({ tags })` and `cache.invalidateTags()`. */
   readonly tags?: TagIndex;
+  /**
+   * Stores like {@link CacheStore.set} and records the entry's `tagKeys` (for `ttlMs`), unless one of
+   * `check.names` was stamped after `check.mark`; resolves whether it stored. The memory store and a
+   * single Redis do this atomically, so an invalidation either comes after the entry (and removes it) or
+   * before (and it is not stored); a cluster checks just before the write. Stores without it get
+   * `set`, `tags.tag` and a check after the write.
+   */
+  setIfCurrent?(
+    key: string,
+    value: unknown,
+    ttlMs: number,
+    freshMs: number | undefined,
+    tagKeys: readonly string[],
+    check: CurrencyCheck,
+  ): MaybePromise<boolean>;
   /** Removes every entry whose key starts with `prefix` (in batches, never blocking the store); resolves how many. */
   clear?(prefix: string): MaybePromise<number>;
   /** Releases connections and timers. The store is unusable afterwards. */

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import { assertEncodable, estimateSize } from '../codec/value-codec';
-import { STAMP_TTL_MS, type CacheEntry, type CacheStore, type TagIndex } from './cache-store';
+import { STAMP_TTL_MS, type CacheEntry, type CacheStore, type CurrencyCheck, type TagIndex } from './cache-store';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -105,11 +105,7 @@ export class MemoryStore implements CacheStore {
       if (this.#stamps.size + names.length > MAX_STAMPS) this.#sweepStamps(at);
       for (const name of names) this.#stamps.set(`${clockKey}\0${name}`, { value, at });
     },
-    stampedSince: (clockKey, names, mark) => {
-      if (mark < (this.#stampFloors.get(clockKey) ?? 0)) return true;
-      for (const name of names) if ((this.#stamps.get(`${clockKey}\0${name}`)?.value ?? 0) > mark) return true;
-      return false;
-    },
+    stampedSince: (clockKey, names, mark) => this.#stampedSince(clockKey, names, mark),
     invalidate: async (tagKeys) => {
       let removed = 0;
       for (const tagKey of tagKeys) {
@@ -162,6 +158,14 @@ export class MemoryStore implements CacheStore {
     if (this.#checkValues) assertEncodable(value);
     const now = this.#clock.now();
     this.setUntil(key, value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs);
+  }
+
+  /** {@link CacheStore.setIfCurrent}, atomically: nothing else runs between the check and the write. */
+  setIfCurrent(key: string, value: unknown, ttlMs: number, freshMs: number | undefined, tagKeys: readonly string[], check: CurrencyCheck): boolean {
+    if (this.#stampedSince(check.clockKey, check.names, check.mark)) return false;
+    this.set(key, value, ttlMs, freshMs);
+    if (tagKeys.length > 0) this.tags.tag(key, tagKeys, ttlMs);
+    return true;
   }
 
   /**
@@ -229,6 +233,12 @@ export class MemoryStore implements CacheStore {
       setTimeout(this.#invalidateNow, 1).unref();
     }
     return this.#cachedNow;
+  }
+
+  #stampedSince(clockKey: string, names: readonly string[], mark: number): boolean {
+    if (mark < (this.#stampFloors.get(clockKey) ?? 0)) return true;
+    for (const name of names) if ((this.#stamps.get(`${clockKey}\0${name}`)?.value ?? 0) > mark) return true;
+    return false;
   }
 
   /**

@@ -247,6 +247,29 @@ export function describeCacheStore(name: string, factory: () => Promise<StoreFix
       await expect(Promise.resolve(store.get(k))).resolves.toBeUndefined();
     });
 
+    it('setIfCurrent stores and tags an entry unless one of its names was stamped after the mark', async () => {
+      if (store.setIfCurrent === undefined || store.tags === undefined) return;
+      const clockKey = `${prefix}!invalidations`;
+      written.add(clockKey);
+      const tag = key('tag:t');
+      const mark = await store.tags.mark(clockKey);
+      const fresh = key('current');
+      expect(await store.setIfCurrent(fresh, 'v1', TTL, undefined, [tag], { clockKey, names: [fresh, tag], mark })).toBe(true);
+      expect((await store.get(fresh))?.value).toBe('v1');
+      await store.tags.stamp(clockKey, [tag]);
+      const raced = key('raced');
+      expect(await store.setIfCurrent(raced, 'old', TTL, undefined, [tag], { clockKey, names: [raced, tag], mark })).toBe(false);
+      await expect(Promise.resolve(store.get(raced))).resolves.toBeUndefined();
+      // The entry stored before the stamp carries the tag, so invalidating the tag removes it.
+      expect(await store.tags.invalidate([tag])).toBe(1);
+      await expect(Promise.resolve(store.get(fresh))).resolves.toBeUndefined();
+      // A fill that began after the stamp stores again.
+      const later = await store.tags.mark(clockKey);
+      expect(later).toBeGreaterThan(mark);
+      expect(await store.setIfCurrent(raced, 'new', TTL, undefined, [tag], { clockKey, names: [raced, tag], mark: later })).toBe(true);
+      expect((await store.get(raced))?.value).toBe('new');
+    });
+
     it('keeps keys with colons, glob characters, whitespace and unicode apart', async () => {
       const names = [
         ':',
