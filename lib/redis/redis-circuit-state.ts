@@ -25,8 +25,9 @@ export interface RedisCircuitStateOptions {
   /** An existing, connected node-redis client; used as it is and not closed. */
   readonly client?: RedisClientLike;
   /**
-   * Start of every key, `<prefix>:<circuit name>`. Processes that share circuits must share it.
-   * @default 'cachet:circuit'
+   * Start of every key, `<prefix>:<circuit name>`. Processes that share circuits must share it. The
+   * default lies outside every cache's prefix, so that `cache.clear()` leaves the circuits alone.
+   * @default 'cachet-circuit'
    */
   readonly prefix?: string;
   /**
@@ -52,7 +53,7 @@ export interface RedisCircuitStateOptions {
 }
 
 const DEFAULTS = {
-  prefix: 'cachet:circuit',
+  prefix: 'cachet-circuit',
   serverTime: true,
   operationTimeout: '250ms',
   outageCooldown: '1s',

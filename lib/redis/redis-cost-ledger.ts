@@ -29,8 +29,9 @@ export interface RedisCostLedgerOptions extends ClientSource {
   readonly prices?: PriceTable;
   /**
    * The Redis hash holding the totals (fields `namespace|tenant|model|metric`). On Redis Cluster give it a
-   * hash tag, e.g. `{cachet}:ledger`, so batch markers (`<key>:batch:<id>`) land in the same slot.
-   * @default 'cachet:ledger'
+   * hash tag, e.g. `{cachet-ledger}`, so batch markers (`<key>:batch:<id>`) land in the same slot. The
+   * default lies outside every cache's prefix, so that `cache.clear()` leaves the totals alone.
+   * @default 'cachet-ledger'
    */
   readonly key?: string;
   /** How often recorded counts are sent to Redis, ms or a duration string. @default '1s' */
@@ -48,7 +49,7 @@ export interface RedisCostLedgerOptions extends ClientSource {
 }
 
 const DEFAULTS = {
-  key: 'cachet:ledger',
+  key: 'cachet-ledger',
   flushInterval: '1s',
   operationTimeout: '2s',
   maxPendingRows: 10_000,
