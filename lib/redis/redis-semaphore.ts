@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
+import { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
 import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import { raceAbort, sleep } from '../concurrency/abortable';
@@ -10,6 +12,7 @@ import { resolveQueueOptions, type AcquireOptions, type Permit, type QueueOption
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { runLua } from './lua';
 import { RedisConnection } from './redis-connection';
+import { StoreBreaker } from './store-breaker';
 import { ACQUIRE_SLOT, RENEW_SLOT } from './semaphore-scripts';
 
 /**
@@ -53,6 +56,10 @@ const DEFAULTS = {
   operationTimeout: '250ms',
 } as const satisfies Partial<RedisSemaphoreOptions>;
 
+/** Failed acquires in a row after which acquires skip Redis for {@link OUTAGE_COOLDOWN_MS}, as the other Redis classes do by default. */
+const OUTAGE_THRESHOLD = 3;
+const OUTAGE_COOLDOWN_MS = 1_000;
+
 const KNOWN = ['url', 'client', 'name', 'max', 'maxQueue', 'queueTimeout', 'renewInterval', ...Object.keys(DEFAULTS)];
 
 /** Events of a {@link RedisSemaphore}. @example semaphore.events.on('fallback', ({ error }) => log.warn(error)) */
@@ -70,8 +77,9 @@ export interface RedisSemaphoreEvents {
  * (no ordering across processes), bounded by `maxQueue` and `queueTimeout` in each process.
  *
  * Redis faults never hang a caller: a failed or slow (`operationTimeout`) command sends that caller to
- * an in-process {@link LocalSemaphore} with the same `max`, and emits `fallback`. During an outage each
- * process therefore admits up to `max` on its own, so N processes admit up to N × `max` together.
+ * an in-process {@link LocalSemaphore} with the same `max`, and emits `fallback`. After 3 failed
+ * acquires in a row, acquires skip Redis for a second, then one of them checks whether it is back. During an outage
+ * each process therefore admits up to `max` on its own, so N processes admit up to N × `max` together.
  *
  * @example
  * const gpu = new RedisSemaphore({ url: process.env.REDIS_URL, name: 'gpu', max: 2, queueTimeout: '30s' });
@@ -81,6 +89,7 @@ export class RedisSemaphore implements Semaphore {
   readonly events = new Emitter<RedisSemaphoreEvents>();
   readonly max: number;
   readonly #redis: RedisConnection;
+  readonly #outage = new StoreBreaker(OUTAGE_THRESHOLD, OUTAGE_COOLDOWN_MS, systemClock, () => {});
   readonly #base: string;
   readonly #maxQueue: number;
   readonly #queueTimeoutMs: number;
@@ -229,18 +238,34 @@ export class RedisSemaphore implements Semaphore {
   }
 
   #tryAcquire(redisKey: string, token: string): Promise<boolean> {
-    return this.#redis
-      .send('semaphore-acquire', redisKey, (client) =>
-        runLua<number>(client, ACQUIRE_SLOT, [redisKey], [token, String(this.max), String(this.#ms.ttl)]),
-      )
-      .then((reply) => reply === 1);
+    const args = [token, String(this.max), String(this.#ms.ttl)];
+    return this.#guarded('semaphore-acquire', redisKey, (client) => runLua<number>(client, ACQUIRE_SLOT, [redisKey], args)).then((reply) => reply === 1);
   }
 
-  /** Gives a slot back. If Redis is unreachable the lease simply expires after `leaseTtl`. */
+  /**
+   * Gives a slot back, or takes back one an abandoned acquire may still be granted. Never skipped by the
+   * outage breaker: sent on the same connection, it runs right after that acquire once Redis answers,
+   * where a skipped one would leave the slot taken until `leaseTtl`. If Redis is unreachable the lease
+   * simply expires after `leaseTtl`.
+   */
   #remove(redisKey: string, token: string): Promise<void> {
     return this.#redis.send('semaphore-release', redisKey, (client) => client.sendCommand(['ZREM', redisKey, token], COMMAND_OPTIONS)).then(
       () => undefined,
       () => undefined,
     );
+  }
+
+  /** An acquire's round trip, through the outage breaker: while it is open, fails at once without asking Redis. */
+  async #guarded<T>(operation: string, key: string, run: (client: RedisClientLike) => Promise<T>): Promise<T> {
+    try {
+      this.#outage.enter(operation, key);
+      const result = await this.#redis.send(operation, key, run);
+      this.#outage.success();
+      return result;
+    } catch (error) {
+      // A call the open breaker skipped is not a new fault.
+      if (!(error instanceof StoreError && error.code === 'ERR_CACHET_STORE_UNAVAILABLE')) this.#outage.failure();
+      throw error;
+    }
   }
 }

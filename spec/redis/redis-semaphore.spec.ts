@@ -194,6 +194,37 @@ describe('RedisSemaphore', () => {
     }
   });
 
+  it('skips Redis after 3 failed acquires in a row, so callers fall back at once, and goes back to it once it answers', async () => {
+    const server = await startRedisServer();
+    const pauser = await connectTestClient(server.url);
+    const gpu = new RedisSemaphore({ url: server.url, name: 'model', max: 1, prefix, operationTimeout: 100 });
+    try {
+      await (await gpu.acquire()).release(); // connected
+      const faults: unknown[] = [];
+      gpu.events.on('fallback', ({ error }) => faults.push(error));
+      await pauser.sendCommand(['CLIENT', 'PAUSE', '10000', 'WRITE']);
+      for (let i = 0; i < 4; i++) await (await gpu.acquire()).release();
+      expect(faults).toHaveLength(4);
+      expect(faults[0]).toBeInstanceOf(StoreTimeoutError);
+      // Skipped: the breaker answered without a round trip.
+      expect(faults[3]).toMatchObject({ code: 'ERR_CACHET_STORE_UNAVAILABLE' });
+      await pauser.sendCommand(['CLIENT', 'UNPAUSE']);
+      // After the cooldown one acquire probes Redis, and it answers.
+      await eventually(async () => {
+        const before = faults.length;
+        await (await gpu.acquire()).release();
+        return faults.length === before;
+      }, 10_000);
+      const permit = await gpu.acquire();
+      expect(await pauser.sendCommand<string[]>(['ZRANGE', `${prefix}:model`, '0', '-1'])).toHaveLength(1);
+      await permit.release();
+    } finally {
+      await gpu.close();
+      pauser.destroy();
+      await server.stop();
+    }
+  });
+
   it.each([
     [{ client: undefined }, /^Expected `url or client` to be exactly one of a Redis URL or a node-redis client/],
     [{ url: 'redis://127.0.0.1:1' }, /^Expected `url or client` to be exactly one of a Redis URL or a node-redis client/],
