@@ -1,7 +1,7 @@
 // Two projects: every suite runs once with legacy decorators (experimentalDecorators, the NestJS dialect);
 // the decorator suites (spec/decorators, spec/types) run a second time with TC39 standard decorators.
-// p-limit and its dependency yocto-queue ship ESM only, so ts-jest transpiles them to CommonJS.
-const esmOnly = ['p-limit', 'yocto-queue'];
+// p-limit, its dependency yocto-queue and stemmer ship ESM only, so ts-jest transpiles them to CommonJS.
+const esmOnly = ['p-limit', 'yocto-queue', 'stemmer'];
 const common = {
   testEnvironment: 'node',
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],

@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   }
   const ctx: BenchContext = {
     redisUrl: async () => (await (redis ??= provideRedis())).url,
-    prefix: (label) => `${runPrefix}:${label}`,
+    prefix: (label) => `${runPrefix}-${label}`,
     ms: (ms) => ms * scale,
   };
 

@@ -16,7 +16,9 @@ npm init -y >/dev/null
 npm install --no-audit --no-fund --prefer-offline "./$tarball" "typescript@$(node -p "require('$root/node_modules/typescript/package.json').version")" "@types/node@$(node -p "require('$root/node_modules/@types/node/package.json').version")" >/dev/null
 
 cat > consumer.js <<'JS'
-const { Cache, Cached, MemoryStore, RedisStore, setDefaultCache } = require('cachet');
+const { Cache, Cached, MemoryStore, RedisStore, setDefaultCache, createTokenizer } = require('cachet');
+// stemmer and p-limit ship ESM only: Node >= 20.19 loads them through require(esm).
+if (createTokenizer()('possibly connected').join(' ') !== 'possibl connect') throw new Error('the stemmer did not load from the packed tarball');
 const cache = new Cache({ store: new MemoryStore() });
 let calls = 0;
 const f = cache.wrap(async (x) => { calls++; return x * 2; }, { name: 'double' });

@@ -31,7 +31,7 @@ export interface Result {
 export interface BenchContext {
   /** REDIS_URL when set, otherwise a redis-server started on first use and stopped at the end. */
   redisUrl(): Promise<string>;
-  /** A key prefix unique to this run; every key under it is deleted at the end. */
+  /** A key prefix unique to this run, without `:` (a cache prefix may hold none); every key under it is deleted at the end. */
   prefix(label: string): string;
   /** A scaled duration: `BENCH_SCALE=0.3` shortens every measurement for a quick look. */
   ms(ms: number): number;

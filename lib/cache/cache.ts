@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKnownOptions, assertOneOf, optionError, withDefaults, assertPlainObject } from '../core/validate';
+import { assertKeyPart, assertKeySegment, assertKnownOptions, assertNamespace, assertOneOf, optionError, withDefaults, assertPlainObject } from '../core/validate';
 import { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore } from '../stores/cache-store';
 import { MemoryStore } from '../stores/memory-store';
@@ -52,11 +52,16 @@ export interface CacheOptions {
   /** Where values live. @default a new {@link MemoryStore} */
   readonly store?: CacheStore;
   /**
-   * First part of every key, so that cachet's keys are easy to find and clear in a shared Redis.
+   * First part of every key, so that cachet's keys are easy to find and clear in a shared Redis. No
+   * whitespace and no `:`: the cache owns every key under `<prefix>:`, and `clear()` removes them all.
    * @default 'cachet'
    */
   readonly prefix?: string;
-  /** Second part of every key, for methods that give none. @default 'default' */
+  /**
+   * Second part of every key, for methods that give none. No whitespace, no `:` (so that clearing
+   * namespace `a` never touches another), and not `tag`, where the cache keeps its tag sets.
+   * @default 'default'
+   */
   readonly namespace?: string;
   /** Time to live of entries whose method gives none. @default '30m' */
   readonly ttl?: Duration;
@@ -123,8 +128,8 @@ export class Cache {
     if (resolved.store !== undefined && typeof resolved.store.get !== 'function') {
       throw optionError('store', 'a CacheStore (MemoryStore, RedisStore or your own)', resolved.store);
     }
-    assertKeyPart('prefix', resolved.prefix);
-    assertKeyPart('namespace', resolved.namespace);
+    assertKeySegment('prefix', resolved.prefix);
+    assertNamespace('namespace', resolved.namespace);
     assertOneOf('onStoreError', resolved.onStoreError, STORE_ERROR_POLICIES);
     this.store = resolved.store ?? new MemoryStore({ clock: resolved.clock });
     this.#prefix = resolved.prefix;
@@ -360,13 +365,13 @@ export class Cache {
   }
 
   /**
-   * Removes every entry of this cache's prefix, or of one `namespace` only; in Redis with `SCAN` and
-   * `UNLINK` in batches (never `KEYS`). Resolves how many keys went (in Redis, a whole-prefix clear
-   * also removes the tag sets, which count).
+   * Removes every entry of this cache's prefix, or of exactly one `namespace` (namespaces hold no `:`,
+   * so `a` never matches `a:b`); in Redis with `SCAN` and `UNLINK` in batches (never `KEYS`). Resolves
+   * how many keys went (in Redis, a whole-prefix clear also removes the tag sets, which count).
    */
   async clear(options: { readonly namespace?: string } = {}): Promise<number> {
     assertKnownOptions('clear', options, ['namespace']);
-    if (options.namespace !== undefined) assertKeyPart('namespace', options.namespace);
+    if (options.namespace !== undefined) assertNamespace('namespace', options.namespace);
     if (this.store.clear === undefined) throw new TypeError(`The ${this.store.name} store cannot clear by prefix`);
     const prefix = this.#scopeOf(options.namespace);
     await this.store.tags?.stamp(this.#clockKey, [prefix]);

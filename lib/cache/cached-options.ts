@@ -2,6 +2,7 @@ import { parseDuration, type Duration } from '../core/duration';
 import {
   assertKeyPart,
   assertKnownOptions,
+  assertNamespace,
   assertOneOf,
   assertOptionalFunction,
   assertPlainObject,
@@ -58,7 +59,10 @@ export interface CachedOptions<Args extends any[] = any[], Result = any> {
    * so it can include instance state such as `this.model`. The class and method name stay in the key.
    */
   readonly key?: (this: any, ...args: Args) => unknown;
-  /** Groups keys, e.g. per feature; becomes part of every key. @default the cache's namespace */
+  /**
+   * Groups keys, e.g. per feature; becomes part of every key, and `cache.clear({ namespace })` removes
+   * exactly its entries. No whitespace, no `:`, and not `tag`. @default the cache's namespace
+   */
   readonly namespace?: string;
   /**
    * Whether to use the cache for this call, judged from the arguments; `false` calls the method directly
@@ -172,7 +176,7 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
   if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.method !== 'function')) {
     throw optionError('cache', 'a Cache instance', cache);
   }
-  if (namespace !== undefined) assertKeyPart('namespace', namespace);
+  if (namespace !== undefined) assertNamespace('namespace', namespace);
   assertOptionalFunction('key', key);
   assertOptionalFunction('when', when);
   assertOptionalFunction('unless', unless);

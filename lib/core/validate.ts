@@ -53,10 +53,32 @@ export function assertOneOf<T extends string>(name: string, value: unknown, allo
   }
 }
 
-/** A namespace or prefix: non-empty, printable, no whitespace (it becomes part of Redis keys). */
+/** A part of a Redis key or channel (a tag, a name): non-empty, printable, no whitespace. `:` is allowed (`agent:42`). */
 export function assertKeyPart(name: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 200 || /[\s\u0000-\u001f]/.test(value)) {
     throw optionError(name, 'a non-empty string of at most 200 characters without whitespace', value);
+  }
+}
+
+/**
+ * A cache's `prefix` or a `namespace`: a key part without `:`, since `:` separates the segments of a
+ * key and clearing by prefix or namespace matches up to the next `:`. With one inside, clearing
+ * namespace `a` would also remove namespace `a:b`.
+ */
+export function assertKeySegment(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200 || /[\s\u0000-\u001f:]/.test(value)) {
+    throw optionError(name, 'a non-empty string of at most 200 characters without whitespace or `:`', value);
+  }
+}
+
+/** Segments of a cache's keys that hold its own bookkeeping (`<prefix>:tag:<tag>`), so no namespace may take them. */
+const RESERVED_NAMESPACES: readonly string[] = ['tag'];
+
+/** A cache namespace: a {@link assertKeySegment key segment} that is not {@link RESERVED_NAMESPACES reserved}. */
+export function assertNamespace(name: string, value: unknown): asserts value is string {
+  assertKeySegment(name, value);
+  if (RESERVED_NAMESPACES.includes(value)) {
+    throw optionError(name, `a namespace other than ${RESERVED_NAMESPACES.map((n) => `\`${n}\``).join(', ')} (the cache's tag sets live there)`, value);
   }
 }
 

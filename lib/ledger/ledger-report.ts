@@ -121,16 +121,43 @@ export function buildReport(rows: Iterable<readonly [LedgerRowId, Readonly<Ledge
   return { rows: kept, total: totalsOf(sum) };
 }
 
+/** Columns of {@link formatLedgerReport}: header and cell of each. */
+const COLUMNS: readonly (readonly [string, (t: LedgerTotals) => string])[] = [
+  ['calls', (t) => grouped(t.calls)],
+  ['hit rate', (t) => `${(t.hitRate * 100).toFixed(1)}%`],
+  ['calls avoided', (t) => grouped(t.callsAvoided)],
+  ['tokens spent', (t) => grouped(t.tokensSpent)],
+  ['tokens saved', (t) => grouped(t.tokensSaved)],
+  ['spent', (t) => formatUsd(t.spentNanos)],
+  ['saved', (t) => formatUsd(t.savedNanos)],
+];
+
+/** Digits in groups of three (`13,500`), the same on every machine, whatever its locale. */
+function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /**
- * A plain-text table of a report, for logs and the demo.
+ * A plain-text table of a report, for logs and the demo: a header, one line per (namespace, tenant,
+ * model), and the total, each with calls, hit rate, calls avoided, tokens spent and saved, and dollars
+ * spent and saved. A last line counts calls whose model had no price, when there were any.
  *
  * @example
  * console.log(formatLedgerReport(await ledger.report()));
+ * // namespace / tenant / model  calls  hit rate  calls avoided  tokens spent  tokens saved      spent      saved
+ * // chat / acme / gpt-4o-mini      11     81.8%              9         3,000        13,500  $0.000900  $0.004050
+ * // TOTAL                          11     81.8%              9         3,000        13,500  $0.000900  $0.004050
  */
 export function formatLedgerReport(report: LedgerReport): string {
-  const line = (label: string, t: LedgerTotals) =>
-    `${label.padEnd(40)} calls ${String(t.calls).padStart(7)}  hit rate ${(t.hitRate * 100).toFixed(1).padStart(5)}%  ` +
-    `tokens saved ${String(t.tokensSaved).padStart(9)}  spent ${formatUsd(t.spentNanos)}  saved ${formatUsd(t.savedNanos)}`;
-  const rows = report.rows.map((r) => line(`${r.namespace} / ${r.tenant} / ${r.model}`, r));
-  return [...rows, line('TOTAL', report.total)].join('\n');
+  const lines: [string, LedgerTotals][] = [
+    ...report.rows.map((r): [string, LedgerTotals] => [`${r.namespace} / ${r.tenant} / ${r.model}`, r]),
+    ['TOTAL', report.total],
+  ];
+  const header = ['namespace / tenant / model', ...COLUMNS.map(([name]) => name)];
+  const table = [header, ...lines.map(([label, totals]) => [label, ...COLUMNS.map(([, cell]) => cell(totals))])];
+  const widths = header.map((_, i) => Math.max(...table.map((cells) => cells[i]!.length)));
+  const text = table.map((cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  const unpriced = report.total.unpriced;
+  if (unpriced > 0) text.push(`${grouped(unpriced)} ${unpriced === 1 ? 'call' : 'calls'} of models without a price counted at $0`);
+  return text.join('\n');
 }

@@ -32,8 +32,9 @@ export interface RedisCircuitStateOptions {
   /**
    * Start of each circuit's state key, `<prefix>:<circuit name>`; its probe slot is
    * `{<prefix>:<circuit name>}:probe`, which a Redis Cluster keeps in the same hash slot. Processes that
-   * share circuits must share the prefix. No `}`, unless the prefix holds a hash tag.
-   * @default 'cachet:circuit'
+   * share circuits must share the prefix. No `}`, unless the prefix holds a hash tag. The default lies
+   * outside every cache's prefix, so that `cache.clear()` leaves the circuits alone.
+   * @default 'cachet-circuit'
    */
   readonly prefix?: string;
   /**
@@ -59,7 +60,7 @@ export interface RedisCircuitStateOptions {
 }
 
 const DEFAULTS = {
-  prefix: 'cachet:circuit',
+  prefix: 'cachet-circuit',
   serverTime: true,
   operationTimeout: '250ms',
   outageCooldown: '1s',

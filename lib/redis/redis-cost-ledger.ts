@@ -40,8 +40,9 @@ export interface RedisCostLedgerOptions extends ClientSource {
   /**
    * The Redis hash holding the totals (fields `namespace|tenant|model|metric`). Batch markers are named
    * `{<key>}:batch:<id>`, which a Redis Cluster keeps in the key's hash slot. No `}`, unless the key holds
-   * a hash tag (`{cachet}:ledger`, whose markers are then `{cachet}:ledger:batch:<id>`).
-   * @default 'cachet:ledger'
+   * a hash tag (`{cachet}:ledger`, whose markers are then `{cachet}:ledger:batch:<id>`). The default lies
+   * outside every cache's prefix, so that `cache.clear()` leaves the totals alone.
+   * @default 'cachet-ledger'
    */
   readonly key?: string;
   /** How often recorded counts are sent to Redis, ms or a duration string. @default '1s' */
@@ -59,7 +60,7 @@ export interface RedisCostLedgerOptions extends ClientSource {
 }
 
 const DEFAULTS = {
-  key: 'cachet:ledger',
+  key: 'cachet-ledger',
   flushInterval: '1s',
   operationTimeout: '2s',
   maxPendingRows: 10_000,

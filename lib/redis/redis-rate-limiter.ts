@@ -18,8 +18,9 @@ export interface RedisRateLimiterOptions {
   /** An existing, connected node-redis client; the limiter uses it and leaves it open. */
   readonly client?: RedisClientLike;
   /**
-   * Prepended to every key (`prefix:key`). Processes that share a limit must share the prefix.
-   * @default 'cachet:rate'
+   * Prepended to every key (`prefix:key`). Processes that share a limit must share the prefix. The
+   * default lies outside every cache's prefix, so that `cache.clear()` leaves the limits alone.
+   * @default 'cachet-rate'
    */
   readonly prefix?: string;
   /**
@@ -36,7 +37,7 @@ export interface RedisRateLimiterOptions {
 }
 
 const DEFAULTS = {
-  prefix: 'cachet:rate',
+  prefix: 'cachet-rate',
   operationTimeout: '250ms',
   breakerThreshold: 3,
   breakerCooldown: '1s',

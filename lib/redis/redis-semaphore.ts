@@ -1,28 +1,37 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
-import { StoreTimeoutError } from '../core/errors';
+import { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKnownOptions, optionError, withDefaults } from '../core/validate';
-import { raceAbort, sleep, withDeadline } from '../concurrency/abortable';
+import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import { raceAbort, sleep } from '../concurrency/abortable';
 import { QueueFullError, QueueTimeoutError } from '../concurrency/concurrency-errors';
 import { LocalSemaphore } from '../concurrency/local-semaphore';
 import { UsageCounter } from '../concurrency/usage-counter';
 import { resolveQueueOptions, type AcquireOptions, type Permit, type QueueOptions, type Semaphore } from '../concurrency/semaphore';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { runLua } from './lua';
+import { RedisConnection } from './redis-connection';
+import { StoreBreaker } from './store-breaker';
 import { ACQUIRE_SLOT, RENEW_SLOT } from './semaphore-scripts';
 
 /**
- * Options of {@link RedisSemaphore}. `client`, `name` and `max` are required; `maxQueue` and
- * `queueTimeout` bound the waiters of each process.
- * @example { client, name: 'openai', max: 8, leaseTtl: '30s', queueTimeout: '1m' }
+ * Options of {@link RedisSemaphore}. Exactly one of `url` and `client`, and `name` and `max`, are
+ * required; `maxQueue` and `queueTimeout` bound the waiters of each process.
+ * @example { url: process.env.REDIS_URL, name: 'openai', max: 8, leaseTtl: '30s', queueTimeout: '1m' }
  */
 export interface RedisSemaphoreOptions extends QueueOptions {
-  /** A connected node-redis client; the semaphore does not close it. */
+  /** Connection URL, e.g. `redis://:password@host:6379/0`. The semaphore creates, connects and closes its client. */
+  readonly url?: string;
+  /** An existing, connected node-redis client; the semaphore uses it and leaves it open. */
   readonly client?: RedisClientLike;
   /** Names the semaphore: every process using the same `prefix` and `name` shares its `max` slots. */
   readonly name?: string;
-  /** First part of the Redis key, `<prefix>:semaphore:<name>[:<key>]`. @default 'cachet' */
+  /**
+   * First part of the Redis key, `<prefix>:<name>[:<key>]`. Outside every cache's prefix, so that
+   * `cache.clear()` never frees the slots of running calls.
+   * @default 'cachet-semaphore'
+   */
   readonly prefix?: string;
   /** How long a holder's lease lasts without renewal; a process that dies frees its slot after this. @default '10s' */
   readonly leaseTtl?: Duration;
@@ -32,19 +41,26 @@ export interface RedisSemaphoreOptions extends QueueOptions {
   readonly pollInterval?: Duration;
   /** Longest wait between attempts. @default '200ms' */
   readonly maxPollInterval?: Duration;
-  /** Longest wait for one Redis command; slower counts as a Redis fault. @default '1s' */
+  /**
+   * Longest wait for one Redis command; slower counts as a Redis fault, and the caller goes to the
+   * in-process fallback. @default '250ms'
+   */
   readonly operationTimeout?: Duration;
 }
 
 const DEFAULTS = {
-  prefix: 'cachet',
+  prefix: 'cachet-semaphore',
   leaseTtl: '10s',
   pollInterval: '10ms',
   maxPollInterval: '200ms',
-  operationTimeout: '1s',
+  operationTimeout: '250ms',
 } as const satisfies Partial<RedisSemaphoreOptions>;
 
-const KNOWN = ['client', 'name', 'max', 'maxQueue', 'queueTimeout', 'renewInterval', ...Object.keys(DEFAULTS)];
+/** Failed acquires in a row after which acquires skip Redis for {@link OUTAGE_COOLDOWN_MS}, as the other Redis classes do by default. */
+const OUTAGE_THRESHOLD = 3;
+const OUTAGE_COOLDOWN_MS = 1_000;
+
+const KNOWN = ['url', 'client', 'name', 'max', 'maxQueue', 'queueTimeout', 'renewInterval', ...Object.keys(DEFAULTS)];
 
 /** Events of a {@link RedisSemaphore}. @example semaphore.events.on('fallback', ({ error }) => log.warn(error)) */
 export interface RedisSemaphoreEvents {
@@ -61,28 +77,32 @@ export interface RedisSemaphoreEvents {
  * (no ordering across processes), bounded by `maxQueue` and `queueTimeout` in each process.
  *
  * Redis faults never hang a caller: a failed or slow (`operationTimeout`) command sends that caller to
- * an in-process {@link LocalSemaphore} with the same `max`, and emits `fallback`. During an outage each
- * process therefore admits up to `max` on its own, so N processes admit up to N × `max` together.
+ * an in-process {@link LocalSemaphore} with the same `max`, and emits `fallback`. After 3 failed
+ * acquires in a row, acquires skip Redis for a second, then one of them checks whether it is back. During an outage
+ * each process therefore admits up to `max` on its own, so N processes admit up to N × `max` together.
  *
  * @example
- * const gpu = new RedisSemaphore({ client, name: 'gpu', max: 2, queueTimeout: '30s' });
+ * const gpu = new RedisSemaphore({ url: process.env.REDIS_URL, name: 'gpu', max: 2, queueTimeout: '30s' });
  * class Model { @Concurrency({ semaphore: gpu }) async generate(prompt: string) { ... } }
  */
 export class RedisSemaphore implements Semaphore {
   readonly events = new Emitter<RedisSemaphoreEvents>();
   readonly max: number;
-  readonly #client: RedisClientLike;
+  readonly #redis: RedisConnection;
+  readonly #outage = new StoreBreaker(OUTAGE_THRESHOLD, OUTAGE_COOLDOWN_MS, systemClock, () => {});
   readonly #base: string;
   readonly #maxQueue: number;
   readonly #queueTimeoutMs: number;
-  readonly #ms: { ttl: number; renew: number; poll: number; maxPoll: number; operation: number };
+  readonly #ms: { ttl: number; renew: number; poll: number; maxPoll: number };
   readonly #fallback: LocalSemaphore;
   readonly #usage = new UsageCounter();
+  /** Renewal timers of the leases held now, stopped by {@link close}. */
+  readonly #renewals = new Set<NodeJS.Timeout>();
 
   constructor(options: RedisSemaphoreOptions) {
     assertKnownOptions('RedisSemaphore', options, KNOWN);
     const o = withDefaults(DEFAULTS, options);
-    if (typeof o.client?.sendCommand !== 'function') throw optionError('client', 'a node-redis client', o.client);
+    if (o.client !== undefined && typeof o.client.sendCommand !== 'function') throw optionError('client', 'a node-redis client', o.client);
     assertKeyPart('name', o.name);
     assertKeyPart('prefix', o.prefix);
     const queue = resolveQueueOptions(o);
@@ -90,20 +110,33 @@ export class RedisSemaphore implements Semaphore {
     const renew = o.renewInterval === undefined ? Math.floor(ttl / 3) : parseDuration('renewInterval', o.renewInterval);
     if (ttl < 3) throw optionError('leaseTtl', 'a duration of at least 3 ms', o.leaseTtl);
     if (renew <= 0 || renew >= ttl) throw optionError('renewInterval', `between 1 ms and \`leaseTtl\` (${ttl} ms)`, o.renewInterval);
+    const operationMs = parseDuration('operationTimeout', o.operationTimeout);
+    assertPositiveInteger('operationTimeout', operationMs);
     this.#ms = {
       ttl,
       renew,
       poll: Math.max(1, parseDuration('pollInterval', o.pollInterval)),
       maxPoll: Math.max(1, parseDuration('maxPollInterval', o.maxPollInterval)),
-      operation: parseDuration('operationTimeout', o.operationTimeout),
     };
-    this.#client = o.client;
-    this.#base = `${o.prefix}:semaphore:${o.name}`;
+    this.#base = `${o.prefix}:${o.name}`;
     this.max = queue.max;
     this.#maxQueue = queue.maxQueue;
     this.#queueTimeoutMs = queue.queueTimeoutMs;
     // Its own queue timeout stays infinite: a caller that falls back brings its remaining deadline along.
     this.#fallback = new LocalSemaphore({ max: queue.max, maxQueue: queue.maxQueue });
+    // Last, once every option is valid: with a `url` this opens a connection.
+    this.#redis = new RedisConnection(o, operationMs);
+  }
+
+  /**
+   * Stops renewing the leases held now (they expire after `leaseTtl`) and closes the client if the
+   * semaphore created it (from `url`); a client passed in stays open. Acquiring afterwards uses the
+   * in-process fallback.
+   */
+  async close(): Promise<void> {
+    for (const renewal of this.#renewals) clearInterval(renewal);
+    this.#renewals.clear();
+    await this.#redis.close();
   }
 
   get inFlight(): number {
@@ -172,11 +205,15 @@ export class RedisSemaphore implements Semaphore {
 
   #held(key: string, redisKey: string, token: string): Permit {
     this.#usage.adjust(key, 'inFlight', 1);
+    const stop = (): void => {
+      clearInterval(renewal);
+      this.#renewals.delete(renewal);
+    };
     const renewal = setInterval(() => {
-      this.#withTimeout(runLua<number>(this.#client, RENEW_SLOT, [redisKey], [token, String(this.#ms.ttl)])).then(
+      this.#redis.send('semaphore-renew', redisKey, (client) => runLua<number>(client, RENEW_SLOT, [redisKey], [token, String(this.#ms.ttl)])).then(
         (renewed) => {
           if (renewed !== 1 && releasing === undefined) {
-            clearInterval(renewal);
+            stop();
             this.events.emit('leaseLost', { key });
           }
         },
@@ -185,6 +222,7 @@ export class RedisSemaphore implements Semaphore {
       );
     }, this.#ms.renew);
     renewal.unref();
+    this.#renewals.add(renewal);
     let releasing: Promise<void> | undefined;
     return {
       get released() {
@@ -192,7 +230,7 @@ export class RedisSemaphore implements Semaphore {
       },
       release: () =>
         (releasing ??= (() => {
-          clearInterval(renewal);
+          stop();
           this.#usage.adjust(key, 'inFlight', -1);
           return this.#remove(redisKey, token);
         })()),
@@ -200,21 +238,34 @@ export class RedisSemaphore implements Semaphore {
   }
 
   #tryAcquire(redisKey: string, token: string): Promise<boolean> {
-    return this.#withTimeout(
-      runLua<number>(this.#client, ACQUIRE_SLOT, [redisKey], [token, String(this.max), String(this.#ms.ttl)]),
-    ).then((reply) => reply === 1);
+    const args = [token, String(this.max), String(this.#ms.ttl)];
+    return this.#guarded('semaphore-acquire', redisKey, (client) => runLua<number>(client, ACQUIRE_SLOT, [redisKey], args)).then((reply) => reply === 1);
   }
 
-  /** Gives a slot back. If Redis is unreachable the lease simply expires after `leaseTtl`. */
+  /**
+   * Gives a slot back, or takes back one an abandoned acquire may still be granted. Never skipped by the
+   * outage breaker: sent on the same connection, it runs right after that acquire once Redis answers,
+   * where a skipped one would leave the slot taken until `leaseTtl`. If Redis is unreachable the lease
+   * simply expires after `leaseTtl`.
+   */
   #remove(redisKey: string, token: string): Promise<void> {
-    return this.#withTimeout(this.#client.sendCommand(['ZREM', redisKey, token], COMMAND_OPTIONS)).then(
+    return this.#redis.send('semaphore-release', redisKey, (client) => client.sendCommand(['ZREM', redisKey, token], COMMAND_OPTIONS)).then(
       () => undefined,
       () => undefined,
     );
   }
 
-  #withTimeout<T>(promise: Promise<T>): Promise<T> {
-    const ms = this.#ms.operation;
-    return withDeadline(promise, ms, () => new StoreTimeoutError('semaphore', undefined, ms));
+  /** An acquire's round trip, through the outage breaker: while it is open, fails at once without asking Redis. */
+  async #guarded<T>(operation: string, key: string, run: (client: RedisClientLike) => Promise<T>): Promise<T> {
+    try {
+      this.#outage.enter(operation, key);
+      const result = await this.#redis.send(operation, key, run);
+      this.#outage.success();
+      return result;
+    } catch (error) {
+      // A call the open breaker skipped is not a new fault.
+      if (!(error instanceof StoreError && error.code === 'ERR_CACHET_STORE_UNAVAILABLE')) this.#outage.failure();
+      throw error;
+    }
   }
 }

@@ -65,7 +65,12 @@ interface ResolvedBm25 {
 }
 
 const SNAPSHOT_FORMAT = 'cachet-bm25';
-const SNAPSHOT_VERSION = 1;
+/**
+ * Changes whenever the terms of a text change (a snapshot holds terms, not text), and is part of
+ * {@link Bm25Index.version}, so that instances tokenising differently never share cached searches.
+ * 2: stemming by the `stemmer` package (version 1's own Porter code stemmed 16 reference words apart).
+ */
+const SNAPSHOT_VERSION = 2;
 
 /**
  * An inverted index of document chunks, scored with Okapi BM25. Documents are added and removed one at
@@ -94,7 +99,7 @@ export class Bm25Index {
   constructor(options: Bm25Options = {}) {
     this.#options = resolveBm25Options(options);
     this.#tokenize = createTokenizer(this.#options.tokenizer);
-    this.#configDigest = createHash('sha256').update(JSON.stringify(this.#options)).digest('base64url').slice(0, 8);
+    this.#configDigest = createHash('sha256').update(`${SNAPSHOT_VERSION}:${JSON.stringify(this.#options)}`).digest('base64url').slice(0, 8);
   }
 
   /** Documents indexed. */

@@ -198,6 +198,9 @@ describe('Cache', () => {
 
   it.each([
     [{ prefix: '' }, /Expected `prefix` to be a non-empty string/],
+    [{ prefix: 'app:cache' }, /^Expected `prefix` to be a non-empty string of at most 200 characters without whitespace or `:`, got `"app:cache"` \(string\)$/],
+    [{ namespace: 'a:b' }, /^Expected `namespace` to be a non-empty string of at most 200 characters without whitespace or `:`/],
+    [{ namespace: 'tag' }, /^Expected `namespace` to be a namespace other than `tag`/],
     [{ ttl: 'soon' }, /Expected `ttl` to be a duration/],
     [{ onStoreError: 'retry' }, /Expected `onStoreError` to be one of 'bypass', 'throw'/],
     [{ store: {} }, /Expected `store` to be a CacheStore/],

@@ -72,6 +72,30 @@ describe('@Cached with a cost ledger', () => {
     expect((await ledger.report()).rows).toEqual([]);
   });
 
+  it('records nothing for calls that `when` sends past the cache, nor for results whose usage function finds none', async () => {
+    const ledger = new MemoryCostLedger({ prices });
+    const cache = new Cache({ ledger });
+    let calls = 0;
+    class Service {
+      @Cached({ cache, usage, when: (_q: string, tenant: string) => tenant !== 'admin' })
+      async ask(q: string, _tenant: string): Promise<Reply> {
+        calls++;
+        return { text: q, tokens: 1 };
+      }
+      @Cached({ cache, usage: () => undefined })
+      async textOnly(q: string): Promise<string> {
+        return q;
+      }
+    }
+    const s = new Service();
+    await s.ask('x', 'admin');
+    await s.ask('x', 'admin');
+    await s.textOnly('y');
+    await s.textOnly('y');
+    expect(calls).toBe(2);
+    expect((await ledger.report()).rows).toEqual([]);
+  });
+
   it('never lets a failing usage function reach the caller; it reports an error event instead', async () => {
     const ledger = new MemoryCostLedger({ prices });
     const cache = new Cache({ ledger });

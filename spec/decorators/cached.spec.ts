@@ -340,6 +340,8 @@ describe('@Cached', () => {
       [{ ttl: '10 minutes' }, /Expected `ttl` to be a duration/],
       [{ when: true }, /Expected `when` to be a function, got `true` \(boolean\)/],
       [{ namespace: 'has space' }, /Expected `namespace` to be a non-empty string/],
+      [{ namespace: 'chat:v2' }, /^Expected `namespace` to be a non-empty string of at most 200 characters without whitespace or `:`, got `"chat:v2"` \(string\)$/],
+      [{ namespace: 'tag' }, /^Expected `namespace` to be a namespace other than `tag` \(the cache's tag sets live there\), got `"tag"` \(string\)$/],
       [{ onStoreError: 'ignore' }, /Expected `onStoreError` to be one of 'bypass', 'throw', got `"ignore"` \(string\)/],
       [{ tll: '1m' }, /Unknown @Cached option `tll`/],
       [{ lock: { ttl: 0 } }, /Expected `lock.ttl` to be a duration of at least 1ms/],

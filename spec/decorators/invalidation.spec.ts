@@ -103,6 +103,26 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
     expect(reads.at(-1)).toBe('a1');
   });
 
+  it('clears exactly one namespace: neighbours whose names start alike, and the tag sets, stay', async () => {
+    const reads: string[] = [];
+    const read = (namespace: string) =>
+      cache.wrap(async (id: string) => (reads.push(`${namespace}/${id}`), id), { name: 'read', namespace, tags: ['all'] });
+    const readers = ['a', 'ab', 'a-b', 'a_b', 'a.b'].map(read);
+    for (const reader of readers) await reader('x');
+    expect(await cache.clear({ namespace: 'a' })).toBe(1);
+    for (const reader of readers) await reader('x');
+    expect(reads.slice(5)).toEqual(['a/x']);
+    // The tag set still names every neighbour's entry.
+    expect(await cache.invalidateTags(['all'])).toBe(5);
+  });
+
+  it('refuses a namespace with `:` when clearing too, which could not be told apart from its neighbours', async () => {
+    await expect(cache.clear({ namespace: 'a:b' })).rejects.toThrow(
+      /^Expected `namespace` to be a non-empty string of at most 200 characters without whitespace or `:`, got `"a:b"` \(string\)$/,
+    );
+    await expect(cache.clear({ namespace: 'tag' })).rejects.toThrow(/^Expected `namespace` to be a namespace other than `tag`/);
+  });
+
   it('does not keep a value whose fill ran across an invalidation of the cache’s tags', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

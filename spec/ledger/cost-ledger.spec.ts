@@ -86,12 +86,30 @@ describe('MemoryCostLedger', () => {
     expect(decodeRowId(encodeRowId(id))).toEqual(id);
   });
 
-  it('formats a report with one line per row and a total', async () => {
+  it('formats a report as a table: a header, one line per row and a total', async () => {
     const ledger = new MemoryCostLedger({ prices });
     ledger.recordHit({ namespace: 'chat', tenant: 'a', model: 'big', usage });
-    const text = formatLedgerReport(await ledger.report());
-    expect(text.split('\n')).toHaveLength(2);
-    expect(text).toContain('chat / a / big');
-    expect(text).toContain('saved $0.007500');
+    const lines = formatLedgerReport(await ledger.report()).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^chat \/ a \/ big /);
+    expect(lines[2]).toMatch(/^TOTAL /);
+    expect(lines[2]).toContain('$0.007500');
+  });
+
+  it('prints what the README promises: hit rate, calls avoided, tokens and dollars spent and saved', async () => {
+    const ledger = new MemoryCostLedger({ prices });
+    const entry = { namespace: 'chat', tenant: 'acme', model: 'big', usage }; // 1,000 + 500 tokens, $0.0075
+    for (let i = 0; i < 2; i++) ledger.recordFill(entry);
+    for (let i = 0; i < 9; i++) ledger.recordHit(entry);
+    const [header, row] = formatLedgerReport(await ledger.report()).split('\n');
+    const cells = (line: string | undefined) => line!.split(/ {2,}/);
+    expect(cells(header)).toEqual(['namespace / tenant / model', 'calls', 'hit rate', 'calls avoided', 'tokens spent', 'tokens saved', 'spent', 'saved']);
+    expect(cells(row)).toEqual(['chat / acme / big', '11', '81.8%', '9', '3,000', '13,500', '$0.015000', '$0.067500']);
+  });
+
+  it('says how many calls were counted at $0 for want of a price', async () => {
+    const ledger = new MemoryCostLedger({ prices });
+    ledger.recordFill({ namespace: 'chat', tenant: 'a', model: 'unknown', usage });
+    expect(formatLedgerReport(await ledger.report()).split('\n').at(-1)).toBe('1 call of models without a price counted at $0');
   });
 });

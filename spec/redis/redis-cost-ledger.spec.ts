@@ -52,7 +52,7 @@ describe('RedisCostLedger when Redis goes away', () => {
       await server.start(); // empty: everything it holds afterwards came from the retries
       const probe = await connectTestClient(server.url);
       try {
-        const stored = async () => (await probe.sendCommand<string | null>(['HGET', 'cachet:ledger', 'chat|acme|big|hits'])) === '4';
+        const stored = async () => (await probe.sendCommand<string | null>(['HGET', 'cachet-ledger', 'chat|acme|big|hits'])) === '4';
         expect(await pollUntil(stored, 15_000)).toBe(true);
         expect(await pollUntil(() => l.pendingRows === 0, 5_000)).toBe(true);
         const { total } = await l.report();

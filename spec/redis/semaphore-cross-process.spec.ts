@@ -63,7 +63,7 @@ describe('RedisSemaphore across processes', () => {
     workers = [holder];
     await holder.ready;
     holder.go();
-    const key = `${prefix}:semaphore:shared`;
+    const key = `${prefix}:shared`;
     await eventually(async () => (await client.sendCommand<number>(['ZCARD', key])) === 1);
     const [victim] = await client.sendCommand<string[]>(['ZRANGE', key, '0', '-1']);
 

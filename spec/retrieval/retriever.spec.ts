@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   Bm25Index,
   Cache,
@@ -87,6 +88,13 @@ describe('Bm25Index', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'cachet-')), 'bad.bm25');
     writeFileSync(path, 'not gzip');
     await expect(loadSnapshotFile(path)).rejects.toThrow(/Expected a Bm25Index snapshot/);
+  });
+
+  it('refuses a snapshot whose terms were stemmed by the earlier rules (version 1)', () => {
+    const body = JSON.parse(gunzipSync(indexOf().toSnapshot()).toString('utf8')) as { version: number };
+    expect(body.version).toBe(2);
+    body.version = 1;
+    expect(() => Bm25Index.fromSnapshot(gzipSync(JSON.stringify(body)))).toThrow(/Expected a cachet-bm25 snapshot of version 2, got cachet-bm25 1/);
   });
 
   it('answers identically in another process that loads the snapshot from Redis', async () => {

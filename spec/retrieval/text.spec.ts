@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { chunk } from '../../lib/retrieval/chunk';
 import { porterStem } from '../../lib/retrieval/porter-stemmer';
 import { createTokenizer } from '../../lib/retrieval/tokenize';
@@ -41,6 +42,27 @@ describe('porterStem', () => {
     ['oscillations', 'oscil'], ['hopefulness', 'hope'], ['adjustment', 'adjust'], ['adoption', 'adopt'], ['controll', 'control'],
   ])('stems %s to %s, as Porter (1980) does', (word, stem) => {
     expect(porterStem(word)).toBe(stem);
+  });
+
+  // Porter's published vocabulary (voc.txt) and its stems (output.txt), as the porter-stemmer package
+  // ships them in its test folder.
+  const reference = (name: string): string[] =>
+    readFileSync(require.resolve(`porter-stemmer/test/${name}`), 'utf8').split('\n').filter((line) => line !== '');
+
+  it("stems every word of Porter's 23,531-word reference vocabulary as his output.txt does", () => {
+    const words = reference('input.txt');
+    const stems = reference('output.txt');
+    expect(words.length).toBe(23_531);
+    expect(stems.length).toBe(words.length);
+    const wrong = words.flatMap((word, i) => (porterStem(word) === stems[i] ? [] : [`${word} -> ${porterStem(word)}, not ${stems[i]}`]));
+    expect(wrong).toEqual([]);
+  });
+
+  it('gives -bly and -ble words, and -logy and -logical words, one stem', () => {
+    expect(porterStem('possibly')).toBe(porterStem('possible'));
+    expect(porterStem('etymology')).toBe(porterStem('etymological'));
+    const tokenize = createTokenizer();
+    expect(tokenize('terribly horrible')).toEqual([...tokenize('terrible'), ...tokenize('horribly')]);
   });
 });
 
