@@ -157,7 +157,7 @@ describe('scripts on a three-master Redis Cluster', () => {
 
   it('grants and refuses RedisSemaphore slots on keys spread over all masters (one key per script)', async () => {
     const prefix = uniquePrefix('sem');
-    const keys = spread('k', 3, (key) => `${prefix}:semaphore:gpu:${key}`);
+    const keys = spread('k', 3, (key) => `${prefix}:gpu:${key}`);
     const semaphore = new RedisSemaphore({ client: target.admin, prefix, name: 'gpu', max: 1, maxQueue: 0 });
     const fallbacks: unknown[] = [];
     semaphore.events.on('fallback', ({ error }) => fallbacks.push(error));
@@ -165,8 +165,8 @@ describe('scripts on a three-master Redis Cluster', () => {
       for (const key of keys) {
         const permit = await semaphore.acquire({ key });
         await expect(semaphore.acquire({ key })).rejects.toBeInstanceOf(QueueFullError);
-        const owner = nodes[ownerOf(`${prefix}:semaphore:gpu:${key}`)] as RedisClientLike;
-        expect(await owner.sendCommand(['ZCARD', `${prefix}:semaphore:gpu:${key}`])).toBe(1);
+        const owner = nodes[ownerOf(`${prefix}:gpu:${key}`)] as RedisClientLike;
+        expect(await owner.sendCommand(['ZCARD', `${prefix}:gpu:${key}`])).toBe(1);
         await permit.release();
       }
       expect(fallbacks).toEqual([]);
