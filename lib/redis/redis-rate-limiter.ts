@@ -108,6 +108,7 @@ export class RedisRateLimiter implements RateLimiter {
           String(rule.emissionUs),
           String(rule.toleranceUs),
           String(costUs(rule, cost)),
+          String(rule.creditUs),
         ]),
       );
       this.#breaker.success();

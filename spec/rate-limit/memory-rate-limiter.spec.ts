@@ -4,9 +4,19 @@ import { manualClock } from '../stores/store-contract';
 import { describeRateLimiter } from './rate-limiter-contract';
 
 describeRateLimiter('MemoryRateLimiter', async () => {
-  const limiter = new MemoryRateLimiter({ clock: manualClock() });
+  const clock = manualClock();
+  const limiter = new MemoryRateLimiter({ clock });
   let n = 0;
-  return { limiter, key: (label) => `${label}-${n++}`, cleanup: () => limiter.close() };
+  return {
+    limiter,
+    key: (label) => `${label}-${n++}`,
+    elapse: async (_key, ms) => clock.advance(ms),
+    timeUs: (_key, at) => Math.round(at * 1_000),
+    driftMs: 0,
+    minEmissionMs: 0.005,
+    runs: 200,
+    cleanup: () => limiter.close(),
+  };
 });
 
 describe('MemoryRateLimiter on a manual clock', () => {
@@ -81,7 +91,8 @@ describe('MemoryRateLimiter on a manual clock', () => {
     const limiter = new MemoryRateLimiter({ clock });
     const rule = toRateRule(1, 1_000, 1);
     for (let i = 0; i < 1_000; i++) limiter.decideNow(`old-${i}`, rule, 1);
-    clock.advance(1_000);
+    // A key has rested once its schedule is a full emission behind: its next slot opened 1 s ago.
+    clock.advance(2_000);
     for (let i = 0; i < 100; i++) limiter.decideNow(`new-${i}`, rule, 1);
     // The sweep at 1,024 keys dropped the 1,000 rested ones; without it there would be 1,100.
     expect(limiter.size).toBe(100);
