@@ -1,8 +1,10 @@
-import { toRateRule } from '../../lib/rate-limit/gcra';
+import fc from 'fast-check';
+import { costUs, gcraStep, toRateRule } from '../../lib/rate-limit/gcra';
 import { isRateLimitError } from '../../lib/rate-limit/rate-limit-error';
 import { rateLimited } from '../../lib/rate-limit/rate-limited';
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { GCRA_DECIDE } from '../../lib/redis/gcra-script';
+import { runLua } from '../../lib/redis/lua';
 import { RedisRateLimiter } from '../../lib/redis/redis-rate-limiter';
 import { describeRateLimiter } from '../rate-limit/rate-limiter-contract';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
@@ -66,6 +68,44 @@ describe('RedisRateLimiter on a shared server', () => {
     const ttl = await client.sendCommand<number>(['PTTL', `${prefix}:user:1`]);
     expect(ttl).toBeGreaterThan(23_000);
     expect(ttl).toBeLessThanOrEqual(24_001);
+  });
+
+  it('decides exactly as gcraStep for any stored schedule, cost and burst: the script mirrors the TypeScript', async () => {
+    let n = 0;
+    const cases = fc.record({
+      limit: fc.integer({ min: 1, max: 50 }),
+      intervalMs: fc.integer({ min: 1, max: 10_000 }),
+      burst: fc.integer({ min: 1, max: 6 }),
+      // Where the stored schedule stands, in emissions from now: none, behind (in credit or rested), ahead.
+      offset: fc.option(fc.double({ min: -3, max: 3, noNaN: true }), { nil: undefined }),
+      cost: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.double({ min: 0, max: 6, noNaN: true })),
+    });
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ limit, intervalMs, burst, offset, cost }) => {
+        const rule = toRateRule(limit, intervalMs, burst);
+        const charge = costUs(rule, Math.min(cost, burst));
+        const key = `${prefix}:mirror-${n++}`;
+        const [seconds, micros] = await client.sendCommand<[string, string]>(['TIME']);
+        const tat = offset === undefined ? undefined : Number(seconds) * 1e6 + Number(micros) + Math.round(offset * rule.emissionUs);
+        if (tat !== undefined) await client.sendCommand(['SET', key, String(tat)]);
+        const args = [rule.emissionUs, rule.toleranceUs, charge, rule.creditUs].map(String);
+        const [allowed, retryAfterUs, remaining, resetAfterUs, nowUs] = await runLua<number[]>(client, GCRA_DECIDE, [key], args);
+        const expected = gcraStep(tat, nowUs as number, rule, charge);
+        expect({ allowed: allowed === 1, retryAfterUs, remaining, resetAfterUs }).toEqual({
+          allowed: expected.allowed,
+          retryAfterUs: expected.retryAfterUs,
+          remaining: expected.remaining,
+          resetAfterUs: expected.resetAfterUs,
+        });
+        // An admission's key lives until its credit runs out: a short rule's key may be gone by now.
+        const stored = await client.sendCommand<string | null>(['GET', key]);
+        const lifeMs = (expected.tat + rule.creditUs - (nowUs as number)) / 1_000;
+        if (stored !== null || !expected.allowed || lifeMs > 1_000) {
+          expect(stored).toBe(expected.allowed ? String(expected.tat) : tat === undefined ? null : String(tat));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('decides again after SCRIPT FLUSH: it reloads the script when Redis answers NOSCRIPT', async () => {
