@@ -6,9 +6,10 @@ import type { RateDecision, RateLimiter, RateRule } from './rate-limiter';
 /** Options of {@link MemoryRateLimiter}. */
 export interface MemoryRateLimiterOptions {
   /**
-   * Time source in ms, read to the microsecond; it must never go back. Tests pass one they can move
-   * (Jest's modern fake timers move the default too).
-   * @default performance.now (monotonic, sub-microsecond)
+   * Time source in ms, read to the microsecond; it must never go back. Tests pass one they can move.
+   * Jest's modern fake timers move the default too, from 0: a limiter should not outlive a switch
+   * between real and fake timers.
+   * @default performance.now (monotonic, finer than a microsecond)
    */
   readonly clock?: Clock;
 }
