@@ -8,11 +8,12 @@ import type { RateRule } from './rate-limiter';
  * now. There are no windows, so there is no window boundary at which two bursts can meet.
  *
  * Plain GCRA restarts a late caller's schedule at its arrival, so every microsecond between a slot opening
- * and the caller asking is lost: at 100 per second, callers 1 ms late get 91. Here a slot that opened
- * unclaimed stays claimable until the next one opens (`credit`, one emission less 1 µs), and the schedule
- * keeps its pace. A key idle for longer starts afresh, with `burst` and no more. The credit adds at most
- * one unit to any window, which is the bound the option docs state: at most `limit + burst` whole units in
- * any window of `interval`, on a clock read to the microsecond.
+ * and the caller asking is lost: at 100 per second, callers 1 ms late get 91. Here the schedule may lag the
+ * clock by up to the credit (one emission less 1 µs): a slot that opened unclaimed stays claimable until
+ * the next one opens, and a caller later than that loses only the time beyond the credit. A schedule two
+ * emissions behind (`rest`) means an idle key, not a late caller: it starts afresh, with `burst` and no
+ * more. The credit adds at most one unit to any window, which is the bound the option docs state: at most
+ * `limit + burst` whole units in any window of `interval`, on a clock read to the microsecond.
  *
  * Everything is whole microseconds: integers below 2^53 are exact in JavaScript and in Redis's Lua, so
  * both implementations reach the same decisions.
@@ -20,12 +21,12 @@ import type { RateRule } from './rate-limiter';
 
 /**
  * Builds the rule for `limit` units per `intervalMs`, at most `burst` at once. Arguments must be validated.
- * @example toRateRule(3, 1_000, 1) // { emissionUs: 333_334, toleranceUs: 333_334, creditUs: 333_333, ... }
+ * @example toRateRule(3, 1_000, 1) // { emissionUs: 333_334, toleranceUs: 333_334, creditUs: 333_333, restUs: 666_668, ... }
  */
 export function toRateRule(limit: number, intervalMs: number, burst: number): RateRule {
   // Rounded up: 3 per second becomes one per 333,334 µs, never four in a second.
   const emissionUs = Math.max(1, Math.ceil((intervalMs * 1_000) / limit));
-  return { limit, intervalMs, burst, emissionUs, toleranceUs: burst * emissionUs, creditUs: emissionUs - 1 };
+  return { limit, intervalMs, burst, emissionUs, toleranceUs: burst * emissionUs, creditUs: emissionUs - 1, restUs: 2 * emissionUs };
 }
 
 /** The cost of `cost` units in microseconds of schedule, rounded up so that tiny costs are never free. */
@@ -45,11 +46,11 @@ export interface GcraStep {
 
 /**
  * One GCRA decision. `tat` is the stored TAT, or undefined for a rested key; store the returned `tat`
- * when `allowed`. A stored TAT more than `creditUs` in the past means the same as none.
+ * when `allowed`. A stored TAT `restUs` or more in the past means the same as none.
  * @example gcraStep(undefined, now, toRateRule(10, 1_000, 1), 100_000) // { allowed: true, tat: now + 100_000, ... }
  */
 export function gcraStep(tat: number | undefined, nowUs: number, rule: RateRule, chargeUs: number): GcraStep {
-  const start = tat === undefined || tat < nowUs - rule.creditUs ? nowUs : tat;
+  const start = tat === undefined || tat <= nowUs - rule.restUs ? nowUs : Math.max(tat, nowUs - rule.creditUs);
   const next = start + chargeUs;
   const allowAt = next - rule.toleranceUs;
   if (allowAt > nowUs) {

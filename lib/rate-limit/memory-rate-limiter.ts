@@ -29,8 +29,8 @@ const MIN_SWEEP_SIZE = 1_024;
 
 /**
  * A {@link RateLimiter} in this process's memory: one number per key, no timers. Keys that have rested
- * (their schedule is further behind than any rule's credit) carry no information and are swept, so the
- * map stays as large as the set of recently active keys.
+ * (their schedule two emissions behind the clock, under the slowest rule seen) carry no information and
+ * are swept, so the map stays as large as the set of recently active keys.
  *
  * @example
  * const limiter = new MemoryRateLimiter();
@@ -44,8 +44,8 @@ export class MemoryRateLimiter implements RateLimiter {
   readonly #tats = new Map<string, number>();
   readonly #clock: Clock;
   #sweepAt = MIN_SWEEP_SIZE;
-  /** The longest credit of any rule seen: a key whose TAT is older than this has rested under its own rule. */
-  #creditUs = 0;
+  /** The longest rest of any rule seen: a key whose TAT is this old has rested under its own rule. */
+  #restUs = 0;
 
   constructor(options: MemoryRateLimiterOptions = {}) {
     assertKnownOptions('MemoryRateLimiter', options, KNOWN);
@@ -68,7 +68,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const step = gcraStep(this.#tats.get(key), nowUs, rule, costUs(rule, cost));
     if (step.allowed) {
       this.#tats.set(key, step.tat);
-      if (rule.creditUs > this.#creditUs) this.#creditUs = rule.creditUs;
+      if (rule.restUs > this.#restUs) this.#restUs = rule.restUs;
       if (this.#tats.size >= this.#sweepAt) this.#sweep(nowUs);
     }
     return {
@@ -91,8 +91,8 @@ export class MemoryRateLimiter implements RateLimiter {
 
   /** Drops rested keys; the next sweep waits until the map has doubled, so sweeping is O(1) amortised. */
   #sweep(nowUs: number): void {
-    const restedBefore = nowUs - this.#creditUs;
-    for (const [key, tat] of this.#tats) if (tat < restedBefore) this.#tats.delete(key);
+    const restedAt = nowUs - this.#restUs;
+    for (const [key, tat] of this.#tats) if (tat <= restedAt) this.#tats.delete(key);
     this.#sweepAt = Math.max(MIN_SWEEP_SIZE, this.#tats.size * 2);
   }
 }

@@ -22,9 +22,10 @@ export interface RateLimitedOptions<Args extends unknown[] = any[]> {
   /** The period `limit` is counted over, e.g. `'1m'`. At least 1 ms. @default '1s' */
   readonly interval?: Duration;
   /**
-   * Most units a rested key admits at once. A slot that opens unclaimed stays claimable until the next one
-   * opens (`interval / limit` later), so callers that ask a little late still use the whole quota. What is
-   * guaranteed, on a clock read to the microsecond (the Redis server's, for a `RedisRateLimiter`):
+   * Most units a rested key (idle for two slots, `2 * interval / limit`) admits at once. A slot that opens
+   * unclaimed stays claimable until the next one opens, and a caller later than that loses only the time
+   * beyond one slot, so callers that ask a little late still use the whole quota. What is guaranteed, on
+   * a clock read to the microsecond (the Redis server's, for a `RedisRateLimiter`):
    * - in any window of length `interval`, wherever it starts, admissions add up to at most
    *   `limit + burst` units (with fractional costs, less than `limit + burst + 1`);
    * - under sustained demand (someone asks within `interval / limit` of each slot opening), `limit` units

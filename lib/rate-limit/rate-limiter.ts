@@ -17,11 +17,13 @@ export interface RateRule {
   /** How far ahead of the present the schedule may run: `burst * emissionUs`. */
   readonly toleranceUs: number;
   /**
-   * How long a slot that opened unclaimed stays claimable: `emissionUs - 1`, until the next slot opens. A
-   * late caller takes it and the schedule keeps its pace; a schedule further behind has rested and starts
-   * afresh. It lets sustained demand use the whole quota and adds at most one unit to any window.
+   * How far the schedule may lag the clock: `emissionUs - 1`. A slot that opened unclaimed stays claimable
+   * until the next one opens, and a later caller loses only the time beyond it. It lets sustained demand
+   * use the whole quota and adds at most one unit to any window.
    */
   readonly creditUs: number;
+  /** A schedule this far behind the clock (`2 * emissionUs`) belongs to an idle key, which starts afresh with `burst`. */
+  readonly restUs: number;
 }
 
 /** The outcome of one decision. */

@@ -109,6 +109,7 @@ export class RedisRateLimiter implements RateLimiter {
           String(rule.toleranceUs),
           String(costUs(rule, cost)),
           String(rule.creditUs),
+          String(rule.restUs),
         ]),
       );
       this.#breaker.success();

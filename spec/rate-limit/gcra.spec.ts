@@ -14,15 +14,24 @@ describe('gcraStep', () => {
     expect(gcraStep(step.tat, NOW + 1, rule, costUs(rule, 1)).allowed).toBe(true);
   });
 
-  it('restarts a schedule one full emission behind: the key has rested and gets its burst, no more', () => {
-    const step = gcraStep(NOW - 100_000, NOW, rule, costUs(rule, 1));
+  it('costs a caller later than one emission only the time beyond the credit: the latest slot is still open', () => {
+    const step = gcraStep(NOW - 150_000, NOW, rule, costUs(rule, 1));
+    // The slot that opened 150 ms ago is lost; the one that opened 50 ms ago is taken, 1 µs short of its time.
+    expect(step).toMatchObject({ allowed: true, tat: NOW + 1 });
+    expect(gcraStep(step.tat, NOW + 1, rule, costUs(rule, 1)).allowed).toBe(true);
+  });
+
+  it('restarts a schedule two emissions behind: the key has rested and gets its burst, no more', () => {
+    const step = gcraStep(NOW - 200_000, NOW, rule, costUs(rule, 1));
     expect(step).toMatchObject({ allowed: true, tat: NOW + 100_000, remaining: 0 });
     expect(gcraStep(step.tat, NOW + 99_999, rule, costUs(rule, 1))).toMatchObject({ allowed: false, retryAfterUs: 1 });
+    // One microsecond less behind, it is still late demand.
+    expect(gcraStep(NOW - 199_999, NOW, rule, costUs(rule, 1)).tat).toBe(NOW + 1);
   });
 
   it('gives a rested key exactly burst whole units at once, with or without a slot in credit, and one less once a slot is taken', () => {
     const burst5 = toRateRule(10, 1_000, 5);
-    for (const tat of [undefined, NOW - 1_000_000, NOW - 99_999, NOW, NOW + 1]) {
+    for (const tat of [undefined, NOW - 1_000_000, NOW - 150_000, NOW - 99_999, NOW, NOW + 1]) {
       let state = tat;
       let admitted = 0;
       for (let i = 0; i < 10; i++) {
@@ -48,7 +57,15 @@ describe('gcraStep', () => {
     expect(costUs(toRateRule(3, 1_000, 3), 1 / 3)).toBe(111_112);
   });
 
-  it('gives every rule a credit of one emission less one microsecond', () => {
-    expect(toRateRule(3, 1_000, 1)).toEqual({ limit: 3, intervalMs: 1_000, burst: 1, emissionUs: 333_334, toleranceUs: 333_334, creditUs: 333_333 });
+  it('gives every rule a credit of one emission less one microsecond, and rests a key two emissions behind', () => {
+    expect(toRateRule(3, 1_000, 1)).toEqual({
+      limit: 3,
+      intervalMs: 1_000,
+      burst: 1,
+      emissionUs: 333_334,
+      toleranceUs: 333_334,
+      creditUs: 333_333,
+      restUs: 666_668,
+    });
   });
 });

@@ -92,14 +92,14 @@ describe('MemoryRateLimiter on a manual clock', () => {
     const limiter = new MemoryRateLimiter({ clock });
     const rule = toRateRule(1, 1_000, 1);
     for (let i = 0; i < 1_000; i++) limiter.decideNow(`old-${i}`, rule, 1);
-    // A key has rested once its schedule is a full emission behind: its next slot opened 1 s ago.
-    clock.advance(2_000);
+    // A key has rested once its schedule is two emissions behind: its next slot opened 2 s ago.
+    clock.advance(3_000);
     for (let i = 0; i < 100; i++) limiter.decideNow(`new-${i}`, rule, 1);
     // The sweep at 1,024 keys dropped the 1,000 rested ones; without it there would be 1,100.
     expect(limiter.size).toBe(100);
   });
 
-  it('keeps a key whose slot is still in credit through a sweep, as Redis keeps its key', () => {
+  it('keeps a key that has not rested through a sweep, as Redis keeps its key', () => {
     const clock = manualClock();
     const limiter = new MemoryRateLimiter({ clock });
     const rule = toRateRule(1, 1_000, 1);

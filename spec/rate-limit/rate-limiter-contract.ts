@@ -95,19 +95,25 @@ export function describeRateLimiter(name: string, factory: () => Promise<Limiter
       expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(false);
     });
 
-    it('keeps a slot that opened unclaimed until the next one opens, and restarts a schedule one emission behind', async () => {
+    it('keeps the schedule within one emission of the clock: a late caller loses only the time beyond it, an idle key starts afresh', async () => {
       const rule = toRateRule(60, HOUR, 1); // one unit a minute
       const key = fixture.key('credit');
       expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
-      // The second slot opened 59 s ago: a caller that late still takes it, and the third slot keeps its
-      // time, 1 s from now.
+      // The second slot opened 59 s ago: a caller that late still takes it, and the third keeps its time,
+      // 1 s from now.
       await fixture.elapse(key, 60_000 + 59_000);
       expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
       const onTime = await fixture.limiter.decide(key, rule, 1);
       expect(onTime.allowed).toBe(false);
       expect(onTime.retryAfterMs).toBeLessThanOrEqual(1_000);
-      // A full emission late, the third slot is gone and the schedule starts again from now.
-      await fixture.elapse(key, 1_000 + 60_000);
+      // 90 s after the third slot opened, the fourth has opened too: one is lost, the other is taken.
+      await fixture.elapse(key, 1_000 + 90_000);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      await fixture.elapse(key, 0.001);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      expect((await fixture.limiter.decide(key, rule, 1)).retryAfterMs).toBeGreaterThan(55_000);
+      // Two emissions behind, the key has rested: its burst, then the next a full emission later.
+      await fixture.elapse(key, 60_000 + 120_000);
       expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
       const restarted = await fixture.limiter.decide(key, rule, 1);
       expect(restarted.allowed).toBe(false);

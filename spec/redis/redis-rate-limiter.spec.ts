@@ -59,15 +59,15 @@ describe('RedisRateLimiter on a shared server', () => {
     client.destroy();
   });
 
-  it('stores one key under the prefix that expires when its last slot has run out of credit', async () => {
+  it('stores one key under the prefix that expires when the key has rested', async () => {
     const rule = toRateRule(10, 60_000, 10); // 6 s per unit
     await limiter.decide('user:1', rule, 3);
     const keys = await client.sendCommand<string[]>(['KEYS', `${prefix}:*`]);
     expect(keys).toEqual([`${prefix}:user:1`]);
-    // 18 s of schedule, 6 s less 1 µs of credit, and 1 ms for PX's rounding.
+    // 18 s of schedule, two emissions (12 s) to rest, and 1 ms for PX's rounding.
     const ttl = await client.sendCommand<number>(['PTTL', `${prefix}:user:1`]);
-    expect(ttl).toBeGreaterThan(23_000);
-    expect(ttl).toBeLessThanOrEqual(24_001);
+    expect(ttl).toBeGreaterThan(29_000);
+    expect(ttl).toBeLessThanOrEqual(30_001);
   });
 
   it('decides exactly as gcraStep for any stored schedule, cost and burst: the script mirrors the TypeScript', async () => {
@@ -88,7 +88,7 @@ describe('RedisRateLimiter on a shared server', () => {
         const [seconds, micros] = await client.sendCommand<[string, string]>(['TIME']);
         const tat = offset === undefined ? undefined : Number(seconds) * 1e6 + Number(micros) + Math.round(offset * rule.emissionUs);
         if (tat !== undefined) await client.sendCommand(['SET', key, String(tat)]);
-        const args = [rule.emissionUs, rule.toleranceUs, charge, rule.creditUs].map(String);
+        const args = [rule.emissionUs, rule.toleranceUs, charge, rule.creditUs, rule.restUs].map(String);
         const [allowed, retryAfterUs, remaining, resetAfterUs, nowUs] = await runLua<number[]>(client, GCRA_DECIDE, [key], args);
         const expected = gcraStep(tat, nowUs as number, rule, charge);
         expect({ allowed: allowed === 1, retryAfterUs, remaining, resetAfterUs }).toEqual({
@@ -97,9 +97,9 @@ describe('RedisRateLimiter on a shared server', () => {
           remaining: expected.remaining,
           resetAfterUs: expected.resetAfterUs,
         });
-        // An admission's key lives until its credit runs out: a short rule's key may be gone by now.
+        // An admission's key lives until the key has rested: a short rule's key may be gone by now.
         const stored = await client.sendCommand<string | null>(['GET', key]);
-        const lifeMs = (expected.tat + rule.creditUs - (nowUs as number)) / 1_000;
+        const lifeMs = (expected.tat + rule.restUs - (nowUs as number)) / 1_000;
         if (stored !== null || !expected.allowed || lifeMs > 1_000) {
           expect(stored).toBe(expected.allowed ? String(expected.tat) : tat === undefined ? null : String(tat));
         }
