@@ -17,11 +17,12 @@ const limits = (minEmissionMs: number): fc.Arbitrary<Limit> =>
     .record({ limit: fc.integer({ min: 1, max: 40 }), burst: fc.integer({ min: 1, max: 6 }), stretch: fc.double({ min: 1, max: 4, noNaN: true }) })
     .map(({ limit, burst, stretch }) => ({ limit, burst, intervalMs: Math.max(1, Math.ceil(limit * minEmissionMs * stretch)) }));
 
-/** Gaps between arrivals, in emissions: at once, a little later, about one emission (the credit's edge), or more. */
+/** Gaps between arrivals, in emissions: none, a little, about one (the credit's edge) or two (a rested key's), or any. */
 const gap = fc.oneof(
   fc.constant(0),
   fc.double({ min: 0, max: 0.05, noNaN: true }),
   fc.double({ min: 0.97, max: 1.03, noNaN: true }),
+  fc.double({ min: 1.97, max: 2.03, noNaN: true }),
   fc.double({ min: 0, max: 2.5, noNaN: true }),
 );
 
