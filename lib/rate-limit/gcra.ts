@@ -3,10 +3,17 @@ import type { RateRule } from './rate-limiter';
 /**
  * The generic cell rate algorithm, as pure arithmetic shared by the memory limiter and mirrored line for
  * line by the Redis script (lib/redis/gcra-script.ts). A key's whole state is one number, its theoretical
- * arrival time (TAT): when the key would be fully rested if nothing more were admitted. Admitting `cost`
- * units pushes the TAT `cost * emission` later; a request fits when the pushed TAT lies no more than the
- * tolerance (`burst * emission`) ahead of now. There are no windows, so there is no window boundary at
- * which two bursts can meet.
+ * arrival time (TAT): when its next slot opens. Admitting `cost` units pushes the TAT `cost * emission`
+ * later; a request fits when the pushed TAT lies no more than the tolerance (`burst * emission`) ahead of
+ * now. There are no windows, so there is no window boundary at which two bursts can meet.
+ *
+ * Plain GCRA restarts a late caller's schedule at its arrival, so every microsecond between a slot opening
+ * and the caller asking is lost: at 100 per second, callers 1 ms late get 91. Here the schedule may lag the
+ * clock by up to the credit (one emission less 1 µs): a slot that opened unclaimed stays claimable until
+ * the next one opens, and a caller later than that loses only the time beyond the credit. A schedule two
+ * emissions behind (`rest`) means an idle key, not a late caller: it starts afresh, with `burst` and no
+ * more. The credit adds at most one unit to any window, which is the bound the option docs state: at most
+ * `limit + burst` whole units in any window of `interval`, on a clock read to the microsecond.
  *
  * Everything is whole microseconds: integers below 2^53 are exact in JavaScript and in Redis's Lua, so
  * both implementations reach the same decisions.
@@ -14,23 +21,23 @@ import type { RateRule } from './rate-limiter';
 
 /**
  * Builds the rule for `limit` units per `intervalMs`, at most `burst` at once. Arguments must be validated.
- * @example toRateRule(3, 1_000, 1) // { emissionUs: 333_334, toleranceUs: 333_334, ... }
+ * @example toRateRule(3, 1_000, 1) // { emissionUs: 333_334, toleranceUs: 333_334, creditUs: 333_333, restUs: 666_668, ... }
  */
 export function toRateRule(limit: number, intervalMs: number, burst: number): RateRule {
   // Rounded up: 3 per second becomes one per 333,334 µs, never four in a second.
   const emissionUs = Math.max(1, Math.ceil((intervalMs * 1_000) / limit));
-  return { limit, intervalMs, burst, emissionUs, toleranceUs: burst * emissionUs };
+  return { limit, intervalMs, burst, emissionUs, toleranceUs: burst * emissionUs, creditUs: emissionUs - 1, restUs: 2 * emissionUs };
 }
 
-/** The cost of `cost` units in microseconds of schedule. */
+/** The cost of `cost` units in microseconds of schedule, rounded up so that tiny costs are never free. */
 export function costUs(rule: RateRule, cost: number): number {
-  return Math.round(cost * rule.emissionUs);
+  return Math.ceil(cost * rule.emissionUs);
 }
 
 /** The outcome of {@link gcraStep}, all in µs. */
 export interface GcraStep {
   readonly allowed: boolean;
-  /** The TAT to store (unchanged when denied). */
+  /** The TAT to store when allowed. */
   readonly tat: number;
   readonly retryAfterUs: number;
   readonly remaining: number;
@@ -39,19 +46,19 @@ export interface GcraStep {
 
 /**
  * One GCRA decision. `tat` is the stored TAT, or undefined for a rested key; store the returned `tat`
- * when `allowed`.
+ * when `allowed`. A stored TAT `restUs` or more in the past means the same as none.
  * @example gcraStep(undefined, now, toRateRule(10, 1_000, 1), 100_000) // { allowed: true, tat: now + 100_000, ... }
  */
 export function gcraStep(tat: number | undefined, nowUs: number, rule: RateRule, chargeUs: number): GcraStep {
-  const start = tat === undefined || tat < nowUs ? nowUs : tat;
+  const start = tat === undefined || tat <= nowUs - rule.restUs ? nowUs : Math.max(tat, nowUs - rule.creditUs);
   const next = start + chargeUs;
   const allowAt = next - rule.toleranceUs;
   if (allowAt > nowUs) {
     const remaining = Math.max(0, Math.floor((rule.toleranceUs - (start - nowUs)) / rule.emissionUs));
-    return { allowed: false, tat: start, retryAfterUs: allowAt - nowUs, remaining, resetAfterUs: start - nowUs };
+    return { allowed: false, tat: start, retryAfterUs: allowAt - nowUs, remaining, resetAfterUs: Math.max(0, start - nowUs) };
   }
   const remaining = Math.floor((rule.toleranceUs - (next - nowUs)) / rule.emissionUs);
-  return { allowed: true, tat: next, retryAfterUs: 0, remaining, resetAfterUs: next - nowUs };
+  return { allowed: true, tat: next, retryAfterUs: 0, remaining, resetAfterUs: Math.max(0, next - nowUs) };
 }
 
 /** Microseconds to whole milliseconds, rounded up: waiting `retryAfterMs` must be enough. */

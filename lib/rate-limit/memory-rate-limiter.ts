@@ -1,15 +1,27 @@
-import { systemClock, type Clock } from '../core/clock';
+import type { Clock } from '../core/clock';
 import { assertKnownOptions, withDefaults } from '../core/validate';
 import { costUs, gcraStep, usToMs } from './gcra';
 import type { RateDecision, RateLimiter, RateRule } from './rate-limiter';
 
 /** Options of {@link MemoryRateLimiter}. */
 export interface MemoryRateLimiterOptions {
-  /** Time source, ms; tests pass one they can move. @default Date.now */
+  /**
+   * Time source in ms, read to the microsecond; it must never go back. Tests pass one they can move.
+   * Jest's modern fake timers move the default too, from 0: a limiter should not outlive a switch
+   * between real and fake timers.
+   * @default performance.now (monotonic, finer than a microsecond)
+   */
   readonly clock?: Clock;
 }
 
-const DEFAULTS = { clock: systemClock } as const satisfies Required<MemoryRateLimiterOptions>;
+/**
+ * `Date.now()` would not do: it counts whole milliseconds, so two admissions 999.85 ms apart can read
+ * 1,000 ms apart, one more unit than the bound allows; and it is the wall clock, which NTP or a VM resume
+ * can step forward, refilling every bucket at once.
+ */
+const monotonicClock: Clock = { now: () => performance.now() };
+
+const DEFAULTS = { clock: monotonicClock } as const satisfies Required<MemoryRateLimiterOptions>;
 const KNOWN = Object.keys(DEFAULTS);
 
 /** Below this many keys the map is never swept. */
@@ -17,8 +29,8 @@ const MIN_SWEEP_SIZE = 1_024;
 
 /**
  * A {@link RateLimiter} in this process's memory: one number per key, no timers. Keys that have rested
- * (their bucket is full again) carry no information and are swept, so the map stays as large as the set
- * of recently active keys.
+ * (their schedule two emissions behind the clock, under the slowest rule seen) carry no information and
+ * are swept, so the map stays as large as the set of recently active keys.
  *
  * @example
  * const limiter = new MemoryRateLimiter();
@@ -32,6 +44,8 @@ export class MemoryRateLimiter implements RateLimiter {
   readonly #tats = new Map<string, number>();
   readonly #clock: Clock;
   #sweepAt = MIN_SWEEP_SIZE;
+  /** The longest rest of any rule seen: a key whose TAT is this old has rested under its own rule. */
+  #restUs = 0;
 
   constructor(options: MemoryRateLimiterOptions = {}) {
     assertKnownOptions('MemoryRateLimiter', options, KNOWN);
@@ -54,6 +68,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const step = gcraStep(this.#tats.get(key), nowUs, rule, costUs(rule, cost));
     if (step.allowed) {
       this.#tats.set(key, step.tat);
+      if (rule.restUs > this.#restUs) this.#restUs = rule.restUs;
       if (this.#tats.size >= this.#sweepAt) this.#sweep(nowUs);
     }
     return {
@@ -76,7 +91,8 @@ export class MemoryRateLimiter implements RateLimiter {
 
   /** Drops rested keys; the next sweep waits until the map has doubled, so sweeping is O(1) amortised. */
   #sweep(nowUs: number): void {
-    for (const [key, tat] of this.#tats) if (tat <= nowUs) this.#tats.delete(key);
+    const restedAt = nowUs - this.#restUs;
+    for (const [key, tat] of this.#tats) if (tat <= restedAt) this.#tats.delete(key);
     this.#sweepAt = Math.max(MIN_SWEEP_SIZE, this.#tats.size * 2);
   }
 }

@@ -22,10 +22,16 @@ export interface RateLimitedOptions<Args extends unknown[] = any[]> {
   /** The period `limit` is counted over, e.g. `'1m'`. At least 1 ms. @default '1s' */
   readonly interval?: Duration;
   /**
-   * Most units admitted at once by a rested key. With the default, admissions are evenly paced (one
-   * every `interval / limit`) and no window of length `interval` ever holds more than `limit`; a larger
-   * burst lets a quiet key spend that many at once, and then a window of `interval` may hold up to
-   * `limit + burst - 1`. A positive integer.
+   * Most units a rested key (idle for two slots, `2 * interval / limit`) admits at once. A slot that opens
+   * unclaimed stays claimable until the next one opens, and a caller later than that loses only the time
+   * beyond one slot, so callers that ask a little late still use the whole quota. What is guaranteed, on
+   * a clock read to the microsecond (the Redis server's, for a `RedisRateLimiter`):
+   * - in any window of length `interval`, wherever it starts, admissions add up to at most
+   *   `limit + burst` units (with fractional costs, less than `limit + burst + 1`);
+   * - under sustained demand (someone asks within `interval / limit` of each slot opening), `limit` units
+   *   per `interval` in the long run.
+   * The one unit over `limit + burst - 1` is the price of not losing late callers' slots. For a hard cap
+   * of N in every window, set `limit` to N - `burst`. A positive integer.
    * @default 1
    */
   readonly burst?: number;

@@ -16,6 +16,14 @@ export interface RateRule {
   readonly emissionUs: number;
   /** How far ahead of the present the schedule may run: `burst * emissionUs`. */
   readonly toleranceUs: number;
+  /**
+   * How far the schedule may lag the clock: `emissionUs - 1`. A slot that opened unclaimed stays claimable
+   * until the next one opens, and a later caller loses only the time beyond it. It lets sustained demand
+   * use the whole quota and adds at most one unit to any window.
+   */
+  readonly creditUs: number;
+  /** A schedule this far behind the clock (`2 * emissionUs`) belongs to an idle key, which starts afresh with `burst`. */
+  readonly restUs: number;
 }
 
 /** The outcome of one decision. */
@@ -28,7 +36,7 @@ export interface RateDecision {
   readonly remaining: number;
   /** Ms until the key is fully rested (all of `burst` available again). */
   readonly resetAfterMs: number;
-  /** The limiter's clock at the decision, ms: Redis's server time for the Redis limiter. */
+  /** The limiter's clock at the decision, ms: Redis's server time for the Redis limiter, `performance.now()` for the memory limiter by default. */
   readonly at: number;
 }
 
@@ -36,7 +44,7 @@ export interface RateDecision {
  * A rate limiter backend: {@link MemoryRateLimiter} in one process, `RedisRateLimiter` across processes.
  *
  * @example
- * const rule = toRateRule({ limit: 10, intervalMs: 1_000, burst: 1 });
+ * const rule = toRateRule(10, 1_000, 1);
  * const decision = await limiter.decide('user:42', rule, 1);
  * if (!decision.allowed) console.log(`try again in ${decision.retryAfterMs} ms`);
  */

@@ -109,6 +109,8 @@ export class RedisRateLimiter implements RateLimiter {
           String(rule.emissionUs),
           String(rule.toleranceUs),
           String(costUs(rule, cost)),
+          String(rule.creditUs),
+          String(rule.restUs),
         ]),
       );
       this.#breaker.success();

@@ -1,11 +1,25 @@
 import { toRateRule } from '../../lib/rate-limit/gcra';
 import type { RateLimiter } from '../../lib/rate-limit/rate-limiter';
+import { describeRateProperties } from './rate-limit-properties';
 
 /** What the contract needs from each limiter under test. */
 export interface LimiterFixture {
   readonly limiter: RateLimiter;
-  /** A key unique to this test. */
+  /** A key unique to this call. */
   key(label: string): string;
+  /**
+   * Lets `ms` (fractional) pass for `key`: the memory fixture moves its clock; the Redis one moves the key's
+   * stored schedule back by as much, which is the same to the script.
+   */
+  elapse(key: string, ms: number): Promise<void>;
+  /** When a decision on `key` was made on the test's timeline, in whole µs: the limiter's clock plus what `elapse` added. */
+  timeUs(key: string, at: number): number;
+  /** Real time that may pass unseen between two steps (0 on an injected clock); properties keep lateness clear of it. */
+  readonly driftMs: number;
+  /** Shortest emission interval the properties use, ms: long enough that `driftMs` is noise. */
+  readonly minEmissionMs: number;
+  /** Runs of each property. */
+  readonly runs: number;
   /** Closes what the factory opened; called after every test. */
   cleanup(): Promise<void>;
 }
@@ -80,6 +94,33 @@ export function describeRateLimiter(name: string, factory: () => Promise<Limiter
       expect((await fixture.limiter.decide(key, rule, 0)).allowed).toBe(true);
       expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(false);
     });
+
+    it('keeps the schedule within one emission of the clock: a late caller loses only the time beyond it, an idle key starts afresh', async () => {
+      const rule = toRateRule(60, HOUR, 1); // one unit a minute
+      const key = fixture.key('credit');
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      // The second slot opened 59 s ago: a caller that late still takes it, and the third keeps its time,
+      // 1 s from now.
+      await fixture.elapse(key, 60_000 + 59_000);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      const onTime = await fixture.limiter.decide(key, rule, 1);
+      expect(onTime.allowed).toBe(false);
+      expect(onTime.retryAfterMs).toBeLessThanOrEqual(1_000);
+      // 90 s after the third slot opened, the fourth has opened too: one is lost, the other is taken.
+      await fixture.elapse(key, 1_000 + 90_000);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      await fixture.elapse(key, 0.001);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      expect((await fixture.limiter.decide(key, rule, 1)).retryAfterMs).toBeGreaterThan(55_000);
+      // Two emissions behind, the key has rested: its burst, then the next a full emission later.
+      await fixture.elapse(key, 60_000 + 120_000);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      const restarted = await fixture.limiter.decide(key, rule, 1);
+      expect(restarted.allowed).toBe(false);
+      expect(restarted.retryAfterMs).toBeGreaterThan(55_000);
+    });
+
+    describeRateProperties(() => fixture);
 
     it('reports the time of each decision on its clock', async () => {
       const first = await fixture.limiter.decide(fixture.key('at'), toRateRule(10, HOUR, 10), 1);

@@ -12,6 +12,7 @@ import { deferred } from '../support/async';
 import { connectTestClient, uniquePrefix } from '../support/redis';
 import { slotOwners, startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { clusterTarget, type RedisTarget } from '../support/redis-target';
+import { redisLimiterFixture } from './redis-limiter-fixture';
 import { describeRateLimiter } from '../rate-limit/rate-limiter-contract';
 import { manualClock } from '../stores/store-contract';
 import { describeLedgerAcrossProcesses, describeRedisCostLedger, entry, prices } from './redis-cost-ledger-suite';
@@ -145,14 +146,10 @@ describe('scripts on a three-master Redis Cluster', () => {
   describeRateLimiter('RedisRateLimiter through the cluster adapter', async () => {
     const prefix = uniquePrefix('rl');
     const limiter = new RedisRateLimiter({ client: target.admin, prefix });
-    return {
-      limiter,
-      key: (label) => label,
-      async cleanup() {
-        await limiter.close();
-        await target.deleteKeys(prefix);
-      },
-    };
+    return redisLimiterFixture(limiter, prefix, target.admin, async () => {
+      await limiter.close();
+      await target.deleteKeys(prefix);
+    });
   });
 
   it('grants and refuses RedisSemaphore slots on keys spread over all masters (one key per script)', async () => {

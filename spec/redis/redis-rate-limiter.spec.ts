@@ -1,26 +1,25 @@
-import { toRateRule } from '../../lib/rate-limit/gcra';
+import fc from 'fast-check';
+import { costUs, gcraStep, toRateRule } from '../../lib/rate-limit/gcra';
 import { isRateLimitError } from '../../lib/rate-limit/rate-limit-error';
 import { rateLimited } from '../../lib/rate-limit/rate-limited';
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { GCRA_DECIDE } from '../../lib/redis/gcra-script';
+import { runLua } from '../../lib/redis/lua';
 import { RedisRateLimiter } from '../../lib/redis/redis-rate-limiter';
 import { describeRateLimiter } from '../rate-limit/rate-limiter-contract';
+import { redisLimiterFixture } from './redis-limiter-fixture';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
 describeRateLimiter('RedisRateLimiter', async () => {
   const prefix = uniquePrefix('rl');
   const limiter = new RedisRateLimiter({ url: testRedisUrl(), prefix });
-  return {
-    limiter,
-    key: (label) => label,
-    async cleanup() {
-      await limiter.close();
-      const client = await connectTestClient();
-      await deleteKeys(client, prefix);
-      client.destroy();
-    },
-  };
+  const client = await connectTestClient();
+  return redisLimiterFixture(limiter, prefix, client, async () => {
+    await limiter.close();
+    await deleteKeys(client, prefix);
+    client.destroy();
+  });
 });
 
 describe('RedisRateLimiter on a shared server', () => {
@@ -38,14 +37,53 @@ describe('RedisRateLimiter on a shared server', () => {
     client.destroy();
   });
 
-  it('stores one key under the prefix that expires when the bucket would be full again', async () => {
+  it('stores one key under the prefix that expires when the key has rested', async () => {
     const rule = toRateRule(10, 60_000, 10); // 6 s per unit
     await limiter.decide('user:1', rule, 3);
     const keys = await client.sendCommand<string[]>(['KEYS', `${prefix}:*`]);
     expect(keys).toEqual([`${prefix}:user:1`]);
+    // 18 s of schedule, two emissions (12 s) to rest, and 1 ms for PX's rounding.
     const ttl = await client.sendCommand<number>(['PTTL', `${prefix}:user:1`]);
-    expect(ttl).toBeGreaterThan(17_000);
-    expect(ttl).toBeLessThanOrEqual(18_000);
+    expect(ttl).toBeGreaterThan(29_000);
+    expect(ttl).toBeLessThanOrEqual(30_001);
+  });
+
+  it('decides exactly as gcraStep for any stored schedule, cost and burst: the script mirrors the TypeScript', async () => {
+    let n = 0;
+    const cases = fc.record({
+      limit: fc.integer({ min: 1, max: 50 }),
+      intervalMs: fc.integer({ min: 1, max: 10_000 }),
+      burst: fc.integer({ min: 1, max: 6 }),
+      // Where the stored schedule stands, in emissions from now: none, behind (in credit or rested), ahead.
+      offset: fc.option(fc.double({ min: -3, max: 3, noNaN: true }), { nil: undefined }),
+      cost: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.double({ min: 0, max: 6, noNaN: true })),
+    });
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ limit, intervalMs, burst, offset, cost }) => {
+        const rule = toRateRule(limit, intervalMs, burst);
+        const charge = costUs(rule, Math.min(cost, burst));
+        const key = `${prefix}:mirror-${n++}`;
+        const [seconds, micros] = await client.sendCommand<[string, string]>(['TIME']);
+        const tat = offset === undefined ? undefined : Number(seconds) * 1e6 + Number(micros) + Math.round(offset * rule.emissionUs);
+        if (tat !== undefined) await client.sendCommand(['SET', key, String(tat)]);
+        const args = [rule.emissionUs, rule.toleranceUs, charge, rule.creditUs, rule.restUs].map(String);
+        const [allowed, retryAfterUs, remaining, resetAfterUs, nowUs] = await runLua<number[]>(client, GCRA_DECIDE, [key], args);
+        const expected = gcraStep(tat, nowUs as number, rule, charge);
+        expect({ allowed: allowed === 1, retryAfterUs, remaining, resetAfterUs }).toEqual({
+          allowed: expected.allowed,
+          retryAfterUs: expected.retryAfterUs,
+          remaining: expected.remaining,
+          resetAfterUs: expected.resetAfterUs,
+        });
+        // An admission's key lives until the key has rested: a short rule's key may be gone by now.
+        const stored = await client.sendCommand<string | null>(['GET', key]);
+        const lifeMs = (expected.tat + rule.restUs - (nowUs as number)) / 1_000;
+        if (stored !== null || !expected.allowed || lifeMs > 1_000) {
+          expect(stored).toBe(expected.allowed ? String(expected.tat) : tat === undefined ? null : String(tat));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('decides again after SCRIPT FLUSH: it reloads the script when Redis answers NOSCRIPT', async () => {

@@ -1,37 +1,63 @@
-// One process of the cross-process rate-limit test: takes as many units as it can from one shared Redis
-// limit for DURATION_MS, from LOOPS concurrent loops, and reports the Redis server time of every admission.
-// Env: REDIS_URL, PREFIX, LIMIT, BURST, DURATION_MS, LOOPS, RETRY_CAP_MS. Prints `ready`, waits for `go`, prints `{ result }`.
+// One process sharing a Redis rate limit: LOOPS concurrent loops call a `rateLimited` function for
+// DURATION_MS and report the Redis server time (µs) of every admission.
+// Env: REDIS_URL, PREFIX, LIMIT (per second), BURST (absent: the default), DURATION_MS, LOOPS,
+// MODE ('wait': queue in `mode: 'wait'`; 'reject': sleep the `retryAfterMs` of each RateLimitError, as
+// `@Retry` would), CREDIT ('none': the same script without the credit, i.e. plain GCRA, for the bench's
+// baseline). Prints `ready`, waits for `go`, prints `{ result }`.
 import { createInterface } from 'node:readline';
 import { toRateRule } from '../../../lib/rate-limit/gcra';
+import { isRateLimitError } from '../../../lib/rate-limit/rate-limit-error';
+import { rateLimited } from '../../../lib/rate-limit/rate-limited';
+import type { RateLimiter } from '../../../lib/rate-limit/rate-limiter';
 import { RedisRateLimiter } from '../../../lib/redis/redis-rate-limiter';
 
 async function main(): Promise<void> {
-  const limiter = new RedisRateLimiter({ url: process.env.REDIS_URL!, prefix: process.env.PREFIX!, operationTimeout: '2s' });
-  const rule = toRateRule(Number(process.env.LIMIT), 1_000, Number(process.env.BURST));
+  const redis = new RedisRateLimiter({ url: process.env.REDIS_URL!, prefix: process.env.PREFIX!, operationTimeout: '2s' });
+  const plain = process.env.CREDIT === 'none';
+  const admittedAtUs: number[] = [];
+  let denied = 0;
+  // Records what the limiter decided, on the server's clock, under the policy `rateLimited` applies.
+  const recording: RateLimiter = {
+    name: 'recording',
+    async decide(key, rule, cost) {
+      const decision = await redis.decide(key, plain ? { ...rule, creditUs: 0 } : rule, cost);
+      if (decision.allowed) admittedAtUs.push(Math.round(decision.at * 1_000));
+      else denied++;
+      return decision;
+    },
+    close: () => redis.close(),
+  };
+  const mode = process.env.MODE === 'wait' ? 'wait' : 'reject';
+  const burst = process.env.BURST === undefined ? {} : { burst: Number(process.env.BURST) };
+  const call = rateLimited(async () => undefined, {
+    limit: Number(process.env.LIMIT),
+    interval: '1s',
+    ...burst,
+    mode,
+    limiter: recording,
+    key: () => 'shared',
+    onStoreError: 'deny',
+  });
+
   // Connected (and the script loaded) before the barrier, on a key of its own.
-  await limiter.decide(`warm-up-${process.pid}`, rule, 1);
+  await redis.decide(`warm-up-${process.pid}`, toRateRule(1, 1, 1), 1);
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
 
-  const admittedAt: number[] = [];
-  let denied = 0;
-  const retryCapMs = Number(process.env.RETRY_CAP_MS ?? 5);
   const end = Date.now() + Number(process.env.DURATION_MS ?? 1_500);
   const loop = async (): Promise<void> => {
     while (Date.now() < end) {
-      const decision = await limiter.decide('shared', rule, 1);
-      if (decision.allowed) admittedAt.push(decision.at);
-      else {
-        denied++;
-        // Ask again when told to, as a well-behaved client would, but at most RETRY_CAP_MS later, so that
-        // the loops keep contending.
-        await new Promise((r) => setTimeout(r, Math.min(decision.retryAfterMs, retryCapMs)));
+      try {
+        await call();
+      } catch (error) {
+        if (!isRateLimitError(error) || error.reason !== 'rejected') throw error;
+        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
       }
     }
   };
   await Promise.all(Array.from({ length: Number(process.env.LOOPS ?? 4) }, loop));
-  process.stdout.write(JSON.stringify({ result: { admittedAt, denied, errors: limiter.errors } }) + '\n');
-  await limiter.close();
+  process.stdout.write(JSON.stringify({ result: { admittedAtUs, denied, errors: redis.errors } }) + '\n');
+  await redis.close();
 }
 
 main().catch((error: unknown) => {
