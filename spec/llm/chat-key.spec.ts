@@ -106,6 +106,69 @@ describe('chatKeyPolicy key', () => {
   });
 });
 
+describe('stable chat keys', () => {
+  // Computed once; stored entries are found only while these stay equal.
+  const tenant = function (this: { t: string }) {
+    return this.t;
+  };
+  const long = 'Summarise the following ticket. '.repeat(40);
+  const pinned: [string, Record<string, unknown>, ChatKeyOptions, unknown, string][] = [
+    ['two messages, shared', base, {}, undefined, 'yfQ21vhNtXQOB0q5MOoQWxCnVBh4D938EGKEY4BtbWQ'],
+    ['two messages, tenant acme', base, { tenant }, { t: 'acme' }, 'e3wV9ix6PTvtvtoErQw2Y3UHmKSPujJjlOifKLcJb60'],
+    [
+      'ignored, null and absent fields (the key of two messages, shared)',
+      { ...base, stream: true, stream_options: { include_usage: true }, user: 'u-7', top_p: null, seed: undefined, metadata: { a: '1' } },
+      {},
+      undefined,
+      'yfQ21vhNtXQOB0q5MOoQWxCnVBh4D938EGKEY4BtbWQ',
+    ],
+    [
+      'normalised text',
+      { ...base, messages: [{ role: 'system', content: ' You  are\tterse. ' }, { role: 'user', content: 'Cafe\u0301   au lait?' }] },
+      { normalize: true },
+      undefined,
+      'Yfg8TdKad2VuMX3LTCk2ZWe2X3pwr_KYt0b6l-ZCzTY',
+    ],
+    [
+      'lower-cased text parts, tenant globex',
+      { ...base, messages: [{ role: 'user', content: [{ type: 'text', text: ' LOOK  Here ' }, { type: 'image_url', image_url: { url: 'https://x/a.png' } }] }] },
+      { normalize: { whitespace: true, lowercase: true }, tenant },
+      { t: 'globex' },
+      'vW7Iz38yyFE3joloUQZsG1e963wm2WWeH6iRVzgCzHY',
+    ],
+    [
+      'tools, a tool call, unknown and listed fields',
+      {
+        ...base,
+        seed: 7,
+        tools: [tool],
+        messages: [
+          ...base.messages,
+          { role: 'assistant', content: null, tool_calls: [{ id: '1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
+        ],
+        x_knob: 2,
+        trace: 'abc',
+      },
+      { ignoreFields: ['trace'] },
+      undefined,
+      'ZLeJwcDdXon2MsX2IptZau7TQmT4RX-bmYj9vDatnzM',
+    ],
+    [
+      'a long transcript',
+      { ...base, messages: [{ role: 'system', content: long }, { role: 'user', content: long + '?' }, { role: 'assistant', content: long + '!' }] },
+      { normalize: true },
+      undefined,
+      'hv41gXKCjwDkXR5-YIoWLClTPEX_d8udeVZJzhq3xTY',
+    ],
+  ];
+
+  it.each(pinned)('keeps the key of %s, derived and remembered', (_name, request, options, self, digest) => {
+    const builder = new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy({ tenant: false, ...options }).key);
+    expect(builder.keyFor(self, [request])).toBe(`cachet:default:Client.complete:${digest}`);
+    expect(builder.keyFor(self, [request])).toBe(`cachet:default:Client.complete:${digest}`);
+  });
+});
+
 describe('prompt normalisation', () => {
   const spaced = { ...base, messages: [base.messages[0], { role: 'user', content: '  Capital   of\n France? ' }] };
   const decomposed = { ...base, messages: [base.messages[0], { role: 'user', content: 'Caf\u0065\u0301?' }] };
