@@ -169,6 +169,55 @@ describe('stable chat keys', () => {
   });
 });
 
+describe('chatKeyPolicy key: what it builds per call', () => {
+  const identity = (request: unknown, options: ChatKeyOptions = {}) =>
+    chatKeyPolicy({ tenant: false, ...options }).key.call(undefined, request as ChatRequest) as { request: Record<string, unknown> };
+
+  it('uses the request itself when no field is dropped and no text normalised, instead of copying it', () => {
+    expect(identity(base).request).toBe(base);
+    const tidy = { ...base, messages: [{ role: 'user', content: 'Capital of France?' }] };
+    expect(identity(tidy, { normalize: true }).request).toBe(tidy);
+  });
+
+  it('copies only the messages whose text normalisation changes', () => {
+    const messages = [base.messages[0], { role: 'user', content: ' Capital  of France? ' }];
+    const kept = identity({ ...base, messages }, { normalize: true }).request;
+    const keptMessages = kept.messages as unknown[];
+    expect(keptMessages[0]).toBe(messages[0]);
+    expect(keptMessages[1]).toEqual({ role: 'user', content: 'Capital of France?' });
+    expect(messages[1]).toEqual({ role: 'user', content: ' Capital  of France? ' });
+  });
+
+  it('keeps fields named like Object.prototype members in the key', () => {
+    for (const field of ['constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+      expect(keyOf({ ...base, [field]: 'a' })).not.toBe(keyOf({ ...base, [field]: 'b' }));
+      expect(explainKey({ ...base, [field]: 'a' } as ChatRequest).included.map((i) => i.field)).toContain(field);
+    }
+  });
+
+  it('keys messages and parts that are null instead of failing while normalising', () => {
+    const odd = { ...base, messages: [null, { role: 'user', content: [null, { type: 'text', text: ' hi ' }] }] };
+    const tidy = { ...base, messages: [null, { role: 'user', content: [null, { type: 'text', text: 'hi' }] }] };
+    expect(keyOf(odd, { normalize: true })).toBe(keyOf(tidy, { normalize: true }));
+  });
+
+  it('normalises correctly past the number of texts it remembers', () => {
+    const policy = chatKeyPolicy({ tenant: false, normalize: true });
+    const builder = new KeyBuilder('cachet', 'default', 'Client.complete', policy.key);
+    const ask = (text: string) => ({ ...base, messages: [{ role: 'user', content: text }] });
+    for (let i = 0; i < 1_500; i++) {
+      expect(builder.keyFor(undefined, [ask(`  question ${i}  `)])).toBe(keyOf(ask(`question ${i}`), { normalize: true }));
+    }
+    expect(builder.keyFor(undefined, [ask('  question 1  ')])).toBe(keyOf(ask('question 1'), { normalize: true }));
+  });
+
+  it('remembers normalised texts per policy, never across different normalisations', () => {
+    const shouted = { ...base, messages: [{ role: 'user', content: 'HELLO  THERE' }] };
+    expect(keyOf(shouted, { normalize: { lowercase: true } })).toBe(keyOf({ ...base, messages: [{ role: 'user', content: 'hello  there' }] }));
+    expect(keyOf(shouted, { normalize: { whitespace: true } })).toBe(keyOf({ ...base, messages: [{ role: 'user', content: 'HELLO THERE' }] }));
+  });
+});
+
 describe('prompt normalisation', () => {
   const spaced = { ...base, messages: [base.messages[0], { role: 'user', content: '  Capital   of\n France? ' }] };
   const decomposed = { ...base, messages: [base.messages[0], { role: 'user', content: 'Caf\u0065\u0301?' }] };

@@ -1,0 +1,95 @@
+import type { ChatContentPart, ChatMessage } from './chat-request';
+
+/** Which prompt normalisations apply (resolved `ChatNormalizeOptions`). */
+export interface TextNormalization {
+  readonly whitespace: boolean;
+  readonly nfc: boolean;
+  readonly lowercase: boolean;
+}
+
+/** Counts the texts that normalisation changed, for `explainKey`. */
+export interface ChangeCounter {
+  changed: number;
+}
+
+/** Whitespace that `replace(/\s+/g, ' ').trim()` would change: anything but single spaces between words. */
+const UNTIDY_WHITESPACE = /[^\S ]|\s\s|^\s|\s$/;
+
+/**
+ * Texts up to this long have their normalised form remembered, at most {@link REMEMBERED_TEXTS} of them
+ * (then the map starts again empty). Hits repeat the same short prompts, and normalising a 60-character
+ * text (NFC, the whitespace scan) costs about as much as the rest of a hit; a `Map` lookup costs a tenth.
+ */
+const REMEMBERED_TEXT = 256;
+const REMEMBERED_TEXTS = 1_024;
+
+/** Plain objects encode the same as their copies; a class instance would also encode its class name. */
+export function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Normalises message text (string content and `text` parts; images, tool calls and other parts stay as
+ * they are) on the key path of every call, so it copies only what changes: a message whose text is
+ * already normal is kept as it is, and so is the array when no message changes.
+ */
+export class MessageNormalizer {
+  readonly #n: TextNormalization;
+  readonly #texts = new Map<string, string>();
+
+  constructor(normalization: TextNormalization) {
+    this.#n = normalization;
+  }
+
+  /** The messages with normalised texts: the same array when no text changes, a copy otherwise. */
+  messages(messages: readonly ChatMessage[], counter?: ChangeCounter): readonly ChatMessage[] {
+    let copy: ChatMessage[] | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as ChatMessage;
+      const normalized = this.#message(message, counter);
+      if (normalized !== message && copy === undefined) copy = messages.slice(0, i);
+      copy?.push(normalized);
+    }
+    return copy ?? messages;
+  }
+
+  #message(message: ChatMessage, counter: ChangeCounter | undefined): ChatMessage {
+    if (message === null || typeof message !== 'object') return message;
+    const { content } = message;
+    if (typeof content === 'string') {
+      const text = this.#text(content, counter);
+      return text === content && isPlainObject(message) ? message : { ...message, content: text };
+    }
+    if (!Array.isArray(content)) return message;
+    let parts: ChatContentPart[] | undefined;
+    for (let i = 0; i < content.length; i++) {
+      const part = content[i] as ChatContentPart;
+      let normalized = part;
+      if (part !== null && typeof part === 'object' && part.type === 'text' && typeof part.text === 'string') {
+        const text = this.#text(part.text, counter);
+        if (text !== part.text || !isPlainObject(part)) normalized = { ...part, text };
+      }
+      if (normalized !== part && parts === undefined) parts = content.slice(0, i);
+      parts?.push(normalized);
+    }
+    return parts === undefined && isPlainObject(message) ? message : { ...message, content: parts ?? content };
+  }
+
+  #text(s: string, counter: ChangeCounter | undefined): string {
+    const remember = s.length <= REMEMBERED_TEXT;
+    let out = remember ? this.#texts.get(s) : undefined;
+    if (out === undefined) {
+      const n = this.#n;
+      out = n.nfc ? s.normalize('NFC') : s;
+      if (n.whitespace && UNTIDY_WHITESPACE.test(out)) out = out.replace(/\s+/g, ' ').trim();
+      if (n.lowercase) out = out.toLowerCase();
+      if (remember) {
+        if (this.#texts.size >= REMEMBERED_TEXTS) this.#texts.clear();
+        this.#texts.set(s, out);
+      }
+    }
+    if (counter !== undefined && out !== s) counter.changed++;
+    return out;
+  }
+}
