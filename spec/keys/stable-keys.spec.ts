@@ -68,4 +68,25 @@ describe('stable keys', () => {
       '(s1:a{s1:azs1:bn1;}[tf]un-0;i2;D3;)',
     );
   });
+
+  it('spells short, long and many strings the same way', () => {
+    const short = 'x'.repeat(63);
+    const long = 'y'.repeat(64);
+    const many = Array.from({ length: 500 }, (_, i) => `w${i}`);
+    expect(encodeArguments([short, long, '', 'é'])).toBe(`(s63:${short}s64:${long}s0:s1:é)`);
+    expect(encodeArguments([many])).toBe(`([${many.map((w) => `s${w.length}:${w}`).join('')}])`);
+    expect(encodeArguments([{ [long]: short }])).toBe(`({s64:${long}s63:${short}})`);
+    expect(encodeArguments([new Set([long, short]), Buffer.from(long)])).toBe(
+      `(Ss63:${short}s64:${long};BBuffer:${Buffer.from(long).toString('base64')};)`,
+    );
+  });
+
+  it.each([3, 12, 13, 40])('orders the keys of an object of %i keys as Array.prototype.sort does, whatever their order', (size) => {
+    const tricky = ['', 'a', 'B', 'aa', 'a b', '10', '9', 'é', 'e\u0301', '😀', '\uffff', 'Z', '_'];
+    const keys = Array.from({ length: size }, (_, i) => tricky[i] ?? `k${(i * 7919) % 97}`);
+    const expected = `({${[...keys].sort().map((k) => `s${k.length}:${k}s1:v`).join('')}})`;
+    for (const order of [keys, [...keys].reverse(), [...keys.slice(5), ...keys.slice(0, 5)]]) {
+      expect(encodeArguments([Object.fromEntries(order.map((k) => [k, 'v']))])).toBe(expected);
+    }
+  });
 });
