@@ -22,6 +22,8 @@ export class UnencodableArgument extends Error {
 
 /** Strings at least this long are kept as pieces of their own; shorter pieces are glued together. */
 const LONG_STRING = 64;
+/** `s<length>:` of the short strings, made once. */
+const PREFIX = Array.from({ length: LONG_STRING }, (_, n) => `s${n}:`);
 /** Glued text is set aside as a piece once it is this long, so it never grows into a deep rope. */
 const GLUED_MAX = 1_024;
 
@@ -43,7 +45,7 @@ class Text {
 
   addString(value: string): void {
     if (value.length < LONG_STRING) {
-      this.#glued += 's' + value.length + ':' + value;
+      this.#glued += (PREFIX[value.length] as string) + value;
       if (this.#glued.length >= GLUED_MAX) this.#flush();
     } else {
       this.#pieces.push(this.#glued + 's' + value.length + ':', value);
@@ -143,7 +145,11 @@ function encodeObject(value: object, out: Text, ancestors: object[]): void {
   if (Array.isArray(value)) {
     ancestors.push(value);
     out.add('[');
-    for (let i = 0; i < value.length; i++) encodeAt(value[i], out, ancestors, i);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'string') out.addString(item);
+      else encodeAt(item, out, ancestors, i);
+    }
     out.add(']');
     ancestors.pop();
     return;
@@ -205,7 +211,10 @@ function encodeEntries(value: object, out: Text, ancestors: object[]): void {
   sortKeys(keys);
   for (const key of keys) {
     out.addString(key);
-    encodeAt((value as Record<string, unknown>)[key], out, ancestors, key);
+    // Strings, most members, cannot fail: no error path to name.
+    const member: unknown = (value as Record<string, unknown>)[key];
+    if (typeof member === 'string') out.addString(member);
+    else encodeAt(member, out, ancestors, key);
   }
   out.add('}');
   ancestors.pop();
