@@ -74,7 +74,11 @@ interface Resolved {
 export interface ChatKeyExplanation {
   /** The tenant scope, or `null` when keys are shared by every tenant. */
   readonly tenant: string | null;
-  /** Exactly the value that is canonically encoded and hashed (after normalisation). */
+  /**
+   * Exactly the value that is canonically encoded and hashed (after normalisation). Nothing is copied
+   * that need not be: when no field is dropped and no text changed, `request` is your request object,
+   * and unchanged messages are your message objects.
+   */
   readonly identity: { readonly tenant: string | null; readonly request: Readonly<Record<string, unknown>> };
   /** Fields in the key, with why they change the answer. */
   readonly included: readonly { readonly field: string; readonly reason: string }[];
