@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ArgumentMemo } from '../../lib/keys/argument-memo';
 import { KeyBuilder } from '../../lib/keys/key-builder';
 import { encodeArguments } from '../../lib/keys/canonical';
+import { chatKeyPolicy } from '../../lib/llm/chat-key';
 import { chatRequest, QUESTION, type ChatRequest } from '../support/fixtures';
 import { compareNsPerOp } from '../support/measure';
 import { atMost, row, type BenchContext, type Result, type Scenario } from '../support/scenario';
@@ -30,12 +31,20 @@ export const keyDerivation: Scenario = {
     if (keys.size !== POOL) throw new Error('key-derivation: distinct requests gave equal keys');
 
     const builder = new KeyBuilder('cachet', 'default', 'Svc.chat');
+    const policyBuilder = new KeyBuilder('cachet', 'default', 'Svc.chat', chatKeyPolicy({ tenant: false }).key);
+    const normalizingBuilder = new KeyBuilder('cachet', 'default', 'Svc.chat', chatKeyPolicy({ tenant: false, normalize: true }).key);
     const one = requests[0] as ChatRequest;
     let sink = '';
     const timings = await compareNsPerOp(
       {
         large: (n: number) => {
           for (let i = 0; i < n; i++) sink = builder.keyFor(undefined, [requests[i % POOL]]);
+        },
+        policy: (n: number) => {
+          for (let i = 0; i < n; i++) sink = policyBuilder.keyFor(undefined, [requests[i % POOL]]);
+        },
+        normalizing: (n: number) => {
+          for (let i = 0; i < n; i++) sink = normalizingBuilder.keyFor(undefined, [requests[i % POOL]]);
         },
         largeBaseline: (n: number) => {
           for (let i = 0; i < n; i++) sink = sha256OfJson([requests[i % POOL]]);
@@ -60,6 +69,16 @@ export const keyDerivation: Scenario = {
     const sizes = `JSON ${(json / 1024).toFixed(1)} KB, canonical ${(canonical / 1024).toFixed(1)} KB, too large for the memo`;
     return [
       row(NAME, `chat request (~10 KB), ${POOL} distinct`, 'ns/op', timings.large.median, timings.largeBaseline.median, atMost(0.6), sizes),
+      row(NAME, 'the same through chatKeyPolicy({ tenant: false })', 'ns/op', timings.policy.median, timings.largeBaseline.median, undefined, 'the key of { tenant, request }'),
+      row(
+        NAME,
+        'the same with normalize: true',
+        'ns/op',
+        timings.normalizing.median,
+        timings.largeBaseline.median,
+        undefined,
+        'NFC and whitespace on every text: texts over 256 characters are not remembered',
+      ),
       row(
         NAME,
         'same chat request every call',

