@@ -2,7 +2,8 @@ import { CachetError } from '../core/errors';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import type { UsageFunction } from '../cache/method-ledger';
 import { ANSWER_FIELDS, CHAT_IGNORED_FIELDS } from './chat-key-fields';
-import type { ChatContentPart, ChatMessage, ChatRequest } from './chat-request';
+import { isPlainObject, MessageNormalizer, type ChangeCounter } from './chat-normalize';
+import type { ChatRequest } from './chat-request';
 import { isWholeChatResult } from './chat-complete';
 import { usageOfChatResult } from './chat-usage';
 
@@ -57,6 +58,7 @@ type Normalization = Required<ChatNormalizeOptions>;
 const NO_NORMALIZATION = { whitespace: false, nfc: false, lowercase: false } as const satisfies Normalization;
 const NORMALIZE_TRUE = { whitespace: true, nfc: true, lowercase: false } as const satisfies Normalization;
 const ABSENT = 'absent (null or undefined), same as not sent';
+const UNKNOWN = 'unknown field: included to be safe';
 const KNOWN = ['normalize', 'cacheNonDeterministic', 'tenant', 'ignoreFields'] as const;
 
 /** Options resolved once, when the policy is made. */
@@ -65,13 +67,19 @@ interface Resolved {
   readonly cacheNonDeterministic: boolean;
   readonly tenant: ((this: any, ...args: any[]) => string) | undefined;
   readonly ignored: Readonly<Record<string, string>>;
+  /** `undefined` when no normalisation is asked for. */
+  readonly normalizer: MessageNormalizer | undefined;
 }
 
 /** What went into a chat request's key, from {@link explainKey}. */
 export interface ChatKeyExplanation {
   /** The tenant scope, or `null` when keys are shared by every tenant. */
   readonly tenant: string | null;
-  /** Exactly the value that is canonically encoded and hashed (after normalisation). */
+  /**
+   * Exactly the value that is canonically encoded and hashed (after normalisation). Nothing is copied
+   * that need not be: when no field is dropped and no text changed, `request` is your request object,
+   * and unchanged messages are your message objects.
+   */
   readonly identity: { readonly tenant: string | null; readonly request: Readonly<Record<string, unknown>> };
   /** Fields in the key, with why they change the answer. */
   readonly included: readonly { readonly field: string; readonly reason: string }[];
@@ -138,10 +146,10 @@ export function chatKeyPolicy(options: ChatKeyOptions & Required<Pick<ChatKeyOpt
   }
   const policy = {
     key(this: unknown, ...args: unknown[]): unknown {
-      return buildIdentity(this, args, resolved).identity;
+      return identityOf(this, args, resolved);
     },
     when(this: unknown, request: ChatRequest): boolean {
-      return judge(assertRequest(request), resolved).cacheable;
+      return CACHEABLE[verdictOf(assertRequest(request), resolved)];
     },
     usage(this: unknown, result: unknown, ...args: unknown[]) {
       const request = args[0] as ChatRequest;
@@ -168,17 +176,28 @@ export function explainKey(request: ChatRequest, options: ChatKeyOptions = {}, s
   return explainResolved(self, [request], resolveChatKeyOptions(options));
 }
 
+/** The key's own {@link identityOf}, and the field lists and reasons that only an explanation needs. */
 function explainResolved(self: unknown, args: unknown[], resolved: Resolved): ChatKeyExplanation {
-  const built = buildIdentity(self, args, resolved);
-  const verdict = judge(args[0] as ChatRequest, resolved);
+  const counter = { changed: 0 };
+  const identity = identityOf(self, args, resolved, counter);
+  const request = args[0] as ChatRequest;
+  const included: { field: string; reason: string }[] = [];
+  const dropped: { field: string; reason: string }[] = [];
+  for (const field of Object.keys(request).sort()) {
+    const ignoredBecause = resolved.ignored[field];
+    if (ignoredBecause !== undefined) dropped.push({ field, reason: ignoredBecause });
+    else if (request[field] === undefined || request[field] === null) dropped.push({ field, reason: ABSENT });
+    else included.push({ field, reason: Object.hasOwn(ANSWER_FIELDS, field) ? (ANSWER_FIELDS[field] as string) : UNKNOWN });
+  }
+  const verdict = verdictOf(request, resolved);
   return {
-    tenant: built.tenant,
-    identity: built.identity,
-    included: built.included,
-    dropped: built.dropped,
-    normalize: { ...resolved.normalize, changedTexts: built.changedTexts },
-    cacheable: verdict.cacheable,
-    cacheableReason: verdict.reason,
+    tenant: identity.tenant,
+    identity,
+    included,
+    dropped,
+    normalize: { ...resolved.normalize, changedTexts: counter.changed },
+    cacheable: CACHEABLE[verdict],
+    cacheableReason: reasonFor(verdict, request),
   };
 }
 
@@ -196,9 +215,12 @@ function resolveChatKeyOptions(options: ChatKeyOptions): Resolved {
   if (!Array.isArray(ignoreFields) || ignoreFields.some(keyField)) {
     throw optionError('ignoreFields', "an array of field names other than 'model' and 'messages'", ignoreFields);
   }
-  const ignored: Record<string, string> = { ...CHAT_IGNORED_FIELDS };
+  // No prototype, so a request field named `constructor` or `toString` is not mistaken for an ignored one.
+  const ignored: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, CHAT_IGNORED_FIELDS);
   for (const field of ignoreFields) ignored[field] = 'listed in `ignoreFields`';
-  return { normalize: resolveNormalize(normalize), cacheNonDeterministic, tenant: tenant || undefined, ignored };
+  const n = resolveNormalize(normalize);
+  const normalizer = n.whitespace || n.nfc || n.lowercase ? new MessageNormalizer(n) : undefined;
+  return { normalize: n, cacheNonDeterministic, tenant: tenant || undefined, ignored, normalizer };
 }
 
 function resolveNormalize(normalize: ChatKeyOptions['normalize']): Normalization {
@@ -224,7 +246,13 @@ function assertRequest(request: unknown): ChatRequest {
   return r;
 }
 
-function buildIdentity(self: unknown, args: unknown[], resolved: Resolved) {
+/**
+ * Exactly what is hashed into a call's key: the tenant, and the request minus dropped fields (ignored,
+ * `null` or `undefined`) with its message texts normalised. Built on every call, so it copies nothing it
+ * need not: a request that drops no field and whose texts need no change is used as it is (the usual
+ * case), since a copy would encode to the same text. `counter` counts the texts normalisation changed.
+ */
+function identityOf(self: unknown, args: unknown[], resolved: Resolved, counter?: ChangeCounter): ChatKeyExplanation['identity'] {
   const request = assertRequest(args[0]);
   let tenant: string | null = null;
   if (resolved.tenant !== undefined) {
@@ -236,56 +264,66 @@ function buildIdentity(self: unknown, args: unknown[], resolved: Resolved) {
     }
     tenant = found;
   }
+  return { tenant, request: keptFields(request, resolved, counter) };
+}
+
+function isDropped(request: ChatRequest, field: string, ignored: Resolved['ignored']): boolean {
+  const value = request[field];
+  return value === undefined || value === null || ignored[field] !== undefined;
+}
+
+function keptFields(request: ChatRequest, resolved: Resolved, counter: ChangeCounter | undefined): Readonly<Record<string, unknown>> {
+  const messages = resolved.normalizer?.messages(request.messages, counter) ?? request.messages;
+  if (messages === request.messages && isPlainObject(request) && !dropsAny(request, resolved.ignored)) return request;
   const kept: Record<string, unknown> = {};
-  const included: { field: string; reason: string }[] = [];
-  const dropped: { field: string; reason: string }[] = [];
-  let changedTexts = 0;
-  for (const field of Object.keys(request).sort()) {
-    const value = request[field];
-    if (resolved.ignored[field] !== undefined) dropped.push({ field, reason: resolved.ignored[field] });
-    else if (value === undefined || value === null) dropped.push({ field, reason: ABSENT });
-    else {
-      included.push({ field, reason: ANSWER_FIELDS[field] ?? 'unknown field: included to be safe' });
-      if (field === 'messages') {
-        const counter = { changed: 0 };
-        kept[field] = request.messages.map((m) => normalizeMessage(m, resolved.normalize, counter));
-        changedTexts = counter.changed;
-      } else kept[field] = value;
-    }
+  for (const field of Object.keys(request)) {
+    if (!isDropped(request, field, resolved.ignored)) kept[field] = field === 'messages' ? messages : request[field];
   }
-  return { tenant, identity: { tenant, request: kept }, included, dropped, changedTexts };
+  return kept;
 }
 
-function normalizeMessage(message: ChatMessage, n: Normalization, counter: { changed: number }): ChatMessage {
-  if (!n.whitespace && !n.nfc && !n.lowercase) return message;
-  const text = (s: string): string => {
-    let out = n.nfc ? s.normalize('NFC') : s;
-    if (n.whitespace) out = out.replace(/\s+/g, ' ').trim();
-    if (n.lowercase) out = out.toLowerCase();
-    if (out !== s) counter.changed++;
-    return out;
-  };
-  const { content } = message;
-  if (typeof content === 'string') return { ...message, content: text(content) };
-  if (!Array.isArray(content)) return message;
-  const parts = content.map((part: ChatContentPart) =>
-    part.type === 'text' && typeof part.text === 'string' ? { ...part, text: text(part.text) } : part,
-  );
-  return { ...message, content: parts };
+/** Whether any field is dropped, without allocating (`for...in` also visits inherited fields: a copy then drops those too). */
+function dropsAny(request: ChatRequest, ignored: Resolved['ignored']): boolean {
+  for (const field in request) if (isDropped(request, field, ignored)) return true;
+  return false;
 }
 
-function judge(request: ChatRequest, resolved: Resolved): { cacheable: boolean; reason: string } {
-  if (resolved.cacheNonDeterministic) return { cacheable: true, reason: '`cacheNonDeterministic` is on' };
+/** Why a call may or may not use the cache; the sentence is written only when explained. */
+type Verdict = 'opted-in' | 'seed' | 'several-samples' | 'greedy' | 'no-temperature' | 'sampling';
+
+const CACHEABLE: Readonly<Record<Verdict, boolean>> = {
+  'opted-in': true,
+  seed: true,
+  'several-samples': false,
+  greedy: true,
+  'no-temperature': false,
+  sampling: false,
+};
+
+function verdictOf(request: ChatRequest, resolved: Resolved): Verdict {
+  if (resolved.cacheNonDeterministic) return 'opted-in';
   const { seed, temperature, n } = request;
   // A seed makes the provider's sampling reproducible (best effort), n > 1 choices included.
-  if (typeof seed === 'number') return { cacheable: true, reason: `seed ${seed} given: sampling is reproducible` };
-  if (typeof n === 'number' && n > 1) {
-    return { cacheable: false, reason: `n = ${n} asks for several different samples, and no seed` };
+  if (typeof seed === 'number') return 'seed';
+  if (typeof n === 'number' && n > 1) return 'several-samples';
+  if (temperature === 0) return 'greedy';
+  if (temperature === undefined || temperature === null) return 'no-temperature';
+  return 'sampling';
+}
+
+function reasonFor(verdict: Verdict, { seed, n, temperature }: ChatRequest): string {
+  switch (verdict) {
+    case 'opted-in':
+      return '`cacheNonDeterministic` is on';
+    case 'seed':
+      return `seed ${String(seed)} given: sampling is reproducible`;
+    case 'several-samples':
+      return `n = ${String(n)} asks for several different samples, and no seed`;
+    case 'greedy':
+      return 'temperature 0: greedy, deterministic';
+    case 'no-temperature':
+      return "temperature absent: the provider's default (1 on OpenAI) samples; set temperature 0 or a seed";
+    case 'sampling':
+      return `temperature ${String(temperature)} > 0 without a seed samples`;
   }
-  if (temperature === 0) return { cacheable: true, reason: 'temperature 0: greedy, deterministic' };
-  if (temperature === undefined || temperature === null) {
-    const reason = "temperature absent: the provider's default (1 on OpenAI) samples; set temperature 0 or a seed";
-    return { cacheable: false, reason };
-  }
-  return { cacheable: false, reason: `temperature ${String(temperature)} > 0 without a seed samples` };
 }

@@ -106,6 +106,118 @@ describe('chatKeyPolicy key', () => {
   });
 });
 
+describe('stable chat keys', () => {
+  // Computed once; stored entries are found only while these stay equal.
+  const tenant = function (this: { t: string }) {
+    return this.t;
+  };
+  const long = 'Summarise the following ticket. '.repeat(40);
+  const pinned: [string, Record<string, unknown>, ChatKeyOptions, unknown, string][] = [
+    ['two messages, shared', base, {}, undefined, 'yfQ21vhNtXQOB0q5MOoQWxCnVBh4D938EGKEY4BtbWQ'],
+    ['two messages, tenant acme', base, { tenant }, { t: 'acme' }, 'e3wV9ix6PTvtvtoErQw2Y3UHmKSPujJjlOifKLcJb60'],
+    [
+      'ignored, null and absent fields (the key of two messages, shared)',
+      { ...base, stream: true, stream_options: { include_usage: true }, user: 'u-7', top_p: null, seed: undefined, metadata: { a: '1' } },
+      {},
+      undefined,
+      'yfQ21vhNtXQOB0q5MOoQWxCnVBh4D938EGKEY4BtbWQ',
+    ],
+    [
+      'normalised text',
+      { ...base, messages: [{ role: 'system', content: ' You  are\tterse. ' }, { role: 'user', content: 'Cafe\u0301   au lait?' }] },
+      { normalize: true },
+      undefined,
+      'Yfg8TdKad2VuMX3LTCk2ZWe2X3pwr_KYt0b6l-ZCzTY',
+    ],
+    [
+      'lower-cased text parts, tenant globex',
+      { ...base, messages: [{ role: 'user', content: [{ type: 'text', text: ' LOOK  Here ' }, { type: 'image_url', image_url: { url: 'https://x/a.png' } }] }] },
+      { normalize: { whitespace: true, lowercase: true }, tenant },
+      { t: 'globex' },
+      'vW7Iz38yyFE3joloUQZsG1e963wm2WWeH6iRVzgCzHY',
+    ],
+    [
+      'tools, a tool call, unknown and listed fields',
+      {
+        ...base,
+        seed: 7,
+        tools: [tool],
+        messages: [
+          ...base.messages,
+          { role: 'assistant', content: null, tool_calls: [{ id: '1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
+        ],
+        x_knob: 2,
+        trace: 'abc',
+      },
+      { ignoreFields: ['trace'] },
+      undefined,
+      'ZLeJwcDdXon2MsX2IptZau7TQmT4RX-bmYj9vDatnzM',
+    ],
+    [
+      'a long transcript',
+      { ...base, messages: [{ role: 'system', content: long }, { role: 'user', content: long + '?' }, { role: 'assistant', content: long + '!' }] },
+      { normalize: true },
+      undefined,
+      'hv41gXKCjwDkXR5-YIoWLClTPEX_d8udeVZJzhq3xTY',
+    ],
+  ];
+
+  it.each(pinned)('keeps the key of %s, derived and remembered', (_name, request, options, self, digest) => {
+    const builder = new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy({ tenant: false, ...options }).key);
+    expect(builder.keyFor(self, [request])).toBe(`cachet:default:Client.complete:${digest}`);
+    expect(builder.keyFor(self, [request])).toBe(`cachet:default:Client.complete:${digest}`);
+  });
+});
+
+describe('chatKeyPolicy key: what it builds per call', () => {
+  const identity = (request: unknown, options: ChatKeyOptions = {}) =>
+    chatKeyPolicy({ tenant: false, ...options }).key.call(undefined, request as ChatRequest) as { request: Record<string, unknown> };
+
+  it('uses the request itself when no field is dropped and no text normalised, instead of copying it', () => {
+    expect(identity(base).request).toBe(base);
+    const tidy = { ...base, messages: [{ role: 'user', content: 'Capital of France?' }] };
+    expect(identity(tidy, { normalize: true }).request).toBe(tidy);
+  });
+
+  it('copies only the messages whose text normalisation changes', () => {
+    const messages = [base.messages[0], { role: 'user', content: ' Capital  of France? ' }];
+    const kept = identity({ ...base, messages }, { normalize: true }).request;
+    const keptMessages = kept.messages as unknown[];
+    expect(keptMessages[0]).toBe(messages[0]);
+    expect(keptMessages[1]).toEqual({ role: 'user', content: 'Capital of France?' });
+    expect(messages[1]).toEqual({ role: 'user', content: ' Capital  of France? ' });
+  });
+
+  it('keeps fields named like Object.prototype members in the key', () => {
+    for (const field of ['constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+      expect(keyOf({ ...base, [field]: 'a' })).not.toBe(keyOf({ ...base, [field]: 'b' }));
+      expect(explainKey({ ...base, [field]: 'a' } as ChatRequest).included.map((i) => i.field)).toContain(field);
+    }
+  });
+
+  it('keys messages and parts that are null instead of failing while normalising', () => {
+    const odd = { ...base, messages: [null, { role: 'user', content: [null, { type: 'text', text: ' hi ' }] }] };
+    const tidy = { ...base, messages: [null, { role: 'user', content: [null, { type: 'text', text: 'hi' }] }] };
+    expect(keyOf(odd, { normalize: true })).toBe(keyOf(tidy, { normalize: true }));
+  });
+
+  it('normalises correctly past the number of texts it remembers', () => {
+    const policy = chatKeyPolicy({ tenant: false, normalize: true });
+    const builder = new KeyBuilder('cachet', 'default', 'Client.complete', policy.key);
+    const ask = (text: string) => ({ ...base, messages: [{ role: 'user', content: text }] });
+    for (let i = 0; i < 1_500; i++) {
+      expect(builder.keyFor(undefined, [ask(`  question ${i}  `)])).toBe(keyOf(ask(`question ${i}`), { normalize: true }));
+    }
+    expect(builder.keyFor(undefined, [ask('  question 1  ')])).toBe(keyOf(ask('question 1'), { normalize: true }));
+  });
+
+  it('remembers normalised texts per policy, never across different normalisations', () => {
+    const shouted = { ...base, messages: [{ role: 'user', content: 'HELLO  THERE' }] };
+    expect(keyOf(shouted, { normalize: { lowercase: true } })).toBe(keyOf({ ...base, messages: [{ role: 'user', content: 'hello  there' }] }));
+    expect(keyOf(shouted, { normalize: { whitespace: true } })).toBe(keyOf({ ...base, messages: [{ role: 'user', content: 'HELLO THERE' }] }));
+  });
+});
+
 describe('prompt normalisation', () => {
   const spaced = { ...base, messages: [base.messages[0], { role: 'user', content: '  Capital   of\n France? ' }] };
   const decomposed = { ...base, messages: [base.messages[0], { role: 'user', content: 'Caf\u0065\u0301?' }] };
@@ -143,6 +255,50 @@ describe('prompt normalisation', () => {
       messages: [{ role: 'assistant', content: null, tool_calls: [{ id: '1', type: 'function', function: { name: 'f', arguments: args } }] }],
     });
     expect(keyOf(call('{"a": 1}'), options)).not.toBe(keyOf(call('{"a":  1}'), options));
+  });
+});
+
+describe('prompt normalisation against its definition', () => {
+  // NFC, then every run of \s collapsed to one space and trimmed, then lower case: the definition the
+  // fast checks (Latin-1 scans, remembered texts) must agree with, text by text.
+  const reference = (text: string, n: { whitespace?: boolean; nfc?: boolean; lowercase?: boolean }) => {
+    let out = n.nfc ? text.normalize('NFC') : text;
+    if (n.whitespace) out = out.replace(/\s+/g, ' ').trim();
+    return n.lowercase ? out.toLowerCase() : out;
+  };
+  const pieces = ['a', 'B', 'é', 'e', '\u0301', ' ', '  ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u0085', '\u2003', '\u3000', '\ufeff', '\u2028', 'A\u030a', '\u212b', '東', '😀', 'ß', '.'];
+  let seed = 7;
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  const texts = Array.from({ length: 600 }, (_, i) => {
+    const length = i % 10 === 0 ? 250 : Math.floor(next() * 12);
+    return Array.from({ length }, () => pieces[Math.floor(next() * pieces.length)]).join('');
+  });
+  const ask = (content: string) => ({ ...base, messages: [{ role: 'user', content }] });
+
+  it.each([
+    { whitespace: true, nfc: true },
+    { whitespace: true },
+    { nfc: true },
+    { lowercase: true },
+    { whitespace: true, nfc: true, lowercase: true },
+  ])('gives every text the key of its normalised form, with %j', (normalize) => {
+    const builder = new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy({ tenant: false, normalize }).key);
+    for (const text of [...texts, ...texts]) {
+      const expected = reference(text, normalize);
+      expect(builder.keyFor(undefined, [ask(text)])).toBe(keyOf(ask(expected)));
+      expect(explainKey(ask(text) as ChatRequest, { normalize }).normalize.changedTexts).toBe(expected === text ? 0 : 1);
+    }
+  });
+
+  it('may skip NFC below U+0300: every text of one or two such code points is already NFC', () => {
+    for (let a = 0; a < 0x300; a++) {
+      const first = String.fromCharCode(a);
+      expect(first.normalize('NFC')).toBe(first);
+      for (let b = 0; b < 0x300; b++) {
+        const pair = first + String.fromCharCode(b);
+        if (pair.normalize('NFC') !== pair) expect(pair).toBe('an NFC pair');
+      }
+    }
   });
 });
 
