@@ -49,10 +49,11 @@ export class ReadBatcher<T> {
 
   constructor(
     /**
-     * Fetches the keys in one round trip, with its own timeout. An `Error` in a slot rejects that key's
-     * readers only; a rejection rejects the whole batch.
+     * Fetches the keys in one round trip, with its own timeout, and resolves their results in order (or
+     * hands each to `deliver` as soon as it has it, which answers that key's readers at once). An `Error`
+     * in a slot rejects that key's readers only; a rejection rejects the batch's undelivered readers.
      */
-    private readonly fetch: (keys: string[]) => Promise<(T | Error)[]>,
+    private readonly fetch: (keys: string[], deliver: (index: number, result: T | Error) => void) => Promise<(T | Error)[] | void>,
     private readonly limits: BatchLimits = UNBOUNDED,
   ) {}
 
@@ -106,34 +107,33 @@ export class ReadBatcher<T> {
 
   #send(keys: string[], slots: Pending<T>[]): void {
     this.#onWire++;
-    let call: Promise<(T | Error)[]>;
+    const settle = (i: number, outcome: { ok: true; value: T } | { ok: false; error: unknown }): void => {
+      const slot = slots[i] as Pending<T>;
+      const key = keys[i] as string;
+      // Answered: later reads of the key go to the server again.
+      if (this.#byKey.get(key) === slot.promise) this.#byKey.delete(key);
+      if (outcome.ok) slot.resolve(outcome.value);
+      else slot.reject(outcome.error);
+    };
+    const deliver = (i: number, result: T | Error): void =>
+      settle(i, result instanceof Error ? { ok: false, error: result } : { ok: true, value: result });
+    let call: Promise<(T | Error)[] | void>;
     try {
-      call = this.fetch(keys);
+      call = this.fetch(keys, deliver);
     } catch (error) {
       call = Promise.reject(error);
     }
+    // A slot already answered ignores a second resolve or reject.
     call.then(
       (results) => {
-        this.#settled(keys, slots);
-        for (let i = 0; i < slots.length; i++) {
-          const result = results[i] as T | Error;
-          if (result instanceof Error) (slots[i] as Pending<T>).reject(result);
-          else (slots[i] as Pending<T>).resolve(result);
-        }
+        this.#onWire--;
+        if (results !== undefined) for (let i = 0; i < slots.length; i++) deliver(i, results[i] as T | Error);
       },
       (error: unknown) => {
-        this.#settled(keys, slots);
-        for (const slot of slots) slot.reject(error);
+        this.#onWire--;
+        for (let i = 0; i < slots.length; i++) settle(i, { ok: false, error });
       },
     );
-  }
-
-  #settled(keys: string[], slots: Pending<T>[]): void {
-    this.#onWire--;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      if (this.#byKey.get(key) === (slots[i] as Pending<T>).promise) this.#byKey.delete(key);
-    }
   }
 }
 
