@@ -14,18 +14,18 @@ export type { CacheEvents, LookupEvent, FillEvent, CacheErrorEvent, InvalidateEv
 export type { CacheCounters, CacheRates, CacheStats, RatedCounters } from './cache/stats';
 export { getDefaultCache, setDefaultCache, createCacheFromEnv } from './cache/default-cache';
 
-export { Cached } from './decorators/cached';
-export { InvalidatesCache } from './decorators/invalidates-cache';
-export type { InvalidatesCacheOptions } from './decorators/invalidates-cache';
-export type { AsyncMethod, StreamingMethod } from './decorators/cached';
-export { describePolicies } from './decorators/policies';
-export type { MethodPolicies } from './decorators/policies';
-export { createMethodDecorator } from './decorators/method-decorator';
-export type { UniversalMethodDecorator, MethodSite } from './decorators/method-decorator';
+export { Cached } from './cache/cached';
+export { InvalidatesCache } from './cache/invalidates-cache';
+export type { InvalidatesCacheOptions } from './cache/invalidates-cache';
+export type { AsyncMethod, StreamingMethod } from './cache/cached';
+export { describePolicies } from './decorate/policies';
+export type { MethodPolicies } from './decorate/policies';
+export { createMethodDecorator } from './decorate/method-decorator';
+export type { UniversalMethodDecorator, MethodSite } from './decorate/method-decorator';
 
-export { MemoryStore } from './stores/memory-store';
-export type { MemoryStoreOptions } from './stores/memory-store';
-export type { TagIndex, CacheStore, CacheEntry, FillCoordinator, FillLease, FillWait, MaybePromise } from './stores/cache-store';
+export { MemoryStore } from './cache/memory-store';
+export type { MemoryStoreOptions } from './cache/memory-store';
+export type { TagIndex, CacheStore, CacheEntry, FillCoordinator, FillLease, FillWait, MaybePromise } from './ports/cache-store';
 export { RedisStore } from './redis/redis-store';
 export type { RedisStoreOptions, RedisStoreEvents } from './redis/redis-store';
 export type { RedisClientLike } from './redis/connection';
@@ -56,8 +56,8 @@ export { Circuit, CircuitBreaker, circuitBreaker } from './resilience/circuit-br
 export type { CircuitEvent, CircuitEvents } from './resilience/circuit-breaker';
 export type { CircuitBreakerOptions } from './resilience/circuit-breaker-options';
 export { CircuitOpenError, isCircuitOpenError } from './resilience/circuit-open-error';
-export { MemoryCircuitState } from './resilience/circuit-state';
-export type { CircuitStateName, CircuitStateStore, CircuitPolicy, CircuitAdmission, CircuitOutcome } from './resilience/circuit-state';
+export { MemoryCircuitState } from './resilience/memory-circuit-state';
+export type { CircuitStateName, CircuitStateStore, CircuitPolicy, CircuitAdmission, CircuitOutcome } from './ports/circuit-state';
 export { RedisCircuitState } from './redis/redis-circuit-state';
 export type { RedisCircuitStateOptions, RedisCircuitStateEvents } from './redis/redis-circuit-state';
 
@@ -66,7 +66,7 @@ export { Retry, retry, isTransientError } from './resilience/retry';
 export type { RetryOptions, RetryInfo } from './resilience/retry';
 export { fullJitterDelay, retryAfterOf } from './resilience/backoff';
 export { Timeout, withTimeout } from './resilience/timeout';
-export { currentSignal, runWithSignal } from './resilience/current-signal';
+export { currentSignal, runWithSignal } from './core/current-signal';
 export { Fallback, withFallback } from './resilience/fallback';
 export type { FallbackOptions, FallbackFunction, ErrorClass } from './resilience/fallback';
 export { TimeoutError, FallbackError, isTimeoutError, isFallbackError } from './resilience/errors';
@@ -75,7 +75,8 @@ export { TimeoutError, FallbackError, isTimeoutError, isFallbackError } from './
 export { Concurrency, limitConcurrency, concurrencyOf } from './concurrency/concurrency';
 export type { ConcurrencyOptions, ConcurrencyLimited } from './concurrency/concurrency';
 export { LocalSemaphore } from './concurrency/local-semaphore';
-export type { Semaphore, Permit, AcquireOptions, QueueOptions } from './concurrency/semaphore';
+export type { Semaphore, Permit, AcquireOptions } from './ports/semaphore';
+export type { QueueOptions } from './concurrency/queue-options';
 export { QueueFullError, QueueTimeoutError, isQueueFullError, isQueueTimeoutError } from './concurrency/concurrency-errors';
 export { RedisSemaphore } from './redis/redis-semaphore';
 export { hashSlot } from './redis/cluster';
@@ -91,7 +92,7 @@ export { RateLimitError, isRateLimitError } from './rate-limit/rate-limit-error'
 export { MemoryRateLimiter } from './rate-limit/memory-rate-limiter';
 export type { MemoryRateLimiterOptions } from './rate-limit/memory-rate-limiter';
 export { toRateRule } from './rate-limit/gcra';
-export type { RateLimiter, RateDecision, RateRule } from './rate-limit/rate-limiter';
+export type { RateLimiter, RateDecision, RateRule } from './ports/rate-limiter';
 export { RedisRateLimiter } from './redis/redis-rate-limiter';
 export type { RedisRateLimiterOptions, RedisRateLimiterEvents } from './redis/redis-rate-limiter';
 
@@ -104,11 +105,13 @@ export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool,
 
 // Cost accounting: what misses spent and hits saved, per namespace, tenant and model.
 export { PriceTable, ILLUSTRATIVE_PRICES, UnknownModelError, isUnknownModelError, formatUsd, toTokenUsage } from './ledger/price-table';
-export type { ModelPrice, TokenUsage, UsageLike, CallCost } from './ledger/price-table';
+export type { ModelPrice, CallCost } from './ledger/price-table';
+export type { TokenUsage, UsageLike } from './ports/cost-ledger';
 export { MemoryCostLedger, NO_TENANT } from './ledger/cost-ledger';
-export type { CostLedger, LedgerEntry, MemoryCostLedgerOptions } from './ledger/cost-ledger';
+export type { MemoryCostLedgerOptions } from './ledger/cost-ledger';
+export type { CostLedger, LedgerEntry } from './ports/cost-ledger';
 export { formatLedgerReport } from './ledger/ledger-report';
-export type { LedgerReport, LedgerRow, LedgerTotals, LedgerFilter, LedgerCounters } from './ledger/ledger-report';
+export type { LedgerReport, LedgerRow, LedgerTotals, LedgerFilter, LedgerCounters } from './ports/cost-ledger';
 export { RedisCostLedger } from './redis/redis-cost-ledger';
 export type { RedisCostLedgerOptions } from './redis/redis-cost-ledger';
 

@@ -1,5 +1,5 @@
 import { Cache, RedisStore, TieredStore } from '../../lib/index';
-import type { CacheEntry } from '../../lib/stores/cache-store';
+import type { CacheEntry } from '../../lib/ports/cache-store';
 import { ANSWER, QUESTION, faqService } from '../support/fixtures';
 import { compareNsPerOp, elapsedMs, quantile, sleep, type Summary } from '../support/measure';
 import { connectRaw } from '../support/redis';

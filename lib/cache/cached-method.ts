@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../stores/cache-store';
+import type { CacheEntry } from '../ports/cache-store';
 import type { MethodRuntime } from './method-runtime';
 import type { FillOutcome } from './fill-table';
 import { MethodStore } from './method-store';

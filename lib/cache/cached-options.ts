@@ -11,7 +11,7 @@ import {
   withDefaults,
 } from '../core/validate';
 import type { KeyFunction } from '../keys/key-builder';
-import type { CostLedger } from '../ledger/cost-ledger';
+import type { CostLedger } from '../ports/cost-ledger';
 import type { Cache } from './cache';
 import type { UsageFunction } from './method-ledger';
 import type { ResolvedPace } from './stream-recording';

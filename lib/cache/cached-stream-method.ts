@@ -1,5 +1,5 @@
-import { runWithSignal, currentSignal } from '../resilience/current-signal';
-import type { CacheEntry, FillLease } from '../stores/cache-store';
+import { runWithSignal, currentSignal } from '../core/current-signal';
+import type { CacheEntry, FillLease } from '../ports/cache-store';
 import { CachedStream } from './cached-stream';
 import { LiveStream } from './live-stream';
 import type { MethodRuntime } from './method-runtime';

@@ -1,4 +1,4 @@
-import { raceAbort } from '../concurrency/abortable';
+import { raceAbort } from '../core/abortable';
 
 /**
  * What a `@Cached({ stream: true })` method returns: an async iterator of the chunks, whether they come

@@ -1,10 +1,10 @@
-import { getDefaultCache } from '../cache/default-cache';
-import type { Cache } from '../cache/cache';
-import type { CachedMethod } from '../cache/cached-method';
-import { resolveCachedOptions, type CachedOptions, type CachedStreamOptions } from '../cache/cached-options';
-import type { CachedStreamMethod } from '../cache/cached-stream-method';
-import { registerCachedMethod } from '../cache/method-registry';
-import { createMethodDecorator, type UniversalMethodDecorator } from './method-decorator';
+import { getDefaultCache } from './default-cache';
+import type { Cache } from './cache';
+import type { CachedMethod } from './cached-method';
+import { resolveCachedOptions, type CachedOptions, type CachedStreamOptions } from './cached-options';
+import type { CachedStreamMethod } from './cached-stream-method';
+import { registerCachedMethod } from './method-registry';
+import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 
 /** A method `@Cached` accepts: one that returns a promise. */
 export type AsyncMethod = (this: any, ...args: any[]) => Promise<any>;

@@ -1,9 +1,9 @@
-import type { Cache } from '../cache/cache';
-import { getDefaultCache } from '../cache/default-cache';
-import { resolveTags } from '../cache/cached-options';
+import type { Cache } from './cache';
+import { getDefaultCache } from './default-cache';
+import { resolveTags } from './cached-options';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import type { AsyncMethod } from './cached';
-import { createMethodDecorator, type UniversalMethodDecorator } from './method-decorator';
+import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 
 /** Options of {@link InvalidatesCache}. */
 export interface InvalidatesCacheOptions<Args extends any[] = any[], Result = any> {

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import { assertEncodable, estimateSize } from '../codec/value-codec';
-import { STAMP_TTL_MS, type CacheEntry, type CacheStore, type CurrencyCheck, type TagIndex } from './cache-store';
+import { STAMP_TTL_MS, type CacheEntry, type CacheStore, type CurrencyCheck, type TagIndex } from '../ports/cache-store';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {

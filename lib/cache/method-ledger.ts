@@ -1,6 +1,6 @@
 import type { Emitter } from '../core/events';
-import type { CostLedger } from '../ledger/cost-ledger';
-import type { UsageLike } from '../ledger/price-table';
+import type { CostLedger } from '../ports/cost-ledger';
+import type { UsageLike } from '../ports/cost-ledger';
 import type { CacheEvents } from './cache-events';
 
 /** What one call cost, as a `usage` function reports it; see {@link CachedOptions.usage}. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock';
 import type { Emitter } from '../core/events';
 import type { KeyBuilder } from '../keys/key-builder';
-import type { CacheStore } from '../stores/cache-store';
+import type { CacheStore } from '../ports/cache-store';
 import type { ResolvedFreshness, StoreErrorPolicy } from './cached-options';
 import type { CacheEvents } from './cache-events';
 import type { FillTable } from './fill-table';

@@ -1,7 +1,7 @@
 import { isValueDecodeError, isValueEncodeError, type ValueEncodeError } from '../codec/value-codec';
 import { parseDuration } from '../core/duration';
 import { StoreError } from '../core/errors';
-import type { CacheEntry, FillCoordinator, FillLease, MaybePromise } from '../stores/cache-store';
+import type { CacheEntry, FillCoordinator, FillLease, MaybePromise } from '../ports/cache-store';
 import type { MethodRuntime } from './method-runtime';
 
 /** What {@link MethodStore.coordinate} decided. */

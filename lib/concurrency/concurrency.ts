@@ -1,7 +1,8 @@
 import { assertKnownOptions, assertOptionalFunction, assertPlainObject, optionError } from '../core/validate';
-import { createMethodDecorator, type UniversalMethodDecorator } from '../decorators/method-decorator';
+import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { LocalSemaphore } from './local-semaphore';
-import type { QueueOptions, Semaphore } from './semaphore';
+import type { QueueOptions } from './queue-options';
+import type { Semaphore } from '../ports/semaphore';
 
 type AsyncFunction = (this: any, ...args: any[]) => Promise<any>;
 

@@ -1,12 +1,6 @@
 import { QueueFullError, QueueTimeoutError } from './concurrency-errors';
-import {
-  resolveQueueOptions,
-  type AcquireOptions,
-  type Permit,
-  type QueueOptions,
-  type ResolvedQueueOptions,
-  type Semaphore,
-} from './semaphore';
+import { resolveQueueOptions, type QueueOptions, type ResolvedQueueOptions } from './queue-options';
+import { type AcquireOptions, type Permit, type Semaphore } from '../ports/semaphore';
 
 interface Waiter {
   readonly grant: (permit: Permit) => void;

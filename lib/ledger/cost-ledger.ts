@@ -1,42 +1,6 @@
-import { buildReport, emptyCounters, addCounters, type LedgerCounters, type LedgerFilter, type LedgerReport, type LedgerRowId } from './ledger-report';
-import { PriceTable, toTokenUsage, type UsageLike } from './price-table';
-
-/** One call to record. */
-export interface LedgerEntry {
-  /** The cache namespace (or any grouping you choose). */
-  readonly namespace: string;
-  /** Who the call was made for. @default '-' */
-  readonly tenant?: string;
-  /** The model name, as the price table spells it. */
-  readonly model: string;
-  /** The call's token usage; on a hit, the usage of the cached answer (what calling again would have cost). */
-  readonly usage: UsageLike;
-}
-
-/**
- * Records what model calls cost and what the cache saved, per namespace, tenant and model.
- * `recordFill` and `recordHit` are synchronous and never throw or wait on I/O, so they can sit on the
- * path of every call. Implementations: {@link MemoryCostLedger} (one process) and `RedisCostLedger`
- * (every instance adds to the same totals).
- *
- * @example
- * ledger.recordFill({ namespace: 'chat', tenant: 'acme', model: 'gpt-4o-mini', usage: response.usage });
- * const { total } = await ledger.report();
- * console.log(`${(total.hitRate * 100).toFixed(1)}% hits, ${total.callsAvoided} calls avoided, $${total.costSaved} saved`);
- */
-export interface CostLedger {
-  readonly prices: PriceTable;
-  /** A miss: the provider was called and its usage is money spent. */
-  recordFill(entry: LedgerEntry): void;
-  /** A hit: the cached answer's usage, priced as if the provider had been called, is money saved. */
-  recordHit(entry: LedgerEntry): void;
-  /** Resolves when everything recorded so far is stored where `report()` reads it. */
-  flush(): Promise<void>;
-  /** Totals per (namespace, tenant, model) matching `filter`, and their sum. */
-  report(filter?: LedgerFilter): Promise<LedgerReport>;
-  /** Flushes, then releases timers and connections. */
-  close(): Promise<void>;
-}
+import type { CostLedger, LedgerCounters, LedgerEntry, LedgerFilter, LedgerReport, LedgerRowId } from '../ports/cost-ledger';
+import { buildReport, emptyCounters, addCounters } from './ledger-report';
+import { PriceTable, toTokenUsage } from './price-table';
 
 /** The tenant recorded when an entry has none. */
 export const NO_TENANT = '-';

@@ -1,20 +1,5 @@
+import type { LedgerCounters, LedgerFilter, LedgerReport, LedgerRow, LedgerRowId, LedgerTotals } from '../ports/cost-ledger';
 import { formatUsd } from './price-table';
-
-/** The counters a ledger keeps per (namespace, tenant, model). Money is integer nano-dollars (1e-9 USD). */
-export interface LedgerCounters {
-  /** Misses: the provider was called. */
-  fills: number;
-  /** Hits: a cached answer was served and the provider was not called. */
-  hits: number;
-  /** Calls whose model had no price (counted, costed at 0). */
-  unpriced: number;
-  spentPromptTokens: number;
-  spentCompletionTokens: number;
-  savedPromptTokens: number;
-  savedCompletionTokens: number;
-  spentNanos: number;
-  savedNanos: number;
-}
 
 /** Counter names, in a fixed order (they are Redis hash field suffixes too, so renaming one loses history). */
 export const LEDGER_METRICS = Object.freeze([
@@ -28,47 +13,6 @@ export const LEDGER_METRICS = Object.freeze([
   'spentNanos',
   'savedNanos',
 ] as const satisfies readonly (keyof LedgerCounters)[]);
-
-/** Identifies a ledger row. */
-export interface LedgerRowId {
-  readonly namespace: string;
-  readonly tenant: string;
-  readonly model: string;
-}
-
-/** One row of {@link LedgerReport}: the totals of one (namespace, tenant, model), or of everything. */
-export interface LedgerTotals extends Readonly<LedgerCounters> {
-  /** fills + hits. */
-  readonly calls: number;
-  /** hits / calls, 0 when there were no calls. */
-  readonly hitRate: number;
-  /** Provider calls the cache avoided (= hits). */
-  readonly callsAvoided: number;
-  /** Prompt + completion tokens paid for on fills. */
-  readonly tokensSpent: number;
-  /** Prompt + completion tokens of the cached answers served on hits. */
-  readonly tokensSaved: number;
-  /** Dollars spent on fills (display value; `spentNanos` is exact). */
-  readonly costSpent: number;
-  /** Dollars saved by hits (display value; `savedNanos` is exact). */
-  readonly costSaved: number;
-}
-
-/** One (namespace, tenant, model) row of a {@link LedgerReport}. */
-export type LedgerRow = LedgerRowId & LedgerTotals;
-
-/** Which rows a report covers; every given field must match exactly. */
-export interface LedgerFilter {
-  readonly namespace?: string;
-  readonly tenant?: string;
-  readonly model?: string;
-}
-
-/** What `ledger.report()` returns: rows sorted by namespace, tenant, model, and their sum. */
-export interface LedgerReport {
-  readonly rows: readonly LedgerRow[];
-  readonly total: LedgerTotals;
-}
 
 /** Fresh zeroed counters. */
 export function emptyCounters(): LedgerCounters {

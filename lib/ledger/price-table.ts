@@ -1,3 +1,4 @@
+import type { TokenUsage, UsageLike } from '../ports/cost-ledger';
 import { CachetError } from '../core/errors';
 import { assertNonNegativeNumber, assertPlainObject } from '../core/validate';
 
@@ -9,14 +10,6 @@ export interface ModelPrice {
   readonly outputPer1K: number;
 }
 
-/** Token usage of one call, in cachet's shape. */
-export interface TokenUsage {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-}
-
-/** Token usage as cachet's {@link TokenUsage} or as OpenAI's `usage` object (`prompt_tokens`, `completion_tokens`). */
-export type UsageLike = TokenUsage | { readonly prompt_tokens: number; readonly completion_tokens: number };
 
 /**
  * What a call costs, in integer nano-dollars (1e-9 USD) so that sums stay exact: a price of

@@ -1,4 +1,4 @@
-import type { RateRule } from './rate-limiter';
+import type { RateRule } from '../ports/rate-limiter';
 
 /**
  * The generic cell rate algorithm, as pure arithmetic shared by the memory limiter and mirrored line for

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock';
 import { assertKnownOptions, withDefaults } from '../core/validate';
 import { costUs, gcraStep, usToMs } from './gcra';
-import type { RateDecision, RateLimiter, RateRule } from './rate-limiter';
+import type { RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
 
 /** Options of {@link MemoryRateLimiter}. */
 export interface MemoryRateLimiterOptions {

@@ -10,7 +10,7 @@ import {
   withDefaults,
 } from '../core/validate';
 import { toRateRule } from './gcra';
-import type { RateLimiter, RateRule } from './rate-limiter';
+import type { RateLimiter, RateRule } from '../ports/rate-limiter';
 
 /** What a rate-limited call does when the limiter's store (Redis) fails. */
 export type RateLimitStoreErrorPolicy = 'local' | 'allow' | 'deny';

@@ -2,7 +2,7 @@ import { optionError } from '../core/validate';
 import { MemoryRateLimiter } from './memory-rate-limiter';
 import { RateLimitError } from './rate-limit-error';
 import type { ResolvedRateLimitedOptions } from './rate-limit-options';
-import type { RateDecision, RateLimiter } from './rate-limiter';
+import type { RateDecision, RateLimiter } from '../ports/rate-limiter';
 import { WaitQueue } from './wait-queue';
 
 /**

@@ -1,4 +1,4 @@
-import { createMethodDecorator, type UniversalMethodDecorator } from '../decorators/method-decorator';
+import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { RateLimitPolicy } from './rate-limit-policy';
 import { resolveRateLimitedOptions, type RateLimitedOptions } from './rate-limit-options';
 

@@ -1,4 +1,4 @@
-import type { RateDecision } from './rate-limiter';
+import type { RateDecision } from '../ports/rate-limiter';
 
 interface Waiter {
   readonly cost: number;

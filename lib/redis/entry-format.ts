@@ -1,5 +1,5 @@
 import { decodeValueAt, encodeValue, ValueDecodeError } from '../codec/value-codec';
-import type { CacheEntry } from '../stores/cache-store';
+import type { CacheEntry } from '../ports/cache-store';
 
 /**
  * A Redis value is `<expiresAt>|<codec text>`, or `<expiresAt>/<freshUntil>|<codec text>` for an entry

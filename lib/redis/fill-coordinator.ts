@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheEntry, FillCoordinator, FillLease, FillWait } from '../stores/cache-store';
+import type { CacheEntry, FillCoordinator, FillLease, FillWait } from '../ports/cache-store';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { RELEASE_LEASE, RENEW_LEASE } from './fill-lease-scripts';
 import { runLua } from './lua';

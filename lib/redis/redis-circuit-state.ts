@@ -4,14 +4,8 @@ import { parseDuration, type Duration } from '../core/duration';
 import { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
 import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
-import {
-  MemoryCircuitState,
-  type CircuitAdmission,
-  type CircuitOutcome,
-  type CircuitPolicy,
-  type CircuitStateName,
-  type CircuitStateStore,
-} from '../resilience/circuit-state';
+import { MemoryCircuitState } from '../resilience/memory-circuit-state';
+import { type CircuitAdmission, type CircuitOutcome, type CircuitPolicy, type CircuitStateName, type CircuitStateStore } from '../ports/circuit-state';
 import { CIRCUIT_ENTER, CIRCUIT_REPORT } from './circuit-scripts';
 import type { RedisClusterLike } from './cluster';
 import type { RedisClientLike } from './connection';

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { parseDuration, type Duration } from '../core/duration';
 import { assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
-import { countEntry, decodeRowId, encodeRowId, rowIdOf, type CostLedger, type LedgerEntry } from '../ledger/cost-ledger';
-import { addCounters, buildReport, emptyCounters, LEDGER_METRICS, type LedgerCounters, type LedgerFilter, type LedgerReport, type LedgerRowId } from '../ledger/ledger-report';
+import { countEntry, decodeRowId, encodeRowId, rowIdOf } from '../ledger/cost-ledger';
+import { type CostLedger, type LedgerEntry } from '../ports/cost-ledger';
+import { addCounters, buildReport, emptyCounters, LEDGER_METRICS } from '../ledger/ledger-report';
+import { type LedgerCounters, type LedgerFilter, type LedgerReport, type LedgerRowId } from '../ports/cost-ledger';
 import { PriceTable } from '../ledger/price-table';
 import { assertAnchorKeyPart, companionKey } from './hash-tag';
 import { defineLua, runLua } from './lua';

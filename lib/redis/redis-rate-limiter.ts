@@ -4,7 +4,7 @@ import { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
 import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
 import { costUs, usToMs } from '../rate-limit/gcra';
-import type { RateDecision, RateLimiter, RateRule } from '../rate-limit/rate-limiter';
+import type { RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
 import type { RedisClientLike } from './connection';
 import { GCRA_DECIDE } from './gcra-script';
 import { runLua } from './lua';

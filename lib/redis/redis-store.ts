@@ -3,7 +3,7 @@ import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
 import { StoreError } from '../core/errors';
 import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
-import type { CacheEntry, CacheStore, CurrencyCheck } from '../stores/cache-store';
+import type { CacheEntry, CacheStore, CurrencyCheck } from '../ports/cache-store';
 import type { RedisClusterLike } from './cluster';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { RedisConnection, toStoreError } from './redis-connection';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { withDeadline } from '../concurrency/abortable';
+import { withDeadline } from '../core/abortable';
 import { newCounters as zeroLike, type CacheCounters } from '../cache/stats';
 import { optionError } from '../core/validate';
 import type { RedisClientLike } from './connection';

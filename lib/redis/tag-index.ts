@@ -1,4 +1,4 @@
-import { STAMP_TTL_MS, type TagIndex } from '../stores/cache-store';
+import { STAMP_TTL_MS, type TagIndex } from '../ports/cache-store';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { ClusterClientAdapter } from './cluster';
 import { defineLua, runLua } from './lua';

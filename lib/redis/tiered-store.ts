@@ -3,8 +3,8 @@ import { assertKeyPart, assertKnownOptions, optionError } from '../core/validate
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
-import type { CacheEntry, CacheStore, CurrencyCheck, FillCoordinator, MaybePromise, TagIndex } from '../stores/cache-store';
-import { MemoryStore } from '../stores/memory-store';
+import type { CacheEntry, CacheStore, CurrencyCheck, FillCoordinator, MaybePromise, TagIndex } from '../ports/cache-store';
+import { MemoryStore } from '../cache/memory-store';
 import { closeClient } from './close-client';
 import type { RedisClientLike } from './connection';
 import type { RedisStore } from './redis-store';

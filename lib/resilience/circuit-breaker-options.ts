@@ -9,7 +9,8 @@ import {
   optionError,
   withDefaults,
 } from '../core/validate';
-import { MemoryCircuitState, type CircuitPolicy, type CircuitStateStore } from './circuit-state';
+import { MemoryCircuitState } from './memory-circuit-state';
+import { type CircuitPolicy, type CircuitStateStore } from '../ports/circuit-state';
 
 /**
  * Options of a {@link Circuit} and of `@CircuitBreaker`. The circuit opens when EITHER trigger fires:

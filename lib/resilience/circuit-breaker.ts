@@ -1,10 +1,11 @@
 import type { Clock } from '../core/clock';
 import { Emitter } from '../core/events';
-import type { AsyncMethod } from '../decorators/cached';
-import { createMethodDecorator, type UniversalMethodDecorator } from '../decorators/method-decorator';
+import type { AsyncMethod } from '../cache/cached';
+import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { resolveCircuitOptions, type CircuitBreakerOptions } from './circuit-breaker-options';
 import { CircuitOpenError } from './circuit-open-error';
-import { MemoryCircuitState, type CircuitPolicy, type CircuitStateName, type CircuitStateStore } from './circuit-state';
+import { MemoryCircuitState } from './memory-circuit-state';
+import { type CircuitPolicy, type CircuitStateName, type CircuitStateStore } from '../ports/circuit-state';
 
 /** Payload of every {@link Circuit} event. */
 export interface CircuitEvent {

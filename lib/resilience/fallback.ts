@@ -1,8 +1,8 @@
 import {
   assertKnownOptions, assertOptionalFunction, assertPlainObject, optionError,
 } from '../core/validate';
-import type { AsyncMethod } from '../decorators/cached';
-import { createMethodDecorator, type UniversalMethodDecorator } from '../decorators/method-decorator';
+import type { AsyncMethod } from '../cache/cached';
+import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { FallbackError, isFallbackError } from './errors';
 
 /** A fallback function: called with the error, then the original arguments, and the caller's `this`. */

@@ -5,10 +5,10 @@ import {
   assertFunction, assertKnownOptions, assertOptionalFunction, assertPlainObject, assertPositiveInteger, optionError,
   withDefaults,
 } from '../core/validate';
-import type { AsyncMethod } from '../decorators/cached';
-import { createMethodDecorator, type UniversalMethodDecorator } from '../decorators/method-decorator';
+import type { AsyncMethod } from '../cache/cached';
+import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { fullJitterDelay, retryAfterOf } from './backoff';
-import { currentSignal } from './current-signal';
+import { currentSignal } from '../core/current-signal';
 import { TimeoutError } from './errors';
 
 /** What {@link RetryOptions.onRetry} receives before each wait. */

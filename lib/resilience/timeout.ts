@@ -1,8 +1,8 @@
 import { parseDuration, type Duration } from '../core/duration';
 import { optionError } from '../core/validate';
-import type { AsyncMethod } from '../decorators/cached';
-import { createMethodDecorator, type UniversalMethodDecorator } from '../decorators/method-decorator';
-import { currentSignal, runWithSignal } from './current-signal';
+import type { AsyncMethod } from '../cache/cached';
+import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
+import { currentSignal, runWithSignal } from '../core/current-signal';
 import { TimeoutError } from './errors';
 
 // setTimeout fires at once for anything above 2^31 - 1 ms; refuse such limits instead of never waiting.

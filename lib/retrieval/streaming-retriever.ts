@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { Cached } from '../decorators/cached';
+import { Cached } from '../cache/cached';
 import { optionError } from '../core/validate';
 import { Bm25Index, resolveSearchOptions, type RetrievalDocument, type ScoredChunk, type SearchOptions } from './bm25-index';
 import { chunk, type ChunkOptions } from './chunk';

@@ -1,13 +1,13 @@
-import { raceAbort } from '../concurrency/abortable';
+import { raceAbort } from '../core/abortable';
 import { LocalSemaphore } from '../concurrency/local-semaphore';
-import type { Permit, Semaphore } from '../concurrency/semaphore';
+import type { Permit, Semaphore } from '../ports/semaphore';
 import type { Cache } from '../cache/cache';
 import type { CachedStream } from '../cache/cached-stream';
 import { getDefaultCache } from '../cache/default-cache';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
 import { MemoryRateLimiter } from '../rate-limit/memory-rate-limiter';
-import type { RateLimiter } from '../rate-limit/rate-limiter';
+import type { RateLimiter } from '../ports/rate-limiter';
 import { TimeoutError } from '../resilience/errors';
 import { classifyFailure, type FailureVerdict } from './classify';
 import { EndpointHealth, type EndpointState } from './endpoint-health';

@@ -10,9 +10,9 @@ import {
   optionError,
   withDefaults,
 } from '../core/validate';
-import type { Semaphore } from '../concurrency/semaphore';
+import type { Semaphore } from '../ports/semaphore';
 import { toRateRule } from '../rate-limit/gcra';
-import type { RateLimiter, RateRule } from '../rate-limit/rate-limiter';
+import type { RateLimiter, RateRule } from '../ports/rate-limiter';
 import type { CachedOptions } from '../cache/cached-options';
 import type { FailureClassifier } from './classify';
 

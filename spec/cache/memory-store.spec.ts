@@ -1,5 +1,5 @@
-import { MemoryStore } from '../../lib/stores/memory-store';
-import { describeCacheStore, manualClock } from './store-contract';
+import { MemoryStore } from '../../lib/cache/memory-store';
+import { describeCacheStore, manualClock } from '../ports/cache-store-contract';
 
 describeCacheStore('MemoryStore', async () => {
   const clock = manualClock();

@@ -1,8 +1,8 @@
-import { describePolicies } from '../../lib/decorators/policies';
+import { describePolicies } from '../../lib/decorate/policies';
 import { Circuit, CircuitBreaker } from '../../lib/resilience/circuit-breaker';
 import type { CircuitBreakerOptions } from '../../lib/resilience/circuit-breaker-options';
 import { CircuitOpenError } from '../../lib/resilience/circuit-open-error';
-import { manualClock, type ManualClock } from '../stores/store-contract';
+import { manualClock, type ManualClock } from '../ports/cache-store-contract';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
 

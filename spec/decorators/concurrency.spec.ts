@@ -1,7 +1,7 @@
 import { Concurrency, concurrencyOf } from '../../lib/concurrency/concurrency';
 import { QueueFullError } from '../../lib/concurrency/concurrency-errors';
 import { LocalSemaphore } from '../../lib/concurrency/local-semaphore';
-import { describePolicies } from '../../lib/decorators/policies';
+import { describePolicies } from '../../lib/decorate/policies';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
 

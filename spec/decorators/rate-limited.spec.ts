@@ -1,8 +1,8 @@
-import { describePolicies } from '../../lib/decorators/policies';
+import { describePolicies } from '../../lib/decorate/policies';
 import { MemoryRateLimiter } from '../../lib/rate-limit/memory-rate-limiter';
 import { isRateLimitError, type RateLimitError } from '../../lib/rate-limit/rate-limit-error';
 import { RateLimited } from '../../lib/rate-limit/rate-limited';
-import { manualClock } from '../stores/store-contract';
+import { manualClock } from '../ports/cache-store-contract';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.
 

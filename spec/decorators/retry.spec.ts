@@ -1,5 +1,5 @@
 import { describePolicies } from '../../lib';
-import { currentSignal } from '../../lib/resilience/current-signal';
+import { currentSignal } from '../../lib/core/current-signal';
 import { TimeoutError } from '../../lib/resilience/errors';
 import { Retry } from '../../lib/resilience/retry';
 import { Timeout } from '../../lib/resilience/timeout';

@@ -1,5 +1,5 @@
 import { describePolicies } from '../../lib';
-import { currentSignal } from '../../lib/resilience/current-signal';
+import { currentSignal } from '../../lib/core/current-signal';
 import { isTimeoutError, TimeoutError } from '../../lib/resilience/errors';
 import { Timeout } from '../../lib/resilience/timeout';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isValueEncodeError, registerClass } from '../../lib/codec/value-codec';
-import type { CacheEntry, CacheStore } from '../../lib/stores/cache-store';
+import type { CacheEntry, CacheStore } from '../../lib/ports/cache-store';
 
 /** A DTO with a method, as a NestJS service returns one. */
 export class ContractUser {

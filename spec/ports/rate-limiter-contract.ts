@@ -1,6 +1,6 @@
 import { toRateRule } from '../../lib/rate-limit/gcra';
-import type { RateLimiter } from '../../lib/rate-limit/rate-limiter';
-import { describeRateProperties } from './rate-limit-properties';
+import type { RateLimiter } from '../../lib/ports/rate-limiter';
+import { describeRateProperties } from '../rate-limit/rate-limit-properties';
 
 /** What the contract needs from each limiter under test. */
 export interface LimiterFixture {

@@ -1,7 +1,7 @@
 import { toRateRule } from '../../lib/rate-limit/gcra';
 import { MemoryRateLimiter } from '../../lib/rate-limit/memory-rate-limiter';
-import { manualClock } from '../stores/store-contract';
-import { describeRateLimiter } from './rate-limiter-contract';
+import { manualClock } from '../ports/cache-store-contract';
+import { describeRateLimiter } from '../ports/rate-limiter-contract';
 import { busiestWindow, type Admission } from './windows';
 
 describeRateLimiter('MemoryRateLimiter', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { toRateRule } from '../../lib/rate-limit/gcra';
-import type { RateRule } from '../../lib/rate-limit/rate-limiter';
-import type { LimiterFixture } from './rate-limiter-contract';
+import type { RateRule } from '../../lib/ports/rate-limiter';
+import type { LimiterFixture } from '../ports/rate-limiter-contract';
 import { busiestWindow, byTime, type Admission } from './windows';
 
 /** A limit to test: `limit` per `intervalMs`, `burst` at once. */

@@ -1,9 +1,9 @@
 import { StoreError } from '../../lib/core/errors';
 import { MemoryRateLimiter } from '../../lib/rate-limit/memory-rate-limiter';
 import { isRateLimitError, RateLimitError } from '../../lib/rate-limit/rate-limit-error';
-import type { RateLimiter } from '../../lib/rate-limit/rate-limiter';
+import type { RateLimiter } from '../../lib/ports/rate-limiter';
 import { rateLimited } from '../../lib/rate-limit/rate-limited';
-import { manualClock } from '../stores/store-contract';
+import { manualClock } from '../ports/cache-store-contract';
 
 /** Settles a promise into a value or an error, so a test can inspect a rejection without an unhandled one. */
 function settle<T>(promise: Promise<T>): { readonly state: () => 'pending' | 'resolved' | 'rejected'; readonly error: () => unknown } {

@@ -13,8 +13,8 @@ import { connectTestClient, uniquePrefix } from '../support/redis';
 import { slotOwners, startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { clusterTarget, type RedisTarget } from '../support/redis-target';
 import { redisLimiterFixture } from './redis-limiter-fixture';
-import { describeRateLimiter } from '../rate-limit/rate-limiter-contract';
-import { manualClock } from '../stores/store-contract';
+import { describeRateLimiter } from '../ports/rate-limiter-contract';
+import { manualClock } from '../ports/cache-store-contract';
 import { describeLedgerAcrossProcesses, describeRedisCostLedger, entry, prices } from './redis-cost-ledger-suite';
 import { describeRedisCircuitState, fail } from './redis-circuit-state-suite';
 

@@ -10,7 +10,7 @@ import { eventually } from '../support/async';
 import { connectTestClient, uniquePrefix } from '../support/redis';
 import { connectCluster } from '../support/redis-target';
 import { slotOwners, startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
-import { describeCacheStore, manualClock } from '../stores/store-contract';
+import { describeCacheStore, manualClock } from '../ports/cache-store-contract';
 
 const TTL = 60_000;
 /**

@@ -6,7 +6,7 @@ import { RedisStore } from '../../lib/redis/redis-store';
 import type { StoreCircuitState } from '../../lib/redis/store-breaker';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient } from '../support/redis';
-import { manualClock, type ManualClock } from '../stores/store-contract';
+import { manualClock, type ManualClock } from '../ports/cache-store-contract';
 import { pollUntil } from '../support/async';
 
 // Each test gets a private redis-server that it may kill, restart or freeze. The store's breaker runs on a

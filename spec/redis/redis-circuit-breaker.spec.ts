@@ -4,7 +4,7 @@ import { Circuit } from '../../lib/resilience/circuit-breaker';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient } from '../support/redis';
 import { redisTarget, type RedisTarget } from '../support/redis-target';
-import { manualClock } from '../stores/store-contract';
+import { manualClock } from '../ports/cache-store-contract';
 import { pollUntil } from '../support/async';
 import { describeRedisCircuitState, fail, ProviderError, succeed } from './redis-circuit-state-suite';
 

@@ -6,7 +6,7 @@ import type { CircuitBreakerOptions } from '../../lib/resilience/circuit-breaker
 import { CircuitOpenError } from '../../lib/resilience/circuit-open-error';
 import { uniquePrefix } from '../support/redis';
 import type { RedisTarget } from '../support/redis-target';
-import { manualClock, type ManualClock } from '../stores/store-contract';
+import { manualClock, type ManualClock } from '../ports/cache-store-contract';
 import { deferred, pollUntil } from '../support/async';
 
 export class ProviderError extends Error {}

@@ -1,6 +1,6 @@
 import type { RedisClientLike } from '../../lib/redis/connection';
 import type { RedisRateLimiter } from '../../lib/redis/redis-rate-limiter';
-import type { LimiterFixture } from '../rate-limit/rate-limiter-contract';
+import type { LimiterFixture } from '../ports/rate-limiter-contract';
 
 /** Moves a key's stored schedule back by ARGV[1] µs: to the GCRA script, that much time has passed for the key. */
 const REWIND = `local tat = redis.call('GET', KEYS[1])

@@ -6,7 +6,7 @@ import type { RedisClientLike } from '../../lib/redis/connection';
 import { GCRA_DECIDE } from '../../lib/redis/gcra-script';
 import { runLua } from '../../lib/redis/lua';
 import { RedisRateLimiter } from '../../lib/redis/redis-rate-limiter';
-import { describeRateLimiter } from '../rate-limit/rate-limiter-contract';
+import { describeRateLimiter } from '../ports/rate-limiter-contract';
 import { redisLimiterFixture } from './redis-limiter-fixture';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';

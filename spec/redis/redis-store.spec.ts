@@ -6,7 +6,7 @@ import type { RedisClientLike } from '../../lib/redis/connection';
 import { RedisStore } from '../../lib/redis/redis-store';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
-import { describeCacheStore, manualClock } from '../stores/store-contract';
+import { describeCacheStore, manualClock } from '../ports/cache-store-contract';
 
 const TTL = 60_000;
 

@@ -1,6 +1,6 @@
 import { isStoreUnavailableError, StoreUnavailableError } from '../../lib/core/errors';
 import { StoreBreaker, type StoreCircuitState } from '../../lib/redis/store-breaker';
-import { manualClock, type ManualClock } from '../stores/store-contract';
+import { manualClock, type ManualClock } from '../ports/cache-store-contract';
 
 const THRESHOLD = 3;
 const COOLDOWN = 1_000;

@@ -1,9 +1,9 @@
 import { Cache, Cached, RedisStore, TieredStore } from '../../lib';
-import { MemoryStore } from '../../lib/stores/memory-store';
+import { MemoryStore } from '../../lib/cache/memory-store';
 import { eventually } from '../support/async';
 import { startWorker } from '../support/child-processes';
 import { cleanUpKeys, connectTestClient, testRedisUrl, uniquePrefix } from '../support/redis';
-import { describeCacheStore, manualClock } from '../stores/store-contract';
+import { describeCacheStore, manualClock } from '../ports/cache-store-contract';
 
 describeCacheStore('TieredStore', async () => {
   const clock = manualClock();

@@ -1,8 +1,8 @@
 import { Circuit, circuitBreaker } from '../../lib/resilience/circuit-breaker';
 import type { CircuitBreakerOptions } from '../../lib/resilience/circuit-breaker-options';
 import { CircuitOpenError, isCircuitOpenError } from '../../lib/resilience/circuit-open-error';
-import { MemoryCircuitState } from '../../lib/resilience/circuit-state';
-import { manualClock, type ManualClock } from '../stores/store-contract';
+import { MemoryCircuitState } from '../../lib/resilience/memory-circuit-state';
+import { manualClock, type ManualClock } from '../ports/cache-store-contract';
 import { deferred } from '../support/async';
 
 class ProviderError extends Error {}

@@ -1,5 +1,5 @@
 import { isTransientError, retry } from '../../lib/resilience/retry';
-import { runWithSignal } from '../../lib/resilience/current-signal';
+import { runWithSignal } from '../../lib/core/current-signal';
 import { TimeoutError } from '../../lib/resilience/errors';
 import { CacheKeyError } from '../../lib/core/errors';
 

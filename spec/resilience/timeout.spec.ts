@@ -1,4 +1,4 @@
-import { currentSignal, runWithSignal } from '../../lib/resilience/current-signal';
+import { currentSignal, runWithSignal } from '../../lib/core/current-signal';
 import { isTimeoutError, TimeoutError } from '../../lib/resilience/errors';
 import { withTimeout } from '../../lib/resilience/timeout';
 

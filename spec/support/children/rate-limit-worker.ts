@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { toRateRule } from '../../../lib/rate-limit/gcra';
 import { isRateLimitError } from '../../../lib/rate-limit/rate-limit-error';
 import { rateLimited } from '../../../lib/rate-limit/rate-limited';
-import type { RateLimiter } from '../../../lib/rate-limit/rate-limiter';
+import type { RateLimiter } from '../../../lib/ports/rate-limiter';
 import { RedisRateLimiter } from '../../../lib/redis/redis-rate-limiter';
 
 async function main(): Promise<void> {
