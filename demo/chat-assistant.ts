@@ -1,5 +1,6 @@
-import { Cached, chatKeyPolicy, currentSignal } from '../lib';
-import type { ChatClient, ChatCompletion, ChatCompletionChunk, ChatRequest } from '../lib';
+import { Cached, currentSignal } from '../lib';
+import { chatKeyPolicy } from '../lib/llm';
+import type { ChatClient, ChatCompletion, ChatCompletionChunk, ChatRequest } from '../lib/llm';
 import { LANGUAGE_NAMES, SYSTEM_PROMPT } from './support-assistant';
 import type { Lang } from './questions';
 

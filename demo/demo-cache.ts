@@ -1,4 +1,5 @@
-import { Cache, RedisStore, type CacheOptions } from '../lib';
+import { Cache, type CacheOptions } from '../lib';
+import { RedisStore } from '../lib/redis';
 
 export interface DemoCache {
   readonly cache: Cache;

@@ -7,7 +7,8 @@
  * Called by `faq.ts` after part 5.
  */
 import { performance } from 'node:perf_hooks';
-import { Cache, Cached, InvalidatesCache, isStoreError, RedisStore, setDefaultCache, TieredStore } from '../lib';
+import { Cache, Cached, InvalidatesCache, isStoreError, setDefaultCache } from '../lib';
+import { RedisStore, TieredStore } from '../lib/redis';
 import type { WarmProgress, WarmResult } from '../lib';
 import { createDemoCache } from './demo-cache';
 import { FAQ, type Lang, requestStream } from './questions';

@@ -4,7 +4,9 @@
  * cache's cost ledger reports what was spent and saved. Called by `faq.ts` after part 2.
  */
 import { performance } from 'node:perf_hooks';
-import { ChatClient, setDefaultCache, formatLedgerReport, MemoryCostLedger, PriceTable, RedisCostLedger, type CostLedger } from '../lib';
+import { ChatClient } from '../lib/llm';
+import { setDefaultCache, formatLedgerReport, MemoryCostLedger, PriceTable, type CostLedger } from '../lib';
+import { RedisCostLedger } from '../lib/redis';
 import { LocalProvider } from '../lib/testing';
 import { CHAT_MODEL, ChatAssistant, supportRequest } from './chat-assistant';
 import { createDemoCache } from './demo-cache';

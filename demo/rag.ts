@@ -7,8 +7,12 @@
  * version, so the next search misses and finds the new passage. Called by `faq.ts` after part 4.
  */
 import { performance } from 'node:perf_hooks';
-import { Bm25Index, Cached, ChatClient, chatKeyPolicy, currentSignal, setDefaultCache, StreamingRetriever } from '../lib';
-import type { Cache, ChatCompletion, ChatRequest, ScoredChunk } from '../lib';
+import { Bm25Index, StreamingRetriever } from '../lib/retrieval';
+import { Cached, currentSignal, setDefaultCache } from '../lib';
+import { ChatClient, chatKeyPolicy } from '../lib/llm';
+import type { Cache } from '../lib';
+import type { ChatCompletion, ChatRequest } from '../lib/llm';
+import type { ScoredChunk } from '../lib/retrieval';
 import { LocalProvider } from '../lib/testing';
 import { createDemoCache } from './demo-cache';
 import { FAQ_PASSAGES, FAQ_QUERIES, type FaqQuery } from './faq-corpus';

@@ -1,19 +1,4 @@
-import {
-  Cached,
-  Circuit,
-  CircuitBreaker,
-  CircuitOpenError,
-  Fallback,
-  RateLimited,
-  RateLimitError,
-  Retry,
-  Timeout,
-  TimeoutError,
-  currentSignal,
-  isCircuitOpenError,
-  isRateLimitError,
-  isTimeoutError,
-} from '../lib';
+import { Cached, Circuit, CircuitBreaker, CircuitOpenError, Fallback, RateLimited, RateLimitError, Retry, Timeout, TimeoutError, currentSignal, isCircuitOpenError, isRateLimitError, isTimeoutError } from '../lib';
 import { ProviderError, type FlakyProvider } from './flaky-provider';
 import type { Lang } from './questions';
 import { seededRandom } from './random';

@@ -6,8 +6,10 @@
  * probes them back, and no caller sees an error. Called by `faq.ts` after part 3.
  */
 import { performance } from 'node:perf_hooks';
-import { ChatClient, ConcurrentRouter, isProviderError, isRouterError } from '../lib';
-import type { ChatCompletion, ChatRequest, EndpointClient, RouteResult } from '../lib';
+import { ChatClient, isProviderError } from '../lib/llm';
+import { ConcurrentRouter, isRouterError } from '../lib/router';
+import type { ChatCompletion, ChatRequest } from '../lib/llm';
+import type { EndpointClient, RouteResult } from '../lib/router';
 import { LocalProvider } from '../lib/testing';
 import { supportRequest } from './chat-assistant';
 import { requestStream } from './questions';

@@ -1,11 +1,24 @@
 /**
- * cachet: method decorators that make expensive calls cheap, fast and dependable.
+ * cachet: method decorators that make expensive calls cheap, fast and dependable. This entry point has
+ * the decorators, the memory backends, the policies and the errors, and loads no Redis or HTTP client:
+ * Redis backends are in `cachet/redis`, model clients and chat keys in `cachet/llm`, the router in
+ * `cachet/router`, retrieval in `cachet/retrieval`, and test tools in `cachet/testing`.
  * @packageDocumentation
  */
+import type { RedisStore } from './redis/redis-store';
+import { setStoreForUrl } from './cache/default-cache';
+
+// The default cache follows REDIS_URL with no code from the user; the Redis code loads only then.
+setStoreForUrl((url) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+  const { RedisStore: Store } = require('./redis/redis-store') as { RedisStore: typeof RedisStore };
+  return new Store({ url });
+});
+
 export { Cache } from './cache/cache';
 export type { WarmOptions, WarmFromLogOptions, WarmProgress, WarmResult } from './cache/warming';
 export type { CacheOptions, CacheReport } from './cache/cache';
-export type { RedisInfo } from './redis/shared-stats';
+
 export type { CachedOptions, CachedStreamOptions, LockOptions, StoreErrorPolicy } from './cache/cached-options';
 export { CachedStream } from './cache/cached-stream';
 export type { StreamRecording } from './cache/stream-recording';
@@ -25,11 +38,7 @@ export type { UniversalMethodDecorator, MethodSite } from './decorate/method-dec
 
 export { MemoryStore } from './cache/memory-store';
 export type { MemoryStoreOptions } from './cache/memory-store';
-export type { TagIndex, CacheStore, CacheEntry, FillCoordinator, FillLease, FillWait, MaybePromise } from './ports/cache-store';
-export { RedisStore } from './redis/redis-store';
-export type { RedisStoreOptions, RedisStoreEvents } from './redis/redis-store';
-export type { RedisClientLike } from './redis/connection';
-export type { StoreCircuitState } from './redis/store-breaker';
+export type { TagIndex, CacheStore, CacheEntry, FillCoordinator, FillLease, FillWait, MaybePromise, SharedCounters, StoreInfo, CurrencyCheck } from './ports/cache-store';
 
 export {
   CachetError,
@@ -58,8 +67,6 @@ export type { CircuitBreakerOptions } from './resilience/circuit-breaker-options
 export { CircuitOpenError, isCircuitOpenError } from './resilience/circuit-open-error';
 export { MemoryCircuitState } from './resilience/memory-circuit-state';
 export type { CircuitStateName, CircuitStateStore, CircuitPolicy, CircuitAdmission, CircuitOutcome } from './ports/circuit-state';
-export { RedisCircuitState } from './redis/redis-circuit-state';
-export type { RedisCircuitStateOptions, RedisCircuitStateEvents } from './redis/redis-circuit-state';
 
 // Resilience: retry, timeout, fallback.
 export { Retry, retry, isTransientError } from './resilience/retry';
@@ -78,12 +85,6 @@ export { LocalSemaphore } from './concurrency/local-semaphore';
 export type { Semaphore, Permit, AcquireOptions } from './ports/semaphore';
 export type { QueueOptions } from './concurrency/queue-options';
 export { QueueFullError, QueueTimeoutError, isQueueFullError, isQueueTimeoutError } from './concurrency/concurrency-errors';
-export { RedisSemaphore } from './redis/redis-semaphore';
-export { hashSlot } from './redis/cluster';
-export { TieredStore } from './redis/tiered-store';
-export type { TieredStoreOptions, TieredStoreEvents } from './redis/tiered-store';
-export type { RedisClusterLike } from './redis/cluster';
-export type { RedisSemaphoreOptions, RedisSemaphoreEvents } from './redis/redis-semaphore';
 
 // Rate limiting.
 export { RateLimited, rateLimited } from './rate-limit/rate-limited';
@@ -93,15 +94,7 @@ export { MemoryRateLimiter } from './rate-limit/memory-rate-limiter';
 export type { MemoryRateLimiterOptions } from './rate-limit/memory-rate-limiter';
 export { toRateRule } from './rate-limit/gcra';
 export type { RateLimiter, RateDecision, RateRule } from './ports/rate-limiter';
-export { RedisRateLimiter } from './redis/redis-rate-limiter';
-export type { RedisRateLimiterOptions, RedisRateLimiterEvents } from './redis/redis-rate-limiter';
 
-// LLM requests: cache keys that include exactly what changes an answer.
-export { chatKeyPolicy, explainKey, ChatKeyError, isChatKeyError } from './llm/chat-key';
-export { CHAT_IGNORED_FIELDS } from './llm/chat-key-fields';
-export { usageOfChatResult } from './llm/chat-usage';
-export type { ChatKeyOptions, ChatNormalizeOptions, ChatKeyPolicy, ChatKeyExplanation } from './llm/chat-key';
-export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool, ChatRole } from './llm/chat-request';
 
 // Cost accounting: what misses spent and hits saved, per namespace, tenant and model.
 export { PriceTable, ILLUSTRATIVE_PRICES, UnknownModelError, isUnknownModelError, formatUsd, toTokenUsage } from './ledger/price-table';
@@ -112,31 +105,6 @@ export type { MemoryCostLedgerOptions } from './ledger/cost-ledger';
 export type { CostLedger, LedgerEntry } from './ports/cost-ledger';
 export { formatLedgerReport } from './ledger/ledger-report';
 export type { LedgerReport, LedgerRow, LedgerTotals, LedgerFilter, LedgerCounters } from './ports/cost-ledger';
-export { RedisCostLedger } from './redis/redis-cost-ledger';
-export type { RedisCostLedgerOptions } from './redis/redis-cost-ledger';
 
-// Model clients.
-export { ChatClient } from './llm/chat-client';
-export type { ChatCompletion, ChatCompletionChunk, ChatCompletionUsage, ChatCallOptions } from './llm/chat-client';
-export type { ChatClientOptions } from './llm/chat-client-options';
-export { ProviderError, isProviderError, retryAfterFrom } from './llm/provider-error';
 
-export { ConcurrentRouter } from './router/concurrent-router';
-export type { RouteOptions, RouteResult, EndpointHealthReport, RouterEvents } from './router/concurrent-router';
-export type { RouterOptions, EndpointOptions, EndpointClient, EndpointRateLimit, RouterStrategy } from './router/router-options';
-export { RouterError, isRouterError } from './router/router-error';
-export type { RouteAttempt, SkippedEndpoint, RouteFailure } from './router/router-error';
-export { classifyFailure, isContextLengthError } from './router/classify';
-export type { FailureVerdict, FailureClassifier } from './router/classify';
-export type { EndpointState } from './router/endpoint-health';
 
-export { chunk } from './retrieval/chunk';
-export type { Chunk, ChunkOptions } from './retrieval/chunk';
-export { createTokenizer, ENGLISH_STOP_WORDS } from './retrieval/tokenize';
-export type { Tokenizer, TokenizerOptions } from './retrieval/tokenize';
-export { porterStem } from './retrieval/porter-stemmer';
-export { Bm25Index, SnapshotError } from './retrieval/bm25-index';
-export type { Bm25Options, RetrievalDocument, ScoredChunk, SearchOptions } from './retrieval/bm25-index';
-export { StreamingRetriever } from './retrieval/streaming-retriever';
-export type { RetrieveOptions, RetrieveFromOptions } from './retrieval/streaming-retriever';
-export { saveSnapshotFile, loadSnapshotFile, saveSnapshotToRedis, loadSnapshotFromRedis } from './retrieval/snapshot-storage';

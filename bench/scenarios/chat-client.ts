@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { ChatClient, type ChatCompletion, type ChatRequest } from '../../lib/index';
+import { ChatClient, type ChatCompletion, type ChatRequest } from '../../lib/llm';
 import { LocalProvider } from '../../lib/testing';
 import { compareThroughput, sleep, type Summary } from '../support/measure';
 import { atLeast, row, type BenchContext, type Result, type Scenario } from '../support/scenario';

@@ -1,4 +1,5 @@
-import { Cache, Cached, chatKeyPolicy } from '../../lib/index';
+import { Cache, Cached } from '../../lib/index';
+import { chatKeyPolicy } from '../../lib/llm';
 import type { ChatRequest } from '../../lib/llm/chat-request';
 import { ANSWER, QUESTION, type Answer } from '../support/fixtures';
 import { compareNsPerOp, type Summary } from '../support/measure';

@@ -1,5 +1,6 @@
 import { deepStrictEqual } from 'node:assert';
-import { Cache, RedisStore } from '../../lib/index';
+import { Cache } from '../../lib/index';
+import { RedisStore } from '../../lib/redis';
 import { ANSWER, QUESTION, faqService, type Answer } from '../support/fixtures';
 import { compareLatency } from '../support/measure';
 import { SAFETY_TTL_S, connectRaw, connectRawWithoutTimeout } from '../support/redis';

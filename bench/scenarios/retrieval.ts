@@ -1,4 +1,4 @@
-import { Bm25Index, StreamingRetriever, createTokenizer, type RetrievalDocument } from '../../lib/index';
+import { Bm25Index, StreamingRetriever, createTokenizer, type RetrievalDocument } from '../../lib/retrieval';
 import { cranfieldDir, loadCranfield, ndcgAt, recallAt, type Cranfield } from '../retrieval/cranfield';
 import { elapsedMs, quantile } from '../support/measure';
 import { atLeast, atMost, row, type Result, type Scenario } from '../support/scenario';

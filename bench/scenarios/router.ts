@@ -1,4 +1,5 @@
-import { ChatClient, ConcurrentRouter, type ChatCompletion, type ChatRequest, type RouteResult } from '../../lib/index';
+import { ChatClient, type ChatCompletion, type ChatRequest } from '../../lib/llm';
+import { ConcurrentRouter, type RouteResult } from '../../lib/router';
 import { LocalProvider } from '../../lib/testing';
 import { compareLatency, compareThroughput, sleep, type Summary } from '../support/measure';
 import { atLeast, atMost, row, type BenchContext, type Result, type Scenario } from '../support/scenario';

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Cache, RedisStore } from '../../lib/index';
+import { Cache } from '../../lib/index';
+import { RedisStore } from '../../lib/redis';
 import { elapsedMs } from '../support/measure';
 import { exactly, row, type BenchContext, type Result, type Scenario } from '../support/scenario';
 import { cachedWriter, PROMPT, Writer } from '../support/writer';

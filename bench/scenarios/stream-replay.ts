@@ -1,4 +1,6 @@
-import { Cache, ChatClient, RedisStore, type ChatCompletionChunk, type ChatRequest } from '../../lib/index';
+import { Cache } from '../../lib/index';
+import { ChatClient, type ChatCompletionChunk, type ChatRequest } from '../../lib/llm';
+import { RedisStore } from '../../lib/redis';
 import { LocalProvider } from '../../lib/testing';
 import { summarize, type Summary } from '../support/measure';
 import { atLeast, row, type BenchContext, type Result, type Scenario } from '../support/scenario';

@@ -1,4 +1,5 @@
-import { Cache, Cached, RedisStore } from '../../lib/index';
+import { Cache, Cached } from '../../lib/index';
+import { RedisStore } from '../../lib/redis';
 import { atLeast, exactly, row, type BenchContext, type Result, type Scenario } from '../support/scenario';
 
 const NAME = 'tagged-writes';

@@ -1,4 +1,5 @@
-import { Cache, RedisStore, TieredStore } from '../../lib/index';
+import { Cache } from '../../lib/index';
+import { RedisStore, TieredStore } from '../../lib/redis';
 import type { CacheEntry } from '../../lib/ports/cache-store';
 import { ANSWER, QUESTION, faqService } from '../support/fixtures';
 import { compareNsPerOp, elapsedMs, quantile, sleep, type Summary } from '../support/measure';

@@ -1,4 +1,5 @@
-import { Cache, RedisStore } from '../../lib/index';
+import { Cache } from '../../lib/index';
+import { RedisStore } from '../../lib/redis';
 import { compareThroughput, type Summary } from '../support/measure';
 import { SAFETY_TTL_S, connectRaw } from '../support/redis';
 import { atLeast, exactly, row, type BenchContext, type Result, type Scenario } from '../support/scenario';

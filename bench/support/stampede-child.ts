@@ -5,7 +5,8 @@
  */
 import { deepStrictEqual } from 'node:assert';
 import { createInterface } from 'node:readline';
-import { Cache, RedisStore } from '../../lib/index';
+import { Cache } from '../../lib/index';
+import { RedisStore } from '../../lib/redis';
 import { ANSWER } from './fixtures';
 import { elapsedMs } from './measure';
 import { cachedWriter, PROMPT, Writer } from './writer';

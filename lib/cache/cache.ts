@@ -3,7 +3,7 @@ import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
 import { assertKeyPart, assertKeySegment, assertKnownOptions, assertNamespace, assertOneOf, optionError, withDefaults, assertPlainObject } from '../core/validate';
 import { KeyBuilder } from '../keys/key-builder';
-import type { CacheStore } from '../ports/cache-store';
+import type { CacheStore, SharedCounters, StoreInfo } from '../ports/cache-store';
 import { MemoryStore } from './memory-store';
 import type { CacheEvents } from './cache-events';
 import type { CostLedger } from '../ports/cost-ledger';
@@ -26,26 +26,15 @@ import {
   type StoreErrorPolicy,
 } from './cached-options';
 import { FillTable } from './fill-table';
-import { readRedisInfo, RedisStatsRecorder, type RedisInfo } from '../redis/shared-stats';
-import type { RedisClientLike } from '../redis/connection';
 import { addCounters, newCounters, withRates, type CacheCounters, type CacheStats, type RatedCounters } from './stats';
 
 /** What {@link Cache.report} resolves to. */
 export interface CacheReport extends CacheStats {
   /** `shared`: every instance's counters, from Redis; `instance`: this instance's only. */
   readonly scope: 'shared' | 'instance';
-  /** Redis's figures, when the store is on Redis and answered. */
-  readonly redis: RedisInfo | undefined;
+  /** The store server's figures (Redis's `INFO`), when the store has a server and it answered. */
+  readonly redis: StoreInfo | undefined;
 }
-
-/** The Redis client of a RedisStore or a TieredStore, found by shape. */
-function redisClientOf(store: CacheStore): (() => RedisClientLike) | undefined {
-  const direct = store as { client?: RedisClientLike; redis?: { client?: RedisClientLike } };
-  if (direct.redis?.client !== undefined) return () => direct.redis!.client!;
-  if (direct.client !== undefined && typeof direct.client.sendCommand === 'function') return () => direct.client!;
-  return undefined;
-}
-
 
 /** Options of {@link Cache}. Decorator options override the matching ones per method. */
 export interface CacheOptions {
@@ -117,7 +106,7 @@ export class Cache {
   readonly #live: LiveStreams = new Map();
   readonly #ledger: CostLedger | undefined;
   readonly #random: () => number;
-  readonly #shared: RedisStatsRecorder | undefined;
+  readonly #shared: SharedCounters | undefined;
   readonly #counters = new Map<string, CacheCounters>();
   /** Which decorated method owns each `namespace:Class.method`, to warn when two share one. */
   readonly #owners = new Map<string, object>();
@@ -147,16 +136,15 @@ export class Cache {
     this.#shared = this.#sharedStatsFor(options.sharedStats);
   }
 
-  #sharedStatsFor(option: CacheOptions['sharedStats']): RedisStatsRecorder | undefined {
+  #sharedStatsFor(option: CacheOptions['sharedStats']): SharedCounters | undefined {
     if (option === undefined || option === false) return undefined;
     if (option !== true) {
       assertPlainObject('sharedStats', option);
       assertKnownOptions('sharedStats', option, ['flushInterval']);
     }
-    const client = redisClientOf(this.store);
-    if (client === undefined) throw optionError('sharedStats', 'false unless the store is a RedisStore or TieredStore', option);
+    if (this.store.shareCounters === undefined) throw optionError('sharedStats', 'false unless the store is shared by processes (RedisStore, TieredStore)', option);
     const intervalMs = option === true || option.flushInterval === undefined ? 1_000 : parseDuration('sharedStats.flushInterval', option.flushInterval);
-    return new RedisStatsRecorder(client, this.#prefix, () => this.#counters, Math.max(1, intervalMs));
+    return this.store.shareCounters(this.#prefix, () => this.#counters, Math.max(1, intervalMs));
   }
 
   /**
@@ -166,8 +154,7 @@ export class Cache {
    */
   async report(): Promise<CacheReport> {
     const shared = this.#shared;
-    const client = redisClientOf(this.store);
-    const redis = client === undefined ? undefined : await readRedisInfo(client()).catch(() => undefined);
+    const redis = await this.store.info?.().catch(() => undefined);
     if (shared === undefined) return { scope: 'instance', ...this.stats(), redis };
     await shared.flush();
     const totals = await shared.totals();

@@ -4,13 +4,10 @@ import type { CachedMethod } from './cached-method';
 import { resolveCachedOptions, type CachedOptions, type CachedStreamOptions } from './cached-options';
 import type { CachedStreamMethod } from './cached-stream-method';
 import { registerCachedMethod } from './method-registry';
-import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
+import { createMethodDecorator, type AsyncMethod, type StreamingMethod, type UniversalMethodDecorator } from '../decorate/method-decorator';
 
-/** A method `@Cached` accepts: one that returns a promise. */
-export type AsyncMethod = (this: any, ...args: any[]) => Promise<any>;
+export type { AsyncMethod, StreamingMethod } from '../decorate/method-decorator';
 
-/** A method `@Cached({ stream: true })` accepts: an `async *` method, or one returning a promise of a stream. */
-export type StreamingMethod = (this: any, ...args: any[]) => AsyncIterable<any> | Promise<AsyncIterable<any>>;
 
 /**
  * Caches an async method's results by its arguments, like Spring's `@Cacheable`. Identical concurrent

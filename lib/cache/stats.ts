@@ -1,32 +1,6 @@
-/**
- * Counters of one cached method (or of a whole cache, summed). Every call that consults the cache (a
- * lookup) is a hit or a miss: `hits + misses` is the number of lookups. A miss either runs the method (a
- * fill) or shares the run of another caller, in this process or another (`coalesced`).
- */
-export interface CacheCounters {
-  /** Lookups answered from the store. */
-  hits: number;
-  /** Lookups that found nothing in the store, including those then answered by another caller's fill. */
-  misses: number;
-  /** Method runs whose result was produced for the cache (stored or not). */
-  fills: number;
-  /** Misses answered by another caller's fill, in this process or another, without running the method. */
-  coalesced: number;
-  /** Calls where `when` said no and the cache was not consulted. */
-  bypassed: number;
-  /** Store operations that failed or timed out (the call went on without the store). */
-  storeErrors: number;
-  /** Stored values that could not be decoded and were treated as misses. */
-  decodeErrors: number;
-  /** Results not cached because the store cannot keep their value (a function, a cycle, an unregistered class). */
-  encodeErrors: number;
-  /** Hits served stale while a refresh ran (`staleWhileRevalidate`). */
-  stale: number;
-  /** Stale values served because the method failed (`staleIfError`). */
-  staleOnError: number;
-  /** Background refreshes started (`staleWhileRevalidate`, `refreshAhead`). */
-  refreshes: number;
-}
+import type { CacheCounters } from '../ports/cache-store';
+
+export type { CacheCounters } from '../ports/cache-store';
 
 /**
  * The rates of a set of counters, defined once for stats, reports and the cost ledger:

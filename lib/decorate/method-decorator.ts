@@ -2,6 +2,12 @@ import { recordLegacyPolicy, recordStandardPolicy } from './policies';
 
 type AnyMethod = (this: any, ...args: any[]) => any;
 
+/** A method that returns a promise: what `@Cached` and the resilience decorators accept. */
+export type AsyncMethod = (this: any, ...args: any[]) => Promise<any>;
+
+/** A method that streams: an `async *` method, or one returning a promise of a stream (`@Cached({ stream: true })`). */
+export type StreamingMethod = (this: any, ...args: any[]) => AsyncIterable<any> | Promise<AsyncIterable<any>>;
+
 /**
  * A method decorator that works in both TypeScript dialects: TC39 standard decorators (TypeScript 5
  * without `experimentalDecorators`) and legacy decorators (`experimentalDecorators`, as NestJS uses).

@@ -89,6 +89,56 @@ export interface CurrencyCheck {
 export const STAMP_TTL_MS = 86_400_000;
 
 /**
+ * Counters of one cached method (or of a whole cache, summed). Every call that consults the cache (a
+ * lookup) is a hit or a miss: `hits + misses` is the number of lookups. A miss either runs the method (a
+ * fill) or shares the run of another caller, in this process or another (`coalesced`).
+ */
+export interface CacheCounters {
+  /** Lookups answered from the store. */
+  hits: number;
+  /** Lookups that found nothing in the store, including those then answered by another caller's fill. */
+  misses: number;
+  /** Method runs whose result was produced for the cache (stored or not). */
+  fills: number;
+  /** Misses answered by another caller's fill, in this process or another, without running the method. */
+  coalesced: number;
+  /** Calls where `when` said no and the cache was not consulted. */
+  bypassed: number;
+  /** Store operations that failed or timed out (the call went on without the store). */
+  storeErrors: number;
+  /** Stored values that could not be decoded and were treated as misses. */
+  decodeErrors: number;
+  /** Results not cached because the store cannot keep their value (a function, a cycle, an unregistered class). */
+  encodeErrors: number;
+  /** Hits served stale while a refresh ran (`staleWhileRevalidate`). */
+  stale: number;
+  /** Stale values served because the method failed (`staleIfError`). */
+  staleOnError: number;
+  /** Background refreshes started (`staleWhileRevalidate`, `refreshAhead`). */
+  refreshes: number;
+}
+
+/** Counters kept in the store itself, so that every instance's add up; see {@link CacheStore.shareCounters}. */
+export interface SharedCounters {
+  /** Sends what was counted since the last flush; rejects when the store does not take it (it is kept). */
+  flush(): Promise<void>;
+  /** Every instance's totals, per `namespace:Class.method`. */
+  totals(): Promise<Map<string, CacheCounters>>;
+  /** Flushes once more and stops. */
+  close(): Promise<void>;
+}
+
+/** The figures a store's server reports about itself (Redis's `INFO`), for `cache.report()`. */
+export interface StoreInfo {
+  readonly usedMemoryBytes: number;
+  readonly connectedClients: number;
+  readonly totalCommandsProcessed: number;
+  /** Keys in every database together. */
+  readonly keys: number;
+  readonly version: string;
+}
+
+/**
  * Where cached values live. Implementations: {@link MemoryStore} (default) and {@link RedisStore}.
  * Errors from a store are the cache's business: it applies its `onStoreError` policy to them.
  */
@@ -122,6 +172,13 @@ export interface CacheStore {
   ): MaybePromise<boolean>;
   /** Removes every entry whose key starts with `prefix` (in batches, never blocking the store); resolves how many. */
   clear?(prefix: string): MaybePromise<number>;
+  /**
+   * For stores shared by processes: keeps a cache's counters (`snapshot`, read every `intervalMs`) summed
+   * in the store under `prefix`, so that `cache.report()` adds up every instance (`sharedStats`).
+   */
+  shareCounters?(prefix: string, snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>, intervalMs: number): SharedCounters;
+  /** The server's own figures, for `cache.report()`. */
+  info?(): Promise<StoreInfo>;
   /** Releases connections and timers. The store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -3,17 +3,19 @@ import type { CacheEntry, FillCoordinator, FillLease, FillWait } from '../ports/
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { RELEASE_LEASE, RENEW_LEASE } from './fill-lease-scripts';
 import { runLua } from './lua';
-import { closeClient } from './close-client';
+import type { NoticeBus } from '../ports/notice-bus';
 
 /** What the coordinator needs from its store. */
 export interface CoordinatorPort {
   readonly client: RedisClientLike;
   readonly channel: string;
+  /** Where fill notices arrive: the store's one subscriber connection. */
+  readonly notices: NoticeBus;
   /** Runs one Redis operation under the store's timeout and circuit breaker. */
   guard<T>(operation: string, key: string, run: () => Promise<T>): Promise<T>;
   /** Reads an entry through the store's batched read path. */
   read(key: string): Promise<CacheEntry | undefined>;
-  /** Called with errors from background work (lease renewal, the subscriber), which no caller awaits. */
+  /** Called with errors from background work (lease renewal, subscribing), which no caller awaits. */
   onBackgroundError(error: unknown, operation: string, key?: string): void;
 }
 
@@ -33,7 +35,7 @@ export function leaseKeyOf(key: string): string {
  */
 export class RedisFillCoordinator implements FillCoordinator {
   readonly #waiters = new Map<string, Set<() => void>>();
-  #subscriber: RedisClientLike | undefined;
+  #subscribed: Promise<unknown> | undefined;
 
   constructor(private readonly port: CoordinatorPort) {}
 
@@ -101,27 +103,16 @@ export class RedisFillCoordinator implements FillCoordinator {
     }
   }
 
-  /** Stops listening for notices. */
-  async close(): Promise<void> {
-    const subscriber = this.#subscriber;
-    this.#subscriber = undefined;
-    if (subscriber !== undefined) await closeClient(subscriber);
-  }
-
   #ensureSubscribed(): void {
-    if (this.#subscriber !== undefined) return;
-    const subscriber = this.port.client.duplicate();
-    this.#subscriber = subscriber;
-    subscriber.on('error', (error: unknown) => this.port.onBackgroundError(error, 'subscribe'));
     // Not awaited: until the subscription is live, waiters poll, so nothing waits on it.
-    subscriber
-      .connect()
-      .then(() =>
-        subscriber.subscribe(this.port.channel, (key) => {
-          const waiters = this.#waiters.get(key);
-          if (waiters) for (const wake of [...waiters]) wake();
-        }),
-      )
-      .catch((error: unknown) => this.port.onBackgroundError(error, 'subscribe'));
+    this.#subscribed ??= this.port.notices
+      .subscribe(this.port.channel, (key) => {
+        const waiters = this.#waiters.get(key);
+        if (waiters) for (const wake of [...waiters]) wake();
+      })
+      .catch((error: unknown) => {
+        this.#subscribed = undefined;
+        this.port.onBackgroundError(error, 'subscribe');
+      });
   }
 }

@@ -1,28 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { systemClock, type Clock } from '../core/clock';
-import { parseDuration, type Duration } from '../core/duration';
-import { StoreError } from '../core/errors';
+import type { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
-import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import { assertKnownOptions, optionError, withDefaults } from '../core/validate';
 import { MemoryCircuitState } from '../resilience/memory-circuit-state';
 import { type CircuitAdmission, type CircuitOutcome, type CircuitPolicy, type CircuitStateName, type CircuitStateStore } from '../ports/circuit-state';
 import { CIRCUIT_ENTER, CIRCUIT_REPORT } from './circuit-scripts';
-import type { RedisClusterLike } from './cluster';
-import type { RedisClientLike } from './connection';
 import { assertAnchorKeyPart, canAnchor, companionKey } from './hash-tag';
 import { runLua, type LuaScript } from './lua';
-import { StoreBreaker } from './store-breaker';
-import { RedisConnection, toStoreError } from './redis-connection';
+import { CONNECTION_OPTIONS, RedisExecutor, toStoreError, type RedisConnectionOptions } from './redis-executor';
 
 /** Options of {@link RedisCircuitState}. Give exactly one of `url` and `client`. */
-export interface RedisCircuitStateOptions {
-  /** Connection URL. The state store creates, connects and closes its own client. */
-  readonly url?: string;
-  /**
-   * An existing, connected node-redis client (`createClient()`) or cluster client (`createCluster()`);
-   * used as it is and not closed.
-   */
-  readonly client?: RedisClientLike | RedisClusterLike;
+export interface RedisCircuitStateOptions extends RedisConnectionOptions {
   /**
    * Start of each circuit's state key, `<prefix>:<circuit name>`; its probe slot is
    * `{<prefix>:<circuit name>}:probe`, which a Redis Cluster keeps in the same hash slot. Processes that
@@ -38,33 +26,11 @@ export interface RedisCircuitStateOptions {
    * @default true
    */
   readonly serverTime?: boolean;
-  /**
-   * Longest wait for one Redis decision before the breaker decides locally instead.
-   * @default '250ms'
-   */
-  readonly operationTimeout?: Duration;
-  /**
-   * After 3 Redis faults in a row the store stops asking Redis for this long (decisions are local
-   * meanwhile), then one call checks whether Redis is back.
-   * @default '1s'
-   */
-  readonly outageCooldown?: Duration;
-  /** Time source for `outageCooldown`, for tests. @default Date.now */
-  readonly clock?: Clock;
 }
 
-const DEFAULTS = {
-  prefix: 'cachet-circuit',
-  serverTime: true,
-  operationTimeout: '250ms',
-  outageCooldown: '1s',
-  clock: systemClock,
-} as const satisfies Omit<Required<RedisCircuitStateOptions>, 'url' | 'client'>;
+const DEFAULTS = { prefix: 'cachet-circuit', serverTime: true } as const satisfies Pick<Required<RedisCircuitStateOptions>, 'prefix' | 'serverTime'>;
 
-const KNOWN = ['url', 'client', ...Object.keys(DEFAULTS)] as const;
-
-/** Redis faults before decisions go local for `outageCooldown`. */
-const OUTAGE_THRESHOLD = 3;
+const KNOWN = [...CONNECTION_OPTIONS, ...Object.keys(DEFAULTS)] as const;
 
 /** Events of a {@link RedisCircuitState}. */
 export interface RedisCircuitStateEvents {
@@ -91,23 +57,19 @@ export interface RedisCircuitStateEvents {
  */
 export class RedisCircuitState implements CircuitStateStore {
   readonly events = new Emitter<RedisCircuitStateEvents>();
-  readonly #redis: RedisConnection;
+  readonly #redis: RedisExecutor;
   readonly #prefix: string;
   readonly #serverTime: boolean;
   readonly #local = new MemoryCircuitState();
-  readonly #outage: StoreBreaker;
 
   constructor(options: RedisCircuitStateOptions) {
     assertKnownOptions('RedisCircuitState', options, KNOWN);
     const o = withDefaults(DEFAULTS, options);
     assertAnchorKeyPart('prefix', o.prefix);
     if (typeof o.serverTime !== 'boolean') throw optionError('serverTime', 'a boolean', o.serverTime);
-    const timeoutMs = parseDuration('operationTimeout', o.operationTimeout);
-    assertPositiveInteger('operationTimeout', timeoutMs);
     this.#prefix = o.prefix;
     this.#serverTime = o.serverTime;
-    this.#outage = new StoreBreaker(OUTAGE_THRESHOLD, parseDuration('outageCooldown', o.outageCooldown), o.clock, () => {});
-    this.#redis = new RedisConnection(o, timeoutMs);
+    this.#redis = new RedisExecutor(o);
   }
 
   async enter(name: string, policy: CircuitPolicy, now: number): Promise<CircuitAdmission> {
@@ -159,14 +121,9 @@ export class RedisCircuitState implements CircuitStateStore {
   async #run<T>(operation: string, name: string, script: LuaScript, args: string[]): Promise<T> {
     const key = stateKey(this.#prefix, name);
     try {
-      this.#outage.enter(operation, key);
-      const result = await this.#redis.send(operation, key, (client) => runLua<T>(client, script, [key, companionKey(key, ':probe')], args));
-      this.#outage.success();
-      return result;
+      return await this.#redis.run(operation, key, (client) => runLua<T>(client, script, [key, companionKey(key, ':probe')], args));
     } catch (error) {
       const storeError = toStoreError(error, operation, key);
-      // Skipped calls (outage cooldown) are not new faults.
-      if (!(error instanceof StoreError && error.code === 'ERR_CACHET_STORE_UNAVAILABLE')) this.#outage.failure();
       this.events.emit('error', storeError);
       throw storeError;
     }

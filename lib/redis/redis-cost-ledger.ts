@@ -8,7 +8,7 @@ import { type LedgerCounters, type LedgerFilter, type LedgerReport, type LedgerR
 import { PriceTable } from '../ledger/price-table';
 import { assertAnchorKeyPart, companionKey } from './hash-tag';
 import { defineLua, runLua } from './lua';
-import { RedisConnection, type ClientSource } from './redis-connection';
+import { CONNECTION_OPTIONS, RedisExecutor, type RedisConnectionOptions } from './redis-executor';
 
 /**
  * Adds one batch of counter increments to the totals hash, at most once per batch id.
@@ -35,8 +35,12 @@ export function batchMarkerKey(totalsKey: string, batchId: string): string {
   return companionKey(totalsKey, `:batch:${batchId}`);
 }
 
-/** Options of {@link RedisCostLedger}: `url` or `client` (a node-redis client or cluster client), plus the below. */
-export interface RedisCostLedgerOptions extends ClientSource {
+/**
+ * Options of {@link RedisCostLedger}: the connection options every Redis class shares (`url` or `client`;
+ * `operationTimeout` is how long one flush may take before it counts as failed and is retried later,
+ * `'2s'` by default), plus the below.
+ */
+export interface RedisCostLedgerOptions extends RedisConnectionOptions {
   /** Prices used to value usage. @default new PriceTable() (illustrative prices) */
   readonly prices?: PriceTable;
   /**
@@ -49,8 +53,6 @@ export interface RedisCostLedgerOptions extends ClientSource {
   readonly key?: string;
   /** How often recorded counts are sent to Redis, ms or a duration string. @default '1s' */
   readonly flushInterval?: Duration;
-  /** How long one flush may take before it counts as failed (and is retried later). @default '2s' */
-  readonly operationTimeout?: Duration;
   /**
    * Bound on distinct (namespace, tenant, model) rows held in memory while Redis is unreachable. Counts
    * for a row already held are always kept (they only add to it); a record that would add a row past
@@ -64,11 +66,10 @@ export interface RedisCostLedgerOptions extends ClientSource {
 const DEFAULTS = {
   key: 'cachet-ledger',
   flushInterval: '1s',
-  operationTimeout: '2s',
   maxPendingRows: 10_000,
 } as const satisfies Partial<RedisCostLedgerOptions>;
 
-const KNOWN = ['url', 'client', 'prices', 'key', 'flushInterval', 'operationTimeout', 'maxPendingRows'] as const;
+const KNOWN = [...CONNECTION_OPTIONS, 'prices', ...Object.keys(DEFAULTS)] as const;
 
 type Row = { id: LedgerRowId; counters: LedgerCounters };
 
@@ -88,7 +89,7 @@ type Row = { id: LedgerRowId; counters: LedgerCounters };
  */
 export class RedisCostLedger implements CostLedger {
   readonly prices: PriceTable;
-  readonly #connection: RedisConnection;
+  readonly #connection: RedisExecutor;
   readonly #key: string;
   readonly #maxPendingRows: number;
   readonly #timer: ReturnType<typeof setInterval>;
@@ -109,7 +110,7 @@ export class RedisCostLedger implements CostLedger {
     this.prices = resolved.prices ?? new PriceTable();
     this.#key = resolved.key;
     this.#maxPendingRows = resolved.maxPendingRows;
-    this.#connection = new RedisConnection(options, parseDuration('operationTimeout', resolved.operationTimeout));
+    this.#connection = new RedisExecutor(options, { operationTimeout: '2s' });
     this.#timer = setInterval(() => this.flush().catch(() => {}), interval);
     this.#timer.unref();
   }
@@ -146,7 +147,7 @@ export class RedisCostLedger implements CostLedger {
    */
   async report(filter?: LedgerFilter): Promise<LedgerReport> {
     await this.flush();
-    const flat = await this.#connection.send('ledger-report', this.#key, (c) =>
+    const flat = await this.#connection.run('ledger-report', this.#key, (c) =>
       c.sendCommand<string[] | Map<string, string> | Record<string, string>>(['HGETALL', this.#key]),
     );
     // RESP2 answers a flat array; a RESP3 client may answer a map or an object.
@@ -211,7 +212,7 @@ export class RedisCostLedger implements CostLedger {
   }
 
   async #send(batch: { id: string; args: string[] }): Promise<void> {
-    await this.#connection.send('ledger-flush', this.#key, (c) =>
+    await this.#connection.run('ledger-flush', this.#key, (c) =>
       runLua(c, APPLY_LEDGER_BATCH, [this.#key, batchMarkerKey(this.#key, batch.id)], [String(MARKER_TTL_MS), ...batch.args]),
     );
     this.#unconfirmed = undefined;

@@ -1,50 +1,23 @@
-import { systemClock, type Clock } from '../core/clock';
-import { parseDuration, type Duration } from '../core/duration';
-import { StoreError } from '../core/errors';
+import type { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
+import { assertKeyPart, assertKnownOptions } from '../core/validate';
 import { costUs, usToMs } from '../rate-limit/gcra';
 import type { RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
-import type { RedisClientLike } from './connection';
 import { GCRA_DECIDE } from './gcra-script';
 import { runLua } from './lua';
-import { StoreBreaker, type StoreCircuitState } from './store-breaker';
-import { RedisConnection, toStoreError } from './redis-connection';
+import { CONNECTION_OPTIONS, RedisExecutor, toStoreError, type RedisConnectionOptions, type StoreCircuitState } from './redis-executor';
 
 /** Options of {@link RedisRateLimiter}. Give exactly one of `url` and `client`. */
-export interface RedisRateLimiterOptions {
-  /** Connection URL, e.g. `redis://:password@host:6379/0`. The limiter creates, connects and closes its client. */
-  readonly url?: string;
-  /** An existing, connected node-redis client; the limiter uses it and leaves it open. */
-  readonly client?: RedisClientLike;
+export interface RedisRateLimiterOptions extends RedisConnectionOptions {
   /**
    * Prepended to every key (`prefix:key`). Processes that share a limit must share the prefix. The
    * default lies outside every cache's prefix, so that `cache.clear()` leaves the limits alone.
    * @default 'cachet-rate'
    */
   readonly prefix?: string;
-  /**
-   * Longest wait for one decision; past it the decision fails and the caller's `onStoreError` applies.
-   * @default '250ms'
-   */
-  readonly operationTimeout?: Duration;
-  /** Consecutive failures after which decisions skip Redis for `breakerCooldown`. @default 3 */
-  readonly breakerThreshold?: number;
-  /** How long decisions skip Redis once the breaker opens; then one probe tries it. @default '1s' */
-  readonly breakerCooldown?: Duration;
-  /** Time source of the breaker, for tests. (Decisions use the Redis server's clock.) @default Date.now */
-  readonly clock?: Clock;
 }
 
-const DEFAULTS = {
-  prefix: 'cachet-rate',
-  operationTimeout: '250ms',
-  breakerThreshold: 3,
-  breakerCooldown: '1s',
-  clock: systemClock,
-} as const satisfies Omit<Required<RedisRateLimiterOptions>, 'url' | 'client'>;
-
-const KNOWN = ['url', 'client', ...Object.keys(DEFAULTS)];
+const KNOWN = [...CONNECTION_OPTIONS, 'prefix'];
 
 /** Events of a {@link RedisRateLimiter}. */
 export interface RedisRateLimiterEvents {
@@ -70,29 +43,21 @@ export interface RedisRateLimiterEvents {
 export class RedisRateLimiter implements RateLimiter {
   readonly name = 'redis';
   readonly events = new Emitter<RedisRateLimiterEvents>();
-  readonly #redis: RedisConnection;
+  readonly #redis: RedisExecutor;
   readonly #prefix: string;
-  readonly #breaker: StoreBreaker;
   #errors = 0;
 
   constructor(options: RedisRateLimiterOptions) {
     assertKnownOptions('RedisRateLimiter', options, KNOWN);
-    const resolved = withDefaults(DEFAULTS, options);
-    assertKeyPart('prefix', resolved.prefix);
-    this.#prefix = `${resolved.prefix}:`;
-    const timeoutMs = parseDuration('operationTimeout', resolved.operationTimeout);
-    assertPositiveInteger('operationTimeout', timeoutMs);
-    assertPositiveInteger('breakerThreshold', resolved.breakerThreshold);
-    const cooldownMs = parseDuration('breakerCooldown', resolved.breakerCooldown);
-    this.#breaker = new StoreBreaker(resolved.breakerThreshold, cooldownMs, resolved.clock, (state) =>
-      this.events.emit('circuit', state),
-    );
-    this.#redis = new RedisConnection(resolved, timeoutMs);
+    const prefix = options.prefix ?? 'cachet-rate';
+    assertKeyPart('prefix', prefix);
+    this.#prefix = `${prefix}:`;
+    this.#redis = new RedisExecutor(options, {}, (state) => this.events.emit('circuit', state));
   }
 
   /** State of the circuit in front of Redis. */
   get circuit(): StoreCircuitState {
-    return this.#breaker.state;
+    return this.#redis.circuit;
   }
 
   /** Decisions that failed since the limiter was created. */
@@ -103,8 +68,7 @@ export class RedisRateLimiter implements RateLimiter {
   async decide(key: string, rule: RateRule, cost: number): Promise<RateDecision> {
     const redisKey = this.#prefix + key;
     try {
-      this.#breaker.enter('rate', redisKey);
-      const reply = await this.#redis.send('rate', redisKey, (client) =>
+      const reply = await this.#redis.run('rate', redisKey, (client) =>
         runLua<number[]>(client, GCRA_DECIDE, [redisKey], [
           String(rule.emissionUs),
           String(rule.toleranceUs),
@@ -113,7 +77,6 @@ export class RedisRateLimiter implements RateLimiter {
           String(rule.restUs),
         ]),
       );
-      this.#breaker.success();
       const [allowed, retryAfterUs, remaining, resetAfterUs, nowUs] = reply as [number, number, number, number, number];
       return {
         allowed: allowed === 1,
@@ -123,8 +86,6 @@ export class RedisRateLimiter implements RateLimiter {
         at: nowUs / 1_000,
       };
     } catch (error) {
-      // A skipped call (open circuit) is not a new failure; only real round trips move the breaker.
-      if (!(error instanceof StoreError && error.code === 'ERR_CACHET_STORE_UNAVAILABLE')) this.#breaker.failure();
       const wrapped = toStoreError(error, 'rate', redisKey);
       this.#errors++;
       this.events.emit('error', wrapped);

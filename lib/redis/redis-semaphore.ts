@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { systemClock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
-import { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import { assertKeyPart, assertKnownOptions, optionError, withDefaults } from '../core/validate';
 import { raceAbort, sleep } from '../core/abortable';
 import { QueueFullError, QueueTimeoutError } from '../concurrency/concurrency-errors';
 import { LocalSemaphore } from '../concurrency/local-semaphore';
 import { UsageCounter } from '../concurrency/usage-counter';
 import { resolveQueueOptions, type QueueOptions } from '../concurrency/queue-options';
 import { type AcquireOptions, type Permit, type Semaphore } from '../ports/semaphore';
-import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
+import { COMMAND_OPTIONS } from './connection';
 import { runLua } from './lua';
-import { RedisConnection } from './redis-connection';
-import { StoreBreaker } from './store-breaker';
+import { CONNECTION_OPTIONS, RedisExecutor, type RedisConnectionOptions } from './redis-executor';
 import { ACQUIRE_SLOT, RENEW_SLOT } from './semaphore-scripts';
 
 /**
@@ -21,11 +18,7 @@ import { ACQUIRE_SLOT, RENEW_SLOT } from './semaphore-scripts';
  * required; `maxQueue` and `queueTimeout` bound the waiters of each process.
  * @example { url: process.env.REDIS_URL, name: 'openai', max: 8, leaseTtl: '30s', queueTimeout: '1m' }
  */
-export interface RedisSemaphoreOptions extends QueueOptions {
-  /** Connection URL, e.g. `redis://:password@host:6379/0`. The semaphore creates, connects and closes its client. */
-  readonly url?: string;
-  /** An existing, connected node-redis client; the semaphore uses it and leaves it open. */
-  readonly client?: RedisClientLike;
+export interface RedisSemaphoreOptions extends QueueOptions, RedisConnectionOptions {
   /** Names the semaphore: every process using the same `prefix` and `name` shares its `max` slots. */
   readonly name?: string;
   /**
@@ -42,11 +35,6 @@ export interface RedisSemaphoreOptions extends QueueOptions {
   readonly pollInterval?: Duration;
   /** Longest wait between attempts. @default '200ms' */
   readonly maxPollInterval?: Duration;
-  /**
-   * Longest wait for one Redis command; slower counts as a Redis fault, and the caller goes to the
-   * in-process fallback. @default '250ms'
-   */
-  readonly operationTimeout?: Duration;
 }
 
 const DEFAULTS = {
@@ -54,14 +42,9 @@ const DEFAULTS = {
   leaseTtl: '10s',
   pollInterval: '10ms',
   maxPollInterval: '200ms',
-  operationTimeout: '250ms',
 } as const satisfies Partial<RedisSemaphoreOptions>;
 
-/** Failed acquires in a row after which acquires skip Redis for {@link OUTAGE_COOLDOWN_MS}, as the other Redis classes do by default. */
-const OUTAGE_THRESHOLD = 3;
-const OUTAGE_COOLDOWN_MS = 1_000;
-
-const KNOWN = ['url', 'client', 'name', 'max', 'maxQueue', 'queueTimeout', 'renewInterval', ...Object.keys(DEFAULTS)];
+const KNOWN = [...CONNECTION_OPTIONS, 'name', 'max', 'maxQueue', 'queueTimeout', 'renewInterval', ...Object.keys(DEFAULTS)];
 
 /** Events of a {@link RedisSemaphore}. @example semaphore.events.on('fallback', ({ error }) => log.warn(error)) */
 export interface RedisSemaphoreEvents {
@@ -78,8 +61,9 @@ export interface RedisSemaphoreEvents {
  * (no ordering across processes), bounded by `maxQueue` and `queueTimeout` in each process.
  *
  * Redis faults never hang a caller: a failed or slow (`operationTimeout`) command sends that caller to
- * an in-process {@link LocalSemaphore} with the same `max`, and emits `fallback`. After 3 failed
- * acquires in a row, acquires skip Redis for a second, then one of them checks whether it is back. During an outage
+ * an in-process {@link LocalSemaphore} with the same `max`, and emits `fallback`. After `breakerThreshold`
+ * failed acquires in a row, acquires skip Redis for `breakerCooldown`, then one of them checks whether it
+ * is back. During an outage
  * each process therefore admits up to `max` on its own, so N processes admit up to N × `max` together.
  *
  * @example
@@ -89,8 +73,7 @@ export interface RedisSemaphoreEvents {
 export class RedisSemaphore implements Semaphore {
   readonly events = new Emitter<RedisSemaphoreEvents>();
   readonly max: number;
-  readonly #redis: RedisConnection;
-  readonly #outage = new StoreBreaker(OUTAGE_THRESHOLD, OUTAGE_COOLDOWN_MS, systemClock, () => {});
+  readonly #redis: RedisExecutor;
   readonly #base: string;
   readonly #maxQueue: number;
   readonly #queueTimeoutMs: number;
@@ -111,8 +94,6 @@ export class RedisSemaphore implements Semaphore {
     const renew = o.renewInterval === undefined ? Math.floor(ttl / 3) : parseDuration('renewInterval', o.renewInterval);
     if (ttl < 3) throw optionError('leaseTtl', 'a duration of at least 3 ms', o.leaseTtl);
     if (renew <= 0 || renew >= ttl) throw optionError('renewInterval', `between 1 ms and \`leaseTtl\` (${ttl} ms)`, o.renewInterval);
-    const operationMs = parseDuration('operationTimeout', o.operationTimeout);
-    assertPositiveInteger('operationTimeout', operationMs);
     this.#ms = {
       ttl,
       renew,
@@ -126,7 +107,7 @@ export class RedisSemaphore implements Semaphore {
     // Its own queue timeout stays infinite: a caller that falls back brings its remaining deadline along.
     this.#fallback = new LocalSemaphore({ max: queue.max, maxQueue: queue.maxQueue });
     // Last, once every option is valid: with a `url` this opens a connection.
-    this.#redis = new RedisConnection(o, operationMs);
+    this.#redis = new RedisExecutor(o);
   }
 
   /**
@@ -211,7 +192,7 @@ export class RedisSemaphore implements Semaphore {
       this.#renewals.delete(renewal);
     };
     const renewal = setInterval(() => {
-      this.#redis.send('semaphore-renew', redisKey, (client) => runLua<number>(client, RENEW_SLOT, [redisKey], [token, String(this.#ms.ttl)])).then(
+      this.#redis.always('semaphore-renew', redisKey, (client) => runLua<number>(client, RENEW_SLOT, [redisKey], [token, String(this.#ms.ttl)])).then(
         (renewed) => {
           if (renewed !== 1 && releasing === undefined) {
             stop();
@@ -240,33 +221,19 @@ export class RedisSemaphore implements Semaphore {
 
   #tryAcquire(redisKey: string, token: string): Promise<boolean> {
     const args = [token, String(this.max), String(this.#ms.ttl)];
-    return this.#guarded('semaphore-acquire', redisKey, (client) => runLua<number>(client, ACQUIRE_SLOT, [redisKey], args)).then((reply) => reply === 1);
+    return this.#redis.run('semaphore-acquire', redisKey, (client) => runLua<number>(client, ACQUIRE_SLOT, [redisKey], args)).then((reply) => reply === 1);
   }
 
   /**
    * Gives a slot back, or takes back one an abandoned acquire may still be granted. Never skipped by the
-   * outage breaker: sent on the same connection, it runs right after that acquire once Redis answers,
+   * breaker: sent on the same connection, it runs right after that acquire once Redis answers,
    * where a skipped one would leave the slot taken until `leaseTtl`. If Redis is unreachable the lease
    * simply expires after `leaseTtl`.
    */
   #remove(redisKey: string, token: string): Promise<void> {
-    return this.#redis.send('semaphore-release', redisKey, (client) => client.sendCommand(['ZREM', redisKey, token], COMMAND_OPTIONS)).then(
+    return this.#redis.always('semaphore-release', redisKey, (client) => client.sendCommand(['ZREM', redisKey, token], COMMAND_OPTIONS)).then(
       () => undefined,
       () => undefined,
     );
-  }
-
-  /** An acquire's round trip, through the outage breaker: while it is open, fails at once without asking Redis. */
-  async #guarded<T>(operation: string, key: string, run: (client: RedisClientLike) => Promise<T>): Promise<T> {
-    try {
-      this.#outage.enter(operation, key);
-      const result = await this.#redis.send(operation, key, run);
-      this.#outage.success();
-      return result;
-    } catch (error) {
-      // A call the open breaker skipped is not a new fault.
-      if (!(error instanceof StoreError && error.code === 'ERR_CACHET_STORE_UNAVAILABLE')) this.#outage.failure();
-      throw error;
-    }
   }
 }

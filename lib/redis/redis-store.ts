@@ -1,63 +1,33 @@
 import { systemClock, type Clock } from '../core/clock';
-import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
 import { StoreError } from '../core/errors';
-import { assertKeyPart, assertKnownOptions, assertPositiveInteger, withDefaults } from '../core/validate';
-import type { CacheEntry, CacheStore, CurrencyCheck } from '../ports/cache-store';
-import type { RedisClusterLike } from './cluster';
+import { assertKeyPart, assertKnownOptions } from '../core/validate';
+import type { CacheCounters, CacheEntry, CacheStore, CurrencyCheck, SharedCounters, StoreInfo } from '../ports/cache-store';
+import { readRedisInfo, RedisStatsRecorder } from './shared-stats';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
-import { RedisConnection, toStoreError } from './redis-connection';
+import { CONNECTION_OPTIONS, RedisExecutor, toStoreError, type RedisConnectionOptions, type StoreCircuitState } from './redis-executor';
 import { formatEntry, parseEntry } from './entry-format';
 import { RedisFillCoordinator } from './fill-coordinator';
+import { RedisNoticeBus } from './notice-bus';
 import { LargeValueSizes, ReadBatcher } from './read-batcher';
-import { StoreBreaker, type StoreCircuitState } from './store-breaker';
 import { clearPrefix, RedisTagIndex, stampKey, STORE_IF_CURRENT } from './tag-index';
 import { ClusterClientAdapter } from './cluster';
 import { runLua } from './lua';
 
-/** Options of {@link RedisStore}. Give exactly one of `url` and `client`. */
-export interface RedisStoreOptions {
-  /** Connection URL, e.g. `redis://:password@host:6379/0`. The store creates, connects and closes its client. */
-  readonly url?: string;
-  /**
-   * An existing node-redis client (`createClient()` from `redis`) or cluster client (`createCluster()`).
-   * The store uses it as it is and does not close it. Connect it yourself and give it an `error` listener.
-   * On a cluster, reads batched into one `MGET` are sent as one `MGET` per hash slot.
-   */
-  readonly client?: RedisClientLike | RedisClusterLike;
-  /**
-   * Longest wait for any one Redis operation before the cache goes on without it.
-   * @default '250ms'
-   */
-  readonly operationTimeout?: Duration;
-  /**
-   * Consecutive failures after which the store stops calling Redis for `breakerCooldown`.
-   * @default 3
-   */
-  readonly breakerThreshold?: number;
-  /**
-   * How long the store skips Redis once the breaker opens; then one probe decides whether it is back.
-   * @default '1s'
-   */
-  readonly breakerCooldown?: Duration;
+/**
+ * Options of {@link RedisStore}: the connection options every Redis class shares (give exactly one of
+ * `url` and `client`; on a cluster, reads batched into one `MGET` are sent as one `MGET` per hash slot),
+ * and the store's own.
+ */
+export interface RedisStoreOptions extends RedisConnectionOptions {
   /**
    * Pub/sub channel on which fill notices are published. Instances that share fills must share it.
    * @default 'cachet:fills'
    */
   readonly channel?: string;
-  /** Time source, for tests. @default Date.now */
-  readonly clock?: Clock;
 }
 
-const DEFAULTS = {
-  operationTimeout: '250ms',
-  breakerThreshold: 3,
-  breakerCooldown: '1s',
-  channel: 'cachet:fills',
-  clock: systemClock,
-} as const satisfies Omit<Required<RedisStoreOptions>, 'url' | 'client'>;
-
-const KNOWN = ['url', 'client', ...Object.keys(DEFAULTS)] as const;
+const KNOWN = [...CONNECTION_OPTIONS, 'channel'] as const;
 
 /** Most keys in one MGET. */
 const MAX_BATCH_KEYS = 256;
@@ -94,45 +64,42 @@ export interface RedisStoreEvents {
 export class RedisStore implements CacheStore {
   readonly name = 'redis';
   readonly coordinator: RedisFillCoordinator;
+  /** Pub/sub between instances on one subscriber connection: fill notices, and a `TieredStore`'s. */
+  readonly notices: RedisNoticeBus;
   readonly events = new Emitter<RedisStoreEvents>();
   /** Entries Redis still held past the expiry written in them, read as misses. */
   readonly counts = { expired: 0 };
-  readonly #redis: RedisConnection;
-  readonly #breaker: StoreBreaker;
+  readonly #redis: RedisExecutor;
   readonly #clock: Clock;
   readonly #reads: ReadBatcher<CacheEntry | undefined>;
   /** Sizes of the large values seen, so that reads of them are not batched together. */
   readonly #sizes = new LargeValueSizes();
   /** Tags of entries, as one Redis set per tag. */
-  readonly tags: RedisTagIndex = new RedisTagIndex((operation, key, run) => this.#removing(operation, key, run));
+  readonly tags: RedisTagIndex;
 
   constructor(options: RedisStoreOptions) {
     assertKnownOptions('RedisStore', options, KNOWN);
-    const resolved = withDefaults(DEFAULTS, options);
-    const timeoutMs = parseDuration('operationTimeout', resolved.operationTimeout);
-    assertPositiveInteger('operationTimeout', timeoutMs);
-    assertPositiveInteger('breakerThreshold', resolved.breakerThreshold);
-    assertKeyPart('channel', resolved.channel);
-    const cooldownMs = parseDuration('breakerCooldown', resolved.breakerCooldown);
-    this.#clock = resolved.clock;
-    this.#breaker = new StoreBreaker(resolved.breakerThreshold, cooldownMs, resolved.clock, (state) =>
-      this.events.emit('circuit', state),
-    );
-
-    this.#redis = new RedisConnection({ url: resolved.url, client: resolved.client }, timeoutMs);
+    const channel = options.channel ?? 'cachet:fills';
+    assertKeyPart('channel', channel);
+    this.#redis = new RedisExecutor(options, {}, (state) => this.events.emit('circuit', state));
+    this.tags = new RedisTagIndex((operation, key, run) => this.#removing(operation, key, run));
+    this.#clock = options.clock ?? systemClock;
 
     this.#reads = new ReadBatcher((keys, deliver) => this.#fetch(keys, deliver), {
       maxKeys: MAX_BATCH_KEYS,
       maxBytes: MAX_BATCH_BYTES,
       sizeOf: (key) => this.#sizes.get(key),
     });
+    this.notices = new RedisNoticeBus(
+      this.#redis.client,
+      (noticeChannel, message) => this.publish(noticeChannel, message),
+      (error) => this.events.emit('error', toStoreError(error, 'subscribe', undefined)),
+    );
     this.coordinator = new RedisFillCoordinator({
       client: this.#redis.client,
-      channel: resolved.channel,
-      guard: async (operation, key, run) => {
-        this.#breaker.enter(operation, key);
-        return this.#guard(operation, key, run);
-      },
+      channel,
+      notices: this.notices,
+      guard: (operation, key, run) => this.#redis.run(operation, key, run),
       read: (key) => this.get(key),
       onBackgroundError: (error, operation, key) => this.events.emit('error', toStoreError(error, operation, key)),
     });
@@ -140,7 +107,7 @@ export class RedisStore implements CacheStore {
 
   /** State of the circuit in front of Redis. */
   get circuit(): StoreCircuitState {
-    return this.#breaker.state;
+    return this.#redis.circuit;
   }
 
   /** The client the store sends its commands through (for extensions such as `TieredStore`). */
@@ -150,12 +117,12 @@ export class RedisStore implements CacheStore {
 
   /** Publishes `message` on `channel`, behind the breaker and under the operation timeout. */
   publish(channel: string, message: string): Promise<void> {
-    return this.#command('publish', channel, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS)).then(() => undefined);
+    return this.#redis.run('publish', channel, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS)).then(() => undefined);
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
     try {
-      this.#breaker.enter('get', key);
+      this.#redis.enter('get', key);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -166,12 +133,10 @@ export class RedisStore implements CacheStore {
     // Encoding first: a value that cannot be stored is the caller's problem, not a Redis failure.
     const now = this.#clock.now();
     const text = formatEntry(value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs);
-    this.#breaker.enter('set', key);
+    this.#redis.enter('set', key);
     this.#sizes.observe(key, text.length);
     this.#reads.forget(key);
-    await this.#guard('set', key, () =>
-      this.#redis.client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS),
-    );
+    await this.#redis.send('set', key, (client) => client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS));
   }
 
   /**
@@ -195,23 +160,21 @@ export class RedisStore implements CacheStore {
     }
     const now = this.#clock.now();
     const text = formatEntry(value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs);
-    this.#breaker.enter('set', key);
+    this.#redis.enter('set', key);
     this.#reads.forget(key);
     this.#sizes.observe(key, text.length);
     const stamps = check.names.map((name) => stampKey(check.clockKey, name));
     const px = String(Math.max(1, Math.ceil(ttlMs)));
-    const stored = await this.#guard('set', key, () =>
-      runLua<number>(this.#redis.client, STORE_IF_CURRENT, [key, ...stamps, ...tagKeys], [text, px, String(check.mark), String(stamps.length), px]),
+    const stored = await this.#redis.send('set', key, (client) =>
+      runLua<number>(client, STORE_IF_CURRENT, [key, ...stamps, ...tagKeys], [text, px, String(check.mark), String(stamps.length), px]),
     );
     return stored === 1;
   }
 
   async delete(key: string): Promise<boolean> {
-    this.#breaker.enter('delete', key);
+    this.#redis.enter('delete', key);
     this.#reads.forget(key);
-    const removed = await this.#guard('delete', key, () =>
-      this.#redis.client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS),
-    );
+    const removed = await this.#redis.send('delete', key, (client) => client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS));
     return removed > 0;
   }
 
@@ -220,9 +183,19 @@ export class RedisStore implements CacheStore {
     return clearPrefix((operation, key, run) => this.#removing(operation, key, run), prefix);
   }
 
+  /** Keeps a cache's counters summed in Redis (`<prefix>:stats`), for `sharedStats`. */
+  shareCounters(prefix: string, snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>, intervalMs: number): SharedCounters {
+    return new RedisStatsRecorder((operation, key, command) => this.#redis.run(operation, key, command), prefix, snapshot, intervalMs);
+  }
+
+  /** Redis's own figures from `INFO`. */
+  info(): Promise<StoreInfo> {
+    return readRedisInfo((operation, key, command) => this.#redis.run(operation, key, command));
+  }
+
   /** Closes the connections the store opened (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
-    await this.coordinator.close();
+    await this.notices.close();
     await this.#redis.close();
   }
 
@@ -231,10 +204,10 @@ export class RedisStore implements CacheStore {
    * letting the event loop turn between slices of {@link DECODE_SLICE_CHARS}.
    */
   async #fetch(keys: string[], deliver: (index: number, entry: CacheEntry | undefined | Error) => void): Promise<void> {
-    const replies = await this.#guard('get', keys.length === 1 ? keys[0] : undefined, () =>
+    const replies = await this.#redis.send('get', keys.length === 1 ? keys[0] : undefined, (client) =>
       keys.length === 1
-        ? this.#redis.client.sendCommand<string | null>(['GET', keys[0] as string], COMMAND_OPTIONS).then((r) => [r])
-        : this.#redis.client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
+        ? client.sendCommand<string | null>(['GET', keys[0] as string], COMMAND_OPTIONS).then((r) => [r])
+        : client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
     );
     let budget = DECODE_SLICE_CHARS;
     for (let i = 0; i < replies.length; i++) {
@@ -275,24 +248,6 @@ export class RedisStore implements CacheStore {
    */
   #removing<T>(operation: string, key: string | undefined, run: (client: RedisClientLike) => Promise<T>): Promise<T> {
     if (key !== undefined) this.#reads.forget(key);
-    return this.#command(operation, key, run);
-  }
-
-  /** One command of a store operation, behind the breaker and under the timeout. */
-  #command<T>(operation: string, key: string | undefined, run: (client: RedisClientLike) => Promise<T>): Promise<T> {
-    this.#breaker.enter(operation, key);
-    return this.#guard(operation, key, () => run(this.#redis.client));
-  }
-
-  /** Runs one Redis round trip under the operation timeout, and tells the breaker how it went. */
-  async #guard<T>(operation: string, key: string | undefined, run: () => Promise<T>): Promise<T> {
-    try {
-      const result = await this.#redis.send(operation, key, run);
-      this.#breaker.success();
-      return result;
-    } catch (error) {
-      this.#breaker.failure();
-      throw error;
-    }
+    return this.#redis.run(operation, key, run);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { withDeadline } from '../core/abortable';
-import { newCounters as zeroLike, type CacheCounters } from '../cache/stats';
+import { newCounters as zeroLike } from '../cache/stats';
+import type { CacheCounters, SharedCounters, StoreInfo } from '../ports/cache-store';
 import { optionError } from '../core/validate';
 import type { RedisClientLike } from './connection';
 import { COMMAND_OPTIONS } from './connection';
@@ -8,17 +8,8 @@ import { canAnchor } from './hash-tag';
 import { runLua } from './lua';
 import { APPLY_LEDGER_BATCH, batchMarkerKey, MARKER_TTL_MS } from './redis-cost-ledger';
 
-const FLUSH_TIMEOUT_MS = 2_000;
-
-/** Figures from Redis's `INFO`, for {@link Cache.report}. */
-export interface RedisInfo {
-  readonly usedMemoryBytes: number;
-  readonly connectedClients: number;
-  readonly totalCommandsProcessed: number;
-  /** Keys in every database together. */
-  readonly keys: number;
-  readonly version: string;
-}
+/** Runs one command through a Redis class's executor (timeout, breaker, error mapping). */
+export type RunCommand = <T>(operation: string, key: string | undefined, command: (client: RedisClientLike) => Promise<T>) => Promise<T>;
 
 interface Batch {
   readonly id: string;
@@ -34,7 +25,7 @@ interface Batch {
  * Batches run the cost ledger's script, with markers in the hash's slot, so a Redis Cluster takes them;
  * each cache prefix has its own hash, so prefixes spread over the cluster.
  */
-export class RedisStatsRecorder {
+export class RedisStatsRecorder implements SharedCounters {
   /** The hash of the totals: `<prefix>:stats`. */
   readonly key: string;
   readonly #sent = new Map<string, CacheCounters>();
@@ -44,7 +35,7 @@ export class RedisStatsRecorder {
 
   /** @throws TypeError if `prefix` has a `}` outside a hash tag (batch markers could not share the hash's slot). */
   constructor(
-    private readonly client: () => RedisClientLike,
+    private readonly run: RunCommand,
     prefix: string,
     private readonly snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>,
     intervalMs: number,
@@ -70,7 +61,7 @@ export class RedisStatsRecorder {
 
   /** Totals per method from Redis, every instance included. */
   async totals(): Promise<Map<string, CacheCounters>> {
-    const flat = await this.client().sendCommand<string[] | Record<string, string>>(['HGETALL', this.key], COMMAND_OPTIONS);
+    const flat = await this.run('stats', this.key, (client) => client.sendCommand<string[] | Record<string, string>>(['HGETALL', this.key], COMMAND_OPTIONS));
     const pairs = Array.isArray(flat) ? pairsOf(flat) : Object.entries(flat);
     const totals = new Map<string, CacheCounters>();
     for (const [field, value] of pairs) {
@@ -87,10 +78,8 @@ export class RedisStatsRecorder {
   async #flush(): Promise<void> {
     const batch = (this.#pending ??= this.#nextBatch());
     if (batch === undefined) return;
-    await withDeadline(
-      runLua(this.client(), APPLY_LEDGER_BATCH, [this.key, batchMarkerKey(this.key, batch.id)], [String(MARKER_TTL_MS), ...batch.args]),
-      FLUSH_TIMEOUT_MS,
-      () => new Error(`Sending cache statistics to Redis took longer than ${FLUSH_TIMEOUT_MS} ms`),
+    await this.run('stats', this.key, (client) =>
+      runLua(client, APPLY_LEDGER_BATCH, [this.key, batchMarkerKey(this.key, batch.id)], [String(MARKER_TTL_MS), ...batch.args]),
     );
     for (const [method, delta] of batch.deltas) {
       const sent = this.#sent.get(method) ?? zeroLike();
@@ -121,9 +110,9 @@ export class RedisStatsRecorder {
   }
 }
 
-/** Reads the figures {@link RedisInfo} lists from `INFO`. */
-export async function readRedisInfo(client: RedisClientLike): Promise<RedisInfo> {
-  const text = await client.sendCommand<string>(['INFO'], COMMAND_OPTIONS);
+/** Reads the figures {@link StoreInfo} lists from `INFO`. */
+export async function readRedisInfo(run: RunCommand): Promise<StoreInfo> {
+  const text = await run('info', undefined, (client) => client.sendCommand<string>(['INFO'], COMMAND_OPTIONS));
   const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
   let keys = 0;
   for (const match of text.matchAll(/^db\d+:keys=(\d+)/gm)) keys += Number(match[1]);

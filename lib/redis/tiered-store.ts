@@ -3,10 +3,8 @@ import { assertKeyPart, assertKnownOptions, optionError } from '../core/validate
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
-import type { CacheEntry, CacheStore, CurrencyCheck, FillCoordinator, MaybePromise, TagIndex } from '../ports/cache-store';
+import type { CacheCounters, CacheEntry, CacheStore, CurrencyCheck, FillCoordinator, MaybePromise, SharedCounters, StoreInfo, TagIndex } from '../ports/cache-store';
 import { MemoryStore } from '../cache/memory-store';
-import { closeClient } from './close-client';
-import type { RedisClientLike } from './connection';
 import type { RedisStore } from './redis-store';
 
 /** Options of {@link TieredStore}. */
@@ -61,10 +59,12 @@ export class TieredStore implements CacheStore {
   readonly #memoryTtlMs: number;
   readonly #origin = randomUUID();
   readonly #clock: Clock;
-  #subscriber: RedisClientLike | undefined;
   #live = false;
   #closed = false;
-  #subscribedOnce = false;
+  /** Whether this tier's channel is subscribed on the store's notice bus. */
+  #subscribed = false;
+  #unsubscribe: (() => void) | undefined;
+  #stopWatching: (() => void) | undefined;
   /** Counts notices applied, so a read can tell whether one arrived while it was on the wire. */
   #epoch = 0;
   /** Epoch of the last notice per key, and of the last notice that concerned every key (a clear, a lost channel). */
@@ -165,12 +165,19 @@ export class TieredStore implements CacheStore {
     return removed;
   }
 
+  shareCounters(prefix: string, snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>, intervalMs: number): SharedCounters {
+    return this.redis.shareCounters(prefix, snapshot, intervalMs);
+  }
+
+  info(): Promise<StoreInfo> {
+    return this.redis.info();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#setLive(false);
-    const subscriber = this.#subscriber;
-    this.#subscriber = undefined;
-    if (subscriber !== undefined) await closeClient(subscriber);
+    this.#unsubscribe?.();
+    this.#stopWatching?.();
     await this.redis.close();
   }
 
@@ -228,28 +235,27 @@ export class TieredStore implements CacheStore {
     }
   }
 
-  /** Subscribes on a connection of its own; losing it clears and bypasses the memory tier. */
+  /**
+   * Subscribes to the tier's channel on the Redis store's notice bus (the connection fill notices use
+   * too). The memory tier is in use only while that channel is live; losing it clears and bypasses the
+   * tier. A subscription that fails (Redis down at start) is tried again every second.
+   */
   #listen(): void {
-    const subscriber = this.redis.client.duplicate();
-    this.#subscriber = subscriber;
-    const lost = () => {
-      if (this.#live) this.counts.channelLost++;
-      this.#setLive(false);
-    };
-    subscriber.on('error', lost);
-    subscriber.on('end', lost);
-    subscriber.on('ready', () => {
-      // node-redis subscribes again on reconnect; until then, notices could be missed.
-      if (!this.#closed && this.#subscribedOnce) this.#setLive(true);
+    const bus = this.redis.notices;
+    this.#stopWatching ??= bus.onLiveChange((live) => {
+      if (!live && this.#live) this.counts.channelLost++;
+      this.#setLive(live && this.#subscribed && !this.#closed);
     });
-    subscriber
-      .connect()
-      .then(() => subscriber.subscribe(this.#channel, (message) => this.#apply(message)))
-      .then(() => {
-        this.#subscribedOnce = true;
-        if (!this.#closed && subscriber.isReady) this.#setLive(true);
-      })
-      .catch(lost);
+    bus.subscribe(this.#channel, (message) => this.#apply(message)).then(
+      (unsubscribe) => {
+        this.#unsubscribe = unsubscribe;
+        this.#subscribed = true;
+        this.#setLive(bus.live && !this.#closed);
+      },
+      () => {
+        if (!this.#closed) setTimeout(() => this.#listen(), 1_000).unref();
+      },
+    );
   }
 
   #setLive(live: boolean): void {

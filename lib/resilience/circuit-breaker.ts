@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock';
 import { Emitter } from '../core/events';
-import type { AsyncMethod } from '../cache/cached';
+import type { AsyncMethod } from '../decorate/method-decorator';
 import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { resolveCircuitOptions, type CircuitBreakerOptions } from './circuit-breaker-options';
 import { CircuitOpenError } from './circuit-open-error';

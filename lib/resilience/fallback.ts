@@ -1,7 +1,7 @@
 import {
   assertKnownOptions, assertOptionalFunction, assertPlainObject, optionError,
 } from '../core/validate';
-import type { AsyncMethod } from '../cache/cached';
+import type { AsyncMethod } from '../decorate/method-decorator';
 import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { FallbackError, isFallbackError } from './errors';
 

@@ -65,23 +65,32 @@ export class MemoryCircuitState implements CircuitStateStore {
     }
     // Calls admitted before the circuit opened may end after it did; only the probe decides then.
     if (c !== undefined && c.state !== 'closed') return c.state;
+    // A success with no failure on record changes nothing, and costs nothing (the common case).
+    if (c === undefined && !outcome.failed && policy.failureRate === 0) return 'closed';
     if (c === undefined) {
       c = { state: 'closed', openUntil: 0, probe: undefined, probeUntil: 0, consecutive: 0, buckets: [] };
       this.#circuits.set(name, c);
     }
-    const bucket = currentBucket(c, policy, now);
+    // Only a failure rate needs the rolling window.
+    const bucket = policy.failureRate === 0 ? undefined : currentBucket(c, policy, now);
     if (!outcome.failed) {
+      if (bucket === undefined) this.#circuits.delete(name);
       c.consecutive = 0;
-      bucket.successes++;
+      if (bucket !== undefined) bucket.successes++;
       return 'closed';
     }
     c.consecutive++;
-    bucket.failures++;
+    if (bucket !== undefined) bucket.failures++;
     if (shouldOpen(c, policy)) {
       this.#open(c, policy, now);
       return 'open';
     }
     return 'closed';
+  }
+
+  /** The state of circuit `name` now, without admitting anything: `open` until a probe is let through. */
+  stateOf(name: string): CircuitStateName {
+    return this.#circuits.get(name)?.state ?? 'closed';
   }
 
   #open(c: CircuitRecord, policy: CircuitPolicy, now: number): void {

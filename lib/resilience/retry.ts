@@ -5,7 +5,7 @@ import {
   assertFunction, assertKnownOptions, assertOptionalFunction, assertPlainObject, assertPositiveInteger, optionError,
   withDefaults,
 } from '../core/validate';
-import type { AsyncMethod } from '../cache/cached';
+import type { AsyncMethod } from '../decorate/method-decorator';
 import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { fullJitterDelay, retryAfterOf } from './backoff';
 import { currentSignal } from '../core/current-signal';

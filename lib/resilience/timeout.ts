@@ -1,6 +1,6 @@
 import { parseDuration, type Duration } from '../core/duration';
 import { optionError } from '../core/validate';
-import type { AsyncMethod } from '../cache/cached';
+import type { AsyncMethod } from '../decorate/method-decorator';
 import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { currentSignal, runWithSignal } from '../core/current-signal';
 import { TimeoutError } from './errors';

@@ -1,5 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { RedisClientLike } from '../redis/connection';
+import type { BlobStore } from '../ports/blob-store';
 import { Bm25Index, SnapshotError } from './bm25-index';
 
 /**
@@ -18,17 +18,17 @@ export async function loadSnapshotFile(path: string): Promise<Bm25Index> {
 }
 
 /**
- * Stores an index snapshot under a Redis key (base64, so any client and any RESP mode reads it back
- * intact), so that several instances share one build.
- * @example await saveSnapshotToRedis(index, client, 'faq:index');
+ * Stores an index snapshot in a shared {@link BlobStore} (a `RedisBlobStore`), so that several instances
+ * share one build.
+ * @example await saveSnapshot(index, new RedisBlobStore({ url: process.env.REDIS_URL }), 'faq:index');
  */
-export async function saveSnapshotToRedis(index: Bm25Index, client: RedisClientLike, key: string): Promise<void> {
-  await client.sendCommand(['SET', key, index.toSnapshot().toString('base64')]);
+export async function saveSnapshot(index: Bm25Index, store: BlobStore, key: string): Promise<void> {
+  await store.setBlob(key, index.toSnapshot());
 }
 
-/** Loads an index stored by {@link saveSnapshotToRedis}; throws {@link SnapshotError} when the key is empty. */
-export async function loadSnapshotFromRedis(client: RedisClientLike, key: string): Promise<Bm25Index> {
-  const stored = await client.sendCommand<string | null>(['GET', key]);
-  if (stored === null || stored === undefined) throw new SnapshotError(`Expected an index snapshot at Redis key "${key}", found none`);
-  return Bm25Index.fromSnapshot(Buffer.from(stored, 'base64'));
+/** Loads an index stored by {@link saveSnapshot}; throws {@link SnapshotError} when there is none under `key`. */
+export async function loadSnapshot(store: BlobStore, key: string): Promise<Bm25Index> {
+  const stored = await store.getBlob(key);
+  if (stored === undefined) throw new SnapshotError(`Expected an index snapshot under "${key}", found none`);
+  return Bm25Index.fromSnapshot(stored);
 }

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCacheFromEnv, MemoryStore, readSettings, RedisStore } from '../../lib';
+import { createCacheFromEnv, MemoryStore, readSettings } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { testRedisUrl } from '../support/redis';
 
 const emptyDir = () => mkdtempSync(join(tmpdir(), 'cachet-settings-'));

@@ -1,4 +1,5 @@
-import { Cache, Cached, MemoryCostLedger, PriceTable, RedisStore, type CallUsage } from '../../lib';
+import { Cache, Cached, MemoryCostLedger, PriceTable, type CallUsage } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { deferred } from '../support/async';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 

@@ -1,4 +1,5 @@
-import { Cache, Cached, currentSignal, MemoryCostLedger, MemoryStore, PriceTable, RedisStore } from '../../lib';
+import { Cache, Cached, currentSignal, MemoryCostLedger, MemoryStore, PriceTable } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { eventually } from '../support/async';
 import { channel, collect, settle } from '../support/channel';
 import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';

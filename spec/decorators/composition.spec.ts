@@ -1,14 +1,4 @@
-import {
-  Cache,
-  Cached,
-  CircuitBreaker,
-  Fallback,
-  RateLimited,
-  Retry,
-  describePolicies,
-  isRateLimitError,
-  MemoryRateLimiter,
-} from '../../lib';
+import { Cache, Cached, CircuitBreaker, Fallback, RateLimited, Retry, describePolicies, isRateLimitError, MemoryRateLimiter } from '../../lib';
 
 // The recommended stack for a model client, outermost first (the decorator nearest the method wraps
 // first): @Fallback > @Cached > @Retry > @CircuitBreaker > @RateLimited.

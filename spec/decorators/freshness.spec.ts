@@ -1,4 +1,5 @@
-import { Cache, Cached, MemoryStore, RedisStore } from '../../lib';
+import { Cache, Cached, MemoryStore } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { deferred, eventually } from '../support/async';
 import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 

@@ -1,4 +1,5 @@
-import { Cache, Cached, InvalidatesCache, MemoryStore, RedisStore, type CacheStore } from '../../lib';
+import { Cache, Cached, InvalidatesCache, MemoryStore, type CacheStore } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { deferred, eventually } from '../support/async';
 import { cleanUpKeys, connectTestClient, testRedisUrl, uniquePrefix } from '../support/redis';
 

@@ -47,7 +47,7 @@ function typeCheck(blocks: readonly Block[], dialect: 'legacy' | 'standard'): st
     noEmit: true,
     experimentalDecorators: dialect === 'legacy',
     emitDecoratorMetadata: dialect === 'legacy',
-    paths: { cachet: [join(ROOT, 'lib', 'index.ts')], 'cachet/testing': [join(ROOT, 'lib', 'testing', 'index.ts')] },
+    paths: { cachet: [join(ROOT, 'lib', 'index.ts')], 'cachet/*': [join(ROOT, 'lib', '*', 'index.ts')] },
   };
   const host = ts.createCompilerHost(options);
   const { fileExists, readFile, getSourceFile } = host;

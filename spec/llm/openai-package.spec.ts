@@ -4,7 +4,8 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
-import { Cache, Cached, Fallback, RateLimited, chatKeyPolicy, currentSignal, isTransientError, MemoryCostLedger } from '../../lib';
+import { Cache, Cached, Fallback, RateLimited, currentSignal, isTransientError, MemoryCostLedger } from '../../lib';
+import { chatKeyPolicy } from '../../lib/llm';
 import { LocalProvider, defaultReply } from '../../lib/testing';
 
 // The official `openai` package, pointed at the local provider by `baseURL`, inside a decorated

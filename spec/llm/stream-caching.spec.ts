@@ -1,15 +1,5 @@
-import {
-  Cache,
-  Cached,
-  ChatClient,
-  chatKeyPolicy,
-  currentSignal,
-  MemoryCostLedger,
-  PriceTable,
-  ProviderError,
-  type ChatCompletionChunk,
-  type ChatRequest,
-} from '../../lib';
+import { Cache, Cached, currentSignal, MemoryCostLedger, PriceTable } from '../../lib';
+import { ChatClient, chatKeyPolicy, ProviderError, type ChatCompletionChunk, type ChatRequest } from '../../lib/llm';
 import { LocalProvider } from '../../lib/testing';
 import { defaultReply } from '../../lib/testing/chat-answer';
 import { eventually } from '../support/async';

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { ClassSerializerInterceptor, Controller, Get, Injectable, Module, Param, type INestApplication } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { Exclude } from 'class-transformer';
-import { Cache, Cached, RedisStore, TieredStore, registerClass, type CacheStore } from '../../lib';
+import { Cache, Cached, registerClass, type CacheStore } from '../../lib';
+import { RedisStore, TieredStore } from '../../lib/redis';
 import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
 // A real NestJS application with ClassSerializerInterceptor: a cached DTO must keep its class on every

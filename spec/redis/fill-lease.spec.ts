@@ -1,4 +1,5 @@
-import { Cache, RedisStore } from '../../lib';
+import { Cache } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { KeyBuilder } from '../../lib/keys/key-builder';
 import { leaseKeyOf } from '../../lib/redis/fill-coordinator';
 import type { RedisClientLike } from '../../lib/redis/connection';

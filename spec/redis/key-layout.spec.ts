@@ -1,4 +1,5 @@
-import { Cache, Circuit, PriceTable, RedisCircuitState, RedisCostLedger, RedisRateLimiter, RedisSemaphore, RedisStore } from '../../lib';
+import { Cache, Circuit, PriceTable } from '../../lib';
+import { RedisCircuitState, RedisCostLedger, RedisRateLimiter, RedisSemaphore, RedisStore } from '../../lib/redis';
 import { toRateRule } from '../../lib/rate-limit/gcra';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient } from '../support/redis';

@@ -1,4 +1,5 @@
-import { Cache, RedisStore } from '../../lib';
+import { Cache } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
 /** About `bytes` of JSON in many small records, the shape that costs the most to decode. */

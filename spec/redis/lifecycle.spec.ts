@@ -1,4 +1,5 @@
-import { Cache, RedisStore } from '../../lib';
+import { Cache } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { freePort } from '../support/redis-server';
 
 describe('RedisStore lifecycle', () => {

@@ -38,7 +38,7 @@ describe('RedisCircuitState when Redis fails', () => {
       prefix: 'outage',
       serverTime: false,
       clock: outageClock,
-      outageCooldown: '5s',
+      breakerCooldown: '5s',
     });
     const errors: StoreError[] = [];
     store.events.on('error', (error) => errors.push(error));

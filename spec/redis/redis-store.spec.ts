@@ -304,7 +304,7 @@ describe('RedisStore options', () => {
     expect(() => new RedisStore({ url, timeout: 100 } as never)).toThrow(
       new TypeError(
         'Unknown RedisStore option `timeout`; expected one of `url`, `client`, `operationTimeout`, ' +
-          '`breakerThreshold`, `breakerCooldown`, `channel`, `clock`',
+          '`breakerThreshold`, `breakerCooldown`, `clock`, `channel`',
       ),
     );
   });

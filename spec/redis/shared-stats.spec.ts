@@ -1,4 +1,5 @@
-import { Cache, Cached, MemoryStore, RedisStore } from '../../lib';
+import { Cache, Cached, MemoryStore } from '../../lib';
+import { RedisStore } from '../../lib/redis';
 import { startWorker } from '../support/child-processes';
 import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
@@ -56,7 +57,7 @@ describe('shared statistics', () => {
     const cache = new Cache();
     expect(await cache.report()).toMatchObject({ scope: 'instance', redis: undefined, total: { hits: 0 } });
     expect(() => new Cache({ store: new MemoryStore(), sharedStats: true })).toThrow(
-      /Expected `sharedStats` to be false unless the store is a RedisStore or TieredStore/,
+      /Expected `sharedStats` to be false unless the store is shared by processes \(RedisStore, TieredStore\)/,
     );
   });
 });

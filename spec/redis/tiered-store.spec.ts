@@ -1,4 +1,5 @@
-import { Cache, Cached, RedisStore, TieredStore } from '../../lib';
+import { Cache, Cached } from '../../lib';
+import { RedisStore, TieredStore } from '../../lib/redis';
 import { MemoryStore } from '../../lib/cache/memory-store';
 import { eventually } from '../support/async';
 import { startWorker } from '../support/child-processes';

@@ -1,4 +1,4 @@
-import { Bm25Index } from '../../lib';
+import { Bm25Index } from '../../lib/retrieval';
 import { FAQ_PASSAGES, FAQ_QUERIES } from '../../demo/faq-corpus';
 
 // The bilingual FAQ fixture: Chinese, English and mixed queries must rank their judged passages first.

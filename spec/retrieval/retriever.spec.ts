@@ -2,20 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  Bm25Index,
-  Cache,
-  Concurrency,
-  loadSnapshotFile,
-  RateLimited,
-  saveSnapshotFile,
-  saveSnapshotToRedis,
-  setDefaultCache,
-  SnapshotError,
-  StreamingRetriever,
-  type RetrievalDocument,
-  type ScoredChunk,
-} from '../../lib';
+import { RedisBlobStore } from '../../lib/redis';
+import { Bm25Index, loadSnapshotFile, saveSnapshotFile, saveSnapshot, SnapshotError, StreamingRetriever, type RetrievalDocument, type ScoredChunk } from '../../lib/retrieval';
+import { Cache, Concurrency, RateLimited, setDefaultCache } from '../../lib';
 import { deferred } from '../support/async';
 import { startWorker } from '../support/child-processes';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
@@ -100,10 +89,11 @@ describe('Bm25Index', () => {
   it('answers identically in another process that loads the snapshot from Redis', async () => {
     const key = `${uniquePrefix('bm25')}:index`;
     const client = await connectTestClient();
+    const blobs = new RedisBlobStore({ client });
     const index = indexOf(DOCS, { chunking: { size: 30, overlap: 0 } });
     const queries = ['refund yearly plan', '导出 CSV', 'monthly renewal'];
     try {
-      await saveSnapshotToRedis(index, client, key);
+      await saveSnapshot(index, blobs, key);
       const worker = startWorker('snapshot-worker', { REDIS_URL: testRedisUrl(), KEY: key, QUERIES: JSON.stringify(queries) });
       await worker.ready;
       worker.go();
@@ -112,6 +102,7 @@ describe('Bm25Index', () => {
       expect(result.answers).toEqual(queries.map((q) => index.search(q, { topK: 5 }).map((h) => [h.docId, h.start, h.end, h.score])));
     } finally {
       await deleteKeys(client, key);
+      await blobs.close();
       await client.close();
     }
   }, 30_000);

@@ -1,16 +1,6 @@
-import {
-  Cache,
-  ChatClient,
-  chatKeyPolicy,
-  ConcurrentRouter,
-  isRouterError,
-  ProviderError,
-  type ChatCompletion,
-  type ChatCompletionChunk,
-  type ChatRequest,
-  type EndpointClient,
-  type RouterOptions,
-} from '../../lib';
+import { Cache } from '../../lib';
+import { ChatClient, chatKeyPolicy, ProviderError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from '../../lib/llm';
+import { ConcurrentRouter, isRouterError, type EndpointClient, type RouterOptions } from '../../lib/router';
 import { LocalProvider } from '../../lib/testing';
 import { eventually } from '../support/async';
 

@@ -1,4 +1,6 @@
-import { ChatClient, ConcurrentRouter, MemoryRateLimiter, type ChatCompletion, type ChatRequest } from '../../lib';
+import { ChatClient, type ChatCompletion, type ChatRequest } from '../../lib/llm';
+import { ConcurrentRouter } from '../../lib/router';
+import { MemoryRateLimiter } from '../../lib';
 import { LocalProvider } from '../../lib/testing';
 import { startWorker } from '../support/child-processes';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';

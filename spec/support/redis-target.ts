@@ -1,7 +1,9 @@
 import { createCluster } from 'redis';
 import { ClusterClientAdapter, type RedisClusterLike } from '../../lib/redis/cluster';
 import type { RedisClientLike } from '../../lib/redis/connection';
-import type { ClientSource } from '../../lib/redis/redis-connection';
+import type { RedisConnectionOptions } from '../../lib/redis/redis-executor';
+
+type ClientSource = Pick<RedisConnectionOptions, 'url' | 'client'>;
 import { connectTestClient, testRedisUrl } from './redis';
 
 /**

@@ -1,7 +1,8 @@
 // One "instance" of a service: N concurrent identical calls of a @Cached method on a shared Redis.
 // Env: REDIS_URL, PREFIX, CALLS, METHOD_MS. Prints `ready`, waits for `go`, prints `{ result }`.
 import { createInterface } from 'node:readline';
-import { Cache, Cached, RedisStore } from '../../../lib';
+import { Cache, Cached } from '../../../lib';
+import { RedisStore } from '../../../lib/redis';
 
 const cache = new Cache({ store: new RedisStore({ url: process.env.REDIS_URL! }), prefix: process.env.PREFIX! });
 let methodCalls = 0;

@@ -2,7 +2,9 @@
 // is a RedisSemaphore shared with the other instances. Env: REDIS_URL, PREFIX, BASE_URL, MAX, CALLS.
 // Prints `ready`, waits for `go`, runs CALLS concurrent routes, prints `{ result: { ok, failed } }`.
 import { createInterface } from 'node:readline';
-import { ChatClient, ConcurrentRouter, RedisSemaphore } from '../../../lib';
+import { ChatClient } from '../../../lib/llm';
+import { ConcurrentRouter } from '../../../lib/router';
+import { RedisSemaphore } from '../../../lib/redis';
 import { connectTestClient } from '../redis';
 
 async function main(): Promise<void> {

@@ -2,7 +2,8 @@
 // Prints `ready`, waits for `go`, makes CALLS calls over a few distinct questions, closes the cache
 // (which sends its last counters) and prints `{ result: <its own stats().total> }`.
 import { createInterface } from 'node:readline';
-import { Cache, Cached, RedisStore } from '../../../lib';
+import { Cache, Cached } from '../../../lib';
+import { RedisStore } from '../../../lib/redis';
 
 async function main(): Promise<void> {
   const cache = new Cache({ store: new RedisStore({ url: process.env.REDIS_URL!, operationTimeout: '2s' }), prefix: process.env.PREFIX!, sharedStats: { flushInterval: '50ms' } });

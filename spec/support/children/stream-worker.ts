@@ -2,7 +2,9 @@
 // @Cached({ stream: true }) method on a shared Redis, against a LocalProvider in the parent.
 // Env: REDIS_URL, PREFIX, BASE_URL, CALLS. Prints `ready`, waits for `go`, prints `{ result }`.
 import { createInterface } from 'node:readline';
-import { Cache, Cached, ChatClient, chatKeyPolicy, currentSignal, RedisStore, type ChatCompletionChunk, type ChatRequest } from '../../../lib';
+import { Cache, Cached, currentSignal } from '../../../lib';
+import { ChatClient, chatKeyPolicy, type ChatCompletionChunk, type ChatRequest } from '../../../lib/llm';
+import { RedisStore } from '../../../lib/redis';
 
 const cache = new Cache({ store: new RedisStore({ url: process.env.REDIS_URL! }), prefix: process.env.PREFIX! });
 const client = new ChatClient({ baseURL: process.env.BASE_URL!, apiKey: 'test-key' });

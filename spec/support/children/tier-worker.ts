@@ -2,7 +2,7 @@
 // Prints `ready` once it holds KEY's first value in its memory tier; on `go`, reads KEY every
 // millisecond until it changes, then prints `{ result: { seen, memoryHits, afterMs } }`.
 import { createInterface } from 'node:readline';
-import { RedisStore, TieredStore } from '../../../lib';
+import { RedisStore, TieredStore } from '../../../lib/redis';
 
 async function main(): Promise<void> {
   const store = new TieredStore({ redis: new RedisStore({ url: process.env.REDIS_URL!, operationTimeout: '2s' }), channel: `${process.env.PREFIX}:tier` });

@@ -1,0 +1,100 @@
+// The dependency rule of lib/ (docs/architecture.md draws it): every folder may import only from the
+// layers below it, and the features of one layer never import each other. `npm test` runs this check.
+//
+//   0  core                                       clock, durations, events, validation, errors, signals
+//   1  decorate · codec · keys                    the two-dialect decorator helper; value codec; cache keys
+//   2  ports                                      the interfaces backends implement
+//   3  cache · rate-limit · concurrency · resilience · ledger   features, each with its decorator and memory backend
+//   4  redis                                      every Redis backend (behind ports: only entry points name it)
+//   5  llm                                        chat keys, the chat client, provider errors
+//   6  router · retrieval · testing               services
+//   7  lib/*.ts                                   entry points
+const LAYERS = [
+  ['core'],
+  ['decorate', 'codec', 'keys'],
+  ['ports'],
+  ['cache', 'rate-limit', 'concurrency', 'resilience', 'ledger'],
+  ['redis'],
+  ['llm'],
+  ['router', 'retrieval', 'testing'],
+];
+
+const folder = (names) => `^lib/(${names.join('|')})/`;
+
+const layerRules = LAYERS.flatMap((names, rank) => {
+  const above = LAYERS.slice(rank + 1).flat();
+  const rules = [];
+  if (above.length > 0) {
+    rules.push({
+      name: `layer-${names.join('-')}`,
+      comment: `${names.join(', ')} may not depend on a higher layer (${above.join(', ')}) or on an entry point`,
+      severity: 'error',
+      from: { path: folder(names) },
+      to: { path: [folder(above), '^lib/[^/]+\\.ts$'] },
+    });
+  }
+  for (const name of names) {
+    const siblings = names.filter((other) => other !== name);
+    if (siblings.length === 0) continue;
+    rules.push({
+      name: `independent-${name}`,
+      comment: `${name} may not depend on another part of its layer (${siblings.join(', ')})`,
+      severity: 'error',
+      from: { path: folder([name]) },
+      to: { path: folder(siblings) },
+    });
+  }
+  return rules;
+});
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'Modules must not load each other in a cycle (type-only imports vanish at run time)',
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    ...layerRules,
+    {
+      name: 'backends-behind-ports',
+      comment: 'Features and services reach Redis only through ports; only the root entry point (lazily) names a Redis class',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: ['^lib/redis/', '^lib/index\\.ts$'] },
+      to: { path: '^lib/redis/' },
+    },
+    {
+      name: 'redis-client-only-in-redis',
+      comment: 'Only lib/redis talks to Redis: nothing else imports the Redis client',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/redis/' },
+      to: { path: '^node_modules/(redis|@redis/[^/]+)/' },
+    },
+    {
+      name: 'http-client-only-in-llm',
+      comment: 'Only lib/llm sends HTTP to providers: nothing else imports undici',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/llm/' },
+      to: { path: '^node_modules/undici/' },
+    },
+    {
+      name: 'ports-are-types',
+      comment: 'Ports hold interfaces and constants; they import nothing but core',
+      severity: 'error',
+      from: { path: '^lib/ports/' },
+      to: { path: '^node_modules/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    includeOnly: ['^lib/', '^node_modules/'],
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    reporterOptions: {
+      dot: { collapsePattern: '^lib/[^/]+/|^node_modules/(@[^/]+/)?[^/]+' },
+    },
+  },
+};

@@ -1,0 +1,15 @@
+/**
+ * `cachet/llm`: cache keys for chat requests (`chatKeyPolicy`), the pooled `ChatClient`, provider errors
+ * and the usage of chat results for the cost ledger.
+ * @example
+ * import { chatKeyPolicy, ChatClient } from 'cachet/llm';
+ */
+export { chatKeyPolicy, explainKey, ChatKeyError, isChatKeyError } from './chat-key';
+export { CHAT_IGNORED_FIELDS } from './chat-key-fields';
+export { usageOfChatResult } from './chat-usage';
+export type { ChatKeyOptions, ChatNormalizeOptions, ChatKeyPolicy, ChatKeyExplanation } from './chat-key';
+export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool, ChatRole } from './chat-request';
+export { ChatClient } from './chat-client';
+export type { ChatCompletion, ChatCompletionChunk, ChatCompletionUsage, ChatCallOptions } from './chat-client';
+export type { ChatClientOptions } from './chat-client-options';
+export { ProviderError, isProviderError, retryAfterFrom } from './provider-error';

@@ -1,0 +1,13 @@
+/**
+ * `cachet/router`: the `ConcurrentRouter` over model endpoints.
+ * @example
+ * import { ConcurrentRouter } from 'cachet/router';
+ */
+export { ConcurrentRouter } from './concurrent-router';
+export type { RouteOptions, RouteResult, EndpointHealthReport, RouterEvents } from './concurrent-router';
+export type { RouterOptions, EndpointOptions, EndpointClient, EndpointRateLimit, RouterStrategy } from './router-options';
+export { RouterError, isRouterError } from './router-error';
+export type { RouteAttempt, SkippedEndpoint, RouteFailure } from './router-error';
+export { classifyFailure, isContextLengthError } from './classify';
+export type { FailureVerdict, FailureClassifier } from './classify';
+export type { EndpointState } from './endpoint-health';
