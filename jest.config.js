@@ -1,5 +1,6 @@
 // Two projects: every suite runs once with legacy decorators (experimentalDecorators, the NestJS dialect);
-// the decorator suites (spec/decorators, spec/types) run a second time with TC39 standard decorators.
+// the decorator suites (`*.decorators.spec.ts`, beside each feature's specs) run a second time with TC39 standard
+// decorators.
 // p-limit, its dependency yocto-queue and stemmer ship ESM only, so ts-jest transpiles them to CommonJS.
 const esmOnly = ['p-limit', 'yocto-queue', 'stemmer'];
 const common = {
@@ -28,7 +29,7 @@ module.exports = {
       ...common,
       displayName: 'standard',
       globals: { __DECORATOR_DIALECT__: 'standard' },
-      testMatch: ['<rootDir>/spec/decorators/**/*.spec.ts'],
+      testMatch: ['<rootDir>/spec/**/*.decorators.spec.ts'],
       transform: transform('<rootDir>/spec/tsconfig.standard.json'),
     },
   ],
