@@ -1,4 +1,4 @@
-import { recordLegacyPolicy, recordStandardPolicy } from './policies';
+import { recordPolicy } from './policies';
 
 type AnyMethod = (this: any, ...args: any[]) => any;
 
@@ -49,7 +49,7 @@ export function createMethodDecorator<M extends AnyMethod>(
         qualifiedName: (self) => (qualified ??= `${declaringClassName(self, methodName, replacement)}.${methodName}`),
       });
       nameLike(replacement, methodName);
-      recordStandardPolicy(second.metadata, { method: methodName, static: second.static, kind, options });
+      recordPolicy(first as object, replacement, { kind, options });
       return replacement;
     }
     const descriptor = third as PropertyDescriptor | undefined;
@@ -60,9 +60,10 @@ export function createMethodDecorator<M extends AnyMethod>(
     const isStatic = typeof first === 'function';
     const owner = (isStatic ? first : (first as object).constructor) as { name: string };
     const qualified = `${owner.name}.${methodName}`;
-    descriptor.value = wrap(descriptor.value as M, { methodName, qualifiedName: () => qualified });
+    const original = descriptor.value as M;
+    descriptor.value = wrap(original, { methodName, qualifiedName: () => qualified });
     nameLike(descriptor.value as M, methodName);
-    recordLegacyPolicy(owner, { method: methodName, static: isStatic, kind, options });
+    recordPolicy(original, descriptor.value as M, { kind, options });
     return undefined;
   }
   return decorate as UniversalMethodDecorator<M>;

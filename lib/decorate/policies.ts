@@ -1,16 +1,5 @@
-import 'reflect-metadata';
-
-// TC39 decorators hand out `context.metadata` only where `Symbol.metadata` exists; Node 20 lacks it.
-// Defining it (as core-js does) before any class is decorated turns it on.
-(Symbol as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata');
-
-const POLICIES = 'cachet:policies';
-
 /** One decorator applied to one method. */
 export interface PolicyRecord {
-  /** The method's name. */
-  readonly method: string;
-  readonly static: boolean;
   /** The decorator: `cached`, `rateLimited`, ... */
   readonly kind: string;
   /** The options it was given. */
@@ -21,42 +10,50 @@ export interface PolicyRecord {
 export interface MethodPolicies {
   readonly method: string;
   readonly static: boolean;
-  readonly policies: readonly { readonly kind: string; readonly options: Readonly<Record<string, unknown>> }[];
-}
-
-/** Records a policy in legacy-decorator metadata (reflect-metadata, on the class). */
-export function recordLegacyPolicy(target: object, record: PolicyRecord): void {
-  const list = (Reflect.getMetadata(POLICIES, target) as PolicyRecord[] | undefined) ?? [];
-  // A copy, so a subclass never appends to its parent's list.
-  Reflect.defineMetadata(POLICIES, [...list, record], target);
-}
-
-/** Records a policy in standard-decorator metadata (`context.metadata`, inherited by subclasses). */
-export function recordStandardPolicy(metadata: DecoratorMetadataObject | undefined, record: PolicyRecord): void {
-  if (metadata === undefined) return;
-  const bag = metadata as Record<string, PolicyRecord[] | undefined>;
-  bag[POLICIES] = [...(bag[POLICIES] ?? []), record];
+  readonly policies: readonly PolicyRecord[];
 }
 
 /**
- * Lists every decorated method of a class (its own and inherited ones) with its cachet policies, for
- * either decorator dialect.
+ * The policies each decorated method carries, keyed by the function that is the method now. Kept here,
+ * not in `reflect-metadata` or `Symbol.metadata`, so that importing cachet changes no global and the
+ * list works the same in both decorator dialects.
+ */
+const carried = new WeakMap<object, readonly PolicyRecord[]>();
+
+/**
+ * Records that `replacement` (the decorated method from now on) applies `record` on top of the policies
+ * `original` already carried, so stacked decorators list in order, nearest the method first.
+ */
+export function recordPolicy(original: object, replacement: object, record: PolicyRecord): void {
+  carried.set(replacement, [...(carried.get(original) ?? []), record]);
+}
+
+/**
+ * Lists every decorated method of a class (its own and inherited ones, static ones too) with its cachet
+ * policies, for either decorator dialect. A method overridden in a subclass is listed as the subclass
+ * defines it.
  *
  * @example
  * describePolicies(ModelClient)
  * // [{ method: 'complete', static: false, policies: [{ kind: 'cached', options: { ttl: '10m' } }] }]
  */
 export function describePolicies(target: abstract new (...args: never[]) => unknown): MethodPolicies[] {
-  const legacy = (Reflect.getMetadata(POLICIES, target) as PolicyRecord[] | undefined) ?? [];
-  const metadataKey = (Symbol as { metadata?: symbol }).metadata as symbol;
-  const standardBag = (target as unknown as Record<symbol, Record<string, PolicyRecord[] | undefined> | undefined>)[metadataKey];
-  const standard = standardBag?.[POLICIES] ?? [];
-  const byMethod = new Map<string, { method: string; static: boolean; policies: { kind: string; options: Readonly<Record<string, unknown>> }[] }>();
-  for (const record of [...legacy, ...standard]) {
-    const id = `${record.static ? 'static ' : ''}${record.method}`;
-    let entry = byMethod.get(id);
-    if (entry === undefined) byMethod.set(id, (entry = { method: record.method, static: record.static, policies: [] }));
-    entry.policies.push({ kind: record.kind, options: record.options });
+  return [...methodsOf(target.prototype as object, false), ...methodsOf(target, true)];
+}
+
+/** The decorated methods found walking from `start` up its prototype chain, nearest definition first. */
+function methodsOf(start: object, isStatic: boolean): MethodPolicies[] {
+  const found: MethodPolicies[] = [];
+  const seen = new Set<PropertyKey>();
+  const end = isStatic ? Function.prototype : Object.prototype;
+  for (let holder: object | null = start; holder !== null && holder !== end; holder = Object.getPrototypeOf(holder) as object | null) {
+    for (const name of Reflect.ownKeys(holder)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const value = Object.getOwnPropertyDescriptor(holder, name)?.value as unknown;
+      const policies = typeof value === 'function' ? carried.get(value) : undefined;
+      if (policies !== undefined) found.push({ method: String(name), static: isStatic, policies });
+    }
   }
-  return [...byMethod.values()];
+  return found;
 }
