@@ -11,7 +11,7 @@ import { Cache, Cached, InvalidatesCache, isStoreError, setDefaultCache } from '
 import { RedisStore, TieredStore } from '../lib/redis';
 import type { WarmProgress, WarmResult } from '../lib';
 import { createDemoCache } from './demo-cache';
-import { FAQ, type Lang, requestStream } from './questions';
+import { type FAQ, type Lang, requestStream } from './questions';
 import { SimulatedProvider } from './simulated-provider';
 import { MODEL, SupportAssistant, type Answer } from './support-assistant';
 import { count, ms, percent, renderTable } from './table';

@@ -15,9 +15,9 @@ export interface LocatedMethod {
 }
 
 // Decorated functions -> how to find their CachedMethod, for `cache.invalidate(instance, 'method', ...)`.
-const locators = new WeakMap<Function, MethodLocator>();
+const locators = new WeakMap<object, MethodLocator>();
 
-export function registerCachedMethod(fn: Function, locate: MethodLocator): void {
+export function registerCachedMethod(fn: object, locate: MethodLocator): void {
   locators.set(fn, locate);
 }
 

@@ -39,7 +39,7 @@ export interface ConcurrencyLimited {
 }
 
 const KNOWN = ['max', 'maxQueue', 'queueTimeout', 'key', 'signal', 'semaphore'] as const;
-const limited = new WeakMap<Function, Semaphore>();
+const limited = new WeakMap<object, Semaphore>();
 
 /** Validates options and makes the semaphore, once, at decoration or wrapping time. */
 function resolveConcurrencyOptions(options: ConcurrencyOptions): Semaphore {

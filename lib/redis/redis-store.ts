@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../core/clock';
 import { Emitter } from '../core/events';
-import { StoreError } from '../core/errors';
+import { type StoreError } from '../core/errors';
 import { assertKeyPart, assertKnownOptions } from '../core/validate';
 import type { CacheCounters, CacheEntry, CacheStore, CurrencyCheck, SharedCounters, StoreInfo } from '../ports/cache-store';
 import { readRedisInfo, RedisStatsRecorder } from './shared-stats';

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { Cache, isStoreError, MemoryCostLedger, MemoryStore, PriceTable, StoreError, type CacheEntry, type CacheStore } from '../../lib';
+import { Cache, isStoreError, MemoryCostLedger, MemoryStore, PriceTable, type StoreError, type CacheEntry, type CacheStore } from '../../lib';
 import { deferred } from '../support/async';
 
 /** A store whose operations fail on demand: the cache's policy, not Redis, is under test here. */

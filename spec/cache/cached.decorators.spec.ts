@@ -349,7 +349,7 @@ describe('@Cached', () => {
     ])('throws a TypeError for %j', (options, message) => {
       expect(() => {
         class Bad {
-          @Cached(options as {})
+          @Cached(options as Record<string, unknown>)
           async m(): Promise<void> {}
         }
         return Bad;

@@ -1,6 +1,6 @@
 import { StoreError } from '../../lib/core/errors';
 import { MemoryRateLimiter } from '../../lib/rate-limit/memory-rate-limiter';
-import { isRateLimitError, RateLimitError } from '../../lib/rate-limit/rate-limit-error';
+import { isRateLimitError, type RateLimitError } from '../../lib/rate-limit/rate-limit-error';
 import type { RateLimiter } from '../../lib/ports/rate-limiter';
 import { rateLimited } from '../../lib/rate-limit/rate-limited';
 import { manualClock } from '../ports/cache-store-contract';

@@ -1,6 +1,6 @@
 import { describePolicies } from '../../lib';
 import { currentSignal } from '../../lib/core/current-signal';
-import { isTimeoutError, TimeoutError } from '../../lib/resilience/errors';
+import { isTimeoutError, type TimeoutError } from '../../lib/resilience/errors';
 import { Timeout } from '../../lib/resilience/timeout';
 
 // Runs under both decorator dialects (legacy and TC39 standard).
