@@ -11,6 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chatClient } from './scenarios/chat-client';
 import { chatHit } from './scenarios/chat-hit';
+import { importCost } from './scenarios/import-cost';
 import { keyDerivation } from './scenarios/key-derivation';
 import { memoryHit } from './scenarios/memory-hit';
 import { rateLimit } from './scenarios/rate-limit';
@@ -28,7 +29,7 @@ import { connectRaw, deleteKeys, provideRedis, serverVersion, type BenchRedis } 
 import { markdownTable, printScenarioResults, printScenarioStart, printSummary } from './support/reporter';
 import type { BenchContext, Result, Scenario } from './support/scenario';
 
-const SCENARIOS: readonly Scenario[] = [memoryHit, chatHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router, retrieval, tiered, valueSizes, taggedWrites];
+const SCENARIOS: readonly Scenario[] = [memoryHit, chatHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router, retrieval, tiered, valueSizes, taggedWrites, importCost];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);

@@ -1,64 +1,106 @@
 #!/usr/bin/env bash
-# Builds the package, packs it, installs the tarball into a fresh project, and uses it from JavaScript
-# and from TypeScript, as a user who runs `npm install cachet` would.
+# Packs cachet, installs the tarball once into an empty project, and uses every entry point from there as
+# users would: CommonJS and ES module JavaScript, and TypeScript under every moduleResolution (node10,
+# node16, nodenext, bundler) in both decorator dialects. The consumers are in scripts/pack-check/.
+# Needs no Redis server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+fixtures="$root/scripts/pack-check"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# PACK_CHECK_KEEP=1 keeps the consumer project for a look after the run.
+if [ -n "${PACK_CHECK_KEEP:-}" ]; then echo "consumer project: $work"; else trap 'rm -rf "$work"' EXIT; fi
+started=$SECONDS
+step() { printf '%s (%ss)\n' "$1" "$((SECONDS - started))"; }
 
 rm -rf dist
 npm run build --silent
-tarball=$(npm pack --silent --pack-destination "$work")
+tarball=$(npm pack --silent --ignore-scripts --pack-destination "$work")
+
+# What the tarball holds: the licence, the build with its declarations, and source maps that carry their
+# sources (stack traces and debuggers show TypeScript from the installed package alone).
+node - "$work/$tarball" <<'JS'
+const { execFileSync } = require('node:child_process');
+const tarball = process.argv[2];
+const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const need = ['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/lib/index.ts'];
+for (const entry of ['redis', 'llm', 'router', 'retrieval', 'testing']) need.push(`package/dist/${entry}/index.js`, `package/dist/${entry}/index.d.ts`);
+const missing = need.filter((file) => !files.includes(file));
+if (missing.length > 0) throw new Error(`the tarball lacks ${missing.join(', ')}`);
+const strays = files.filter((file) => !/^package\/(dist|lib)\//.test(file) && !['package/LICENSE', 'package/README.md', 'package/package.json'].includes(file));
+if (strays.length > 0) throw new Error(`the tarball holds files it should not: ${strays.join(', ')}`);
+const maps = files.filter((file) => file.endsWith('.js.map'));
+if (maps.length !== files.filter((file) => /^package\/dist\/.*\.js$/.test(file)).length) throw new Error('not every .js in dist/ has its source map');
+const map = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/dist/cache/cache.js.map'], { encoding: 'utf8' }));
+if (!map.sources?.[0]?.endsWith('lib/cache/cache.ts') || !map.sourcesContent?.[0]?.includes('export class Cache')) {
+  throw new Error('dist/cache/cache.js.map does not carry the source of lib/cache/cache.ts');
+}
+console.log(`tarball: ${files.length} files; LICENSE, dist/ with declarations, lib/, ${maps.length} source maps with their sources`);
+JS
 
 cd "$work"
 npm init -y >/dev/null
-npm install --no-audit --no-fund --prefer-offline "./$tarball" "typescript@$(node -p "require('$root/node_modules/typescript/package.json').version")" "@types/node@$(node -p "require('$root/node_modules/@types/node/package.json').version")" >/dev/null
+version() { node -p "require('$root/node_modules/$1/package.json').version"; }
+npm install --no-audit --no-fund --prefer-offline --silent "./$tarball" "typescript@$(version typescript)" "@types/node@$(version @types/node)"
+step "installed"
 
-cat > consumer.js <<'JS'
-const { Cache, Cached, MemoryStore, RedisStore, setDefaultCache, createTokenizer } = require('cachet');
-// stemmer and p-limit ship ESM only: Node >= 20.19 loads them through require(esm).
-if (createTokenizer()('possibly connected').join(' ') !== 'possibl connect') throw new Error('the stemmer did not load from the packed tarball');
-const cache = new Cache({ store: new MemoryStore() });
-let calls = 0;
-const f = cache.wrap(async (x) => { calls++; return x * 2; }, { name: 'double' });
-(async () => {
-  await f(2); await f(2);
-  if (calls !== 1 || typeof Cached !== 'function' || typeof RedisStore !== 'function' || typeof setDefaultCache !== 'function') {
-    throw new Error('cachet did not work from the packed tarball');
-  }
-  const { LocalProvider } = require('cachet/testing');
-  const provider = new LocalProvider();
-  const baseURL = await provider.start();
-  const res = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
-  const body = await res.json();
-  // A stream through ChatClient loads its SSE parser (a dependency) from the built CommonJS package.
-  const { ChatClient } = require('cachet');
-  const client = new ChatClient({ baseURL, apiKey: 'test' });
-  let streamed = '';
-  for await (const chunk of client.stream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })) streamed += chunk.choices[0]?.delta?.content ?? '';
-  await client.close();
-  await provider.close();
-  if (res.status !== 200 || !body.choices?.[0]?.message?.content) throw new Error('cachet/testing did not work from the packed tarball');
-  if (streamed !== body.choices[0].message.content) throw new Error('ChatClient.stream did not work from the packed tarball');
-  console.log('pack check (js, cachet and cachet/testing): ok');
-})();
-JS
-node consumer.js
+# JavaScript: every entry point from require() and from import, then what each one loads and changes.
+cp "$fixtures"/exercise.cjs "$fixtures"/consumer.cjs "$fixtures"/consumer.mjs "$fixtures"/isolation.cjs .
+node consumer.cjs
+node consumer.mjs
+node isolation.cjs
+step "javascript: ok"
 
-cat > consumer.ts <<'TS'
-import { Cache, Cached } from 'cachet';
-const cache = new Cache();
-export class Svc {
-  @Cached({ cache, ttl: '1m' })
-  async get(id: number): Promise<string> {
-    return String(id);
-  }
+# TypeScript: one project per moduleResolution, module format and decorator dialect, built together with
+# `tsc -b`, then each output runs. The consumer imports from every entry point and decorates methods with
+# @Cached; its @ts-expect-error lines fail the build if a type resolved to `any`. skipLibCheck is on, as
+# in NestJS's tsconfig; the last project turns it off, so that cachet's own declarations are checked too.
+#        name              module    moduleResolution  file extension  skipLibCheck
+configs=(
+  "node10            commonjs  node10    ts   true"
+  "node16-commonjs   node16    node16    cts  true"
+  "node16-esm        node16    node16    mts  true"
+  "nodenext-commonjs nodenext  nodenext  cts  true"
+  "nodenext-esm      nodenext  nodenext  mts  true"
+  "bundler           esnext    bundler   ts   true"
+  "bundler-preserve  preserve  bundler   ts   true"
+  "declarations      nodenext  nodenext  mts  false"
+)
+projects=()
+for config in "${configs[@]}"; do
+  read -r name module resolution extension skipLibCheck <<<"$config"
+  dialects=(standard legacy)
+  [ "$skipLibCheck" = false ] && dialects=(standard)
+  for dialect in "${dialects[@]}"; do
+    dir="ts/$name-$dialect"
+    mkdir -p "$dir"
+    cp "$fixtures/consumer.ts" "$dir/consumer.$extension"
+    decorators='"experimentalDecorators": false'
+    [ "$dialect" = legacy ] && decorators='"experimentalDecorators": true, "emitDecoratorMetadata": true'
+    cat >"$dir/tsconfig.json" <<JSON
+{
+  "compilerOptions": {
+    "strict": true,
+    "target": "ES2022",
+    "module": "$module",
+    "moduleResolution": "$resolution",
+    "types": ["node"],
+    "skipLibCheck": $skipLibCheck,
+    "outDir": "out",
+    $decorators
+  },
+  "files": ["consumer.$extension"]
 }
-const out: Promise<string> = new Svc().get(1);
-void out;
-TS
-npx tsc --noEmit --strict --target ES2022 --module commonjs --moduleResolution node10 --types node consumer.ts
-npx tsc --noEmit --strict --target ES2022 --module nodenext --moduleResolution nodenext --types node consumer.ts
-npx tsc --noEmit --strict --experimentalDecorators --target ES2022 --module commonjs --types node consumer.ts
-echo "pack check (ts, both decorator dialects): ok"
+JSON
+    # Bundler output is ES module syntax in .js files.
+    if [ "$resolution" = bundler ]; then mkdir -p "$dir/out" && echo '{ "type": "module" }' >"$dir/out/package.json"; fi
+    projects+=("$dir")
+  done
+done
+npx tsc -b "${projects[@]}"
+step "typescript: ${#projects[@]} projects compiled"
+for dir in "${projects[@]}"; do
+  node "$(ls "$dir"/out/consumer.*js)"
+done
+step "typescript: ${#projects[@]} outputs ran: ok"
+echo "pack check: ok"

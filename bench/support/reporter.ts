@@ -14,7 +14,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 
 export function formatNumber(value: number, unit: string): string {
   if (!Number.isFinite(value)) return String(value);
-  if (unit === 'ops/s' || unit === 'calls') return Math.round(value).toLocaleString('en-US');
+  if (unit === 'ops/s' || unit === 'calls' || unit === 'modules') return Math.round(value).toLocaleString('en-US');
   if (value >= 1_000) return Math.round(value).toLocaleString('en-US');
   if (value >= 100) return value.toFixed(0);
   // Scores and shares (nDCG, recall) live in [0, 1], where one decimal says nothing.

@@ -1,8 +1,9 @@
 import type { RedisClientLike } from './connection';
 
 /**
- * The slice of a node-redis cluster client (`createCluster()` from `redis`) that cachet uses. Typed
- * structurally, like {@link RedisClientLike}, to keep node-redis's generics out of cachet's public types.
+ * The slice of a node-redis cluster client (`createCluster()` from `redis` or `@redis/client`) that cachet
+ * uses. Typed structurally, like {@link RedisClientLike}, to keep node-redis's generics out of cachet's
+ * public types.
  */
 export interface RedisClusterLike {
   readonly isOpen: boolean;

@@ -1,8 +1,11 @@
-import { createClient } from 'redis';
+// The core client, not the `redis` umbrella: cachet sends every command through `sendCommand` and needs
+// none of the modules (JSON, search, bloom, time series) the umbrella adds. docs/decisions.md, Packaging.
+import { createClient } from '@redis/client';
 
 /**
- * The slice of a node-redis client that cachet uses. Any node-redis 5 or 6 client (`createClient()`)
- * fits; typing it structurally keeps node-redis's heavy generics out of our public types.
+ * The slice of a node-redis client that cachet uses. Any node-redis 5 or 6 client (`createClient()` from
+ * `redis` or `@redis/client`) fits; typing it structurally keeps node-redis's heavy generics out of our
+ * public types.
  */
 export interface RedisClientLike {
   readonly isOpen: boolean;
