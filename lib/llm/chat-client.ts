@@ -1,5 +1,18 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type * as UndiciModule from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+
+type Undici = typeof UndiciModule;
+let undici: Undici | undefined;
+
+/**
+ * undici, loaded on the first `ChatClient`: importing `cachet/llm` for its chat keys loads no HTTP client.
+ * (undici installs its global dispatcher when it loads, if none is set; Node's `fetch` then uses it.)
+ */
+function loadUndici(): Undici {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  return (undici ??= require('undici') as Undici);
+}
 import type { ChatRequest } from './chat-request';
 import { resolveChatClientOptions, type ChatClientOptions, type ResolvedChatClientOptions } from './chat-client-options';
 import { ProviderError, errorFromResponse, plainHeaders } from './provider-error';
@@ -68,7 +81,7 @@ export class ChatClient {
   constructor(options: ChatClientOptions) {
     this.#options = resolveChatClientOptions(options);
     const { connections, keepAliveTimeoutMs, requestTimeoutMs } = this.#options;
-    this.#agent = new Agent({
+    this.#agent = new (loadUndici().Agent)({
       connections,
       keepAliveTimeout: keepAliveTimeoutMs,
       // The server may advertise a longer keep-alive; never hold idle sockets longer than asked.
@@ -140,7 +153,7 @@ export class ChatClient {
     const { origin, completionsPath, headers } = this.#options;
     const response = await this.#read(
       () =>
-        undiciRequest(`${origin}${completionsPath}`, {
+        loadUndici().request(`${origin}${completionsPath}`, {
           dispatcher: this.#agent,
           method: 'POST',
           headers,
