@@ -136,8 +136,13 @@ describe('@Cached with a cost ledger', () => {
     try {
       const first = make(caches[0]!).ask('q', 't');
       await started.promise;
+      // The second instance finds the lease taken and waits for the first one's value.
+      const coordinator = (caches[1]!.store as RedisStore).coordinator;
+      const waiting = deferred<void>();
+      const wait = coordinator.waitForFill.bind(coordinator);
+      jest.spyOn(coordinator, 'waitForFill').mockImplementation((...args) => (waiting.resolve(), wait(...args)));
       const second = make(caches[1]!).ask('q', 't');
-      await new Promise((r) => setTimeout(r, 50));
+      await waiting.promise;
       gate.resolve();
       await Promise.all([first, second]);
       expect((await ledgers[0]!.report()).total).toMatchObject({ fills: 1, hits: 0 });

@@ -17,6 +17,8 @@ import { describeRateLimiter } from '../ports/rate-limiter-contract';
 import { manualClock } from '../ports/cache-store-contract';
 import { describeLedgerAcrossProcesses, describeRedisCostLedger, entry, prices } from './redis-cost-ledger-suite';
 import { describeRedisCircuitState, fail } from './redis-circuit-state-suite';
+import { describeSemaphore } from '../ports/semaphore-contract';
+import { redisSemaphoreFixture, REDIS_SEMAPHORE_TRAITS } from './redis-semaphore-fixture';
 
 /*
  * The Redis classes that run scripts over several keys (the cost ledger, the shared circuit state, shared
@@ -62,6 +64,7 @@ describe('scripts on a three-master Redis Cluster', () => {
   describeRedisCostLedger('RedisCostLedger over a cluster client', () => target);
   describeLedgerAcrossProcesses('cost ledger across 3 processes, each with its own cluster client', () => target);
   describeRedisCircuitState('Circuit over RedisCircuitState on a cluster client', () => target);
+  describeSemaphore('RedisSemaphore on a cluster client', redisSemaphoreFixture(() => target), REDIS_SEMAPHORE_TRAITS);
 
   it('keeps each ledger’s batch markers on the master of its totals, with ledgers spread over all masters', async () => {
     const keys = spread('ledger-spread', 3, (key) => key);

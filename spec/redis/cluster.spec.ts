@@ -6,7 +6,7 @@ import type { RedisClientLike } from '../../lib/redis/connection';
 import { leaseKeyOf } from '../../lib/redis/fill-coordinator';
 import { RedisStore } from '../../lib/redis/redis-store';
 import { TieredStore } from '../../lib/redis/tiered-store';
-import { eventually } from '../support/async';
+import { deferred, eventually } from '../support/async';
 import { connectTestClient, uniquePrefix } from '../support/redis';
 import { connectCluster } from '../support/redis-target';
 import { slotOwners, startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
@@ -295,15 +295,25 @@ describe('RedisStore on a three-master Redis Cluster', () => {
       const a = await instance();
       const b = await instance();
       const calls = new Map<number, number>();
+      const gate = deferred<void>();
       const method = async (n: number) => {
         calls.set(n, (calls.get(n) ?? 0) + 1);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await gate.promise;
         return n * 2;
       };
+      let waits = 0;
+      for (const { store } of [a, b]) {
+        const waitForFill = store.coordinator.waitForFill.bind(store.coordinator);
+        jest.spyOn(store.coordinator, 'waitForFill').mockImplementation((...args) => (waits++, waitForFill(...args)));
+      }
       const fa = a.cache.wrap(method, { name: 'double' });
       const fb = b.cache.wrap(method, { name: 'double' });
       const ns = Array.from({ length: 40 }, (_, i) => i);
-      const results = await Promise.all(ns.flatMap((n) => [fa(n), fb(n), fa(n), fb(n)]));
+      const all = Promise.all(ns.flatMap((n) => [fa(n), fb(n), fa(n), fb(n)]));
+      // Every method runs in the instance that took its lease, and the other instance waits for each key.
+      await eventually(() => calls.size === 40 && waits === 40, 10_000, 5);
+      gate.resolve();
+      const results = await all;
       expect(results).toEqual(ns.flatMap((n) => [n * 2, n * 2, n * 2, n * 2]));
       expect([...calls.values()].every((count) => count === 1)).toBe(true);
       expect(calls.size).toBe(40);

@@ -4,9 +4,11 @@ import { KeyBuilder } from '../../lib/keys/key-builder';
 import { leaseKeyOf } from '../../lib/redis/fill-coordinator';
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
+import { deferred, eventually } from '../support/async';
 
 // Two Cache + RedisStore pairs stand for two instances of a service: they share only Redis.
-// The real multi-process case is in cross-process.spec.ts.
+// The real multi-process case is in cross-process.spec.ts. Methods wait on gates that the test opens once
+// the other instance is where the case needs it (waiting for the fill, or past the lease time).
 describe('fill lease between instances', () => {
   let client: RedisClientLike;
   let prefix: string;
@@ -25,11 +27,21 @@ describe('fill lease between instances', () => {
     prefix = uniquePrefix('lease');
   });
   afterEach(async () => {
+    jest.restoreAllMocks();
     await Promise.all(caches.map((c) => c.close()));
     caches = [];
     await deleteKeys(client, prefix);
   });
   afterAll(() => client.destroy());
+
+  /** Resolves when `cache` starts waiting for another instance's fill (it missed and found the lease taken). */
+  const waitsForFill = (cache: Cache): Promise<void> => {
+    const coordinator = (cache.store as RedisStore).coordinator;
+    const wait = coordinator.waitForFill.bind(coordinator);
+    const waiting = deferred<void>();
+    jest.spyOn(coordinator, 'waitForFill').mockImplementation((...args) => (waiting.resolve(), wait(...args)));
+    return waiting.promise;
+  };
 
   /** The key `cache.wrap(fn, { name })` uses for a call with no arguments. */
   const keyOf = (name: string): string => new KeyBuilder(prefix, 'default', name).keyFor(undefined, []);
@@ -37,16 +49,24 @@ describe('fill lease between instances', () => {
   it('lets the second instance wait for the first one’s value instead of calling the method', async () => {
     const a = instance();
     const b = instance();
+    const running = deferred<void>();
+    const gate = deferred<void>();
     let calls = 0;
     const method = async (q: string) => {
       calls++;
-      await new Promise((r) => setTimeout(r, 150));
+      running.resolve();
+      await gate.promise;
       return `answer ${q}`;
     };
     const fa = a.wrap(method, { name: 'ask' });
     const fb = b.wrap(method, { name: 'ask' });
-    const [ra, rb] = await Promise.all([fa('q'), fb('q')]);
-    expect([ra, rb]).toEqual(['answer q', 'answer q']);
+    const bWaits = waitsForFill(b);
+    const first = fa('q');
+    await running.promise;
+    const second = fb('q');
+    await bWaits;
+    gate.resolve();
+    expect(await Promise.all([first, second])).toEqual(['answer q', 'answer q']);
     expect(calls).toBe(1);
     expect(a.stats().total.coalesced + b.stats().total.coalesced).toBe(1);
   });
@@ -54,18 +74,33 @@ describe('fill lease between instances', () => {
   it('renews the lease while a slow method runs, so no second call starts when the lease time passes', async () => {
     const a = instance({ ttl: 100, wait: '5s' });
     const b = instance({ ttl: 100, wait: '5s' });
+    const running = deferred<void>();
+    const gate = deferred<void>();
     let calls = 0;
-    let started!: () => void;
-    const running = new Promise<void>((r) => (started = r));
     const method = async () => {
       calls++;
-      started();
-      await new Promise((r) => setTimeout(r, 600));
+      running.resolve();
+      await gate.promise;
       return 'slow answer';
     };
+    const bWaits = waitsForFill(b);
     const first = a.wrap(method, { name: 'slow' })();
-    await running;
+    await running.promise;
     const second = b.wrap(method, { name: 'slow' })();
+    await bWaits;
+    // The method runs on until its lease has been renewed 4 times (4 × 33 ms, past the 100 ms lease time).
+    const lease = leaseKeyOf(keyOf('slow'));
+    let renewals = 0;
+    let last = Infinity;
+    await eventually(async () => {
+      const ttl = await client.sendCommand<number>(['PTTL', lease]);
+      if (ttl <= 0) throw new Error('the lease expired while its holder ran');
+      if (ttl > last) renewals++;
+      last = ttl;
+      return renewals >= 4;
+    }, 10_000, 5);
+    expect(calls).toBe(1);
+    gate.resolve();
     await expect(Promise.all([first, second])).resolves.toEqual(['slow answer', 'slow answer']);
     expect(calls).toBe(1);
   });
@@ -85,23 +120,22 @@ describe('fill lease between instances', () => {
   it('runs the method itself when the holder fails, and does not cache the error', async () => {
     const a = instance();
     const b = instance();
-    let bStarted!: () => void;
-    const bWaiting = new Promise<void>((r) => (bStarted = r));
-    b.on('miss', () => bStarted());
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+    const running = deferred<void>();
+    const gate = deferred<void>();
     const failing = a.wrap(async () => {
-      await gate;
+      running.resolve();
+      await gate.promise;
       throw new Error('provider down');
     }, { name: 'flaky' });
     let bCalls = 0;
     const working = b.wrap(async () => ++bCalls, { name: 'flaky' });
+    const bWaits = waitsForFill(b);
     const first = failing();
-    // Let `a` take the lease before `b` looks.
-    await new Promise((r) => setTimeout(r, 50));
+    // `a` holds the lease once its method runs; `b` then finds it taken and waits.
+    await running.promise;
     const second = working();
-    await bWaiting;
-    release();
+    await bWaits;
+    gate.resolve();
     await expect(first).rejects.toThrow('provider down');
     await expect(second).resolves.toBe(1);
     expect(bCalls).toBe(1);
@@ -133,13 +167,17 @@ describe('fill lease between instances', () => {
   it('with `lock: false`, instances do not coordinate', async () => {
     const a = instance();
     const b = instance();
+    const gate = deferred<void>();
     let calls = 0;
     const method = async () => {
       calls++;
-      await new Promise((r) => setTimeout(r, 100));
+      await gate.promise;
       return 'x';
     };
-    await Promise.all([a.wrap(method, { name: 'free', lock: false })(), b.wrap(method, { name: 'free', lock: false })()]);
-    expect(calls).toBe(2);
+    const both = Promise.all([a.wrap(method, { name: 'free', lock: false })(), b.wrap(method, { name: 'free', lock: false })()]);
+    // Both calls run while neither has finished: nothing made one wait for the other.
+    await eventually(() => calls === 2, 5_000, 5);
+    gate.resolve();
+    await expect(both).resolves.toEqual(['x', 'x']);
   });
 });

@@ -8,7 +8,7 @@ import { manualClock } from '../ports/cache-store-contract';
 import { pollUntil } from '../support/async';
 import { describeRedisCircuitState, fail, ProviderError, succeed } from './redis-circuit-state-suite';
 
-describe('Circuit over RedisCircuitState', () => {
+describe('RedisCircuitState', () => {
   let target: RedisTarget;
   beforeAll(async () => {
     target = await redisTarget();

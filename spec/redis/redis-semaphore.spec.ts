@@ -1,5 +1,4 @@
 import { Concurrency } from '../../lib';
-import { limitConcurrency } from '../../lib/concurrency/concurrency';
 import { QueueFullError, QueueTimeoutError } from '../../lib/concurrency/concurrency-errors';
 import { StoreTimeoutError } from '../../lib/core/errors';
 import type { RedisClientLike } from '../../lib/redis/connection';
@@ -7,6 +6,19 @@ import { RedisSemaphore, type RedisSemaphoreOptions } from '../../lib/redis/redi
 import { deferred, eventually } from '../support/async';
 import { startRedisServer } from '../support/redis-server';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
+import { redisTarget, type RedisTarget } from '../support/redis-target';
+import { describeSemaphore } from '../ports/semaphore-contract';
+import { redisSemaphoreFixture, REDIS_SEMAPHORE_TRAITS } from './redis-semaphore-fixture';
+
+describe('RedisSemaphore on one Redis', () => {
+  let target: RedisTarget;
+  beforeAll(async () => {
+    target = await redisTarget();
+  });
+  afterAll(() => target.close());
+
+  describeSemaphore('RedisSemaphore', redisSemaphoreFixture(() => target), REDIS_SEMAPHORE_TRAITS);
+});
 
 // Real Redis only. Each RedisSemaphore gets its own client, so two of them stand for two processes.
 describe('RedisSemaphore', () => {
@@ -32,43 +44,43 @@ describe('RedisSemaphore', () => {
   const holders = (key = `${prefix}:model`) => admin.sendCommand<string[]>(['ZRANGE', key, '0', '-1']);
 
   it('never lets two semaphores sharing max=2 hold more than 2 slots together', async () => {
-    const [a, b] = [await semaphore(), await semaphore()];
+    const polling = { pollInterval: 2, maxPollInterval: 20 };
+    const [a, b] = [await semaphore(polling), await semaphore(polling)];
+    /** The holders in the order they got their slot; `leave()` resolves once the slot is given back. */
+    const holding: Array<() => Promise<void>> = [];
     let running = 0;
     let peak = 0;
-    const work = async (): Promise<void> => {
+    const call = async (via: RedisSemaphore): Promise<void> => {
+      const permit = await via.acquire();
       running++;
       peak = Math.max(peak, running);
-      // The set in Redis agrees with the count while a slot is held.
-      expect((await holders()).length).toBeLessThanOrEqual(2);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      const gate = deferred<void>();
+      const left = deferred<void>();
+      holding.push(() => (gate.resolve(), left.promise));
+      await gate.promise;
       running--;
+      await permit.release();
+      left.resolve();
     };
-    const viaA = limitConcurrency(work, { semaphore: a });
-    const viaB = limitConcurrency(work, { semaphore: b });
-    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? viaA() : viaB())));
+    const calls = Array.from({ length: 12 }, (_, i) => call(i % 2 === 0 ? a : b));
+    // Two calls hold the slots until the test lets the older one go; the pollers of both semaphores race for it.
+    for (let left = 12; left > 0; left--) {
+      await eventually(() => running === Math.min(2, left), 10_000, 2);
+      // The set in Redis agrees with the count while the slots are held.
+      expect(await holders()).toHaveLength(Math.min(2, left));
+      await holding.shift()!();
+    }
+    await Promise.all(calls);
     expect(peak).toBe(2);
     expect(a.inFlight + b.inFlight).toBe(0);
     expect(await holders()).toEqual([]);
   });
 
-  it('frees one slot only when a permit is released twice', async () => {
-    const [a, b] = [await semaphore(), await semaphore({ maxQueue: 0 })];
-    const first = await a.acquire();
-    await a.acquire();
-    await first.release();
-    await first.release();
-    expect(first.released).toBe(true);
-    expect(await holders()).toHaveLength(1);
-    await b.acquire();
-    await expect(b.acquire()).rejects.toBeInstanceOf(QueueFullError);
-  });
-
-  it('times a waiter out with QueueTimeoutError and leaves no lease of it behind', async () => {
+  it('leaves no lease of a waiter that timed out in Redis', async () => {
     const [a, b] = [await semaphore({ max: 1 }), await semaphore({ max: 1, queueTimeout: 150 })];
     const held = await a.acquire();
-    const error = await b.acquire().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(QueueTimeoutError);
-    expect(b.usage()).toEqual({ inFlight: 0, queued: 0 });
+    await expect(b.acquire()).rejects.toBeInstanceOf(QueueTimeoutError);
+    expect(await holders()).toHaveLength(1);
     await held.release();
     expect(await holders()).toEqual([]);
   });
@@ -104,24 +116,15 @@ describe('RedisSemaphore', () => {
     expect(lost).toBe(1);
   });
 
-  it('caps each key separately', async () => {
-    const a = await semaphore({ max: 1, maxQueue: 0 });
-    await a.acquire({ key: 'gpt' });
-    await a.acquire({ key: 'claude' });
-    await expect(a.acquire({ key: 'gpt' })).rejects.toMatchObject({ code: 'ERR_CACHET_QUEUE_FULL', key: 'gpt' });
-    expect(await holders(`${prefix}:model:gpt`)).toHaveLength(1);
-    expect(a.usage('gpt')).toEqual({ inFlight: 1, queued: 0 });
-  });
-
-  it('takes an aborted waiter out of its queue at once', async () => {
+  it('keeps the holders of each key in a set of its own, `<prefix>:<name>:<key>`', async () => {
     const a = await semaphore({ max: 1 });
-    await a.acquire();
-    const controller = new AbortController();
-    const waiting = a.acquire({ signal: controller.signal });
-    await eventually(() => a.queued === 1, 5_000);
-    controller.abort(new Error('user left'));
-    await expect(waiting).rejects.toThrow('user left');
-    expect(a.queued).toBe(0);
+    const gpt = await a.acquire({ key: 'gpt' });
+    await a.acquire({ key: 'claude' });
+    expect(await holders(`${prefix}:model:gpt`)).toHaveLength(1);
+    expect(await holders(`${prefix}:model:claude`)).toHaveLength(1);
+    expect(await holders()).toEqual([]);
+    await gpt.release();
+    expect(await holders(`${prefix}:model:gpt`)).toEqual([]);
   });
 
   it('falls back to a local semaphore with the same max when Redis does not answer, without hanging', async () => {

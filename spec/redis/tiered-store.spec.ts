@@ -85,7 +85,7 @@ describe('TieredStore', () => {
     try {
       await worker.ready;
       worker.go();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await worker.reached('reading');
       await a.set(key, 'after', 60_000);
       const result = (await worker.result) as { first: string; seen: string; memoryHits: number; afterMs: number };
       expect(result.first).toBe('before');

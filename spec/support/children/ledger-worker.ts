@@ -10,8 +10,8 @@ async function main(): Promise<void> {
   const prices = new PriceTable({ big: { inputPer1K: 0.0025, outputPer1K: 0.01 } });
   const cluster = process.env.REDIS_CLUSTER_URLS ? await connectCluster(process.env.REDIS_CLUSTER_URLS.split(',')) : undefined;
   const source = cluster === undefined ? { url: process.env.REDIS_URL! } : { client: cluster };
-  // A short interval, so timer flushes run while recording goes on: the totals must be exact anyway.
-  const ledger = new RedisCostLedger({ ...source, key: process.env.KEY!, prices, flushInterval: '20ms' });
+  // No timer flushes: the loop below sends its own, at known points.
+  const ledger = new RedisCostLedger({ ...source, key: process.env.KEY!, prices, flushInterval: '1h' });
   await ledger.flush(); // connected before the barrier
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
@@ -21,11 +21,20 @@ async function main(): Promise<void> {
   const fills = Number(process.env.FILLS);
   const hits = Number(process.env.HITS);
   for (let i = 0; i < fills; i++) ledger.recordFill({ namespace: 'chat', tenant: `t${i % 2}`, model: 'big', usage });
+  const flushes: Promise<void>[] = [];
   for (let i = 0; i < hits; i++) {
     ledger.recordHit({ namespace: 'chat', tenant: `t${i % 2}`, model: 'big', usage });
-    // Yield now and then so timer flushes interleave with recording.
-    if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+    if (i % 500 === 0) {
+      // The flush takes its batch in a microtask, which `await null` lets run, and sends it. No reply can be
+      // read before the next macrotask, so the next 250 hits are recorded while that batch is in flight.
+      flushes.push(ledger.flush());
+      await null;
+    } else if (i % 500 === 250) {
+      // Replies (this process's and the others') come in here, so the next flush finds the last one done.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
+  await Promise.all(flushes);
   await ledger.close();
   await cluster?.close();
   process.stdout.write(JSON.stringify({ result: { fills, hits, dropped: ledger.dropped } }) + '\n');
