@@ -60,7 +60,8 @@ module.exports = {
     ...layerRules,
     {
       name: 'backends-behind-ports',
-      comment: 'Features and services reach Redis only through ports; only the root entry point (lazily) names a Redis class',
+      comment:
+        'Features and services reach Redis only through ports; only the root entry point (lazily) names a Redis class',
       severity: 'error',
       from: { path: '^lib/', pathNot: ['^lib/redis/', '^lib/index\\.ts$'] },
       to: { path: '^lib/redis/' },
@@ -92,7 +93,10 @@ module.exports = {
     includeOnly: ['^lib/', '^node_modules/'],
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
     reporterOptions: {
       dot: { collapsePattern: '^lib/[^/]+/|^node_modules/(@[^/]+/)?[^/]+' },
     },

@@ -11,7 +11,10 @@ const { redisSpecs } = require('./spec/support/redis-specs');
 const esmOnly = ['p-limit', 'yocto-queue', 'stemmer'];
 const transform = (tsconfig) => ({
   '^.+\\.ts$': ['ts-jest', { tsconfig, isolatedModules: false }],
-  '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true }],
+  '^.+\\.js$': [
+    'ts-jest',
+    { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true },
+  ],
 });
 
 const dialects = [

@@ -29,7 +29,23 @@ import { connectRaw, deleteKeys, provideRedis, serverVersion, type BenchRedis } 
 import { markdownTable, printScenarioResults, printScenarioStart, printSummary } from './support/reporter';
 import type { BenchContext, Result, Scenario } from './support/scenario';
 
-const SCENARIOS: readonly Scenario[] = [memoryHit, chatHit, redisHitLatency, redisHitThroughput, stampede, keyDerivation, rateLimit, chatClient, streamReplay, router, retrieval, tiered, valueSizes, taggedWrites, importCost];
+const SCENARIOS: readonly Scenario[] = [
+  memoryHit,
+  chatHit,
+  redisHitLatency,
+  redisHitThroughput,
+  stampede,
+  keyDerivation,
+  rateLimit,
+  chatClient,
+  streamReplay,
+  router,
+  retrieval,
+  tiered,
+  valueSizes,
+  taggedWrites,
+  importCost,
+];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);
@@ -47,9 +63,7 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`\nbench: ${signal}, stopping`);
-      void (redis ?? Promise.resolve(undefined))
-        .then((r) => r?.stop())
-        .finally(() => process.exit(130));
+      void (redis ?? Promise.resolve(undefined)).then((r) => r?.stop()).finally(() => process.exit(130));
     });
   }
   const ctx: BenchContext = {
@@ -60,7 +74,9 @@ async function main(): Promise<number> {
 
   const started = process.hrtime.bigint();
   const lib = libVersion();
-  console.log(`cachet bench · lib ${lib} · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'} · scale ${scale}`);
+  console.log(
+    `cachet bench · lib ${lib} · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'} · scale ${scale}`,
+  );
   console.log(`scenarios: ${selected.map((s) => s.name).join(', ')}`);
 
   const results: Result[] = [];
@@ -75,7 +91,7 @@ async function main(): Promise<number> {
         printScenarioResults(rows);
         console.log(`  (${(elapsedMs(scenarioStarted) / 1000).toFixed(1)} s)`);
       } catch (error) {
-        failures.push(`${scenario.name}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+        failures.push(`${scenario.name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         console.log(`  ERROR ${String(error)}`);
       }
     }
@@ -105,7 +121,11 @@ async function main(): Promise<number> {
 /** The commit measured, and which files under lib/ differ from it: `cbb24a8` or `cbb24a8+2 changed`. */
 function libVersion(): string {
   const git = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    execFileSync('git', args, {
+      cwd: join(__dirname, '..'),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   try {
     const changed = git('status', '--porcelain', '--', 'lib').split('\n').filter(Boolean).length;
     return git('rev-parse', '--short', 'HEAD') + (changed > 0 ? `+${changed} changed` : '');
@@ -121,7 +141,8 @@ async function cleanUpRedis(redis: BenchRedis, runPrefix: string): Promise<void>
     const version = await serverVersion(client);
     const deleted = await deleteKeys(client, runPrefix);
     await client.close();
-    const where = redis.origin === 'own' ? `own redis-server ${version} at ${redis.url}` : `REDIS_URL (Redis ${version})`;
+    const where =
+      redis.origin === 'own' ? `own redis-server ${version} at ${redis.url}` : `REDIS_URL (Redis ${version})`;
     console.log(`\n  Redis: ${where}; deleted ${deleted} bench keys`);
   } finally {
     await redis.stop();

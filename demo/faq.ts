@@ -65,7 +65,11 @@ async function main(): Promise<void> {
 
     const rows = [
       ['store', store, where],
-      ['calls', count(calls.length), `${Math.ceil(REQUESTS / WAVES.size)} waves of ${WAVES.size}, ${(wallMs / 1_000).toFixed(1)} s in all`],
+      [
+        'calls',
+        count(calls.length),
+        `${Math.ceil(REQUESTS / WAVES.size)} waves of ${WAVES.size}, ${(wallMs / 1_000).toFixed(1)} s in all`,
+      ],
       ['model calls', count(provider.calls), `paid; ${asked} distinct (question, language) pairs were asked`],
       ['hit rate', percent(hits.length, calls.length), `${count(hits.length)} calls answered from the store`],
       ['coalesced calls', count(coalesced.length), 'identical concurrent misses that shared one model call'],
@@ -73,7 +77,11 @@ async function main(): Promise<void> {
       ['cost with cache', usd(withCache), 'only model calls priced'],
       ['saved', usd(withoutCache - withCache), percent(withoutCache - withCache, withoutCache)],
       ['p50 latency, hits', p50(hits), `${count(hits.length)} calls`],
-      ['p50 latency, coalesced', p50(coalesced), `${count(coalesced.length)} calls that waited for another's model call`],
+      [
+        'p50 latency, coalesced',
+        p50(coalesced),
+        `${count(coalesced.length)} calls that waited for another's model call`,
+      ],
       ['p50 latency, misses', p50(misses), `${count(misses.length)} calls that ran the model`],
     ];
     console.log(renderTable(['metric', 'value', 'note'], rows, ['left', 'right', 'left']));

@@ -112,7 +112,10 @@ export class FlakyProvider {
    * Like {@link SimulatedProvider.complete}, plus a `signal`: when it aborts, a hanging request stops
    * and rejects with the signal's reason, as `fetch` does.
    */
-  async complete(request: CompletionRequest, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<Completion> {
+  async complete(
+    request: CompletionRequest,
+    options: { readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<Completion> {
     const now = performance.now();
     this.#counts.requests++;
     this.#arrivals.push(now);

@@ -21,10 +21,22 @@ type Question = (typeof FAQ)[number];
 /** The help centre's answers to its most popular questions, written by the support team. */
 const FAQ_ANSWERS: readonly (readonly [Question, string])[] = [
   ['How do I reset my password?', 'Choose "Forgot password?" on the sign-in page; the reset link arrives by email.'],
-  ['How do I invite teammates to my workspace?', 'Open Settings > Members and choose Invite. The Free plan has room for 5 members.'],
-  ['How do I cancel my subscription?', 'Under Settings > Billing, choose Cancel plan; the plan runs to the end of the paid period.'],
-  ['Can I get a refund?', 'Yearly plans are refunded pro rata within 14 days of purchase: ask support from the chat bubble.'],
-  ['How do I change my billing email?', 'Under Settings > Billing, edit the billing contact; the next invoice goes there.'],
+  [
+    'How do I invite teammates to my workspace?',
+    'Open Settings > Members and choose Invite. The Free plan has room for 5 members.',
+  ],
+  [
+    'How do I cancel my subscription?',
+    'Under Settings > Billing, choose Cancel plan; the plan runs to the end of the paid period.',
+  ],
+  [
+    'Can I get a refund?',
+    'Yearly plans are refunded pro rata within 14 days of purchase: ask support from the chat bubble.',
+  ],
+  [
+    'How do I change my billing email?',
+    'Under Settings > Billing, edit the billing contact; the next invoice goes there.',
+  ],
   ['Where can I download my invoices?', 'Every invoice is under Settings > Billing, as a PDF.'],
 ];
 
@@ -64,7 +76,11 @@ export class Agents {
     for (const row of rows) this.#rows.set(row.id, row);
   }
 
-  @Cached({ namespace: AGENTS_NAMESPACE, ttl: '10m', tags: (_config: AgentConfig, agentId: string) => [`agent:${agentId}`] })
+  @Cached({
+    namespace: AGENTS_NAMESPACE,
+    ttl: '10m',
+    tags: (_config: AgentConfig, agentId: string) => [`agent:${agentId}`],
+  })
   async config(agentId: string): Promise<AgentConfig> {
     this.databaseReads++;
     await sleep(20);
@@ -106,7 +122,12 @@ async function createLifecycleCache(): Promise<{ cache: Cache; tiered?: TieredSt
   const deadline = Date.now() + 2_000;
   while (!tiered.coherent && Date.now() < deadline) await sleep(10);
   const tier = tiered.coherent ? 'memory tier live' : 'channel not live yet, so Redis only';
-  return { cache, tiered, store: 'tiered (memory + redis)', where: `${withoutPassword(url)}, keys ${prefix}:*, ${tier}` };
+  return {
+    cache,
+    tiered,
+    store: 'tiered (memory + redis)',
+    where: `${withoutPassword(url)}, keys ${prefix}:*, ${tier}`,
+  };
 }
 
 function withoutPassword(url: string): string {
@@ -165,7 +186,8 @@ function outcomeOf(cache: Cache, tiered: TieredStore | undefined): () => () => s
   };
 }
 
-const describeConfig = (c: AgentConfig): string => `v${c.version} ${c.model} t=${c.temperature} tools=${c.tools.join('+') || '-'}`;
+const describeConfig = (c: AgentConfig): string =>
+  `v${c.version} ${c.model} t=${c.temperature} tools=${c.tools.join('+') || '-'}`;
 
 /** Warms the assistant from the FAQ and from yesterday's log, then invalidates agent configurations. */
 export async function runLifecycleDemo(): Promise<void> {
@@ -180,14 +202,16 @@ export async function runLifecycleDemo(): Promise<void> {
       [
         '\n\ncachet demo, part 6: cache lifecycle.',
         `The support assistant of part 1 (answer() is @Cached({ ttl: '10m' }), ${LATENCY_MS.join('-')} ms a model call) is`,
-        'warmed before its users arrive, from the FAQ and from yesterday\'s log; then an agent-configuration',
+        "warmed before its users arrive, from the FAQ and from yesterday's log; then an agent-configuration",
         'service shows entries leaving the cache when the data behind them changes.',
         `Store: ${store}, ${where}.`,
       ].join('\n'),
     );
 
     // 1. Warm-up from the FAQ: answers we already have, stored as answer() would have cached them.
-    console.log(`\n1. cache.warm(assistant, 'answer', ...): ${FAQ_ANSWERS.length} FAQ answers written by the support team, in English.`);
+    console.log(
+      `\n1. cache.warm(assistant, 'answer', ...): ${FAQ_ANSWERS.length} FAQ answers written by the support team, in English.`,
+    );
     const faqEntries = FAQ_ANSWERS.map(([question, text]) => ({
       args: [question, { lang: 'en' as Lang }] as [string, { lang: Lang }],
       // Not from a model: nothing was used, so nothing to price.
@@ -204,7 +228,9 @@ export async function runLifecycleDemo(): Promise<void> {
       const done = watch();
       const started = performance.now();
       const answer = await assistant.answer(question, { lang: 'en' });
-      console.log(`  - ${question.padEnd(42)} ${done().padEnd(17)} ${ms(performance.now() - started).padStart(9)}  "${answer.text}"`);
+      console.log(
+        `  - ${question.padEnd(42)} ${done().padEnd(17)} ${ms(performance.now() - started).padStart(9)}  "${answer.text}"`,
+      );
     }
     console.log(`  model calls for them: ${provider.calls - callsBefore}`);
 
@@ -235,7 +261,9 @@ export async function runLifecycleDemo(): Promise<void> {
     for (const { args, error } of logResult.errors) console.log(`  failed: ${JSON.stringify(args)}: ${String(error)}`);
     const warmed = new Set([...FAQ_ANSWERS.map(([question]) => `en:${question}`), ...topPairs(log, LOG_TOP)]);
     const covered = log.filter((r) => warmed.has(`${r.lang}:${r.question}`)).length;
-    console.log(`  Had yesterday come again, ${percent(covered, log.length)} of its calls would have found their answer cached.`);
+    console.log(
+      `  Had yesterday come again, ${percent(covered, log.length)} of its calls would have found their answer cached.`,
+    );
 
     // 3. Agent configuration: cached reads, invalidated by the update.
     const agents = new Agents([
@@ -244,7 +272,7 @@ export async function runLifecycleDemo(): Promise<void> {
     ]);
     console.log(
       "\n3. Agents: config(agentId) is @Cached({ namespace: 'agents', tags: ... ['agent:<id>'] }), " +
-        'updateConfig(agentId, patch)\n   is @InvalidatesCache({ tags: ... [\'agent:<id>\'] }). A database read takes 20 ms.',
+        "updateConfig(agentId, patch)\n   is @InvalidatesCache({ tags: ... ['agent:<id>'] }). A database read takes 20 ms.",
     );
     let staleReads = 0;
     const read = async (label: string, agentId: string): Promise<AgentConfig> => {
@@ -272,15 +300,21 @@ export async function runLifecycleDemo(): Promise<void> {
     await read("config('a2')", 'a2');
     await read("config('a2') again", 'a2');
     const removedOne = await cache.invalidate(agents, 'config', 'a2');
-    console.log(`  cache.invalidate(agents, 'config', 'a2'): ${removedOne ? 'removed its entry' : 'nothing to remove'}`);
+    console.log(
+      `  cache.invalidate(agents, 'config', 'a2'): ${removedOne ? 'removed its entry' : 'nothing to remove'}`,
+    );
     await read("config('a2') after invalidate", 'a2');
     const removed = await cache.clear({ namespace: AGENTS_NAMESPACE });
-    console.log(`  cache.clear({ namespace: '${AGENTS_NAMESPACE}' }): ${removed} entries removed; the assistant's answers stay`);
+    console.log(
+      `  cache.clear({ namespace: '${AGENTS_NAMESPACE}' }): ${removed} entries removed; the assistant's answers stay`,
+    );
     await read("config('a1') after clear", 'a1');
     const done = watch();
     const faqCallsBefore = provider.calls;
     await assistant.answer(FAQ_ANSWERS[0]![0], { lang: 'en' });
-    console.log(`  ${`answer('${FAQ_ANSWERS[0]![0]}')`.padEnd(40)} ${'(another namespace)'.padEnd(42)} ${done().padEnd(17)} model calls: ${provider.calls - faqCallsBefore}`);
+    console.log(
+      `  ${`answer('${FAQ_ANSWERS[0]![0]}')`.padEnd(40)} ${'(another namespace)'.padEnd(42)} ${done().padEnd(17)} model calls: ${provider.calls - faqCallsBefore}`,
+    );
     console.log(
       `  Reads that returned an older config than the database held: ${staleReads}. ` +
         `Database reads: ${agents.databaseReads} for 8 config() calls.`,
@@ -290,19 +324,31 @@ export async function runLifecycleDemo(): Promise<void> {
     const total = cache.stats().total;
     const rows = [
       ['hits', count(total.hits), 'calls answered from the store: FAQ answers and configs'],
-      ['misses', count(total.misses), 'calls that ran the method: warmFromLog\'s fills and config reads'],
+      ['misses', count(total.misses), "calls that ran the method: warmFromLog's fills and config reads"],
       ['fills', count(total.fills), `method runs: ${modelCalls} model calls + ${agents.databaseReads} database reads`],
-      ['coalesced', count(total.coalesced), 'misses that shared another call\'s fill'],
+      ['coalesced', count(total.coalesced), "misses that shared another call's fill"],
       ['hit rate', percent(total.hits, total.hits + total.misses), 'hits over lookups; warm() writes are not lookups'],
       ['store errors', count(total.storeErrors), 'store operations that failed'],
     ];
     if (tiered !== undefined) {
-      rows.push(['memory-tier hits', count(tiered.counts.memoryHits), 'store reads answered without a Redis round trip (warm-ups\' checks included)']);
-      rows.push(['redis hits', count(tiered.counts.redisHits), 'store reads answered by Redis (then kept in the memory tier)']);
+      rows.push([
+        'memory-tier hits',
+        count(tiered.counts.memoryHits),
+        "store reads answered without a Redis round trip (warm-ups' checks included)",
+      ]);
+      rows.push([
+        'redis hits',
+        count(tiered.counts.redisHits),
+        'store reads answered by Redis (then kept in the memory tier)',
+      ]);
     }
-    console.log('\n4. cache.stats().total:\n' + renderTable(['counter', 'value', 'note'], rows, ['left', 'right', 'left']));
+    console.log(
+      '\n4. cache.stats().total:\n' + renderTable(['counter', 'value', 'note'], rows, ['left', 'right', 'left']),
+    );
     if (total.storeErrors > 0) {
-      console.log(`Note: ${count(total.storeErrors)} store operations failed and the cache went on without the store. Is REDIS_URL reachable?`);
+      console.log(
+        `Note: ${count(total.storeErrors)} store operations failed and the cache went on without the store. Is REDIS_URL reachable?`,
+      );
     }
   } catch (error) {
     // Warming and invalidating need the store; decorated calls alone would go on without it.
@@ -317,5 +363,8 @@ export async function runLifecycleDemo(): Promise<void> {
 function topPairs(log: readonly { readonly question: string; readonly lang: Lang }[], top: number): string[] {
   const counts = new Map<string, number>();
   for (const r of log) counts.set(`${r.lang}:${r.question}`, (counts.get(`${r.lang}:${r.question}`) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([pair]) => pair);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([pair]) => pair);
 }

@@ -32,7 +32,9 @@ export async function runHttpDemo(): Promise<void> {
   const provider = new LocalProvider({ latency: ['150ms', '400ms'], chunkDelay: '5ms', random: seededRandom(5) });
   const baseURL = await provider.start();
   const client = new ChatClient({ baseURL, apiKey: 'demo-key', connections: CONNECTIONS });
-  const prices = new PriceTable({ [CHAT_MODEL]: { inputPer1K: PRICES[CHAT_MODEL].input, outputPer1K: PRICES[CHAT_MODEL].output } });
+  const prices = new PriceTable({
+    [CHAT_MODEL]: { inputPer1K: PRICES[CHAT_MODEL].input, outputPer1K: PRICES[CHAT_MODEL].output },
+  });
   // In Redis when REDIS_URL is set (every instance adds to the same totals; a fresh key per run).
   const ledger: CostLedger = process.env.REDIS_URL
     ? new RedisCostLedger({ url: process.env.REDIS_URL, prices, key: `cachet-demo-${Date.now()}:ledger` })
@@ -70,17 +72,27 @@ export async function runHttpDemo(): Promise<void> {
       }
       const t0 = performance.now();
       let firstChunkMs = NaN;
-      for await (const _chunk of assistant.stream(request)) if (Number.isNaN(firstChunkMs)) firstChunkMs = performance.now() - t0;
+      for await (const _chunk of assistant.stream(request))
+        if (Number.isNaN(firstChunkMs)) firstChunkMs = performance.now() - t0;
       return { streamed: true, firstChunkMs };
     });
     const wallMs = performance.now() - started;
 
     const streamedCalls = calls.filter((c) => c.result.streamed);
-    const firstChunk = (outcome: string) => ms(median(streamedCalls.filter((c) => c.outcome === outcome).map((c) => c.result.firstChunkMs)));
+    const firstChunk = (outcome: string) =>
+      ms(median(streamedCalls.filter((c) => c.outcome === outcome).map((c) => c.result.firstChunkMs)));
     const rows = [
       ['store', store, where],
-      ['calls', count(calls.length), `${count(streamedCalls.length)} streamed, ${(wallMs / 1_000).toFixed(1)} s in all`],
-      ['provider requests', count(provider.requests), `over HTTP; ${percent(calls.length - provider.requests, calls.length)} of calls never left the process`],
+      [
+        'calls',
+        count(calls.length),
+        `${count(streamedCalls.length)} streamed, ${(wallMs / 1_000).toFixed(1)} s in all`,
+      ],
+      [
+        'provider requests',
+        count(provider.requests),
+        `over HTTP; ${percent(calls.length - provider.requests, calls.length)} of calls never left the process`,
+      ],
       ['most in flight', count(provider.maxInFlight), `at the provider; the pool allows ${CONNECTIONS}`],
       ['first chunk, live', firstChunk('model'), 'median, streams that called the provider'],
       ['first chunk, shared', firstChunk('coalesced'), 'median, identical streams that joined a live one'],
@@ -89,7 +101,9 @@ export async function runHttpDemo(): Promise<void> {
     console.log(renderTable(['metric', 'value', 'note'], rows, ['left', 'right', 'left']));
 
     await ledger.flush();
-    console.log(`\nThe cache's cost ledger (${ledger instanceof RedisCostLedger ? 'in Redis, shared by every instance' : 'in memory'}):\n`);
+    console.log(
+      `\nThe cache's cost ledger (${ledger instanceof RedisCostLedger ? 'in Redis, shared by every instance' : 'in memory'}):\n`,
+    );
     console.log(formatLedgerReport(await ledger.report()));
   } finally {
     await Promise.all([cache.close(), ledger.close(), client.close()]);

@@ -63,7 +63,9 @@ export function ragRequest(question: string, passages: readonly ScoredChunk[]): 
  * The local model's answer, built from the request it received: the first sentence of the first context
  * passage, quoted with its id, and how many passages came with it.
  */
-function quoteFirstPassage(request: { readonly messages: readonly { readonly role: string; readonly content?: unknown }[] }): string {
+function quoteFirstPassage(request: {
+  readonly messages: readonly { readonly role: string; readonly content?: unknown }[];
+}): string {
   const system = request.messages.find((m) => m.role === 'system');
   const text = typeof system?.content === 'string' ? system.content : '';
   const passages = [...text.matchAll(/^\[([^\]]+)\] (.*)$/gm)];
@@ -78,7 +80,8 @@ type Outcome = 'hit' | 'miss' | 'shared' | '-';
 /** What the cache did for each method during one step, from its `hit`, `miss` and `fill` events. */
 function watchCache(cache: Cache): { reset(): void; outcome(method: string): Outcome; stop(): void } {
   let seen: { event: 'hit' | 'miss' | 'fill'; method: string }[] = [];
-  const record = (event: 'hit' | 'miss' | 'fill') => (e: { method: string }) => void seen.push({ event, method: e.method });
+  const record = (event: 'hit' | 'miss' | 'fill') => (e: { method: string }) =>
+    void seen.push({ event, method: e.method });
   const stops = [cache.on('hit', record('hit')), cache.on('miss', record('miss')), cache.on('fill', record('fill'))];
   return {
     reset: () => void (seen = []),
@@ -104,7 +107,11 @@ interface Step {
 
 /** Builds the index, answers a few questions with retrieved context, then shows what the cache kept. */
 export async function runRagDemo(): Promise<void> {
-  const provider = new LocalProvider({ latency: ['150ms', '300ms'], random: seededRandom(7), reply: quoteFirstPassage });
+  const provider = new LocalProvider({
+    latency: ['150ms', '300ms'],
+    random: seededRandom(7),
+    reply: quoteFirstPassage,
+  });
   const baseURL = await provider.start();
   const client = new ChatClient({ baseURL, apiKey: 'demo-key', connections: 4 });
   const { cache, store, where } = createDemoCache();
@@ -142,7 +149,9 @@ export async function runRagDemo(): Promise<void> {
         if (passages.length === 0) firstPassageMs = performance.now() - started;
         passages.push(passage);
         const judged = question.relevant.includes(passage.docId) ? '  (judged relevant)' : '';
-        console.log(`  ${passages.length}. ${passage.docId.padEnd(24)} score ${passage.score.toFixed(2).padStart(5)}${judged}`);
+        console.log(
+          `  ${passages.length}. ${passage.docId.padEnd(24)} score ${passage.score.toFixed(2).padStart(5)}${judged}`,
+        );
       }
       const search = watch.outcome('StreamingRetriever.search');
       console.log(`  first passage after ${ms(firstPassageMs)} (search: ${search})`);
@@ -150,7 +159,9 @@ export async function runRagDemo(): Promise<void> {
       const completion = await assistant.complete(ragRequest(question.text, passages));
       const answerMs = performance.now() - asked;
       const model = watch.outcome('RagAssistant.complete');
-      console.log(`  answer in ${ms(answerMs)} (model call: ${model}): ${completion.choices[0]?.message.content ?? ''}`);
+      console.log(
+        `  answer in ${ms(answerMs)} (model call: ${model}): ${completion.choices[0]?.message.content ?? ''}`,
+      );
       steps.push({ label, question, firstPassageMs, top: passages[0]?.docId ?? '-', search, model, answerMs });
     };
 
@@ -167,8 +178,27 @@ export async function runRagDemo(): Promise<void> {
     );
     await ask('Q1 after', questions[0]!);
 
-    const rows = steps.map((s) => [s.label, s.question.lang, s.top, ms(s.firstPassageMs), s.search, s.model, ms(s.answerMs)]);
-    console.log('\n' + renderTable(['step', 'lang', 'top passage', 'first passage', 'search', 'model call', 'answer'], rows, ['left', 'left', 'left', 'right', 'left', 'left', 'right']));
+    const rows = steps.map((s) => [
+      s.label,
+      s.question.lang,
+      s.top,
+      ms(s.firstPassageMs),
+      s.search,
+      s.model,
+      ms(s.answerMs),
+    ]);
+    console.log(
+      '\n' +
+        renderTable(['step', 'lang', 'top passage', 'first passage', 'search', 'model call', 'answer'], rows, [
+          'left',
+          'left',
+          'left',
+          'right',
+          'left',
+          'left',
+          'right',
+        ]),
+    );
 
     const total = cache.stats().total;
     console.log(
@@ -176,7 +206,9 @@ export async function runRagDemo(): Promise<void> {
         `(searches and model calls); the provider received ${count(provider.requests)} requests for ${count(steps.length)} questions.`,
     );
     if (total.storeErrors > 0) {
-      console.log(`Note: ${count(total.storeErrors)} store operations failed and the cache went on without the store. Is REDIS_URL reachable?`);
+      console.log(
+        `Note: ${count(total.storeErrors)} store operations failed and the cache went on without the store. Is REDIS_URL reachable?`,
+      );
     }
   } finally {
     watch.stop();

@@ -76,20 +76,48 @@ export async function runResilienceDemo(): Promise<void> {
 
     const rows = [
       ['store', store, `${where}; rate limit and circuit in this process's memory`],
-      ['calls', count(calls.length), `${Math.ceil(REQUESTS / WAVES.size)} waves of ${WAVES.size}, ${(wallMs / 1_000).toFixed(1)} s in all`],
-      ['answered', count(answered.length), `${percent(answered.length, calls.length)}; ${count(fromModel.length)} by the model, ${count(fallbacks)} canned`],
+      [
+        'calls',
+        count(calls.length),
+        `${Math.ceil(REQUESTS / WAVES.size)} waves of ${WAVES.size}, ${(wallMs / 1_000).toFixed(1)} s in all`,
+      ],
+      [
+        'answered',
+        count(answered.length),
+        `${percent(answered.length, calls.length)}; ${count(fromModel.length)} by the model, ${count(fallbacks)} canned`,
+      ],
       ['from cache', count(hits.length), `${percent(hits.length, calls.length)} of calls; no rate-limit token spent`],
       ['shared a fill', count(shared.length), 'identical concurrent misses that waited for one (retried) fill'],
-      ['provider requests', count(counts.requests), `for ${asked} distinct (question, language) pairs; ${count(counts.answered)} answered`],
+      [
+        'provider requests',
+        count(counts.requests),
+        `for ${asked} distinct (question, language) pairs; ${count(counts.answered)} answered`,
+      ],
       ['429s received', count(counts.tooManyRequests), `provider quota ${quota}/s, our limiter admits 4/s`],
       ['5xx errors retried', count(retryTally['server error']), `of ${count(counts.serverErrors)} received`],
-      ['timeouts cut', count(counts.cancelled), `hung requests cut at 1 s, cancelled via currentSignal(); ${count(retryTally.timeout)} retried`],
+      [
+        'timeouts cut',
+        count(counts.cancelled),
+        `hung requests cut at 1 s, cancelled via currentSignal(); ${count(retryTally.timeout)} retried`,
+      ],
       ['waits given up', count(waitsGivenUp), 'calls queued in the limiter past maxWait (10 s), then retried'],
-      ['circuit opened', count(circuitOpens), `after 5 failures in a row, for 2 s; ${count(retryTally['circuit open'])} retries waited it out`],
+      [
+        'circuit opened',
+        count(circuitOpens),
+        `after 5 failures in a row, for 2 s; ${count(retryTally['circuit open'])} retries waited it out`,
+      ],
       ['fallback answers', count(fallbacks), 'canned answers, never cached'],
       ['busiest 1-s window', count(busiest), `provider requests in any rolling second; quota ${quota}`],
-      ['closest requests', ms(provider.closestGapMs), 'apart; paced 250 ms apart, 5 requests can fit a second by a millisecond'],
-      ['p50 latency, fills', ms(median(filled.map((c) => c.ms))), `${count(filled.length)} calls that waited in line and asked the provider`],
+      [
+        'closest requests',
+        ms(provider.closestGapMs),
+        'apart; paced 250 ms apart, 5 requests can fit a second by a millisecond',
+      ],
+      [
+        'p50 latency, fills',
+        ms(median(filled.map((c) => c.ms))),
+        `${count(filled.length)} calls that waited in line and asked the provider`,
+      ],
     ];
     console.log(renderTable(['metric', 'value', 'note'], rows, ['left', 'right', 'left']));
 
@@ -103,7 +131,9 @@ export async function runResilienceDemo(): Promise<void> {
           `(${count(counts.tooManyRequests)} 429s)`
         : `the provider saw ${busiest} requests in one second, over its quota of ${quota}`,
       `and ${count(absorbed)} provider failures (429s, 5xx, timeouts) were absorbed by ` +
-        (fallbacks > 0 ? `retries and the fallback (${count(fallbacks)} canned answer${fallbacks === 1 ? '' : 's'}).` : 'retries alone.'),
+        (fallbacks > 0
+          ? `retries and the fallback (${count(fallbacks)} canned answer${fallbacks === 1 ? '' : 's'}).`
+          : 'retries alone.'),
     ];
     console.log(`\n${verdict.join(', ')}`);
     for (const call of calls) {

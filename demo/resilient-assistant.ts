@@ -1,4 +1,19 @@
-import { Cached, Circuit, CircuitBreaker, CircuitOpenError, Fallback, RateLimited, RateLimitError, Retry, Timeout, TimeoutError, currentSignal, isCircuitOpenError, isRateLimitError, isTimeoutError } from '../lib';
+import {
+  Cached,
+  Circuit,
+  CircuitBreaker,
+  CircuitOpenError,
+  Fallback,
+  RateLimited,
+  RateLimitError,
+  Retry,
+  Timeout,
+  TimeoutError,
+  currentSignal,
+  isCircuitOpenError,
+  isRateLimitError,
+  isTimeoutError,
+} from '../lib';
 import { ProviderError, type FlakyProvider } from './flaky-provider';
 import type { Lang } from './questions';
 import { seededRandom } from './random';
@@ -20,11 +35,17 @@ export type RetryReason = 'server error' | 'timeout' | '429' | 'rate-limit wait'
  * defined, so `onRetry` reports to this module-level tally rather than to an instance.
  */
 export const retryTally: Record<RetryReason, number> = {
-  'server error': 0, timeout: 0, '429': 0, 'rate-limit wait': 0, 'circuit open': 0, other: 0,
+  'server error': 0,
+  timeout: 0,
+  '429': 0,
+  'rate-limit wait': 0,
+  'circuit open': 0,
+  other: 0,
 };
 
 function retryReason(error: unknown): RetryReason {
-  if (error instanceof ProviderError) return error.status === 429 ? '429' : error.status >= 500 ? 'server error' : 'other';
+  if (error instanceof ProviderError)
+    return error.status === 429 ? '429' : error.status >= 500 ? 'server error' : 'other';
   if (isTimeoutError(error)) return 'timeout';
   if (isRateLimitError(error)) return 'rate-limit wait';
   if (isCircuitOpenError(error)) return 'circuit open';

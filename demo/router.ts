@@ -29,9 +29,30 @@ const CONNECTIONS = 16;
 
 /** The three providers and how the router sees them. */
 const ENDPOINTS = [
-  { name: 'fast', model: 'gpt-4o', maxConcurrent: 4, priority: 0, timeout: '1s', provider: { latency: ['80ms', '150ms'] } },
-  { name: 'slow', model: 'gpt-4o-mini', maxConcurrent: 8, priority: 1, timeout: '2s', provider: { latency: ['300ms', '500ms'] } },
-  { name: 'limited', model: 'claude-3-5-haiku', maxConcurrent: 4, priority: 2, timeout: '2s', provider: { latency: ['150ms', '300ms'], rateLimit: 3 } },
+  {
+    name: 'fast',
+    model: 'gpt-4o',
+    maxConcurrent: 4,
+    priority: 0,
+    timeout: '1s',
+    provider: { latency: ['80ms', '150ms'] },
+  },
+  {
+    name: 'slow',
+    model: 'gpt-4o-mini',
+    maxConcurrent: 8,
+    priority: 1,
+    timeout: '2s',
+    provider: { latency: ['300ms', '500ms'] },
+  },
+  {
+    name: 'limited',
+    model: 'claude-3-5-haiku',
+    maxConcurrent: 4,
+    priority: 2,
+    timeout: '2s',
+    provider: { latency: ['150ms', '300ms'], rateLimit: 3 },
+  },
 ] as const;
 type EndpointName = (typeof ENDPOINTS)[number]['name'];
 
@@ -52,14 +73,16 @@ interface Cooldown {
   readonly retryAfter: string | undefined;
 }
 
-type Call = { readonly ok: true; readonly result: RouteResult<ChatCompletion> } | { readonly ok: false; readonly error: unknown };
+type Call =
+  { readonly ok: true; readonly result: RouteResult<ChatCompletion> } | { readonly ok: false; readonly error: unknown };
 
 /** Sends FAQ traffic through the router while the preferred provider fails and recovers, and prints what happened. */
 export async function runRouterDemo(): Promise<void> {
   const providers = new Map<EndpointName, LocalProvider>();
   const clients: ChatClient[] = [];
   try {
-    for (const [i, e] of ENDPOINTS.entries()) providers.set(e.name, new LocalProvider({ ...e.provider, random: seededRandom(40 + i) }));
+    for (const [i, e] of ENDPOINTS.entries())
+      providers.set(e.name, new LocalProvider({ ...e.provider, random: seededRandom(40 + i) }));
     const urls = new Map<EndpointName, string>();
     for (const [name, provider] of providers) urls.set(name, await provider.start());
 
@@ -108,7 +131,11 @@ export async function runRouterDemo(): Promise<void> {
       const retryAfter = isProviderError(error) ? error.headers['retry-after'] : undefined;
       cooldowns.push({ endpoint, atMs: since(), forMs, status, retryAfter });
       const why = status === 429 ? `429, Retry-After: ${retryAfter ?? '-'}` : statusOf(error);
-      timeline.push({ atMs: since(), what: `cooldown   ${endpoint} ${Math.round(forMs)}ms (${why})`, kind: `cooldown ${endpoint} ${why}` });
+      timeline.push({
+        atMs: since(),
+        what: `cooldown   ${endpoint} ${Math.round(forMs)}ms (${why})`,
+        kind: `cooldown ${endpoint} ${why}`,
+      });
     });
     router.on('recovered', ({ endpoint }) => {
       // A probe is sent only once the cooldown is over; a success before that is a request the endpoint
@@ -117,7 +144,10 @@ export async function runRouterDemo(): Promise<void> {
       const early = last === undefined ? 0 : last.atMs + last.forMs - since();
       if (early > 1) earlyRecoveries++;
       else recoveries++;
-      const how = early > 1 ? `a request sent before the cooldown answered, ${Math.round(early)} ms before its end` : 'its probe answered';
+      const how =
+        early > 1
+          ? `a request sent before the cooldown answered, ${Math.round(early)} ms before its end`
+          : 'its probe answered';
       timeline.push({ atMs: since(), what: `recovered  ${endpoint} (${how})` });
     });
 
@@ -171,7 +201,9 @@ export async function runRouterDemo(): Promise<void> {
     const rows = ENDPOINTS.map(({ name, model, maxConcurrent }) => {
       const mine = answered.filter((r) => r.endpoint === name);
       const provider = providers.get(name)!;
-      const statuses = Object.entries(provider.byStatus).map(([status, n]) => `${n}×${status}`).join(' ');
+      const statuses = Object.entries(provider.byStatus)
+        .map(([status, n]) => `${n}×${status}`)
+        .join(' ');
       return [
         name,
         model,
@@ -186,7 +218,17 @@ export async function runRouterDemo(): Promise<void> {
     });
     console.log(
       renderTable(
-        ['endpoint', 'model', 'answered', 'share', 'p50 latency', 'after a fallback', 'provider requests', 'statuses', 'most in flight / max'],
+        [
+          'endpoint',
+          'model',
+          'answered',
+          'share',
+          'p50 latency',
+          'after a fallback',
+          'provider requests',
+          'statuses',
+          'most in flight / max',
+        ],
         rows,
         ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'right'],
       ),
@@ -201,24 +243,53 @@ export async function runRouterDemo(): Promise<void> {
     };
     const limited429 = cooling('limited').filter((c) => c.status === 429);
     const honoured = limited429.every((c) => c.retryAfter !== undefined && c.forMs <= Number(c.retryAfter) * 1_000);
-    const sentWhileAside = ENDPOINTS.flatMap(({ name }) => sent.get(name)!.filter(({ atMs }) => cooling(name).some((c) => atMs > c.atMs + 1 && atMs < c.atMs + c.forMs - 1)));
+    const sentWhileAside = ENDPOINTS.flatMap(({ name }) =>
+      sent.get(name)!.filter(({ atMs }) => cooling(name).some((c) => atMs > c.atMs + 1 && atMs < c.atMs + c.forMs - 1)),
+    );
     const refusedAgain = sentWhileAside.filter((s) => s.status === 429).length;
     const summary = [
-      ['calls', count(calls.length), `${Math.ceil(REQUESTS / WAVES.size)} waves, ${(wallMs / 1_000).toFixed(1)} s in all`],
-      ['answered', count(answered.length), `${percent(answered.length, calls.length)}; ${count(answered.filter((r) => r.endpoint === 'fast').length)} by the preferred endpoint`],
+      [
+        'calls',
+        count(calls.length),
+        `${Math.ceil(REQUESTS / WAVES.size)} waves, ${(wallMs / 1_000).toFixed(1)} s in all`,
+      ],
+      [
+        'answered',
+        count(answered.length),
+        `${percent(answered.length, calls.length)}; ${count(answered.filter((r) => r.endpoint === 'fast').length)} by the preferred endpoint`,
+      ],
       ['caller errors', count(failed.length), 'RouterErrors reaching a caller; should be 0'],
-      ['fallbacks', count([...fallbacks.values()].reduce((a, b) => a + b, 0)), [...fallbacks].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'],
+      [
+        'fallbacks',
+        count([...fallbacks.values()].reduce((a, b) => a + b, 0)),
+        [...fallbacks].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none',
+      ],
       ['cooldowns, fast', spans(cooling('fast')), "after 3 failures in a row, the router's cooldown"],
       ['cooldowns, slow', spans(cooling('slow')), ''],
-      ['cooldowns, limited', spans(cooling('limited')), `429s; each for the provider's retry-after-ms${honoured ? ', within its Retry-After' : ''}`],
-      ['recoveries', count(recoveries + earlyRecoveries), `${recoveries} by a probe after the cooldown, ${earlyRecoveries} before it ended (see below)`],
-      ['sent while set aside', count(sentWhileAside.length), `requests sent to an endpoint before its cooldown ended; ${refusedAgain} got a 429 again`],
+      [
+        'cooldowns, limited',
+        spans(cooling('limited')),
+        `429s; each for the provider's retry-after-ms${honoured ? ', within its Retry-After' : ''}`,
+      ],
+      [
+        'recoveries',
+        count(recoveries + earlyRecoveries),
+        `${recoveries} by a probe after the cooldown, ${earlyRecoveries} before it ended (see below)`,
+      ],
+      [
+        'sent while set aside',
+        count(sentWhileAside.length),
+        `requests sent to an endpoint before its cooldown ended; ${refusedAgain} got a 429 again`,
+      ],
     ];
     console.log(`\n${renderTable(['metric', 'value', 'note'], summary, ['left', 'right', 'left'])}`);
 
     if (failed.length > 0) {
       console.log(`\n${count(failed.length)} callers got an error. The first ones:`);
-      for (const error of failed.slice(0, 3)) console.log(`- ${isRouterError(error) ? `RouterError (${error.reason}): ` : ''}${error instanceof Error ? error.message : String(error)}`);
+      for (const error of failed.slice(0, 3))
+        console.log(
+          `- ${isRouterError(error) ? `RouterError (${error.reason}): ` : ''}${error instanceof Error ? error.message : String(error)}`,
+        );
     }
 
     if (earlyRecoveries > 0) {
@@ -230,21 +301,30 @@ export async function runRouterDemo(): Promise<void> {
     }
 
     console.log('\nTimeline (from the first wave; the same event within 50 ms folded into the first, ×count):');
-    for (const { atMs, what } of fold(timeline.sort((a, b) => a.atMs - b.atMs))) console.log(`  +${(atMs / 1_000).toFixed(2)}s  ${what}`);
+    for (const { atMs, what } of fold(timeline.sort((a, b) => a.atMs - b.atMs)))
+      console.log(`  +${(atMs / 1_000).toFixed(2)}s  ${what}`);
 
     const relative = (epoch: number) => (epoch === 0 ? '-' : `+${((epoch - startedEpoch) / 1_000).toFixed(2)}s`);
-    const health = router.health().map((h) => [
-      h.name,
-      h.state,
-      String(h.inFlight),
-      String(h.queued),
-      String(h.maxConcurrent),
-      h.latencyMs === undefined ? '-' : ms(h.latencyMs),
-      percent(h.errorRate, 1),
-      relative(h.cooldownUntil),
-    ]);
+    const health = router
+      .health()
+      .map((h) => [
+        h.name,
+        h.state,
+        String(h.inFlight),
+        String(h.queued),
+        String(h.maxConcurrent),
+        h.latencyMs === undefined ? '-' : ms(h.latencyMs),
+        percent(h.errorRate, 1),
+        relative(h.cooldownUntil),
+      ]);
     console.log('\nrouter.health() at the end:\n');
-    console.log(renderTable(['endpoint', 'state', 'in flight', 'queued', 'max', 'latency (avg)', 'error rate', 'cooling until'], health, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right']));
+    console.log(
+      renderTable(
+        ['endpoint', 'state', 'in flight', 'queued', 'max', 'latency (avg)', 'error rate', 'cooling until'],
+        health,
+        ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ),
+    );
   } finally {
     await Promise.all(clients.map((client) => client.close()));
     await Promise.all([...providers.values()].map((provider) => provider.close()));

@@ -38,7 +38,18 @@ export type { UniversalMethodDecorator, MethodSite } from './decorate/method-dec
 
 export { MemoryStore } from './cache/memory-store';
 export type { MemoryStoreOptions } from './cache/memory-store';
-export type { TagIndex, CacheStore, CacheEntry, FillCoordinator, FillLease, FillWait, MaybePromise, SharedCounters, StoreInfo, CurrencyCheck } from './ports/cache-store';
+export type {
+  TagIndex,
+  CacheStore,
+  CacheEntry,
+  FillCoordinator,
+  FillLease,
+  FillWait,
+  MaybePromise,
+  SharedCounters,
+  StoreInfo,
+  CurrencyCheck,
+} from './ports/cache-store';
 
 export {
   CachetError,
@@ -52,7 +63,13 @@ export {
   isStoreTimeoutError,
   isStoreUnavailableError,
 } from './core/errors';
-export { ValueEncodeError, ValueDecodeError, isValueEncodeError, isValueDecodeError, registerClass } from './codec/value-codec';
+export {
+  ValueEncodeError,
+  ValueDecodeError,
+  isValueEncodeError,
+  isValueDecodeError,
+  registerClass,
+} from './codec/value-codec';
 export type { ClassOptions } from './codec/value-codec';
 export { parseDuration } from './core/duration';
 export type { Duration } from './core/duration';
@@ -66,7 +83,13 @@ export type { CircuitEvent, CircuitEvents } from './resilience/circuit-breaker';
 export type { CircuitBreakerOptions } from './resilience/circuit-breaker-options';
 export { CircuitOpenError, isCircuitOpenError } from './resilience/circuit-open-error';
 export { MemoryCircuitState } from './resilience/memory-circuit-state';
-export type { CircuitStateName, CircuitStateStore, CircuitPolicy, CircuitAdmission, CircuitOutcome } from './ports/circuit-state';
+export type {
+  CircuitStateName,
+  CircuitStateStore,
+  CircuitPolicy,
+  CircuitAdmission,
+  CircuitOutcome,
+} from './ports/circuit-state';
 
 // Resilience: retry, timeout, fallback.
 export { Retry, retry, isTransientError } from './resilience/retry';
@@ -84,7 +107,12 @@ export type { ConcurrencyOptions, ConcurrencyLimited } from './concurrency/concu
 export { LocalSemaphore } from './concurrency/local-semaphore';
 export type { Semaphore, Permit, AcquireOptions } from './ports/semaphore';
 export type { QueueOptions } from './concurrency/queue-options';
-export { QueueFullError, QueueTimeoutError, isQueueFullError, isQueueTimeoutError } from './concurrency/concurrency-errors';
+export {
+  QueueFullError,
+  QueueTimeoutError,
+  isQueueFullError,
+  isQueueTimeoutError,
+} from './concurrency/concurrency-errors';
 
 // Rate limiting.
 export { RateLimited, rateLimited } from './rate-limit/rate-limited';
@@ -95,9 +123,15 @@ export type { MemoryRateLimiterOptions } from './rate-limit/memory-rate-limiter'
 export { toRateRule } from './rate-limit/gcra';
 export type { RateLimiter, RateDecision, RateRule } from './ports/rate-limiter';
 
-
 // Cost accounting: what misses spent and hits saved, per namespace, tenant and model.
-export { PriceTable, ILLUSTRATIVE_PRICES, UnknownModelError, isUnknownModelError, formatUsd, toTokenUsage } from './ledger/price-table';
+export {
+  PriceTable,
+  ILLUSTRATIVE_PRICES,
+  UnknownModelError,
+  isUnknownModelError,
+  formatUsd,
+  toTokenUsage,
+} from './ledger/price-table';
 export type { ModelPrice, CallCost } from './ledger/price-table';
 export type { TokenUsage, UsageLike } from './ports/cost-ledger';
 export { MemoryCostLedger, NO_TENANT } from './ledger/cost-ledger';
@@ -105,6 +139,3 @@ export type { MemoryCostLedgerOptions } from './ledger/cost-ledger';
 export type { CostLedger, LedgerEntry } from './ports/cost-ledger';
 export { formatLedgerReport } from './ledger/ledger-report';
 export type { LedgerReport, LedgerRow, LedgerTotals, LedgerFilter, LedgerCounters } from './ports/cost-ledger';
-
-
-

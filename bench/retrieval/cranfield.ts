@@ -20,8 +20,13 @@ export function loadCranfield(dir = cranfieldDir()): Cranfield {
   if (!existsSync(join(dir, 'docs.jsonl'))) {
     throw new Error(`The Cranfield collection is not at ${dir}; set CRANFIELD_DIR to the directory holding docs.jsonl`);
   }
-  const lines = (file: string) => readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const docs = lines('docs.jsonl').map((l) => JSON.parse(l) as { id: string; title: string; text: string }).map((d) => ({ id: d.id, text: d.text }));
+  const lines = (file: string) =>
+    readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+  const docs = lines('docs.jsonl')
+    .map((l) => JSON.parse(l) as { id: string; title: string; text: string })
+    .map((d) => ({ id: d.id, text: d.text }));
   const queries = lines('queries-dev.jsonl').map((l) => JSON.parse(l) as { id: string; text: string });
   const qrels = new Map<string, Map<string, number>>();
   for (const line of lines('qrels-dev.tsv').slice(1)) {
@@ -37,7 +42,10 @@ export function loadCranfield(dir = cranfieldDir()): Cranfield {
 export function ndcgAt(k: number, ranked: readonly string[], judged: ReadonlyMap<string, number>): number {
   let dcg = 0;
   ranked.slice(0, k).forEach((doc, i) => (dcg += (judged.get(doc) ?? 0) / Math.log2(i + 2)));
-  const ideal = [...judged.values()].filter((g) => g > 0).sort((a, b) => b - a).slice(0, k);
+  const ideal = [...judged.values()]
+    .filter((g) => g > 0)
+    .sort((a, b) => b - a)
+    .slice(0, k);
   let idcg = 0;
   ideal.forEach((grade, i) => (idcg += grade / Math.log2(i + 2)));
   return idcg === 0 ? 0 : dcg / idcg;

@@ -32,7 +32,8 @@ export const chatClient: Scenario = {
       const headers = { 'content-type': 'application/json', authorization: 'Bearer bench' };
       const body = JSON.stringify(REQUEST);
       const expected = (await client.complete(REQUEST)).choices[0]?.message.content;
-      if (typeof expected !== 'string' || expected.length === 0) throw new Error(`${NAME}: the provider sent no answer text`);
+      if (typeof expected !== 'string' || expected.length === 0)
+        throw new Error(`${NAME}: the provider sent no answer text`);
       provider.resetCounters();
 
       let sent = 0;
@@ -49,7 +50,8 @@ export const chatClient: Scenario = {
             try {
               const response = await request(url, { dispatcher: agent, method: 'POST', headers, body });
               const text = await response.body.text();
-              if (response.statusCode !== 200) throw new Error(`${NAME}: provider answered ${response.statusCode}: ${text}`);
+              if (response.statusCode !== 200)
+                throw new Error(`${NAME}: provider answered ${response.statusCode}: ${text}`);
               check(JSON.parse(text) as ChatCompletion);
             } finally {
               await agent.close();
@@ -61,13 +63,17 @@ export const chatClient: Scenario = {
       // The provider counts a request when its response closes, which may come a moment after the client read it.
       for (let i = 0; i < 20 && provider.requests < sent; i++) await sleep(10);
       if (provider.requests < sent) {
-        throw new Error(`${NAME}: the loops counted ${sent} requests but the provider served only ${provider.requests}`);
+        throw new Error(
+          `${NAME}: the loops counted ${sent} requests but the provider served only ${provider.requests}`,
+        );
       }
       if (wrong > 0) throw new Error(`${NAME}: ${wrong} of ${sent} answers were not the expected completion`);
       const ok = provider.byStatus[200] ?? 0;
       if (ok !== provider.requests) throw new Error(`${NAME}: provider statuses ${JSON.stringify(provider.byStatus)}`);
       if (provider.maxInFlight > CONCURRENCY) {
-        throw new Error(`${NAME}: ${provider.maxInFlight} requests in flight at once, more than the ${CONCURRENCY} callers`);
+        throw new Error(
+          `${NAME}: ${provider.maxInFlight} requests in flight at once, more than the ${CONCURRENCY} callers`,
+        );
       }
 
       const spread = (s: Summary): string => `±${(s.spread * 50).toFixed(1)}%`;

@@ -29,7 +29,15 @@ function chatService(cache: Cache) {
       return ANSWER;
     }
 
-    @Cached({ cache, ...chatKeyPolicy({ normalize: true, tenant(this: Assistant) { return this.tenantId; } }) })
+    @Cached({
+      cache,
+      ...chatKeyPolicy({
+        normalize: true,
+        tenant(this: Assistant) {
+          return this.tenantId;
+        },
+      }),
+    })
     async completeNormalized(_request: ChatRequest): Promise<Answer> {
       this.calls++;
       return ANSWER;
@@ -47,7 +55,8 @@ function chatService(cache: Cache) {
 /** A `@Cached` hit through `chatKeyPolicy` against a plain `@Cached` hit on the same request. */
 export const chatHit: Scenario = {
   name: NAME,
-  measures: '`await svc.complete(request)` with `@Cached({ ...chatKeyPolicy(...) })`, a two-message request hitting `new Cache()` (memory)',
+  measures:
+    '`await svc.complete(request)` with `@Cached({ ...chatKeyPolicy(...) })`, a two-message request hitting `new Cache()` (memory)',
   baseline: 'the same call on a plain `@Cached()` method (the request is the whole key)',
   async run(ctx: BenchContext): Promise<Result[]> {
     const cache = new Cache();
@@ -74,15 +83,34 @@ export const chatHit: Scenario = {
     if (sink !== ANSWER) throw new Error('chat-hit: a loop returned something other than the cached answer');
     const stats = cache.stats().total;
     if (svc.calls !== 3 || stats.misses !== 3 || stats.bypassed !== 0) {
-      throw new Error(`chat-hit: expected hits only after the first calls, got ${svc.calls} method calls, ${stats.misses} misses, ${stats.bypassed} bypassed`);
+      throw new Error(
+        `chat-hit: expected hits only after the first calls, got ${svc.calls} method calls, ${stats.misses} misses, ${stats.bypassed} bypassed`,
+      );
     }
     await cache.close();
 
     const spread = (s: Summary): string => `±${(s.spread * 50).toFixed(1)}%`;
-    const note = (ours: Summary): string => `spread between rounds ${spread(ours)} ours, ${spread(timings.plain)} baseline; no miss after the first call`;
+    const note = (ours: Summary): string =>
+      `spread between rounds ${spread(ours)} ours, ${spread(timings.plain)} baseline; no miss after the first call`;
     return [
-      row(NAME, 'chatKeyPolicy({ tenant: false }) hit, 2 messages', 'ns/op', timings.chat.median, timings.plain.median, atMost(2), note(timings.chat)),
-      row(NAME, 'chatKeyPolicy({ normalize: true, tenant }) hit', 'ns/op', timings.normalized.median, timings.plain.median, undefined, note(timings.normalized)),
+      row(
+        NAME,
+        'chatKeyPolicy({ tenant: false }) hit, 2 messages',
+        'ns/op',
+        timings.chat.median,
+        timings.plain.median,
+        atMost(2),
+        note(timings.chat),
+      ),
+      row(
+        NAME,
+        'chatKeyPolicy({ normalize: true, tenant }) hit',
+        'ns/op',
+        timings.normalized.median,
+        timings.plain.median,
+        undefined,
+        note(timings.normalized),
+      ),
     ];
   },
 };

@@ -13,7 +13,13 @@ const RUNS = 7;
  * Recorded at 78f7d9a, the commit before the entry points were split, on the project's 2-vCPU VM:
  * `require('cachet')` loaded the Redis client and undici with everything else. Not measured in this run.
  */
-const BEFORE = { label: 'before (recorded at 78f7d9a)', modules: 877, redisModules: 647, undiciModules: 110, coldMs: 309 } as const;
+const BEFORE = {
+  label: 'before (recorded at 78f7d9a)',
+  modules: 877,
+  redisModules: 647,
+  undiciModules: 110,
+  coldMs: 309,
+} as const;
 
 interface Load {
   readonly ms: number;
@@ -60,20 +66,101 @@ export const importCost: Scenario = {
     const samples = Object.fromEntries(names.map((name) => [name, [] as Load[]])) as Record<Case, Load[]>;
     for (let round = 0; round < runs; round++) for (const name of names) samples[name].push(load(name));
 
-    const m = Object.fromEntries(names.map((name) => [name, median(samples[name])])) as Record<Case, Load & { spread: number; range: string }>;
+    const m = Object.fromEntries(names.map((name) => [name, median(samples[name])])) as Record<
+      Case,
+      Load & { spread: number; range: string }
+    >;
     const timing = (c: Case): string => `${m[c].range} ms over ${runs} runs, spread ±${(m[c].spread * 50).toFixed(0)}%`;
     const loads = (c: Case): string => `${m[c].modules} modules (${m[c].redis} Redis client, ${m[c].undici} undici)`;
     return [
-      row(NAME, `require('cachet') vs ${BEFORE.label}`, 'ms', m.cachet.ms, BEFORE.coldMs, atMost(0.3), `${timing('cachet')}; ${loads('cachet')}; before: 279–389 ms over 5 runs`),
-      row(NAME, `require('cachet'): modules vs ${BEFORE.label}`, 'modules', m.cachet.modules, BEFORE.modules, undefined, loads('cachet')),
-      row(NAME, `require('cachet'): Redis client modules vs before`, 'modules', m.cachet.redis, BEFORE.redisModules, exactly(0)),
-      row(NAME, `require('cachet'): undici modules vs before`, 'modules', m.cachet.undici, BEFORE.undiciModules, exactly(0)),
-      row(NAME, `require('cachet') vs require('redis') (same run)`, 'ms', m.cachet.ms, m.redis.ms, undefined, `require('redis'): ${timing('redis')}, ${loads('redis')}`),
-      row(NAME, 'require + @Cached + first hit vs require alone', 'ms', m.cachedHit.ms, m.cachet.ms, undefined, `${timing('cachedHit')}; ${loads('cachedHit')}`),
-      row(NAME, `@Cached first hit: Redis + undici modules`, 'modules', m.cachedHit.redis + m.cachedHit.undici, BEFORE.redisModules + BEFORE.undiciModules, exactly(0), 'the default cache without REDIS_URL loads no client'),
-      row(NAME, `require('cachet/redis') vs require('redis')`, 'ms', m.cachetRedis.ms, m.redis.ms, undefined, `${timing('cachetRedis')}; ${loads('cachetRedis')}`),
-      row(NAME, `require('@redis/client') vs require('redis')`, 'ms', m.redisClient.ms, m.redis.ms, undefined, `${timing('redisClient')}; ${loads('redisClient')} vs ${loads('redis')}`),
-      row(NAME, `require('cachet/llm') vs require('undici')`, 'ms', m.cachetLlm.ms, m.undici.ms, undefined, `${timing('cachetLlm')}; ${loads('cachetLlm')}; undici: ${timing('undici')}`),
+      row(
+        NAME,
+        `require('cachet') vs ${BEFORE.label}`,
+        'ms',
+        m.cachet.ms,
+        BEFORE.coldMs,
+        atMost(0.3),
+        `${timing('cachet')}; ${loads('cachet')}; before: 279–389 ms over 5 runs`,
+      ),
+      row(
+        NAME,
+        `require('cachet'): modules vs ${BEFORE.label}`,
+        'modules',
+        m.cachet.modules,
+        BEFORE.modules,
+        undefined,
+        loads('cachet'),
+      ),
+      row(
+        NAME,
+        `require('cachet'): Redis client modules vs before`,
+        'modules',
+        m.cachet.redis,
+        BEFORE.redisModules,
+        exactly(0),
+      ),
+      row(
+        NAME,
+        `require('cachet'): undici modules vs before`,
+        'modules',
+        m.cachet.undici,
+        BEFORE.undiciModules,
+        exactly(0),
+      ),
+      row(
+        NAME,
+        `require('cachet') vs require('redis') (same run)`,
+        'ms',
+        m.cachet.ms,
+        m.redis.ms,
+        undefined,
+        `require('redis'): ${timing('redis')}, ${loads('redis')}`,
+      ),
+      row(
+        NAME,
+        'require + @Cached + first hit vs require alone',
+        'ms',
+        m.cachedHit.ms,
+        m.cachet.ms,
+        undefined,
+        `${timing('cachedHit')}; ${loads('cachedHit')}`,
+      ),
+      row(
+        NAME,
+        `@Cached first hit: Redis + undici modules`,
+        'modules',
+        m.cachedHit.redis + m.cachedHit.undici,
+        BEFORE.redisModules + BEFORE.undiciModules,
+        exactly(0),
+        'the default cache without REDIS_URL loads no client',
+      ),
+      row(
+        NAME,
+        `require('cachet/redis') vs require('redis')`,
+        'ms',
+        m.cachetRedis.ms,
+        m.redis.ms,
+        undefined,
+        `${timing('cachetRedis')}; ${loads('cachetRedis')}`,
+      ),
+      row(
+        NAME,
+        `require('@redis/client') vs require('redis')`,
+        'ms',
+        m.redisClient.ms,
+        m.redis.ms,
+        undefined,
+        `${timing('redisClient')}; ${loads('redisClient')} vs ${loads('redis')}`,
+      ),
+      row(
+        NAME,
+        `require('cachet/llm') vs require('undici')`,
+        'ms',
+        m.cachetLlm.ms,
+        m.undici.ms,
+        undefined,
+        `${timing('cachetLlm')}; ${loads('cachetLlm')}; undici: ${timing('undici')}`,
+      ),
     ];
   },
 };
@@ -81,8 +168,31 @@ export const importCost: Scenario = {
 /** Compiles lib/ as the package build does, incrementally, without declarations or maps. */
 function build(): void {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const flags = ['--outDir', OUT, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false', '--inlineSources', 'false'];
-  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), ...flags, '--incremental', '--tsBuildInfoFile', join(OUT, '.tsbuildinfo')], { cwd: ROOT, stdio: 'inherit' });
+  const flags = [
+    '--outDir',
+    OUT,
+    '--declaration',
+    'false',
+    '--declarationMap',
+    'false',
+    '--sourceMap',
+    'false',
+    '--inlineSources',
+    'false',
+  ];
+  execFileSync(
+    process.execPath,
+    [
+      tsc,
+      '-p',
+      join(ROOT, 'tsconfig.build.json'),
+      ...flags,
+      '--incremental',
+      '--tsBuildInfoFile',
+      join(OUT, '.tsbuildinfo'),
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
 }
 
 function load(name: Case): Load {
@@ -110,5 +220,10 @@ function median(samples: readonly Load[]): Load & { spread: number; range: strin
   const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
   const first = samples[0] as Load;
   if (samples.some((s) => s.modules !== first.modules)) throw new Error(`${NAME}: module counts differ between runs`);
-  return { ...first, ms: times.median, spread: times.spread, range: `${(sorted[0] as number).toFixed(0)}–${(sorted.at(-1) as number).toFixed(0)}` };
+  return {
+    ...first,
+    ms: times.median,
+    spread: times.spread,
+    range: `${(sorted[0] as number).toFixed(0)}–${(sorted.at(-1) as number).toFixed(0)}`,
+  };
 }

@@ -32,7 +32,12 @@ export const keyDerivation: Scenario = {
 
     const builder = new KeyBuilder('cachet', 'default', 'Svc.chat');
     const policyBuilder = new KeyBuilder('cachet', 'default', 'Svc.chat', chatKeyPolicy({ tenant: false }).key);
-    const normalizingBuilder = new KeyBuilder('cachet', 'default', 'Svc.chat', chatKeyPolicy({ tenant: false, normalize: true }).key);
+    const normalizingBuilder = new KeyBuilder(
+      'cachet',
+      'default',
+      'Svc.chat',
+      chatKeyPolicy({ tenant: false, normalize: true }).key,
+    );
     const one = requests[0] as ChatRequest;
     let sink = '';
     const timings = await compareNsPerOp(
@@ -68,8 +73,24 @@ export const keyDerivation: Scenario = {
 
     const sizes = `JSON ${(json / 1024).toFixed(1)} KB, canonical ${(canonical / 1024).toFixed(1)} KB, too large for the memo`;
     return [
-      row(NAME, `chat request (~10 KB), ${POOL} distinct`, 'ns/op', timings.large.median, timings.largeBaseline.median, atMost(0.6), sizes),
-      row(NAME, 'the same through chatKeyPolicy({ tenant: false })', 'ns/op', timings.policy.median, timings.largeBaseline.median, undefined, 'the key of { tenant, request }'),
+      row(
+        NAME,
+        `chat request (~10 KB), ${POOL} distinct`,
+        'ns/op',
+        timings.large.median,
+        timings.largeBaseline.median,
+        atMost(0.6),
+        sizes,
+      ),
+      row(
+        NAME,
+        'the same through chatKeyPolicy({ tenant: false })',
+        'ns/op',
+        timings.policy.median,
+        timings.largeBaseline.median,
+        undefined,
+        'the key of { tenant, request }',
+      ),
       row(
         NAME,
         'the same with normalize: true',

@@ -39,7 +39,9 @@ export const memoryHit: Scenario = {
     if (sink !== ANSWER) throw new Error('memory-hit: a loop returned something other than the cached answer');
     const stats = cache.stats().total;
     if (faq.calls !== 1 || stats.misses !== 2) {
-      throw new Error(`memory-hit: expected hits only after the first calls, got ${faq.calls} method calls, ${stats.misses} misses`);
+      throw new Error(
+        `memory-hit: expected hits only after the first calls, got ${faq.calls} method calls, ${stats.misses} misses`,
+      );
     }
     await cache.close();
 
@@ -47,8 +49,24 @@ export const memoryHit: Scenario = {
     const note = (ours: Summary): string =>
       `spread between rounds ${spread(ours)} ours, ${spread(timings.map)} baseline; ${stats.hits.toLocaleString('en-US')} hits, no miss after the first call`;
     return [
-      row(NAME, '@Cached hit, 2 small args', 'ns/op', timings.decorated.median, timings.map.median, atMost(2.5), note(timings.decorated)),
-      row(NAME, 'cache.wrap(fn) hit, 2 small args', 'ns/op', timings.wrapped.median, timings.map.median, undefined, note(timings.wrapped)),
+      row(
+        NAME,
+        '@Cached hit, 2 small args',
+        'ns/op',
+        timings.decorated.median,
+        timings.map.median,
+        atMost(2.5),
+        note(timings.decorated),
+      ),
+      row(
+        NAME,
+        'cache.wrap(fn) hit, 2 small args',
+        'ns/op',
+        timings.wrapped.median,
+        timings.map.median,
+        undefined,
+        note(timings.wrapped),
+      ),
     ];
   },
 };

@@ -19,7 +19,13 @@ const DEFAULT_BURST = 1;
 /** A rule no benchmark loop can exhaust, so every decision does the full admit path (read, compute, write). */
 const OPEN_RULE = toRateRule(1_000_000_000, 1_000, 1_000_000);
 const TRIVIAL = 'return 1';
-const OPEN_ARGS = [OPEN_RULE.emissionUs, OPEN_RULE.toleranceUs, OPEN_RULE.emissionUs, OPEN_RULE.creditUs, OPEN_RULE.restUs].map(String);
+const OPEN_ARGS = [
+  OPEN_RULE.emissionUs,
+  OPEN_RULE.toleranceUs,
+  OPEN_RULE.emissionUs,
+  OPEN_RULE.creditUs,
+  OPEN_RULE.restUs,
+].map(String);
 
 /**
  * Rate-limit decisions per second (memory and Redis, beside a bare Map, plain GCRA and a raw EVALSHA of a
@@ -28,7 +34,8 @@ const OPEN_ARGS = [OPEN_RULE.emissionUs, OPEN_RULE.toleranceUs, OPEN_RULE.emissi
  */
 export const rateLimit: Scenario = {
   name: NAME,
-  measures: 'MemoryRateLimiter / RedisRateLimiter `decide(key, rule, 1)` over 1,000 keys; 4 processes sharing one Redis limit',
+  measures:
+    'MemoryRateLimiter / RedisRateLimiter `decide(key, rule, 1)` over 1,000 keys; 4 processes sharing one Redis limit',
   baseline:
     '`await map.get(key)` + `map.set`; the same limiter as plain GCRA on `Date.now()`; node-redis `EVALSHA` of `return 1` and of the same GCRA script; the ideal admissions, plain GCRA and `limit + burst` for the shared limit',
   async run(ctx: BenchContext): Promise<Result[]> {
@@ -63,10 +70,24 @@ export const rateLimit: Scenario = {
     );
     void sink;
     results.push(
-      row(NAME, 'memory decision', 'ns/op', inMemory.ours.median, inMemory.map.median, undefined,
-        `${(1e9 / inMemory.ours.median / 1e6).toFixed(2)} M decisions/s; spread ${spread(inMemory.ours)} ours, ${spread(inMemory.map)} baseline`),
-      row(NAME, 'memory decision vs plain GCRA on Date.now()', 'ns/op', inMemory.ours.median, inMemory.plain.median, atMost(1.1),
-        `the same limiter without the credit, on Date.now(): what they cost; spread ${spread(inMemory.plain)} baseline`),
+      row(
+        NAME,
+        'memory decision',
+        'ns/op',
+        inMemory.ours.median,
+        inMemory.map.median,
+        undefined,
+        `${(1e9 / inMemory.ours.median / 1e6).toFixed(2)} M decisions/s; spread ${spread(inMemory.ours)} ours, ${spread(inMemory.map)} baseline`,
+      ),
+      row(
+        NAME,
+        'memory decision vs plain GCRA on Date.now()',
+        'ns/op',
+        inMemory.ours.median,
+        inMemory.plain.median,
+        atMost(1.1),
+        `the same limiter without the credit, on Date.now(): what they cost; spread ${spread(inMemory.plain)} baseline`,
+      ),
     );
 
     const url = await ctx.redisUrl();
@@ -90,10 +111,24 @@ export const rateLimit: Scenario = {
       if (limiter.errors > 0) throw new Error(`rate-limit: ${limiter.errors} failed Redis decisions during the run`);
       const note = `spread ${spread(timings.ours)} ours, ${spread(timings.evalsha)} / ${spread(timings.gcra)} baselines`;
       results.push(
-        row(NAME, `Redis decision vs EVALSHA \`${TRIVIAL}\`, concurrency ${CONCURRENCY}`, 'ops/s', timings.ours.median,
-          timings.evalsha.median, undefined, `the GCRA script runs TIME, GET and SET PX; ${note}`),
-        row(NAME, `Redis decision vs the GCRA script by raw EVALSHA, concurrency ${CONCURRENCY}`, 'ops/s', timings.ours.median,
-          timings.gcra.median, undefined, 'what our client side (timeout, breaker, reply parsing) costs'),
+        row(
+          NAME,
+          `Redis decision vs EVALSHA \`${TRIVIAL}\`, concurrency ${CONCURRENCY}`,
+          'ops/s',
+          timings.ours.median,
+          timings.evalsha.median,
+          undefined,
+          `the GCRA script runs TIME, GET and SET PX; ${note}`,
+        ),
+        row(
+          NAME,
+          `Redis decision vs the GCRA script by raw EVALSHA, concurrency ${CONCURRENCY}`,
+          'ops/s',
+          timings.ours.median,
+          timings.gcra.median,
+          undefined,
+          'what our client side (timeout, breaker, reply parsing) costs',
+        ),
       );
     } finally {
       await limiter.close();
@@ -109,12 +144,33 @@ export const rateLimit: Scenario = {
       const ours = await sharedLimit(url, ctx.prefix(`rate-limit-${mode}`), durationMs, mode, 'default');
       const plain = await sharedLimit(url, ctx.prefix(`rate-limit-${mode}-plain`), durationMs, mode, 'none');
       results.push(
-        row(NAME, `${PROCESSES} processes sharing ${SHARED_LIMIT}/s for ${durationMs / 1_000} s, ${drive}: admitted`, 'calls', ours.admitted, ideal,
-          atLeast(0.99), `per process ${ours.perProcess.join(' + ')}; default settings (burst ${DEFAULT_BURST}); in the ${durationMs / 1_000} s from the first admission, server clock`),
-        row(NAME, `  same, plain GCRA (no credit): admitted`, 'calls', plain.admitted, ideal, undefined,
-          `what a limiter that drops late callers' slots admits in the same run (busiest 1 s window ${plain.busiest})`),
-        row(NAME, `  same: most admitted in any 1 s window`, 'calls', ours.busiest, bound, atMost(bound, 'ours'),
-          'baseline limit + burst; windows [t, t + 1 s) starting anywhere, to the µs of the Redis server clock'),
+        row(
+          NAME,
+          `${PROCESSES} processes sharing ${SHARED_LIMIT}/s for ${durationMs / 1_000} s, ${drive}: admitted`,
+          'calls',
+          ours.admitted,
+          ideal,
+          atLeast(0.99),
+          `per process ${ours.perProcess.join(' + ')}; default settings (burst ${DEFAULT_BURST}); in the ${durationMs / 1_000} s from the first admission, server clock`,
+        ),
+        row(
+          NAME,
+          `  same, plain GCRA (no credit): admitted`,
+          'calls',
+          plain.admitted,
+          ideal,
+          undefined,
+          `what a limiter that drops late callers' slots admits in the same run (busiest 1 s window ${plain.busiest})`,
+        ),
+        row(
+          NAME,
+          `  same: most admitted in any 1 s window`,
+          'calls',
+          ours.busiest,
+          bound,
+          atMost(bound, 'ours'),
+          'baseline limit + burst; windows [t, t + 1 s) starting anywhere, to the µs of the Redis server clock',
+        ),
       );
     }
     return results;
@@ -122,8 +178,22 @@ export const rateLimit: Scenario = {
 };
 
 /** Runs the test suite's rate-limit worker in PROCESSES processes against one shared key. */
-async function sharedLimit(url: string, prefix: string, durationMs: number, mode: 'wait' | 'reject', credit: 'default' | 'none') {
-  const env = { REDIS_URL: url, PREFIX: prefix, LIMIT: String(SHARED_LIMIT), DURATION_MS: String(durationMs), LOOPS: '4', MODE: mode, CREDIT: credit };
+async function sharedLimit(
+  url: string,
+  prefix: string,
+  durationMs: number,
+  mode: 'wait' | 'reject',
+  credit: 'default' | 'none',
+) {
+  const env = {
+    REDIS_URL: url,
+    PREFIX: prefix,
+    LIMIT: String(SHARED_LIMIT),
+    DURATION_MS: String(durationMs),
+    LOOPS: '4',
+    MODE: mode,
+    CREDIT: credit,
+  };
   const workers = Array.from({ length: PROCESSES }, () => startWorker('rate-limit-worker', env));
   const guard = setTimeout(() => workers.forEach((w) => w.kill()), 120_000);
   try {

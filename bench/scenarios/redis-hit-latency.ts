@@ -12,7 +12,8 @@ const NAME = 'redis-hit-latency';
 export const redisHitLatency: Scenario = {
   name: NAME,
   measures: '`await svc.answer(question, { lang })` hitting a RedisStore, one call at a time',
-  baseline: "node-redis 6 `createClient({ url })`, `JSON.parse(await client.get(key))` of the same answer stored as JSON",
+  baseline:
+    'node-redis 6 `createClient({ url })`, `JSON.parse(await client.get(key))` of the same answer stored as JSON',
   async run(ctx: BenchContext): Promise<Result[]> {
     const url = await ctx.redisUrl();
     const prefix = ctx.prefix('latency');
@@ -35,7 +36,9 @@ export const redisHitLatency: Scenario = {
       );
       const stats = cache.stats().total;
       if (faq.calls !== 1 || stats.storeErrors > 0) {
-        throw new Error(`redis-hit-latency: expected only hits, got ${faq.calls} method calls, ${stats.storeErrors} store errors`);
+        throw new Error(
+          `redis-hit-latency: expected only hits, got ${faq.calls} method calls, ${stats.storeErrors} store errors`,
+        );
       }
       const { ours, baseline, untimed: tuned } = latency;
       const note = `${ours.samples.toLocaleString('en-US')} samples each; mean ${ours.mean.toFixed(1)} µs ours, ${baseline.mean.toFixed(1)} µs baseline`;

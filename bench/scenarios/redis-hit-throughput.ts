@@ -40,12 +40,15 @@ export const redisHitThroughput: Scenario = {
         const timings = await compareThroughput(
           {
             ours: (i: number) => faq.answer(asked[i % count] as string, { lang: 'en' }),
-            baseline: async (i: number) => JSON.parse((await raw.get(rawKeys[i % count] as string)) as string) as Answer,
+            baseline: async (i: number) =>
+              JSON.parse((await raw.get(rawKeys[i % count] as string)) as string) as Answer,
           },
           { concurrency: CONCURRENCY, warmupMs: ctx.ms(500), roundMs: ctx.ms(500), rounds: ROUNDS },
         );
         if (faq.calls - before !== filled || filled !== count) {
-          throw new Error(`redis-hit-throughput: expected ${count} fills then only hits, got ${faq.calls - before} calls`);
+          throw new Error(
+            `redis-hit-throughput: expected ${count} fills then only hits, got ${faq.calls - before} calls`,
+          );
         }
         const spread = (s: Summary): string => `±${(s.spread * 50).toFixed(1)}%`;
         results.push(

@@ -15,8 +15,10 @@ const OPTIONS = { chunking: { size: 8_000, overlap: 0 } } as const;
  */
 export const retrieval: Scenario = {
   name: NAME,
-  measures: '`Bm25Index` (k1 1.2, b 0.75, Porter stemming, stop words; abstracts whole) on the 113 Cranfield dev queries',
-  baseline: 'nDCG@10 0.34 (top of the published JS BM25 range); latency: the same BM25 recomputed over every document per query',
+  measures:
+    '`Bm25Index` (k1 1.2, b 0.75, Porter stemming, stop words; abstracts whole) on the 113 Cranfield dev queries',
+  baseline:
+    'nDCG@10 0.34 (top of the published JS BM25 range); latency: the same BM25 recomputed over every document per query',
   async run(): Promise<Result[]> {
     const data = loadCranfield(cranfieldDir());
     const indexStarted = process.hrtime.bigint();
@@ -35,14 +37,42 @@ export const retrieval: Scenario = {
     const base = latencies(data, (q) => naive(q));
     const stream = await timeToFirst(index, data);
 
-    const p = (xs: number[], q: number) => quantile([...xs].sort((a, b) => a - b), q);
+    const p = (xs: number[], q: number) =>
+      quantile(
+        [...xs].sort((a, b) => a - b),
+        q,
+      );
     return [
-      row(NAME, 'nDCG@10, 113 dev queries', 'nDCG', quality.ndcg10, 0.34, atLeast(0.36, 'ours'), 'baseline: top of the published JS BM25 range (0.30-0.34)'),
+      row(
+        NAME,
+        'nDCG@10, 113 dev queries',
+        'nDCG',
+        quality.ndcg10,
+        0.34,
+        atLeast(0.36, 'ours'),
+        'baseline: top of the published JS BM25 range (0.30-0.34)',
+      ),
       row(NAME, 'recall@10', 'recall', quality.recall10, NaN, undefined, 'relevant = grade > 0'),
       row(NAME, 'recall@100', 'recall', quality.recall100, NaN),
-      row(NAME, 'query latency p50', 'µs', p(ours, 0.5) * 1e3, p(base, 0.5) * 1e3, atMost(0.2), 'topK 10; baseline rescans all 1,400 documents'),
+      row(
+        NAME,
+        'query latency p50',
+        'µs',
+        p(ours, 0.5) * 1e3,
+        p(base, 0.5) * 1e3,
+        atMost(0.2),
+        'topK 10; baseline rescans all 1,400 documents',
+      ),
       row(NAME, 'query latency p95', 'µs', p(ours, 0.95) * 1e3, p(base, 0.95) * 1e3),
-      row(NAME, 'documents indexed per second', 'docs/s', data.docs.length / (indexMs / 1e3), NaN, undefined, `${index.chunkCount} chunks, ${indexMs.toFixed(0)} ms`),
+      row(
+        NAME,
+        'documents indexed per second',
+        'docs/s',
+        data.docs.length / (indexMs / 1e3),
+        NaN,
+        undefined,
+        `${index.chunkCount} chunks, ${indexMs.toFixed(0)} ms`,
+      ),
       row(
         NAME,
         'retrieveFrom: time to first result vs to all, 1,400 docs streamed in',
@@ -119,12 +149,19 @@ function rescanningBm25(docs: readonly RetrievalDocument[]): (query: string) => 
       }
       return { id: b.id, score };
     });
-    return scored.filter((s) => s.score > 0).sort((a, b) => b.score - a.score).slice(0, 10).map((s) => s.id);
+    return scored
+      .filter((s) => s.score > 0)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 10)
+      .map((s) => s.id);
   };
 }
 
 /** `retrieveFrom` over the collection streamed in one document per turn: first result vs all results. */
-async function timeToFirst(index: Bm25Index, data: Cranfield): Promise<{ firstMs: number; allMs: number; results: number }> {
+async function timeToFirst(
+  index: Bm25Index,
+  data: Cranfield,
+): Promise<{ firstMs: number; allMs: number; results: number }> {
   const retriever = new StreamingRetriever(index);
   async function* source(): AsyncGenerator<RetrievalDocument> {
     for (const doc of data.docs) {

@@ -69,7 +69,8 @@ async function overhead(ctx: BenchContext, open: Opened): Promise<Result> {
     endpoints: [{ name: 'only', client, maxConcurrent: 16 }],
   });
   const expected = (await client.complete(REQUEST)).choices[0]?.message.content;
-  if (typeof expected !== 'string' || expected.length === 0) throw new Error(`${NAME}: the provider sent no answer text`);
+  if (typeof expected !== 'string' || expected.length === 0)
+    throw new Error(`${NAME}: the provider sent no answer text`);
 
   let routes = 0;
   let directs = 0;
@@ -92,12 +93,19 @@ async function overhead(ctx: BenchContext, open: Opened): Promise<Result> {
     { warmup: 500, rounds: 20, perRound: Math.max(25, Math.round(ctx.ms(250))) },
   );
   await settle(provider, routes + directs);
-  if (wrong > 0) throw new Error(`${NAME}: ${wrong} of ${routes + directs} answers were not the expected completion from one attempt`);
+  if (wrong > 0)
+    throw new Error(
+      `${NAME}: ${wrong} of ${routes + directs} answers were not the expected completion from one attempt`,
+    );
   if (provider.requests !== routes + directs) {
-    throw new Error(`${NAME}: ${routes} routes and ${directs} direct calls, but the provider served ${provider.requests} requests`);
+    throw new Error(
+      `${NAME}: ${routes} routes and ${directs} direct calls, but the provider served ${provider.requests} requests`,
+    );
   }
-  if ((provider.byStatus[200] ?? 0) !== provider.requests) throw new Error(`${NAME}: provider statuses ${JSON.stringify(provider.byStatus)}`);
-  if (provider.maxInFlight > 1) throw new Error(`${NAME}: ${provider.maxInFlight} requests in flight at once at concurrency 1`);
+  if ((provider.byStatus[200] ?? 0) !== provider.requests)
+    throw new Error(`${NAME}: provider statuses ${JSON.stringify(provider.byStatus)}`);
+  if (provider.maxInFlight > 1)
+    throw new Error(`${NAME}: ${provider.maxInFlight} requests in flight at once at concurrency 1`);
 
   const { ours, baseline } = latency;
   return row(
@@ -150,13 +158,17 @@ async function spread(ctx: BenchContext, open: Opened): Promise<Result> {
   for (const b of all) {
     const { provider } = b;
     if (provider.maxInFlight > PER_ENDPOINT) {
-      throw new Error(`${NAME}: provider ${b.name} had ${provider.maxInFlight} requests in flight at once, more than maxConcurrent ${PER_ENDPOINT}`);
+      throw new Error(
+        `${NAME}: provider ${b.name} had ${provider.maxInFlight} requests in flight at once, more than maxConcurrent ${PER_ENDPOINT}`,
+      );
     }
     if ((provider.byStatus[200] ?? 0) !== provider.requests) {
       throw new Error(`${NAME}: provider ${b.name} statuses ${JSON.stringify(provider.byStatus)}`);
     }
     if (provider.requests !== (completed.get(b.name) ?? 0)) {
-      throw new Error(`${NAME}: provider ${b.name} served ${provider.requests} requests, but ${completed.get(b.name) ?? 0} routes ended there`);
+      throw new Error(
+        `${NAME}: provider ${b.name} served ${provider.requests} requests, but ${completed.get(b.name) ?? 0} routes ended there`,
+      );
     }
   }
   const served = all.reduce((sum, b) => sum + b.provider.requests, 0);
@@ -164,7 +176,9 @@ async function spread(ctx: BenchContext, open: Opened): Promise<Result> {
   // Three endpoints that never fill up would make the ratio meaningless: each must have been used to its cap.
   const underused = three.filter((b) => b.provider.maxInFlight < PER_ENDPOINT);
   if (underused.length > 0) {
-    throw new Error(`${NAME}: ${underused.map((b) => `${b.name} (${b.provider.maxInFlight})`).join(', ')} never reached ${PER_ENDPOINT} in flight`);
+    throw new Error(
+      `${NAME}: ${underused.map((b) => `${b.name} (${b.provider.maxInFlight})`).join(', ')} never reached ${PER_ENDPOINT} in flight`,
+    );
   }
 
   const pct = (s: Summary): string => `±${(s.spread * 50).toFixed(1)}%`;

@@ -28,7 +28,9 @@ export const stampede: Scenario = {
     const memory = new Cache();
     const inMemory = await burst(cachedWriter(memory, LATENCY_MS), CALLS);
     await memory.close();
-    results.push(row(NAME, '1 process, memory', 'calls', inMemory.calls, plain.calls, exactly(1), baselineNote(inMemory, plain)));
+    results.push(
+      row(NAME, '1 process, memory', 'calls', inMemory.calls, plain.calls, exactly(1), baselineNote(inMemory, plain)),
+    );
 
     const url = await ctx.redisUrl();
     const prefix = ctx.prefix('stampede-1p');
@@ -37,7 +39,9 @@ export const stampede: Scenario = {
     try {
       await store.get(`${prefix}:warm-up`); // connected first, as a long-running service would be
       const inRedis = await burst(cachedWriter(redis, LATENCY_MS), CALLS);
-      results.push(row(NAME, '1 process, Redis', 'calls', inRedis.calls, plain.calls, exactly(1), baselineNote(inRedis, plain)));
+      results.push(
+        row(NAME, '1 process, Redis', 'calls', inRedis.calls, plain.calls, exactly(1), baselineNote(inRedis, plain)),
+      );
     } finally {
       await redis.close();
     }
@@ -97,9 +101,13 @@ class Child {
   /** The next line starting with `word`, skipping others. */
   async expect(word: string): Promise<string> {
     for (;;) {
-      const line = this.#lines.shift() ?? (this.#ended ? undefined : await new Promise<string | undefined>((r) => this.#waiters.push(r)));
+      const line =
+        this.#lines.shift() ??
+        (this.#ended ? undefined : await new Promise<string | undefined>((r) => this.#waiters.push(r)));
       if (line === undefined) {
-        throw new Error(`stampede child ${this.process.pid} exited (code ${this.process.exitCode}) before "${word}": ${this.#stderr.trim()}`);
+        throw new Error(
+          `stampede child ${this.process.pid} exited (code ${this.process.exitCode}) before "${word}": ${this.#stderr.trim()}`,
+        );
       }
       if (line.startsWith(word)) return line.slice(word.length).trim();
     }
@@ -114,7 +122,10 @@ class Child {
     const exited = new Promise((resolve) => (this.#ended ? resolve(null) : this.process.once('exit', resolve)));
     this.process.stdin!.end('exit\n');
     await exited;
-    if (this.process.exitCode !== 0) throw new Error(`stampede child ${this.process.pid} exited with ${this.process.exitCode}: ${this.#stderr.trim()}`);
+    if (this.process.exitCode !== 0)
+      throw new Error(
+        `stampede child ${this.process.pid} exited with ${this.process.exitCode}: ${this.#stderr.trim()}`,
+      );
   }
 }
 
@@ -135,7 +146,10 @@ async function acrossProcesses(
   };
   const children = Array.from(
     { length: PROCESSES },
-    () => new Child(spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD], { cwd: ROOT, env, stdio: 'pipe' })),
+    () =>
+      new Child(
+        spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD], { cwd: ROOT, env, stdio: 'pipe' }),
+      ),
   );
   const guard = setTimeout(() => children.forEach((c) => c.process.kill()), 120_000);
   try {

@@ -17,7 +17,10 @@ const REQUEST: ChatRequest = {
 };
 
 /** About 200 words; the provider streams one chunk per word. */
-const REPLY = Array.from({ length: WORDS }, (_, i) => ['refunds', 'arrive', 'within', 'five', 'business', 'days'][i % 6]).join(' ') + '.';
+const REPLY =
+  Array.from({ length: WORDS }, (_, i) => ['refunds', 'arrive', 'within', 'five', 'business', 'days'][i % 6]).join(
+    ' ',
+  ) + '.';
 
 /**
  * Chunks per second of a streamed cache hit (`cache.wrap(fn, { stream: true })` replaying a recorded
@@ -32,10 +35,21 @@ export const streamReplay: Scenario = {
     // The live baseline and the cache fills go to different providers, so the second one counts fills only.
     const liveProvider = new LocalProvider(options);
     const fillProvider = new LocalProvider(options);
-    const liveClient = new ChatClient({ baseURL: await liveProvider.start(), apiKey: 'bench', connections: CONCURRENCY });
-    const fillClient = new ChatClient({ baseURL: await fillProvider.start(), apiKey: 'bench', connections: CONCURRENCY });
+    const liveClient = new ChatClient({
+      baseURL: await liveProvider.start(),
+      apiKey: 'bench',
+      connections: CONCURRENCY,
+    });
+    const fillClient = new ChatClient({
+      baseURL: await fillProvider.start(),
+      apiKey: 'bench',
+      connections: CONCURRENCY,
+    });
     const memory = new Cache();
-    const redis = new Cache({ store: new RedisStore({ url: await ctx.redisUrl() }), prefix: ctx.prefix('stream-replay') });
+    const redis = new Cache({
+      store: new RedisStore({ url: await ctx.redisUrl() }),
+      prefix: ctx.prefix('stream-replay'),
+    });
     try {
       const fromMemory = memory.wrap((req: ChatRequest) => fillClient.stream(req), { name: 'stream', stream: true });
       const fromRedis = redis.wrap((req: ChatRequest) => fillClient.stream(req), { name: 'stream', stream: true });
@@ -51,18 +65,28 @@ export const streamReplay: Scenario = {
       };
       const live = await read(liveClient.stream(REQUEST));
       if (live.text !== REPLY) throw new Error(`${NAME}: the live stream did not carry the reply`);
-      if (live.chunks < WORDS) throw new Error(`${NAME}: expected at least ${WORDS} chunks per stream, got ${live.chunks}`);
+      if (live.chunks < WORDS)
+        throw new Error(`${NAME}: expected at least ${WORDS} chunks per stream, got ${live.chunks}`);
       // The fills: one request per cache, recorded while it streams.
-      for (const [label, cached] of [['memory', fromMemory], ['redis', fromRedis]] as const) {
+      for (const [label, cached] of [
+        ['memory', fromMemory],
+        ['redis', fromRedis],
+      ] as const) {
         const filled = await read(cached(REQUEST));
         if (filled.chunks !== live.chunks || filled.text !== REPLY) {
-          throw new Error(`${NAME}: the ${label} fill streamed ${filled.chunks} chunks, the live stream ${live.chunks}`);
+          throw new Error(
+            `${NAME}: the ${label} fill streamed ${filled.chunks} chunks, the live stream ${live.chunks}`,
+          );
         }
       }
-      if (fillProvider.requests !== 2) throw new Error(`${NAME}: expected 2 fill requests, the provider served ${fillProvider.requests}`);
+      if (fillProvider.requests !== 2)
+        throw new Error(`${NAME}: expected 2 fill requests, the provider served ${fillProvider.requests}`);
 
       const counted = { live: 0, memory: 0, redis: 0 };
-      const consume = async (label: keyof typeof counted, stream: AsyncIterable<ChatCompletionChunk>): Promise<void> => {
+      const consume = async (
+        label: keyof typeof counted,
+        stream: AsyncIterable<ChatCompletionChunk>,
+      ): Promise<void> => {
         const { chunks, text } = await read(stream);
         if (chunks !== live.chunks || text !== REPLY) {
           throw new Error(`${NAME}: a ${label} stream yielded ${chunks} chunks, the live stream ${live.chunks}`);
@@ -80,9 +104,14 @@ export const streamReplay: Scenario = {
       );
 
       if (fillProvider.requests !== 2) {
-        throw new Error(`${NAME}: expected only the 2 fills at the provider, it served ${fillProvider.requests} (a hit went live)`);
+        throw new Error(
+          `${NAME}: expected only the 2 fills at the provider, it served ${fillProvider.requests} (a hit went live)`,
+        );
       }
-      for (const [label, cache] of [['memory', memory], ['redis', redis]] as const) {
+      for (const [label, cache] of [
+        ['memory', memory],
+        ['redis', redis],
+      ] as const) {
         const stats = cache.stats().total;
         const replays = counted[label as 'memory' | 'redis'];
         if (stats.fills !== 1 || stats.hits !== replays || stats.storeErrors > 0) {
@@ -92,7 +121,9 @@ export const streamReplay: Scenario = {
         }
       }
       if (liveProvider.requests < counted.live) {
-        throw new Error(`${NAME}: the live loops counted ${counted.live} streams, the provider served ${liveProvider.requests}`);
+        throw new Error(
+          `${NAME}: the live loops counted ${counted.live} streams, the provider served ${liveProvider.requests}`,
+        );
       }
 
       const perStream = live.chunks;
@@ -156,7 +187,11 @@ async function streamsPerSecond(op: () => Promise<void>, ms: number): Promise<nu
 }
 
 /** Warm-up, then `ROUNDS` alternating rounds of each case (the order rotates); medians of streams/s. */
-async function compareStreams<K extends string>(cases: Record<K, () => Promise<void>>, warmupMs: number, roundMs: number): Promise<Record<K, Summary>> {
+async function compareStreams<K extends string>(
+  cases: Record<K, () => Promise<void>>,
+  warmupMs: number,
+  roundMs: number,
+): Promise<Record<K, Summary>> {
   const names = Object.keys(cases) as K[];
   for (const name of names) await streamsPerSecond(cases[name], warmupMs);
   const samples = new Map<K, number[]>(names.map((name) => [name, []]));

@@ -107,10 +107,18 @@ export const taggedWrites: Scenario = {
     const durationMs = ctx.ms(4_000);
     const byTag = await runWorkload(url, ctx.prefix('tagged-writes-tags'), 'tags', durationMs);
     const byKey = await runWorkload(url, ctx.prefix('tagged-writes-key'), 'key', durationMs);
-    const note = (o: Outcome): string => `${o.reads.toLocaleString('en')} reads, ${o.writes.toLocaleString('en')} writes`;
+    const note = (o: Outcome): string =>
+      `${o.reads.toLocaleString('en')} reads, ${o.writes.toLocaleString('en')} writes`;
     return [
-      row(NAME, 'hit rate, invalidation by tag vs by key', 'share', byTag.hitRate, byKey.hitRate, atLeast(0.9),
-        `tags: ${note(byTag)}; key: ${note(byKey)}`),
+      row(
+        NAME,
+        'hit rate, invalidation by tag vs by key',
+        'share',
+        byTag.hitRate,
+        byKey.hitRate,
+        atLeast(0.9),
+        `tags: ${note(byTag)}; key: ${note(byKey)}`,
+      ),
       row(NAME, 'stale reads after a resolved invalidation, by tag', 'reads', byTag.stale, byTag.reads, exactly(0)),
       row(NAME, 'stale reads after a resolved invalidation, by key', 'reads', byKey.stale, byKey.reads, exactly(0)),
     ];

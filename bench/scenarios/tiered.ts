@@ -43,7 +43,10 @@ const spread = (s: Summary): string => `±${(s.spread * 50).toFixed(1)}%`;
 
 async function hitAfterPromotion(ctx: BenchContext, url: string): Promise<Result> {
   const prefix = ctx.prefix('tiered-hit');
-  const store = new TieredStore({ redis: new RedisStore({ url, channel: `${prefix}:fills` }), channel: `${prefix}:tier` });
+  const store = new TieredStore({
+    redis: new RedisStore({ url, channel: `${prefix}:fills` }),
+    channel: `${prefix}:tier`,
+  });
   const cache = new Cache({ store, prefix });
   const memoryCache = new Cache();
   try {
@@ -81,8 +84,10 @@ async function hitAfterPromotion(ctx: BenchContext, url: string): Promise<Result
     );
     const memoryHits = store.counts.memoryHits - before.memoryHits;
     const redisHits = store.counts.redisHits - before.redisHits;
-    if (JSON.stringify(sink) !== JSON.stringify(ANSWER)) throw new Error(`${NAME}: a loop returned something other than the cached answer`);
-    if (faq.calls !== 1 || memoryFaq.calls !== 1) throw new Error(`${NAME}: the method ran again during the measurement`);
+    if (JSON.stringify(sink) !== JSON.stringify(ANSWER))
+      throw new Error(`${NAME}: a loop returned something other than the cached answer`);
+    if (faq.calls !== 1 || memoryFaq.calls !== 1)
+      throw new Error(`${NAME}: the method ran again during the measurement`);
     if (memoryHits !== tieredOps || redisHits !== 0 || !store.coherent) {
       throw new Error(
         `${NAME}: expected ${tieredOps} memory-tier hits and no Redis hit, got ${memoryHits} memory-tier hits, ${redisHits} Redis hits (coherent: ${store.coherent})`,
@@ -91,7 +96,15 @@ async function hitAfterPromotion(ctx: BenchContext, url: string): Promise<Result
     const note =
       `spread between rounds ${spread(timings.tiered)} ours, ${spread(timings.memory)} baseline; ` +
       `${memoryHits.toLocaleString('en-US')} memory-tier hits, 0 Redis hits during the measurement`;
-    return row(NAME, 'tiered hit (memory tier after promotion)', 'ns/op', timings.tiered.median, timings.memory.median, atMost(1.3), note);
+    return row(
+      NAME,
+      'tiered hit (memory tier after promotion)',
+      'ns/op',
+      timings.tiered.median,
+      timings.memory.median,
+      atMost(1.3),
+      note,
+    );
   } finally {
     await cache.close();
     await memoryCache.close();

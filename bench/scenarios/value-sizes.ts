@@ -9,11 +9,18 @@ const ROUNDS = 6;
 
 /** A value of about `bytes` bytes of JSON: text, or structured (many small objects, as a list of records). */
 function makeValue(kind: 'text' | 'structured', bytes: number, seed: number): unknown {
-  if (kind === 'text') return `answer ${seed}: ` + 'lorem ipsum dolor sit amet '.repeat(Math.ceil(bytes / 27)).slice(0, bytes);
+  if (kind === 'text')
+    return `answer ${seed}: ` + 'lorem ipsum dolor sit amet '.repeat(Math.ceil(bytes / 27)).slice(0, bytes);
   const items: object[] = [];
   let size = 2;
   for (let i = 0; size < bytes; i++) {
-    const item = { id: `${seed}-${i}`, title: `Item ${i} of ${seed}`, price: i * 1.25, tags: ['a', 'bb', 'ccc'], stock: { ok: i % 3 !== 0, n: i } };
+    const item = {
+      id: `${seed}-${i}`,
+      title: `Item ${i} of ${seed}`,
+      price: i * 1.25,
+      tags: ['a', 'bb', 'ccc'],
+      stock: { ok: i % 3 !== 0, n: i },
+    };
     items.push(item);
     size += JSON.stringify(item).length + 1;
   }
@@ -43,8 +50,10 @@ const CASES: readonly Case[] = [
  */
 export const valueSizes: Scenario = {
   name: NAME,
-  measures: 'hits/s of `cache.wrap(fn)` on a RedisStore (default options) for 100 B, 10 KB text, 10 KB structured and 1 MB values, concurrency 1 and 64; store errors and method runs during the run',
-  baseline: 'node-redis 6 `createClient({ url })`, `JSON.parse(await client.get(key))` of the same values, same concurrency',
+  measures:
+    'hits/s of `cache.wrap(fn)` on a RedisStore (default options) for 100 B, 10 KB text, 10 KB structured and 1 MB values, concurrency 1 and 64; store errors and method runs during the run',
+  baseline:
+    'node-redis 6 `createClient({ url })`, `JSON.parse(await client.get(key))` of the same values, same concurrency',
   async run(ctx: BenchContext): Promise<Result[]> {
     const url = await ctx.redisUrl();
     const results: Result[] = [];
@@ -74,7 +83,8 @@ export const valueSizes: Scenario = {
           const timings = await compareThroughput(
             {
               ours: (i: number) => read(i % c.keys),
-              baseline: async (i: number) => JSON.parse((await raw.get(rawKeys[i % c.keys] as string)) as string) as unknown,
+              baseline: async (i: number) =>
+                JSON.parse((await raw.get(rawKeys[i % c.keys] as string)) as string) as unknown,
             },
             {
               concurrency,
@@ -86,8 +96,15 @@ export const valueSizes: Scenario = {
           const spread = (s: Summary): string => `±${(s.spread * 50).toFixed(1)}%`;
           const target = concurrency === 64 && c.target !== undefined ? atLeast(c.target) : undefined;
           results.push(
-            row(NAME, `${c.label}, concurrency ${concurrency}`, 'ops/s', timings.ours.median, timings.baseline.median, target,
-              `spread ${spread(timings.ours)} ours, ${spread(timings.baseline)} baseline`),
+            row(
+              NAME,
+              `${c.label}, concurrency ${concurrency}`,
+              'ops/s',
+              timings.ours.median,
+              timings.baseline.median,
+              target,
+              `spread ${spread(timings.ours)} ours, ${spread(timings.baseline)} baseline`,
+            ),
           );
         }
         const after = cache.stats().total;
@@ -95,8 +112,22 @@ export const valueSizes: Scenario = {
         const storeErrors = after.storeErrors - before.storeErrors;
         const methodRuns = runs - filled;
         results.push(
-          row(NAME, `${c.label}: store errors among all lookups of the run`, 'errors', storeErrors, lookups, exactly(0)),
-          row(NAME, `${c.label}: method runs among all lookups (hits turned misses)`, 'calls', methodRuns, lookups, exactly(0)),
+          row(
+            NAME,
+            `${c.label}: store errors among all lookups of the run`,
+            'errors',
+            storeErrors,
+            lookups,
+            exactly(0),
+          ),
+          row(
+            NAME,
+            `${c.label}: method runs among all lookups (hits turned misses)`,
+            'calls',
+            methodRuns,
+            lookups,
+            exactly(0),
+          ),
         );
       } finally {
         await cache.close();

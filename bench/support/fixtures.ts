@@ -82,7 +82,10 @@ export function chatRequest(seed: number): ChatRequest {
 }
 
 /** The service every hit scenario calls: one `@Cached` method answering FAQ questions on `cache`. */
-export function faqService(cache: Cache): { calls: number; answer(question: string, options: { lang: string }): Promise<Answer> } {
+export function faqService(cache: Cache): {
+  calls: number;
+  answer(question: string, options: { lang: string }): Promise<Answer>;
+} {
   class Faq {
     calls = 0;
     @Cached({ cache })

@@ -108,7 +108,12 @@ export async function compareLatency<K extends string>(
       const sorted = samples.get(name)!.sort();
       let sum = 0;
       for (const v of sorted) sum += v;
-      const latency: Latency = { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), mean: sum / sorted.length, samples: sorted.length };
+      const latency: Latency = {
+        p50: quantile(sorted, 0.5),
+        p99: quantile(sorted, 0.99),
+        mean: sum / sorted.length,
+        samples: sorted.length,
+      };
       return [name, latency];
     }),
   ) as Record<K, Latency>;
@@ -125,7 +130,11 @@ export interface ThroughputOptions {
  * Operations per second with `concurrency` async loops, each awaiting `op(i)` until time is up. A timer
  * ends the run, so the loops read a flag instead of the clock; `op` must do I/O, or the timer never fires.
  */
-export async function throughput(op: (i: number) => Promise<unknown>, concurrency: number, ms: number): Promise<number> {
+export async function throughput(
+  op: (i: number) => Promise<unknown>,
+  concurrency: number,
+  ms: number,
+): Promise<number> {
   let done = 0;
   let next = 0;
   let running = true;

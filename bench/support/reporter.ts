@@ -1,7 +1,12 @@
 import type { Result, Scenario, Target } from './scenario';
 
 /** A plain-text table; `align` has one letter per column, `l` or `r`. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[], align: string, indent = '  '): string {
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: string,
+  indent = '  ',
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     indent +
@@ -66,10 +71,24 @@ export function printScenarioResults(results: readonly Result[]): void {
 
 export function printSummary(results: readonly Result[], failures: readonly string[]): void {
   console.log('\n══ summary ' + '═'.repeat(60));
-  console.log(table(['scenario', ...CASE_HEADER], results.map((r) => [r.scenario, ...caseCells(r)]), 'l' + CASE_ALIGN));
+  console.log(
+    table(
+      ['scenario', ...CASE_HEADER],
+      results.map((r) => [r.scenario, ...caseCells(r)]),
+      'l' + CASE_ALIGN,
+    ),
+  );
   const judged = results.filter((r) => r.pass !== undefined);
   const met = judged.filter((r) => r.pass).length;
-  console.log(`\n  targets met: ${met} of ${judged.length}` + (met < judged.length ? `  (MISS: ${judged.filter((r) => !r.pass).map((r) => `${r.scenario} / ${r.case}`).join('; ')})` : ''));
+  console.log(
+    `\n  targets met: ${met} of ${judged.length}` +
+      (met < judged.length
+        ? `  (MISS: ${judged
+            .filter((r) => !r.pass)
+            .map((r) => `${r.scenario} / ${r.case}`)
+            .join('; ')})`
+        : ''),
+  );
   for (const failure of failures) console.log(`  ERROR ${failure}`);
 }
 
@@ -79,7 +98,9 @@ export function markdownTable(results: readonly Result[]): string {
   for (const r of results) {
     const [name, unit, ours, baseline, ratio, target, verdict] = caseCells(r);
     const ourUnit = r.unit === 'calls' && r.ours === 1 ? 'call' : unit;
-    lines.push(`| ${r.scenario} | ${name} | ${ours} ${ourUnit} | ${baseline} ${unit} | ${ratio} | ${target} | ${verdict} |`);
+    lines.push(
+      `| ${r.scenario} | ${name} | ${ours} ${ourUnit} | ${baseline} ${unit} | ${ratio} | ${target} | ${verdict} |`,
+    );
   }
   return lines.join('\n');
 }

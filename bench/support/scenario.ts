@@ -62,7 +62,8 @@ export function row(
   const extra = note === undefined ? {} : { note };
   if (target === undefined) return { ...base, ...extra };
   const figure = target.on === 'ratio' ? ratio : ours;
-  const pass = target.op === '<=' ? figure <= target.value : target.op === '>=' ? figure >= target.value : figure === target.value;
+  const pass =
+    target.op === '<=' ? figure <= target.value : target.op === '>=' ? figure >= target.value : figure === target.value;
   return { ...base, target, pass, ...extra };
 }
 

@@ -1,7 +1,16 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
-import { assertKeyPart, assertKeySegment, assertKnownOptions, assertNamespace, assertOneOf, optionError, withDefaults, assertPlainObject } from '../core/validate';
+import {
+  assertKeyPart,
+  assertKeySegment,
+  assertKnownOptions,
+  assertNamespace,
+  assertOneOf,
+  optionError,
+  withDefaults,
+  assertPlainObject,
+} from '../core/validate';
 import { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore, SharedCounters, StoreInfo } from '../ports/cache-store';
 import { MemoryStore } from './memory-store';
@@ -131,7 +140,8 @@ export class Cache {
       throw optionError('ledger', 'a CostLedger (MemoryCostLedger, RedisCostLedger)', options.ledger);
     }
     this.#ledger = options.ledger;
-    if (options.random !== undefined && typeof options.random !== 'function') throw optionError('random', 'a function returning [0, 1)', options.random);
+    if (options.random !== undefined && typeof options.random !== 'function')
+      throw optionError('random', 'a function returning [0, 1)', options.random);
     this.#random = options.random ?? Math.random;
     this.#shared = this.#sharedStatsFor(options.sharedStats);
   }
@@ -142,8 +152,16 @@ export class Cache {
       assertPlainObject('sharedStats', option);
       assertKnownOptions('sharedStats', option, ['flushInterval']);
     }
-    if (this.store.shareCounters === undefined) throw optionError('sharedStats', 'false unless the store is shared by processes (RedisStore, TieredStore)', option);
-    const intervalMs = option === true || option.flushInterval === undefined ? 1_000 : parseDuration('sharedStats.flushInterval', option.flushInterval);
+    if (this.store.shareCounters === undefined)
+      throw optionError(
+        'sharedStats',
+        'false unless the store is shared by processes (RedisStore, TieredStore)',
+        option,
+      );
+    const intervalMs =
+      option === true || option.flushInterval === undefined
+        ? 1_000
+        : parseDuration('sharedStats.flushInterval', option.flushInterval);
     return this.store.shareCounters(this.#prefix, () => this.#counters, Math.max(1, intervalMs));
   }
 
@@ -185,7 +203,8 @@ export class Cache {
   ): (...args: unknown[]) => unknown {
     if (typeof fn !== 'function') throw optionError('fn', 'a function returning a promise or a stream', fn);
     const { name = fn.name, ...rest } = options;
-    if (typeof name !== 'string' || !name) throw optionError('name', 'a non-empty name for an anonymous function', name);
+    if (typeof name !== 'string' || !name)
+      throw optionError('name', 'a non-empty name for an anonymous function', name);
     const resolved = resolveCachedOptions(rest);
     const method: { call(fn: never, self: unknown, args: unknown[]): unknown } =
       resolved.stream === undefined ? this.method(name, resolved, fn) : this.streamMethod(name, resolved, fn);
@@ -254,7 +273,9 @@ export class Cache {
   #tagKeysFor(tags: ResolvedCachedOptions['tags'], method: string): MethodRuntime['tagKeys'] {
     if (tags === undefined) return undefined;
     if (this.store.tags === undefined) {
-      throw new TypeError(`${method} has \`tags\`, but the ${this.store.name} store keeps no tags (it has no \`tags\` index)`);
+      throw new TypeError(
+        `${method} has \`tags\`, but the ${this.store.name} store keeps no tags (it has no \`tags\` index)`,
+      );
     }
     return (result, args) => {
       const list = tags(result, ...args);
@@ -343,11 +364,16 @@ export class Cache {
    * Removes the entry of one call of a `@Cached` method: `cache.invalidate(assistant, 'answer', question)`
    * drops what `assistant.answer(question)` cached. Resolves whether there was one.
    */
-  async invalidate<T extends object, K extends MethodKeys<T>>(instance: T, method: K, ...args: Parameters<Extract<T[K], (...a: any[]) => any>>): Promise<boolean> {
+  async invalidate<T extends object, K extends MethodKeys<T>>(
+    instance: T,
+    method: K,
+    ...args: Parameters<Extract<T[K], (...a: any[]) => any>>
+  ): Promise<boolean> {
     const key = locateCachedMethod(this, instance, method as PropertyKey).keyFor(instance, args);
     await this.store.tags?.stamp(this.#clockKey, [key]);
     const removed = await this.store.delete(key);
-    if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [], keys: [key], removed: removed ? 1 : 0 });
+    if (this.#events.has('invalidate'))
+      this.#events.emit('invalidate', { tags: [], keys: [key], removed: removed ? 1 : 0 });
     return removed;
   }
 

@@ -78,7 +78,13 @@ export class CachedMethod {
     if (now < freshUntil) {
       if (f !== undefined && f.refreshAheadMs > 0 && freshUntil - now <= f.refreshAheadMs) {
         // Due soon: refresh in the background; a refresh by another caller counts once it is no longer due.
-        this.#refresh(fn, self, args, key, (e) => (e.freshUntil ?? e.expiresAt) - this.rt.clock.now() > f.refreshAheadMs);
+        this.#refresh(
+          fn,
+          self,
+          args,
+          key,
+          (e) => (e.freshUntil ?? e.expiresAt) - this.rt.clock.now() > f.refreshAheadMs,
+        );
       }
       if (f?.hot !== undefined) this.#countHot(key, entry, f.hot, args);
       return this.#hit(entry, self, args, key);
@@ -97,12 +103,21 @@ export class CachedMethod {
     if (this.rt.fills.has(key)) return;
     this.rt.counters.refreshes++;
     this.rt.fills
-      .run(key, () => this.#fill(fn, self, args, key, accept), () => this.call(fn, self, args))
+      .run(
+        key,
+        () => this.#fill(fn, self, args, key, accept),
+        () => this.call(fn, self, args),
+      )
       .catch((error: unknown) => this.#store.emitError(error, 'refresh', key));
   }
 
   /** Counts hits per key; at `hits`, stores the entry again for the hot TTL (once per key in this process). */
-  #countHot(key: string, entry: CacheEntry, hot: { readonly hits: number; readonly ttlMs: number }, args: readonly unknown[]): void {
+  #countHot(
+    key: string,
+    entry: CacheEntry,
+    hot: { readonly hits: number; readonly ttlMs: number },
+    args: readonly unknown[],
+  ): void {
     const counts = (this.#hotCounts ??= new Map());
     const count = (counts.get(key) ?? 0) + 1;
     if (count > hot.hits) return;
@@ -138,7 +153,10 @@ export class CachedMethod {
     // A caller that shared another's fill avoided a call: the ledger counts it as saved.
     if (joined && rt.ledger !== undefined) {
       const ledger = rt.ledger;
-      result.then((value) => ledger.record('hit', value, self, args, key), () => undefined);
+      result.then(
+        (value) => ledger.record('hit', value, self, args, key),
+        () => undefined,
+      );
     }
     if (stale === undefined) return result;
     return result.catch((error: unknown) => {
@@ -158,7 +176,13 @@ export class CachedMethod {
     return this.#miss(fn, self, args, key);
   }
 
-  async #fill(fn: Method, self: unknown, args: unknown[], key: string, accept?: (entry: CacheEntry) => boolean): Promise<FillOutcome<unknown>> {
+  async #fill(
+    fn: Method,
+    self: unknown,
+    args: unknown[],
+    key: string,
+    accept?: (entry: CacheEntry) => boolean,
+  ): Promise<FillOutcome<unknown>> {
     const rt = this.rt;
     const { lease, entry } = await this.#store.coordinate(key, accept);
     if (entry !== undefined) {
@@ -177,7 +201,8 @@ export class CachedMethod {
       const ttlMs = this.#store.ttlFor(value);
       const { tags, stored } = ttlMs > 0 ? await this.#store.set(key, value, ttlMs, args, { mark }) : NOT_STORED;
       const raced = await this.#store.raced(key, tags, mark, stored);
-      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });
+      if (rt.events.has('fill'))
+        rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });
       return { value, shareable: !raced };
     } finally {
       if (lease !== undefined) await this.#store.release(lease, key);

@@ -164,7 +164,22 @@ export interface ResolvedFreshness {
 }
 
 const FRESHNESS = ['jitter', 'hot', 'staleWhileRevalidate', 'staleIfError', 'refreshAhead'] as const;
-const KNOWN = ['cache', 'ttl', 'key', 'namespace', 'when', 'unless', 'complete', 'onStoreError', 'lock', 'stream', 'ledger', 'usage', 'tags', ...FRESHNESS] as const;
+const KNOWN = [
+  'cache',
+  'ttl',
+  'key',
+  'namespace',
+  'when',
+  'unless',
+  'complete',
+  'onStoreError',
+  'lock',
+  'stream',
+  'ledger',
+  'usage',
+  'tags',
+  ...FRESHNESS,
+] as const;
 export const STORE_ERROR_POLICIES = ['bypass', 'throw'] as const satisfies readonly StoreErrorPolicy[];
 const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<LockOptions>;
 
@@ -172,7 +187,8 @@ const LOCK_DEFAULTS = { ttl: '10s', wait: '30s' } as const satisfies Required<Lo
 export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCachedOptions {
   assertPlainObject('options', options);
   assertKnownOptions('@Cached', options, KNOWN);
-  const { cache, ttl, key, namespace, when, unless, complete, onStoreError, lock, stream, ledger, usage, tags } = options;
+  const { cache, ttl, key, namespace, when, unless, complete, onStoreError, lock, stream, ledger, usage, tags } =
+    options;
   if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.method !== 'function')) {
     throw optionError('cache', 'a Cache instance', cache);
   }
@@ -208,11 +224,17 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
 function resolveFreshness(options: CachedOptions, streams: boolean): ResolvedFreshness | undefined {
   const { jitter = 0, hot, staleWhileRevalidate, staleIfError, refreshAhead } = options;
   if (FRESHNESS.every((name) => options[name] === undefined)) return undefined;
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) throw optionError('jitter', 'a share from 0 to below 1, e.g. 0.1', jitter);
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1))
+    throw optionError('jitter', 'a share from 0 to below 1, e.g. 0.1', jitter);
   // These act on each hit of a stored value; a stream's hits are replays, which they do not cover.
-  const perHit = staleWhileRevalidate !== undefined || staleIfError !== undefined || refreshAhead !== undefined || hot !== undefined;
+  const perHit =
+    staleWhileRevalidate !== undefined || staleIfError !== undefined || refreshAhead !== undefined || hot !== undefined;
   if (streams && perHit) {
-    throw optionError('stream', 'false when hot, staleWhileRevalidate, staleIfError or refreshAhead is set (a stream method takes jitter only)', options.stream);
+    throw optionError(
+      'stream',
+      'false when hot, staleWhileRevalidate, staleIfError or refreshAhead is set (a stream method takes jitter only)',
+      options.stream,
+    );
   }
   let resolvedHot: ResolvedFreshness['hot'];
   if (hot !== undefined) {
@@ -224,7 +246,8 @@ function resolveFreshness(options: CachedOptions, streams: boolean): ResolvedFre
   return {
     jitter,
     hot: resolvedHot,
-    staleWhileRevalidateMs: staleWhileRevalidate === undefined ? 0 : parseDuration('staleWhileRevalidate', staleWhileRevalidate),
+    staleWhileRevalidateMs:
+      staleWhileRevalidate === undefined ? 0 : parseDuration('staleWhileRevalidate', staleWhileRevalidate),
     staleIfErrorMs: staleIfError === undefined ? 0 : parseDuration('staleIfError', staleIfError),
     refreshAheadMs: refreshAhead === undefined ? 0 : parseDuration('refreshAhead', refreshAhead),
   };
@@ -242,7 +265,12 @@ export function resolveTags(tags: unknown): ResolvedCachedOptions['tags'] {
 
 function isLedger(value: unknown): value is CostLedger {
   const ledger = value as Partial<CostLedger> | null;
-  return typeof ledger === 'object' && ledger !== null && typeof ledger.recordFill === 'function' && typeof ledger.recordHit === 'function';
+  return (
+    typeof ledger === 'object' &&
+    ledger !== null &&
+    typeof ledger.recordFill === 'function' &&
+    typeof ledger.recordHit === 'function'
+  );
 }
 
 function resolveStream(stream: unknown): ResolvedCachedOptions['stream'] {

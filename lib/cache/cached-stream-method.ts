@@ -7,7 +7,10 @@ import { MethodStore } from './method-store';
 import { isStreamRecording, replayRecording, type ResolvedPace, type StreamRecording } from './stream-recording';
 
 /** A method whose chunks `@Cached({ stream: true })` caches: an async generator, or a promise of a stream. */
-export type StreamMethod = (this: unknown, ...args: unknown[]) => AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>;
+export type StreamMethod = (
+  this: unknown,
+  ...args: unknown[]
+) => AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>;
 
 /** Live streams in progress per key, shared by every stream method of a cache. */
 export type LiveStreams = Map<string, LiveStream<unknown>>;
@@ -100,17 +103,23 @@ export class CachedStreamMethod {
       const pending = this.#store.mark();
       const mark = pending instanceof Promise ? await pending : pending;
       const started = rt.clock.now();
-      const end = await runWithSignal(stop.signal, async () => live.pump(iteratorOf(await fn.apply(self, args), rt.method)));
+      const end = await runWithSignal(stop.signal, async () =>
+        live.pump(iteratorOf(await fn.apply(self, args), rt.method)),
+      );
       if (end !== 'done') return;
       rt.counters.fills++;
       const recording: StreamRecording = { chunks: live.chunks, gaps: live.gaps };
       this.#account('fill', recording, 1, self, args, key);
       this.#account('hit', recording, live.joined, self, args, key);
       const ttlMs = this.#store.ttlFor(live.chunks);
-      const { tags, stored } = ttlMs > 0 ? await this.#store.set(key, recording, ttlMs, args, { result: live.chunks, mark }) : { tags: [], stored: false };
+      const { tags, stored } =
+        ttlMs > 0
+          ? await this.#store.set(key, recording, ttlMs, args, { result: live.chunks, mark })
+          : { tags: [], stored: false };
       const raced = await this.#store.raced(key, tags, mark, stored);
       const durationMs = rt.clock.now() - started;
-      if (rt.events.has('fill')) rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });
+      if (rt.events.has('fill'))
+        rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });
     } catch (error) {
       live.fail(error);
     } finally {
@@ -121,7 +130,14 @@ export class CachedStreamMethod {
     }
   }
 
-  #account(kind: 'fill' | 'hit', recording: StreamRecording, times: number, self: unknown, args: unknown[], key: string): void {
+  #account(
+    kind: 'fill' | 'hit',
+    recording: StreamRecording,
+    times: number,
+    self: unknown,
+    args: unknown[],
+    key: string,
+  ): void {
     const ledger = this.rt.ledger;
     if (ledger === undefined) return;
     for (let i = 0; i < times; i++) ledger.record(kind, recording.chunks, self, args, key);
@@ -131,7 +147,8 @@ export class CachedStreamMethod {
 function iteratorOf(source: unknown, method: string): AsyncIterator<unknown> {
   const open = (source as { [Symbol.asyncIterator]?: unknown } | null | undefined)?.[Symbol.asyncIterator];
   if (typeof open !== 'function') {
-    const got = source === null ? 'null' : typeof source === 'object' ? `an object without Symbol.asyncIterator` : typeof source;
+    const got =
+      source === null ? 'null' : typeof source === 'object' ? `an object without Symbol.asyncIterator` : typeof source;
     throw new TypeError(
       `@Cached({ stream: true }) expected ${method} to return an AsyncIterable or a promise of one, got ${got}`,
     );

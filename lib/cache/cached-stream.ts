@@ -68,7 +68,9 @@ export class CachedStream<T> implements AsyncIterableIterator<T>, PromiseLike<As
     onOpened?: ((stream: AsyncIterableIterator<T>) => R1 | PromiseLike<R1>) | null,
     onFailed?: ((error: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.#open().then(() => this.#view).then(onOpened, onFailed);
+    return this.#open()
+      .then(() => this.#view)
+      .then(onOpened, onFailed);
   }
 
   /** `step`, unless the caller's signal aborts first: then this reader leaves and the reason is thrown. */

@@ -4,10 +4,14 @@ import type { CachedMethod } from './cached-method';
 import { resolveCachedOptions, type CachedOptions, type CachedStreamOptions } from './cached-options';
 import type { CachedStreamMethod } from './cached-stream-method';
 import { registerCachedMethod } from './method-registry';
-import { createMethodDecorator, type AsyncMethod, type StreamingMethod, type UniversalMethodDecorator } from '../decorate/method-decorator';
+import {
+  createMethodDecorator,
+  type AsyncMethod,
+  type StreamingMethod,
+  type UniversalMethodDecorator,
+} from '../decorate/method-decorator';
 
 export type { AsyncMethod, StreamingMethod } from '../decorate/method-decorator';
-
 
 /**
  * Caches an async method's results by its arguments, like Spring's `@Cacheable`. Identical concurrent
@@ -28,25 +32,29 @@ export function Cached(options: CachedOptions): UniversalMethodDecorator<AsyncMe
 export function Cached(options: CachedOptions = {}): UniversalMethodDecorator<AsyncMethod | StreamingMethod> {
   const resolved = resolveCachedOptions(options);
   const streams = resolved.stream !== undefined;
-  return createMethodDecorator<AsyncMethod | StreamingMethod>('cached', options as Record<string, unknown>, (original, site) => {
-    // Bound lazily and re-bound if the default cache is replaced, so setDefaultCache() may come after
-    // the class is defined; one identity check per call.
-    let boundTo: Cache | undefined;
-    let bound: CachedMethod | CachedStreamMethod | undefined;
-    const cached = function (this: unknown, ...args: unknown[]): any {
-      const cache = resolved.cache ?? getDefaultCache();
-      if (cache !== boundTo) {
-        const name = site.qualifiedName(this);
-        bound = streams ? cache.streamMethod(name, resolved) : cache.method(name, resolved);
-        boundTo = cache;
-      }
-      return (bound as CachedMethod).call(original as never, this, args);
-    };
-    // For cache.invalidate(instance, 'method', ...args): the key the call would use in a given cache.
-    registerCachedMethod(cached, (cache, self) => {
-      const name = site.qualifiedName(self);
-      return streams ? cache.streamMethod(name, resolved) : cache.method(name, resolved);
-    });
-    return cached;
-  });
+  return createMethodDecorator<AsyncMethod | StreamingMethod>(
+    'cached',
+    options as Record<string, unknown>,
+    (original, site) => {
+      // Bound lazily and re-bound if the default cache is replaced, so setDefaultCache() may come after
+      // the class is defined; one identity check per call.
+      let boundTo: Cache | undefined;
+      let bound: CachedMethod | CachedStreamMethod | undefined;
+      const cached = function (this: unknown, ...args: unknown[]): any {
+        const cache = resolved.cache ?? getDefaultCache();
+        if (cache !== boundTo) {
+          const name = site.qualifiedName(this);
+          bound = streams ? cache.streamMethod(name, resolved) : cache.method(name, resolved);
+          boundTo = cache;
+        }
+        return (bound as CachedMethod).call(original as never, this, args);
+      };
+      // For cache.invalidate(instance, 'method', ...args): the key the call would use in a given cache.
+      registerCachedMethod(cached, (cache, self) => {
+        const name = site.qualifiedName(self);
+        return streams ? cache.streamMethod(name, resolved) : cache.method(name, resolved);
+      });
+      return cached;
+    },
+  );
 }

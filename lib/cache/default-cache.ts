@@ -37,7 +37,8 @@ export function createCacheFromEnv(env: NodeJS.ProcessEnv = process.env, cwd?: s
   const settings = readSettings(env, cwd);
   const options: { -readonly [K in keyof CacheOptions]: CacheOptions[K] } = {};
   if (settings.redisUrl) {
-    if (storeForUrl === undefined) throw new TypeError('REDIS_URL is set, but no store for URLs is known: import cachet from its entry point');
+    if (storeForUrl === undefined)
+      throw new TypeError('REDIS_URL is set, but no store for URLs is known: import cachet from its entry point');
     options.store = storeForUrl(settings.redisUrl);
   }
   if (settings.prefix) options.prefix = settings.prefix;

@@ -6,7 +6,8 @@ export interface FillOutcome<T> {
   readonly shareable: boolean;
 }
 
-type Settled<T> = { readonly ok: true; readonly outcome: FillOutcome<T> } | { readonly ok: false; readonly error: unknown };
+type Settled<T> =
+  { readonly ok: true; readonly outcome: FillOutcome<T> } | { readonly ok: false; readonly error: unknown };
 
 /** One fill in progress: its mutex is held by the leader until the outcome is known. */
 interface Flight<T> {

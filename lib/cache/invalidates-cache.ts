@@ -33,17 +33,25 @@ export function InvalidatesCache(options: InvalidatesCacheOptions): UniversalMet
   assertKnownOptions('@InvalidatesCache', options, ['cache', 'tags']);
   if (options.tags === undefined) throw optionError('tags', 'an array of tags or a function returning one', undefined);
   const tagsOf = resolveTags(options.tags)!;
-  return createMethodDecorator<AsyncMethod>('invalidatesCache', options as unknown as Record<string, unknown>, (original, site) =>
-    async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-      const result = await original.apply(this, args);
-      const cache = options.cache ?? getDefaultCache();
-      const list = tagsOf(result, ...args);
-      try {
-        await cache.invalidateTags(list);
-      } catch (error) {
-        cache.reportStoreError(site.qualifiedName(this), 'invalidate', Array.isArray(list) ? list.join(',') : '', error);
-      }
-      return result;
-    },
+  return createMethodDecorator<AsyncMethod>(
+    'invalidatesCache',
+    options as unknown as Record<string, unknown>,
+    (original, site) =>
+      async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+        const result = await original.apply(this, args);
+        const cache = options.cache ?? getDefaultCache();
+        const list = tagsOf(result, ...args);
+        try {
+          await cache.invalidateTags(list);
+        } catch (error) {
+          cache.reportStoreError(
+            site.qualifiedName(this),
+            'invalidate',
+            Array.isArray(list) ? list.join(',') : '',
+            error,
+          );
+        }
+        return result;
+      },
   );
 }

@@ -1,7 +1,13 @@
 import { systemClock, type Clock } from '../core/clock';
 import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import { assertEncodable, estimateSize } from '../codec/value-codec';
-import { STAMP_TTL_MS, type CacheEntry, type CacheStore, type CurrencyCheck, type TagIndex } from '../ports/cache-store';
+import {
+  STAMP_TTL_MS,
+  type CacheEntry,
+  type CacheStore,
+  type CurrencyCheck,
+  type TagIndex,
+} from '../ports/cache-store';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -161,7 +167,14 @@ export class MemoryStore implements CacheStore {
   }
 
   /** {@link CacheStore.setIfCurrent}, atomically: nothing else runs between the check and the write. */
-  setIfCurrent(key: string, value: unknown, ttlMs: number, freshMs: number | undefined, tagKeys: readonly string[], check: CurrencyCheck): boolean {
+  setIfCurrent(
+    key: string,
+    value: unknown,
+    ttlMs: number,
+    freshMs: number | undefined,
+    tagKeys: readonly string[],
+    check: CurrencyCheck,
+  ): boolean {
     if (this.#stampedSince(check.clockKey, check.names, check.mark)) return false;
     this.set(key, value, ttlMs, freshMs);
     if (tagKeys.length > 0) this.tags.tag(key, tagKeys, ttlMs);

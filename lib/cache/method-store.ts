@@ -40,7 +40,8 @@ export class MethodStore {
     const rt = this.rt;
     if (rt.unless !== undefined && rt.unless(result)) return 0;
     if (rt.complete !== undefined && !rt.complete(result)) return 0;
-    const ttlMs = rt.ttlFn === undefined ? rt.ttlMs : parseDuration('ttl (returned by the ttl function)', rt.ttlFn(result));
+    const ttlMs =
+      rt.ttlFn === undefined ? rt.ttlMs : parseDuration('ttl (returned by the ttl function)', rt.ttlFn(result));
     const jitter = rt.freshness?.jitter ?? 0;
     return jitter === 0 ? ttlMs : Math.max(1, Math.round(ttlMs * (1 - jitter * rt.random())));
   }
@@ -75,7 +76,12 @@ export class MethodStore {
       // A fill: stored only if no invalidation of its key, namespace or tags ran since it began.
       const check = { clockKey: this.rt.invalidation.clockKey, names: this.#namesOf(key, tags), mark };
       let stored = false;
-      await this.safely('set', key, async () => void (stored = await store.setIfCurrent!(key, value, lifeMs, freshMs, tags, check)), strict);
+      await this.safely(
+        'set',
+        key,
+        async () => void (stored = await store.setIfCurrent!(key, value, lifeMs, freshMs, tags, check)),
+        strict,
+      );
       return { tags, stored };
     }
     const stored = await this.safely('set', key, () => store.set(key, value, lifeMs, freshMs), strict);
@@ -99,7 +105,9 @@ export class MethodStore {
     try {
       const mark = store.tags.mark(invalidation.clockKey);
       // A memory store answers at once; a fill must not wait a tick for it.
-      return mark instanceof Promise ? mark.catch((error: unknown) => this.#unchecked(error, 'mark', invalidation.clockKey)) : mark;
+      return mark instanceof Promise
+        ? mark.catch((error: unknown) => this.#unchecked(error, 'mark', invalidation.clockKey))
+        : mark;
     } catch (error) {
       return this.#unchecked(error, 'mark', invalidation.clockKey);
     }
@@ -145,7 +153,10 @@ export class MethodStore {
    * process stored it, the lease when this process should fill, or neither when it should fill without
    * one (no lock, the store failed, the wait timed out, or the lease was lost twice).
    */
-  async coordinate(key: string, accept: (entry: CacheEntry) => boolean = isFresh(() => this.rt.clock.now())): Promise<Coordination> {
+  async coordinate(
+    key: string,
+    accept: (entry: CacheEntry) => boolean = isFresh(() => this.rt.clock.now()),
+  ): Promise<Coordination> {
     const { lock, store } = this.rt;
     const coordinator: FillCoordinator | undefined = store.coordinator;
     if (lock === false || coordinator === undefined) return {};
@@ -187,7 +198,9 @@ export class MethodStore {
   storeFailed(error: unknown, operation: string, key: string, strict = false): void {
     this.rt.counters.storeErrors++;
     const storeError =
-      error instanceof StoreError ? error : new StoreError(operation, key, describe(operation, error), { cause: error });
+      error instanceof StoreError
+        ? error
+        : new StoreError(operation, key, describe(operation, error), { cause: error });
     this.emitError(storeError, operation, key);
     if (strict || this.rt.onStoreError === 'throw') throw storeError;
   }
@@ -202,10 +215,13 @@ export class MethodStore {
     this.emitError(error, 'set', key);
     if (!this.#warned) {
       this.#warned = true;
-      process.emitWarning(`${this.rt.method} returned a value the cache cannot store, so it is not cached: ${error.message}`, {
-        type: 'CachetValueWarning',
-        code: error.code,
-      });
+      process.emitWarning(
+        `${this.rt.method} returned a value the cache cannot store, so it is not cached: ${error.message}`,
+        {
+          type: 'CachetValueWarning',
+          code: error.code,
+        },
+      );
     }
     if (strict) throw error;
   }

@@ -28,7 +28,19 @@ export interface CacheStats {
 }
 
 export function newCounters(): CacheCounters {
-  return { hits: 0, misses: 0, fills: 0, coalesced: 0, bypassed: 0, storeErrors: 0, decodeErrors: 0, encodeErrors: 0, stale: 0, staleOnError: 0, refreshes: 0 };
+  return {
+    hits: 0,
+    misses: 0,
+    fills: 0,
+    coalesced: 0,
+    bypassed: 0,
+    storeErrors: 0,
+    decodeErrors: 0,
+    encodeErrors: 0,
+    stale: 0,
+    staleOnError: 0,
+    refreshes: 0,
+  };
 }
 
 /** The counters with their rates (see {@link CacheRates}). */

@@ -44,7 +44,8 @@ type ResultOf<T, K extends keyof T> = Awaited<ReturnType<Extract<T[K], Method>>>
 
 function locate(cache: Cache, instance: object, method: PropertyKey, needs: 'put' | 'has'): Required<LocatedMethod> {
   const located = locateCachedMethod(cache, instance, method);
-  if (located[needs] === undefined) throw optionError('method', 'a @Cached method that is not a stream (streams cannot be warmed)', method);
+  if (located[needs] === undefined)
+    throw optionError('method', 'a @Cached method that is not a stream (streams cannot be warmed)', method);
   return located as Required<LocatedMethod>;
 }
 
@@ -98,7 +99,8 @@ export async function warmFromLog<T extends object, K extends MethodKeys<T>>(
 ): Promise<WarmResult> {
   const { top = 100, concurrency = 4, onProgress } = options;
   if (!Number.isSafeInteger(top) || top < 1) throw optionError('top', 'a positive integer', top);
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw optionError('concurrency', 'a positive integer', concurrency);
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+    throw optionError('concurrency', 'a positive integer', concurrency);
   const target = locate(cache, instance, method, 'has');
   const counted = new Map<string, { args: ArgsOf<T, K>; count: number; first: number }>();
   let position = 0;

@@ -51,25 +51,37 @@ const byPrototype = new Map<object, RegisteredClass>();
  * class Money { #cents: bigint; constructor(cents: bigint) { this.#cents = cents; } get cents() { return this.#cents; } }
  * registerClass(Money, { toData: (m) => m.cents, fromData: (cents) => new Money(cents) });
  */
-export function registerClass<T extends object, D = unknown>(Class: AnyClass<T>, options: ClassOptions<T, D> = {}): void {
+export function registerClass<T extends object, D = unknown>(
+  Class: AnyClass<T>,
+  options: ClassOptions<T, D> = {},
+): void {
   if (typeof Class !== 'function' || typeof Class.prototype !== 'object' || Class.prototype === null) {
     throw optionError('Class', 'a class', Class);
   }
   const name = options.name ?? Class.name;
   if (typeof name !== 'string' || name.length === 0) throw optionError('name', 'a non-empty class name', name);
-  if (options.toData !== undefined && typeof options.toData !== 'function') throw optionError('toData', 'a function', options.toData);
-  if (options.fromData !== undefined && typeof options.fromData !== 'function') throw optionError('fromData', 'a function', options.fromData);
+  if (options.toData !== undefined && typeof options.toData !== 'function')
+    throw optionError('toData', 'a function', options.toData);
+  if (options.fromData !== undefined && typeof options.fromData !== 'function')
+    throw optionError('fromData', 'a function', options.fromData);
   if ((options.toData === undefined) !== (options.fromData === undefined)) {
-    throw optionError('toData and fromData', 'both given or both absent', { toData: options.toData, fromData: options.fromData });
+    throw optionError('toData and fromData', 'both given or both absent', {
+      toData: options.toData,
+      fromData: options.fromData,
+    });
   }
   const prototype = Class.prototype as object;
   const taken = byName.get(name);
   if (taken !== undefined && taken.prototype !== prototype) {
-    throw new TypeError(`Expected a class name that no other registered class uses, got \`${name}\`: give one of them a \`name\``);
+    throw new TypeError(
+      `Expected a class name that no other registered class uses, got \`${name}\`: give one of them a \`name\``,
+    );
   }
   const known = byPrototype.get(prototype);
   if (known !== undefined && known.name !== name) {
-    throw new TypeError(`Expected \`${Class.name}\` to be registered once, got a second name \`${name}\` beside \`${known.name}\``);
+    throw new TypeError(
+      `Expected \`${Class.name}\` to be registered once, got a second name \`${name}\` beside \`${known.name}\``,
+    );
   }
   const entry: RegisteredClass = {
     name,

@@ -5,7 +5,12 @@ import { PREFIX, setOwn, TAG, ValueDecodeError, VIEWS, isValueDecodeError } from
 
 const TAG_KEY = `"${TAG}"`;
 
-const NUMBERS = new Map<unknown, number>([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity], ['-0', -0]]);
+const NUMBERS = new Map<unknown, number>([
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+  ['-0', -0],
+]);
 
 /**
  * Decodes a string produced by {@link encodeValue}. Never changes a prototype: `__proto__` keys stay own properties.
@@ -17,7 +22,8 @@ export function decodeValue(text: string): unknown {
 
 /** {@link decodeValue} of the payload starting at `start` in `text` (after a header), without slicing twice. */
 export function decodeValueAt(text: string, start: number): unknown {
-  if (typeof text !== 'string' || !text.startsWith(PREFIX, start)) throw badPrefix(typeof text === 'string' ? text.slice(start) : text);
+  if (typeof text !== 'string' || !text.startsWith(PREFIX, start))
+    throw badPrefix(typeof text === 'string' ? text.slice(start) : text);
   try {
     const parsed: unknown = JSON.parse(text.slice(start + PREFIX.length));
     if (typeof parsed !== 'object' || parsed === null) return parsed;
@@ -61,11 +67,16 @@ function reviveRecord(rec: Record<string, unknown>): Record<string, unknown> {
 
 function reviveTagged(tag: unknown, v: unknown, c: unknown): unknown {
   switch (tag) {
-    case 'u': return undefined;
-    case 'n': return NUMBERS.get(v) ?? malformed(tag, 'NaN, Infinity, -Infinity or -0', v);
-    case 'b': return typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : malformed(tag, 'an integer string', v);
-    case 'D': return v === null || typeof v === 'number' ? new Date(v ?? NaN) : malformed(tag, 'a number or null', v);
-    case 'S': return Array.isArray(v) ? new Set(revive(v) as unknown[]) : malformed(tag, 'an array', v);
+    case 'u':
+      return undefined;
+    case 'n':
+      return NUMBERS.get(v) ?? malformed(tag, 'NaN, Infinity, -Infinity or -0', v);
+    case 'b':
+      return typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : malformed(tag, 'an integer string', v);
+    case 'D':
+      return v === null || typeof v === 'number' ? new Date(v ?? NaN) : malformed(tag, 'a number or null', v);
+    case 'S':
+      return Array.isArray(v) ? new Set(revive(v) as unknown[]) : malformed(tag, 'an array', v);
     case 'M':
       if (Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 2)) return new Map(revive(v) as []);
       return malformed(tag, 'an array of [key, value] pairs', v);
@@ -78,8 +89,10 @@ function reviveTagged(tag: unknown, v: unknown, c: unknown): unknown {
       } catch (error) {
         return malformed(tag, 'a valid [source, flags]', v, error);
       }
-    case 'B': return Buffer.from(base64(tag, v), 'base64');
-    case 'A': return copyBytes(base64(tag, v));
+    case 'B':
+      return Buffer.from(base64(tag, v), 'base64');
+    case 'A':
+      return copyBytes(base64(tag, v));
     case 'T': {
       const View = typeof c === 'string' ? VIEWS.get(c) : undefined;
       if (View === undefined) return malformed(tag, 'a typed array class name in `c`', c);
@@ -116,7 +129,8 @@ function reviveInstance(name: unknown, v: unknown): object {
       return malformed('C', `data that fromData of ${registered.name} accepts`, v, error);
     }
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return malformed('C', 'an object of properties', v);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return malformed('C', 'an object of properties', v);
   const instance = Object.create(registered.prototype) as Record<string, unknown>;
   for (const key of Object.keys(data)) setOwn(instance, key, (data as Record<string, unknown>)[key]);
   return instance;
@@ -152,4 +166,3 @@ function show(v: unknown): string {
   const text = typeof v === 'object' || typeof v === 'string' ? JSON.stringify(v) : String(v);
   return `\`${text.length > 40 ? `${text.slice(0, 40)}…` : text}\` (${v === null ? 'null' : typeof v})`;
 }
-

@@ -9,9 +9,13 @@ const DATA_ONLY =
   'cached values must be data (plain objects, arrays, primitives, Date, Map, Set, BigInt, Buffer, typed arrays, RegExp) ' +
   'or instances of classes registered with registerClass()';
 const UNSUPPORTED: ReadonlyArray<readonly [(o: object) => boolean, string]> = [
-  [types.isWeakMap, 'WeakMap'], [types.isWeakSet, 'WeakSet'], [(o) => o instanceof WeakRef, 'WeakRef'],
-  [types.isPromise, 'Promise'], [types.isSharedArrayBuffer, 'SharedArrayBuffer'],
-  [types.isBoxedPrimitive, 'boxed primitive'], [types.isGeneratorObject, 'generator'],
+  [types.isWeakMap, 'WeakMap'],
+  [types.isWeakSet, 'WeakSet'],
+  [(o) => o instanceof WeakRef, 'WeakRef'],
+  [types.isPromise, 'Promise'],
+  [types.isSharedArrayBuffer, 'SharedArrayBuffer'],
+  [types.isBoxedPrimitive, 'boxed primitive'],
+  [types.isGeneratorObject, 'generator'],
 ];
 
 /**
@@ -55,13 +59,19 @@ interface EncodeState {
 
 function encodeNode(v: unknown, s: EncodeState): unknown {
   switch (typeof v) {
-    case 'string': case 'boolean': return v;
+    case 'string':
+    case 'boolean':
+      return v;
     case 'number':
       return Number.isFinite(v) && !Object.is(v, -0) ? v : { [TAG]: 'n', v: Object.is(v, -0) ? '-0' : String(v) };
-    case 'undefined': return UNDEFINED;
-    case 'bigint': return { [TAG]: 'b', v: v.toString() };
-    case 'object': return v === null ? null : encodeObject(v, s);
-    default: throw encodeError(`a ${typeof v}`, s);
+    case 'undefined':
+      return UNDEFINED;
+    case 'bigint':
+      return { [TAG]: 'b', v: v.toString() };
+    case 'object':
+      return v === null ? null : encodeObject(v, s);
+    default:
+      throw encodeError(`a ${typeof v}`, s);
   }
 }
 
@@ -95,8 +105,10 @@ function encodeObjectBody(obj: object, s: EncodeState): unknown {
   if (Object.getPrototypeOf(obj) === Object.prototype) return encodeRecord(obj as Record<string, unknown>, s, true);
   if (types.isDate(obj)) return { [TAG]: 'D', v: Number.isNaN(obj.getTime()) ? null : obj.getTime() };
   if (types.isMap(obj)) {
-    const pairs = [...obj].map(([k, x], i) =>
-      [encodeChild(k, { raw: `.keys()[${i}]` }, s), encodeChild(x, { raw: `.values()[${i}]` }, s)]);
+    const pairs = [...obj].map(([k, x], i) => [
+      encodeChild(k, { raw: `.keys()[${i}]` }, s),
+      encodeChild(x, { raw: `.values()[${i}]` }, s),
+    ]);
     return { [TAG]: 'M', v: pairs };
   }
   if (types.isSet(obj)) {
@@ -112,7 +124,10 @@ function encodeObjectBody(obj: object, s: EncodeState): unknown {
   }
   const registered = registeredClassOf(obj);
   if (registered !== undefined) {
-    const data = registered.toData === undefined ? encodeRecord(obj as Record<string, unknown>, s, false) : encodeChild(registered.toData(obj), { raw: '' }, s);
+    const data =
+      registered.toData === undefined
+        ? encodeRecord(obj as Record<string, unknown>, s, false)
+        : encodeChild(registered.toData(obj), { raw: '' }, s);
     return { [TAG]: 'C', c: registered.name, v: data };
   }
   const unsupported = UNSUPPORTED.find(([is]) => is(obj));
@@ -182,4 +197,3 @@ function formatPath(path: readonly Segment[], end: number): string {
   }
   return out;
 }
-

@@ -26,4 +26,3 @@ export function estimateSize(value: unknown): number {
   }
   return bytes;
 }
-

@@ -23,12 +23,24 @@ export const TAG = '~';
 export type ViewClass = (new (buffer: ArrayBuffer) => ArrayBufferView) & { BYTES_PER_ELEMENT?: number };
 // A Map, not an object literal, so a crafted class name such as `constructor` finds nothing.
 export const VIEWS = new Map<string, ViewClass>();
-for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
-  'Uint32Array', 'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'DataView']) {
+for (const name of [
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float16Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'DataView',
+]) {
   const ctor = (globalThis as Record<string, unknown>)[name]; // Float16Array only exists on newer runtimes.
   if (typeof ctor === 'function') VIEWS.set(name, ctor as ViewClass);
 }
-
 
 /** Thrown by {@link encodeValue} for values that cannot be stored (functions, symbols, cycles, WeakMap...). */
 export class ValueEncodeError extends TypeError {
@@ -36,7 +48,11 @@ export class ValueEncodeError extends TypeError {
   readonly code = 'ERR_CACHET_VALUE_ENCODE';
 
   /** @param path - where the offending value sits, e.g. `value.user.callback` or `value.items[2]`. */
-  constructor(message: string, readonly path: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

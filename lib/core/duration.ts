@@ -28,5 +28,9 @@ export function parseDuration(name: string, value: unknown): number {
       if (PART.lastIndex === value.length) return Math.round(total);
     }
   }
-  throw optionError(name, "a duration: milliseconds >= 0, or a string such as '250ms', '30s', '10m', '2h', '1d'", value);
+  throw optionError(
+    name,
+    "a duration: milliseconds >= 0, or a string such as '250ms', '30s', '10m', '2h', '1d'",
+    value,
+  );
 }

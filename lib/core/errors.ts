@@ -54,7 +54,11 @@ export class StoreError extends CachetError {
 export class StoreTimeoutError extends StoreError {
   override readonly code = 'ERR_CACHET_STORE_TIMEOUT';
 
-  constructor(operation: string, key: string | undefined, readonly timeoutMs: number) {
+  constructor(
+    operation: string,
+    key: string | undefined,
+    readonly timeoutMs: number,
+  ) {
     super(operation, key, `Store operation \`${operation}\` did not answer within ${timeoutMs} ms`);
   }
 }
@@ -63,7 +67,11 @@ export class StoreTimeoutError extends StoreError {
 export class StoreUnavailableError extends StoreError {
   override readonly code = 'ERR_CACHET_STORE_UNAVAILABLE';
 
-  constructor(operation: string, key: string | undefined, readonly retryAfterMs: number) {
+  constructor(
+    operation: string,
+    key: string | undefined,
+    readonly retryAfterMs: number,
+  ) {
     super(
       operation,
       key,

@@ -78,7 +78,11 @@ const RESERVED_NAMESPACES: readonly string[] = ['tag'];
 export function assertNamespace(name: string, value: unknown): asserts value is string {
   assertKeySegment(name, value);
   if (RESERVED_NAMESPACES.includes(value)) {
-    throw optionError(name, `a namespace other than ${RESERVED_NAMESPACES.map((n) => `\`${n}\``).join(', ')} (the cache's tag sets live there)`, value);
+    throw optionError(
+      name,
+      `a namespace other than ${RESERVED_NAMESPACES.map((n) => `\`${n}\``).join(', ')} (the cache's tag sets live there)`,
+      value,
+    );
   }
 }
 

@@ -83,8 +83,15 @@ function nameLike(fn: AnyMethod, name: string): void {
 
 /** Walks from `self` up its prototype chain to the object that holds `replacement` as `name`. */
 function declaringClassName(self: unknown, name: string, replacement: AnyMethod): string {
-  for (let holder = self as object | null; holder !== null && holder !== undefined; holder = Object.getPrototypeOf(holder)) {
-    if (Object.prototype.hasOwnProperty.call(holder, name) && (holder as Record<string, unknown>)[name] === replacement) {
+  for (
+    let holder = self as object | null;
+    holder !== null && holder !== undefined;
+    holder = Object.getPrototypeOf(holder)
+  ) {
+    if (
+      Object.prototype.hasOwnProperty.call(holder, name) &&
+      (holder as Record<string, unknown>)[name] === replacement
+    ) {
       return typeof holder === 'function' ? holder.name : (holder.constructor as { name: string }).name;
     }
   }

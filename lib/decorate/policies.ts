@@ -46,7 +46,11 @@ function methodsOf(start: object, isStatic: boolean): MethodPolicies[] {
   const found: MethodPolicies[] = [];
   const seen = new Set<PropertyKey>();
   const end = isStatic ? Function.prototype : Object.prototype;
-  for (let holder: object | null = start; holder !== null && holder !== end; holder = Object.getPrototypeOf(holder) as object | null) {
+  for (
+    let holder: object | null = start;
+    holder !== null && holder !== end;
+    holder = Object.getPrototypeOf(holder) as object | null
+  ) {
     for (const name of Reflect.ownKeys(holder)) {
       if (seen.has(name)) continue;
       seen.add(name);

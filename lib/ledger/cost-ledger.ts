@@ -1,4 +1,11 @@
-import type { CostLedger, LedgerCounters, LedgerEntry, LedgerFilter, LedgerReport, LedgerRowId } from '../ports/cost-ledger';
+import type {
+  CostLedger,
+  LedgerCounters,
+  LedgerEntry,
+  LedgerFilter,
+  LedgerReport,
+  LedgerRowId,
+} from '../ports/cost-ledger';
 import { buildReport, emptyCounters, addCounters } from './ledger-report';
 import { PriceTable, toTokenUsage } from './price-table';
 
@@ -25,7 +32,11 @@ export function decodeRowId(key: string): LedgerRowId | undefined {
 
 /** The row an entry belongs to (tenant defaulted; non-strings coerced, since recording must not throw). */
 export function rowIdOf(entry: LedgerEntry): LedgerRowId {
-  return { namespace: String(entry.namespace), tenant: entry.tenant === undefined ? NO_TENANT : String(entry.tenant), model: String(entry.model) };
+  return {
+    namespace: String(entry.namespace),
+    tenant: entry.tenant === undefined ? NO_TENANT : String(entry.tenant),
+    model: String(entry.model),
+  };
 }
 
 /** The counter increments one recorded call makes. */
@@ -82,7 +93,10 @@ export class MemoryCostLedger implements CostLedger {
   async flush(): Promise<void> {}
 
   async report(filter?: LedgerFilter): Promise<LedgerReport> {
-    return buildReport([...this.#rows.values()].map((r) => [r.id, r.counters] as const), filter);
+    return buildReport(
+      [...this.#rows.values()].map((r) => [r.id, r.counters] as const),
+      filter,
+    );
   }
 
   async close(): Promise<void> {}

@@ -1,4 +1,11 @@
-import type { LedgerCounters, LedgerFilter, LedgerReport, LedgerRow, LedgerRowId, LedgerTotals } from '../ports/cost-ledger';
+import type {
+  LedgerCounters,
+  LedgerFilter,
+  LedgerReport,
+  LedgerRow,
+  LedgerRowId,
+  LedgerTotals,
+} from '../ports/cost-ledger';
 import { formatUsd } from './price-table';
 
 /** Counter names, in a fixed order (they are Redis hash field suffixes too, so renaming one loses history). */
@@ -51,7 +58,10 @@ function matches(id: LedgerRowId, filter: LedgerFilter): boolean {
 }
 
 /** Builds a report from rows of counters (any order), keeping those that match `filter`. */
-export function buildReport(rows: Iterable<readonly [LedgerRowId, Readonly<LedgerCounters>]>, filter: LedgerFilter = {}): LedgerReport {
+export function buildReport(
+  rows: Iterable<readonly [LedgerRowId, Readonly<LedgerCounters>]>,
+  filter: LedgerFilter = {},
+): LedgerReport {
   const kept: LedgerRow[] = [];
   const sum = emptyCounters();
   for (const [id, counters] of rows) {
@@ -100,8 +110,11 @@ export function formatLedgerReport(report: LedgerReport): string {
   const header = ['namespace / tenant / model', ...COLUMNS.map(([name]) => name)];
   const table = [header, ...lines.map(([label, totals]) => [label, ...COLUMNS.map(([, cell]) => cell(totals))])];
   const widths = header.map((_, i) => Math.max(...table.map((cells) => cells[i]!.length)));
-  const text = table.map((cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  const text = table.map((cells) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+  );
   const unpriced = report.total.unpriced;
-  if (unpriced > 0) text.push(`${grouped(unpriced)} ${unpriced === 1 ? 'call' : 'calls'} of models without a price counted at $0`);
+  if (unpriced > 0)
+    text.push(`${grouped(unpriced)} ${unpriced === 1 ? 'call' : 'calls'} of models without a price counted at $0`);
   return text.join('\n');
 }

@@ -10,7 +10,6 @@ export interface ModelPrice {
   readonly outputPer1K: number;
 }
 
-
 /**
  * What a call costs, in integer nano-dollars (1e-9 USD) so that sums stay exact: a price of
  * `$0.00015` per 1K tokens is exactly 150 nano-dollars per token, and summing millions of calls in
@@ -59,7 +58,8 @@ export function isUnknownModelError(error: unknown): error is UnknownModelError 
 /** Normalises either usage shape; missing or invalid counts read as 0 so a ledger never throws on a caller's path. */
 export function toTokenUsage(usage: UsageLike | undefined): TokenUsage {
   const raw = (usage ?? {}) as Record<string, unknown>;
-  const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0);
+  const count = (value: unknown) =>
+    typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
   return {
     promptTokens: count(raw.promptTokens ?? raw.prompt_tokens),
     completionTokens: count(raw.completionTokens ?? raw.completion_tokens),

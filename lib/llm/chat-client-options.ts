@@ -1,5 +1,11 @@
 import { parseDuration, type Duration } from '../core/duration';
-import { assertKnownOptions, assertPlainObject, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
+import {
+  assertKnownOptions,
+  assertPlainObject,
+  assertPositiveInteger,
+  optionError,
+  withDefaults,
+} from '../core/validate';
 
 /**
  * Options of a {@link ChatClient}: one client (and one connection pool) per provider.

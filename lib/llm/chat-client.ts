@@ -14,7 +14,11 @@ function loadUndici(): Undici {
   return (undici ??= require('undici') as Undici);
 }
 import type { ChatRequest } from './chat-request';
-import { resolveChatClientOptions, type ChatClientOptions, type ResolvedChatClientOptions } from './chat-client-options';
+import {
+  resolveChatClientOptions,
+  type ChatClientOptions,
+  type ResolvedChatClientOptions,
+} from './chat-client-options';
 import { ProviderError, errorFromResponse, plainHeaders } from './provider-error';
 import { sseEvents } from './sse-events';
 import { streamError } from './stream-error';
@@ -190,7 +194,10 @@ function parseChunk({ event, data }: EventSourceMessage): ChatCompletionChunk {
   try {
     payload = JSON.parse(data);
   } catch (error) {
-    throw streamError(event, data) ?? new ProviderError(`Provider sent a stream event that is not JSON: ${data.slice(0, 200)}`, { cause: error });
+    throw (
+      streamError(event, data) ??
+      new ProviderError(`Provider sent a stream event that is not JSON: ${data.slice(0, 200)}`, { cause: error })
+    );
   }
   const failure = streamError(event, payload);
   if (failure !== undefined) throw failure;

@@ -44,7 +44,10 @@ export interface ChatKeyOptions {
 /** The request had no usable shape, or the tenant function returned no tenant. */
 export class ChatKeyError extends CachetError {
   readonly code = 'ERR_CACHET_CHAT_KEY';
-  constructor(message: string, readonly found: unknown) {
+  constructor(
+    message: string,
+    readonly found: unknown,
+  ) {
     super(message);
   }
 }
@@ -141,7 +144,8 @@ export function chatKeyPolicy(options: ChatKeyOptions & Required<Pick<ChatKeyOpt
   // `chatKeyPolicy()` gets the message about `tenant`, the option it is missing.
   const resolved = resolveChatKeyOptions(options ?? {});
   if (options?.tenant === undefined) {
-    const expected = "a function returning the call's tenant, or false to share cached answers between all tenants on purpose";
+    const expected =
+      "a function returning the call's tenant, or false to share cached answers between all tenants on purpose";
     throw optionError('tenant', expected, undefined);
   }
   const policy = {
@@ -187,7 +191,11 @@ function explainResolved(self: unknown, args: unknown[], resolved: Resolved): Ch
     const ignoredBecause = resolved.ignored[field];
     if (ignoredBecause !== undefined) dropped.push({ field, reason: ignoredBecause });
     else if (request[field] === undefined || request[field] === null) dropped.push({ field, reason: ABSENT });
-    else included.push({ field, reason: Object.hasOwn(ANSWER_FIELDS, field) ? (ANSWER_FIELDS[field] as string) : UNKNOWN });
+    else
+      included.push({
+        field,
+        reason: Object.hasOwn(ANSWER_FIELDS, field) ? (ANSWER_FIELDS[field] as string) : UNKNOWN,
+      });
   }
   const verdict = verdictOf(request, resolved);
   return {
@@ -216,7 +224,10 @@ function resolveChatKeyOptions(options: ChatKeyOptions): Resolved {
     throw optionError('ignoreFields', "an array of field names other than 'model' and 'messages'", ignoreFields);
   }
   // No prototype, so a request field named `constructor` or `toString` is not mistaken for an ignored one.
-  const ignored: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, CHAT_IGNORED_FIELDS);
+  const ignored: Record<string, string> = Object.assign(
+    Object.create(null) as Record<string, string>,
+    CHAT_IGNORED_FIELDS,
+  );
   for (const field of ignoreFields) ignored[field] = 'listed in `ignoreFields`';
   const n = resolveNormalize(normalize);
   const normalizer = n.whitespace || n.nfc || n.lowercase ? new MessageNormalizer(n) : undefined;
@@ -252,7 +263,12 @@ function assertRequest(request: unknown): ChatRequest {
  * need not: a request that drops no field and whose texts need no change is used as it is (the usual
  * case), since a copy would encode to the same text. `counter` counts the texts normalisation changed.
  */
-function identityOf(self: unknown, args: unknown[], resolved: Resolved, counter?: ChangeCounter): ChatKeyExplanation['identity'] {
+function identityOf(
+  self: unknown,
+  args: unknown[],
+  resolved: Resolved,
+  counter?: ChangeCounter,
+): ChatKeyExplanation['identity'] {
   const request = assertRequest(args[0]);
   let tenant: string | null = null;
   if (resolved.tenant !== undefined) {
@@ -272,7 +288,11 @@ function isDropped(request: ChatRequest, field: string, ignored: Resolved['ignor
   return value === undefined || value === null || ignored[field] !== undefined;
 }
 
-function keptFields(request: ChatRequest, resolved: Resolved, counter: ChangeCounter | undefined): Readonly<Record<string, unknown>> {
+function keptFields(
+  request: ChatRequest,
+  resolved: Resolved,
+  counter: ChangeCounter | undefined,
+): Readonly<Record<string, unknown>> {
   const messages = resolved.normalizer?.messages(request.messages, counter) ?? request.messages;
   if (messages === request.messages && isPlainObject(request) && !dropsAny(request, resolved.ignored)) return request;
   const kept: Record<string, unknown> = {};

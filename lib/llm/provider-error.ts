@@ -84,7 +84,10 @@ export function plainHeaders(headers: Record<string, string | string[] | undefin
  * seconds or as an HTTP date (measured against `now`, default `Date.now()`).
  * @example retryAfterFrom({ 'retry-after': '2' }) // 2000
  */
-export function retryAfterFrom(headers: Readonly<Record<string, string>>, now: number = Date.now()): number | undefined {
+export function retryAfterFrom(
+  headers: Readonly<Record<string, string>>,
+  now: number = Date.now(),
+): number | undefined {
   const ms = Number(headers['retry-after-ms']);
   if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
   const raw = headers['retry-after'];

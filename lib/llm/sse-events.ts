@@ -18,7 +18,9 @@ const MAX_BUFFERED_CHARACTERS = 8 * 1024 * 1024;
  * @example
  * for await (const { event, data } of sseEvents(response.body)) console.log(event ?? 'message', data);
  */
-export async function* sseEvents(bytes: AsyncIterable<Uint8Array | string>): AsyncGenerator<EventSourceMessage, boolean> {
+export async function* sseEvents(
+  bytes: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<EventSourceMessage, boolean> {
   let parsed: EventSourceMessage[] = [];
   let overflow: Error | undefined;
   const parser = createParser({

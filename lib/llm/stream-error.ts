@@ -61,7 +61,8 @@ export function streamError(event: string | undefined, payload: unknown): Provid
   // An `error` event whose payload has no `error` field describes the error itself.
   const described = reported ? field : payload;
   const fields: ErrorFields = described !== null && typeof described === 'object' ? (described as ErrorFields) : {};
-  const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value.length > 0 ? value : undefined;
   const type = text(fields.type);
   const providerCode = text(fields.code) ?? (typeof fields.code === 'number' ? String(fields.code) : undefined);
   const message = text(fields.message) ?? text(described) ?? 'no message';
@@ -78,7 +79,8 @@ export function streamError(event: string | undefined, payload: unknown): Provid
 function statusOf(fields: ErrorFields, type: string | undefined, code: string | undefined): number | undefined {
   // Some gateways put the HTTP status itself in the payload (`"code": 503`, `"status": 429`).
   for (const value of [fields.status, fields.code]) {
-    const status = typeof value === 'number' ? value : typeof value === 'string' && /^[45]\d\d$/.test(value) ? Number(value) : NaN;
+    const status =
+      typeof value === 'number' ? value : typeof value === 'string' && /^[45]\d\d$/.test(value) ? Number(value) : NaN;
     if (status >= 400 && status <= 599) return status;
   }
   for (const name of [type, code, typeof fields.status === 'string' ? fields.status : undefined]) {

@@ -176,7 +176,11 @@ export interface CacheStore {
    * For stores shared by processes: keeps a cache's counters (`snapshot`, read every `intervalMs`) summed
    * in the store under `prefix`, so that `cache.report()` adds up every instance (`sharedStats`).
    */
-  shareCounters?(prefix: string, snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>, intervalMs: number): SharedCounters;
+  shareCounters?(
+    prefix: string,
+    snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>,
+    intervalMs: number,
+  ): SharedCounters;
   /** The server's own figures, for `cache.report()`. */
   info?(): Promise<StoreInfo>;
   /** Releases connections and timers. The store is unusable afterwards. */

@@ -51,4 +51,3 @@ export interface Semaphore {
    */
   acquire(options?: AcquireOptions): Promise<Permit>;
 }
-

@@ -26,7 +26,15 @@ import type { RateRule } from '../ports/rate-limiter';
 export function toRateRule(limit: number, intervalMs: number, burst: number): RateRule {
   // Rounded up: 3 per second becomes one per 333,334 µs, never four in a second.
   const emissionUs = Math.max(1, Math.ceil((intervalMs * 1_000) / limit));
-  return { limit, intervalMs, burst, emissionUs, toleranceUs: burst * emissionUs, creditUs: emissionUs - 1, restUs: 2 * emissionUs };
+  return {
+    limit,
+    intervalMs,
+    burst,
+    emissionUs,
+    toleranceUs: burst * emissionUs,
+    creditUs: emissionUs - 1,
+    restUs: 2 * emissionUs,
+  };
 }
 
 /** The cost of `cost` units in microseconds of schedule, rounded up so that tiny costs are never free. */
@@ -55,7 +63,13 @@ export function gcraStep(tat: number | undefined, nowUs: number, rule: RateRule,
   const allowAt = next - rule.toleranceUs;
   if (allowAt > nowUs) {
     const remaining = Math.max(0, Math.floor((rule.toleranceUs - (start - nowUs)) / rule.emissionUs));
-    return { allowed: false, tat: start, retryAfterUs: allowAt - nowUs, remaining, resetAfterUs: Math.max(0, start - nowUs) };
+    return {
+      allowed: false,
+      tat: start,
+      retryAfterUs: allowAt - nowUs,
+      remaining,
+      resetAfterUs: Math.max(0, start - nowUs),
+    };
   }
   const remaining = Math.floor((rule.toleranceUs - (next - nowUs)) / rule.emissionUs);
   return { allowed: true, tat: next, retryAfterUs: 0, remaining, resetAfterUs: Math.max(0, next - nowUs) };

@@ -78,7 +78,18 @@ const DEFAULTS = {
   onStoreError: 'local',
 } as const satisfies Partial<Required<RateLimitedOptions>>;
 
-const KNOWN = ['limit', 'interval', 'burst', 'key', 'cost', 'mode', 'maxWait', 'limiter', 'onStoreError', 'name'] as const;
+const KNOWN = [
+  'limit',
+  'interval',
+  'burst',
+  'key',
+  'cost',
+  'mode',
+  'maxWait',
+  'limiter',
+  'onStoreError',
+  'name',
+] as const;
 const MAX_TIMER_MS = 2_147_483_647;
 const STORE_ERROR_POLICIES = ['local', 'allow', 'deny'] as const;
 
@@ -113,7 +124,10 @@ export function resolveRateLimitedOptions(options: RateLimitedOptions): Resolved
   // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
   if (maxWaitMs > MAX_TIMER_MS) throw optionError('maxWait', 'a duration of at most 24 days', merged.maxWait);
   const limiter = merged.limiter;
-  if (limiter !== undefined && (typeof limiter !== 'object' || limiter === null || typeof limiter.decide !== 'function')) {
+  if (
+    limiter !== undefined &&
+    (typeof limiter !== 'object' || limiter === null || typeof limiter.decide !== 'function')
+  ) {
     throw optionError('limiter', 'a RateLimiter (MemoryRateLimiter or RedisRateLimiter)', limiter);
   }
   assertOneOf('onStoreError', merged.onStoreError, STORE_ERROR_POLICIES);

@@ -58,7 +58,8 @@ export class RateLimitPolicy {
       return await this.#limiter.decide(key, rule, cost);
     } catch (error) {
       if (onStoreError === 'local') return (this.#local ??= new MemoryRateLimiter()).decideNow(key, rule, cost);
-      if (onStoreError === 'allow') return { allowed: true, retryAfterMs: 0, remaining: 0, resetAfterMs: 0, at: Date.now() };
+      if (onStoreError === 'allow')
+        return { allowed: true, retryAfterMs: 0, remaining: 0, resetAfterMs: 0, at: Date.now() };
       // No schedule to read when the store is down: one emission interval is the honest earliest retry.
       throw this.#error(key, Math.ceil(rule.emissionUs / 1_000), 'store', error);
     }
@@ -71,7 +72,14 @@ export class RateLimitPolicy {
 
   #error(key: string, retryAfterMs: number, reason: RateLimitError['reason'], cause?: unknown): RateLimitError {
     const { limit, intervalMs } = this.#options.rule;
-    return new RateLimitError(key, retryAfterMs, limit, intervalMs, reason, cause === undefined ? undefined : { cause });
+    return new RateLimitError(
+      key,
+      retryAfterMs,
+      limit,
+      intervalMs,
+      reason,
+      cause === undefined ? undefined : { cause },
+    );
   }
 }
 

@@ -35,13 +35,20 @@ export function rateLimited<F extends AsyncFunction>(fn: F, options: RateLimited
  */
 export function RateLimited(options: RateLimitedOptions): UniversalMethodDecorator<AsyncFunction> {
   const resolved = resolveRateLimitedOptions(options);
-  return createMethodDecorator<AsyncFunction>('rateLimited', options as unknown as Record<string, unknown>, (original, site) =>
-    // One policy (and, by default, one memory limiter) per decorated method, shared by its instances.
-    limitedCall(original, new RateLimitPolicy(resolved), (self) => resolved.name ?? site.qualifiedName(self)),
+  return createMethodDecorator<AsyncFunction>(
+    'rateLimited',
+    options as unknown as Record<string, unknown>,
+    (original, site) =>
+      // One policy (and, by default, one memory limiter) per decorated method, shared by its instances.
+      limitedCall(original, new RateLimitPolicy(resolved), (self) => resolved.name ?? site.qualifiedName(self)),
   );
 }
 
-function limitedCall<F extends AsyncFunction>(fn: F, policy: RateLimitPolicy, defaultKey: (self: unknown) => string): F {
+function limitedCall<F extends AsyncFunction>(
+  fn: F,
+  policy: RateLimitPolicy,
+  defaultKey: (self: unknown) => string,
+): F {
   return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     await policy.admit(this, args, defaultKey(this));
     return fn.apply(this, args);

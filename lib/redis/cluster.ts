@@ -31,7 +31,11 @@ export interface RedisClusterLike {
 export function isClusterClient(client: unknown): client is RedisClusterLike {
   if (typeof client !== 'object' || client === null) return false;
   const candidate = client as Partial<RedisClusterLike>;
-  return typeof candidate.getSlotMaster === 'function' && 'masters' in candidate && typeof candidate.sendCommand === 'function';
+  return (
+    typeof candidate.getSlotMaster === 'function' &&
+    'masters' in candidate &&
+    typeof candidate.sendCommand === 'function'
+  );
 }
 
 /** Number of hash slots in a Redis Cluster. */
@@ -89,8 +93,28 @@ export function groupBySlot(keys: readonly string[]): number[][] {
 
 /** Commands that name no key: node-redis routes them by its own command table (a random node, or all). */
 const KEYLESS = new Set([
-  'PING', 'ECHO', 'INFO', 'TIME', 'PUBLISH', 'SCRIPT', 'FUNCTION', 'CLUSTER', 'CONFIG', 'COMMAND', 'CLIENT',
-  'DBSIZE', 'FLUSHALL', 'FLUSHDB', 'RANDOMKEY', 'SCAN', 'KEYS', 'WAIT', 'LASTSAVE', 'HELLO', 'LATENCY', 'SLOWLOG',
+  'PING',
+  'ECHO',
+  'INFO',
+  'TIME',
+  'PUBLISH',
+  'SCRIPT',
+  'FUNCTION',
+  'CLUSTER',
+  'CONFIG',
+  'COMMAND',
+  'CLIENT',
+  'DBSIZE',
+  'FLUSHALL',
+  'FLUSHDB',
+  'RANDOMKEY',
+  'SCAN',
+  'KEYS',
+  'WAIT',
+  'LASTSAVE',
+  'HELLO',
+  'LATENCY',
+  'SLOWLOG',
 ]);
 /** Multi-key commands whose reply is one value per key, in order: sent once per slot, then reassembled. */
 const PER_KEY_REPLY = new Set(['MGET']);
@@ -138,7 +162,9 @@ export class ClusterClientAdapter implements RedisClientLike {
 
   /** A client per master, for commands that must run on every one of them (`SCAN` for a prefix clear). */
   async masterClients(): Promise<RedisClientLike[]> {
-    return Promise.all(this.cluster.masters.map(async (node) => (await this.cluster.nodeClient(node)) as RedisClientLike));
+    return Promise.all(
+      this.cluster.masters.map(async (node) => (await this.cluster.nodeClient(node)) as RedisClientLike),
+    );
   }
 
   connect(): Promise<unknown> {

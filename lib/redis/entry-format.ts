@@ -21,7 +21,9 @@ const HEADER = /^(\d{1,16})(?:\/(\d{1,16}))?\|/;
 export function parseEntry(text: string): CacheEntry {
   const header = HEADER.exec(text);
   if (header === null) {
-    throw new ValueDecodeError(`Expected a cachet entry (\`<expiresAt>|<value>\`), got ${JSON.stringify(text.slice(0, 40))}`);
+    throw new ValueDecodeError(
+      `Expected a cachet entry (\`<expiresAt>|<value>\`), got ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
   const expiresAt = Number(header[1]);
   const value = decodeValueAt(text, header[0].length);

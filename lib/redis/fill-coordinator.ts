@@ -48,11 +48,14 @@ export class RedisFillCoordinator implements FillCoordinator {
     );
     if (reply !== 'OK') return undefined;
 
-    const renewal = setInterval(() => {
-      this.port
-        .guard('lease', key, () => runLua(client, RENEW_LEASE, [leaseKey], [token, String(leaseMs)]))
-        .catch((error: unknown) => this.port.onBackgroundError(error, 'lease', key));
-    }, Math.max(1, Math.floor(leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        this.port
+          .guard('lease', key, () => runLua(client, RENEW_LEASE, [leaseKey], [token, String(leaseMs)]))
+          .catch((error: unknown) => this.port.onBackgroundError(error, 'lease', key));
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
     renewal.unref();
 
     let released: Promise<void> | undefined;
@@ -65,7 +68,11 @@ export class RedisFillCoordinator implements FillCoordinator {
     };
   }
 
-  async waitForFill(key: string, timeoutMs: number, accept: (entry: CacheEntry) => boolean = () => true): Promise<FillWait> {
+  async waitForFill(
+    key: string,
+    timeoutMs: number,
+    accept: (entry: CacheEntry) => boolean = () => true,
+  ): Promise<FillWait> {
     this.#ensureSubscribed();
     const deadline = Date.now() + timeoutMs;
     let wake: (() => void) | undefined;

@@ -53,7 +53,10 @@ export class ReadBatcher<T> {
      * hands each to `deliver` as soon as it has it, which answers that key's readers at once). An `Error`
      * in a slot rejects that key's readers only; a rejection rejects the batch's undelivered readers.
      */
-    private readonly fetch: (keys: string[], deliver: (index: number, result: T | Error) => void) => Promise<(T | Error)[] | void>,
+    private readonly fetch: (
+      keys: string[],
+      deliver: (index: number, result: T | Error) => void,
+    ) => Promise<(T | Error)[] | void>,
     private readonly limits: BatchLimits = UNBOUNDED,
   ) {}
 

@@ -23,7 +23,9 @@ export class RedisBlobStore implements BlobStore {
   }
 
   async getBlob(key: string): Promise<Uint8Array | undefined> {
-    const text = await this.#redis.run('get', key, (client) => client.sendCommand<string | null>(['GET', key], COMMAND_OPTIONS));
+    const text = await this.#redis.run('get', key, (client) =>
+      client.sendCommand<string | null>(['GET', key], COMMAND_OPTIONS),
+    );
     return text === null || text === undefined ? undefined : Buffer.from(text, 'base64');
   }
 

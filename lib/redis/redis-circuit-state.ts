@@ -3,7 +3,13 @@ import type { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
 import { assertKnownOptions, optionError, withDefaults } from '../core/validate';
 import { MemoryCircuitState } from '../resilience/memory-circuit-state';
-import { type CircuitAdmission, type CircuitOutcome, type CircuitPolicy, type CircuitStateName, type CircuitStateStore } from '../ports/circuit-state';
+import {
+  type CircuitAdmission,
+  type CircuitOutcome,
+  type CircuitPolicy,
+  type CircuitStateName,
+  type CircuitStateStore,
+} from '../ports/circuit-state';
 import { CIRCUIT_ENTER, CIRCUIT_REPORT } from './circuit-scripts';
 import { assertAnchorKeyPart, canAnchor, companionKey } from './hash-tag';
 import { runLua, type LuaScript } from './lua';
@@ -28,7 +34,10 @@ export interface RedisCircuitStateOptions extends RedisConnectionOptions {
   readonly serverTime?: boolean;
 }
 
-const DEFAULTS = { prefix: 'cachet-circuit', serverTime: true } as const satisfies Pick<Required<RedisCircuitStateOptions>, 'prefix' | 'serverTime'>;
+const DEFAULTS = { prefix: 'cachet-circuit', serverTime: true } as const satisfies Pick<
+  Required<RedisCircuitStateOptions>,
+  'prefix' | 'serverTime'
+>;
 
 const KNOWN = [...CONNECTION_OPTIONS, ...Object.keys(DEFAULTS)] as const;
 
@@ -76,12 +85,12 @@ export class RedisCircuitState implements CircuitStateStore {
     // Redis tokens are marked so that report() knows which store admitted a probe.
     const token = `r-${randomUUID()}`;
     try {
-      const [admitted, state, extra] = await this.#run<[number, CircuitStateName, number]>('circuit-enter', name, CIRCUIT_ENTER, [
-        this.#time(now),
-        token,
-        String(policy.probeTimeoutMs),
-        String(ttlMs(policy)),
-      ]);
+      const [admitted, state, extra] = await this.#run<[number, CircuitStateName, number]>(
+        'circuit-enter',
+        name,
+        CIRCUIT_ENTER,
+        [this.#time(now), token, String(policy.probeTimeoutMs), String(ttlMs(policy))],
+      );
       if (admitted === 1) return { admitted: true, state, probe: extra === 1 ? token : undefined };
       return { admitted: false, state, retryAfterMs: Number(extra) };
     } catch {
@@ -90,7 +99,8 @@ export class RedisCircuitState implements CircuitStateStore {
   }
 
   async report(name: string, policy: CircuitPolicy, outcome: CircuitOutcome, now: number): Promise<CircuitStateName> {
-    if (outcome.probe !== undefined && !outcome.probe.startsWith('r-')) return this.#local.reportNow(name, policy, outcome, now);
+    if (outcome.probe !== undefined && !outcome.probe.startsWith('r-'))
+      return this.#local.reportNow(name, policy, outcome, now);
     try {
       return await this.#run<CircuitStateName>('circuit-report', name, CIRCUIT_REPORT, [
         this.#time(now),
@@ -121,7 +131,9 @@ export class RedisCircuitState implements CircuitStateStore {
   async #run<T>(operation: string, name: string, script: LuaScript, args: string[]): Promise<T> {
     const key = stateKey(this.#prefix, name);
     try {
-      return await this.#redis.run(operation, key, (client) => runLua<T>(client, script, [key, companionKey(key, ':probe')], args));
+      return await this.#redis.run(operation, key, (client) =>
+        runLua<T>(client, script, [key, companionKey(key, ':probe')], args),
+      );
     } catch (error) {
       const storeError = toStoreError(error, operation, key);
       this.events.emit('error', storeError);

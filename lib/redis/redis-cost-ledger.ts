@@ -163,7 +163,10 @@ export class RedisCostLedger implements CostLedger {
       if (row === undefined) rows.set(rowKey, (row = { id, counters: emptyCounters() }));
       row.counters[metric] += Number(value);
     }
-    return buildReport([...rows.values()].map((r) => [r.id, r.counters] as const), filter);
+    return buildReport(
+      [...rows.values()].map((r) => [r.id, r.counters] as const),
+      filter,
+    );
   }
 
   /**
@@ -204,7 +207,8 @@ export class RedisCostLedger implements CostLedger {
     if (this.#pending.size === 0) return;
     const args: string[] = [];
     for (const [rowKey, { counters }] of this.#pending) {
-      for (const metric of LEDGER_METRICS) if (counters[metric] !== 0) args.push(`${rowKey}|${metric}`, String(counters[metric]));
+      for (const metric of LEDGER_METRICS)
+        if (counters[metric] !== 0) args.push(`${rowKey}|${metric}`, String(counters[metric]));
     }
     this.#pending = new Map();
     this.#unconfirmed = { id: randomUUID(), args };
@@ -213,7 +217,12 @@ export class RedisCostLedger implements CostLedger {
 
   async #send(batch: { id: string; args: string[] }): Promise<void> {
     await this.#connection.run('ledger-flush', this.#key, (c) =>
-      runLua(c, APPLY_LEDGER_BATCH, [this.#key, batchMarkerKey(this.#key, batch.id)], [String(MARKER_TTL_MS), ...batch.args]),
+      runLua(
+        c,
+        APPLY_LEDGER_BATCH,
+        [this.#key, batchMarkerKey(this.#key, batch.id)],
+        [String(MARKER_TTL_MS), ...batch.args],
+      ),
     );
     this.#unconfirmed = undefined;
   }

@@ -39,7 +39,14 @@ export interface RedisConnectionOptions {
 }
 
 /** The option names of {@link RedisConnectionOptions}, for the classes' own `assertKnownOptions`. */
-export const CONNECTION_OPTIONS = ['url', 'client', 'operationTimeout', 'breakerThreshold', 'breakerCooldown', 'clock'] as const;
+export const CONNECTION_OPTIONS = [
+  'url',
+  'client',
+  'operationTimeout',
+  'breakerThreshold',
+  'breakerCooldown',
+  'clock',
+] as const;
 
 const DEFAULTS = {
   operationTimeout: '250ms',
@@ -94,7 +101,8 @@ export class RedisExecutor {
       this.#owned = false;
       return;
     }
-    if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) throw optionError('url', 'a redis:// or rediss:// URL', url);
+    if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
+      throw optionError('url', 'a redis:// or rediss:// URL', url);
     this.client = createOwnedClient(url, this.timeoutMs * 4);
     this.#owned = true;
     // Without a listener node-redis would crash the process on a connection error.
@@ -124,7 +132,11 @@ export class RedisExecutor {
   }
 
   /** {@link run} for a caller that has already called {@link enter} (the batched read path). */
-  async send<T>(operation: string, key: string | undefined, command: (client: RedisClientLike) => Promise<T>): Promise<T> {
+  async send<T>(
+    operation: string,
+    key: string | undefined,
+    command: (client: RedisClientLike) => Promise<T>,
+  ): Promise<T> {
     try {
       const result = await this.always(operation, key, command);
       this.#breaker.success();
@@ -144,14 +156,20 @@ export class RedisExecutor {
    * afterwards: its caller was told it failed, and a late write could overwrite a newer value or charge
    * a quota twice. After {@link close} every operation fails, also on a client passed in.
    */
-  async always<T>(operation: string, key: string | undefined, command: (client: RedisClientLike) => Promise<T>): Promise<T> {
+  async always<T>(
+    operation: string,
+    key: string | undefined,
+    command: (client: RedisClientLike) => Promise<T>,
+  ): Promise<T> {
     let abandoned = false;
     try {
       if (this.#closed) throw new Error('the connection was closed');
       const sent =
         this.#connecting === undefined
           ? command(this.client)
-          : this.#connecting.then(() => (abandoned ? Promise.reject(new Error('abandoned after timeout')) : command(this.client)));
+          : this.#connecting.then(() =>
+              abandoned ? Promise.reject(new Error('abandoned after timeout')) : command(this.client),
+            );
       return await this.#timeouts.guard(sent, operation, key);
     } catch (error) {
       abandoned = true;

@@ -5,7 +5,13 @@ import { costUs, usToMs } from '../rate-limit/gcra';
 import type { RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
 import { GCRA_DECIDE } from './gcra-script';
 import { runLua } from './lua';
-import { CONNECTION_OPTIONS, RedisExecutor, toStoreError, type RedisConnectionOptions, type StoreCircuitState } from './redis-executor';
+import {
+  CONNECTION_OPTIONS,
+  RedisExecutor,
+  toStoreError,
+  type RedisConnectionOptions,
+  type StoreCircuitState,
+} from './redis-executor';
 
 /** Options of {@link RedisRateLimiter}. Give exactly one of `url` and `client`. */
 export interface RedisRateLimiterOptions extends RedisConnectionOptions {
@@ -69,13 +75,18 @@ export class RedisRateLimiter implements RateLimiter {
     const redisKey = this.#prefix + key;
     try {
       const reply = await this.#redis.run('rate', redisKey, (client) =>
-        runLua<number[]>(client, GCRA_DECIDE, [redisKey], [
-          String(rule.emissionUs),
-          String(rule.toleranceUs),
-          String(costUs(rule, cost)),
-          String(rule.creditUs),
-          String(rule.restUs),
-        ]),
+        runLua<number[]>(
+          client,
+          GCRA_DECIDE,
+          [redisKey],
+          [
+            String(rule.emissionUs),
+            String(rule.toleranceUs),
+            String(costUs(rule, cost)),
+            String(rule.creditUs),
+            String(rule.restUs),
+          ],
+        ),
       );
       const [allowed, retryAfterUs, remaining, resetAfterUs, nowUs] = reply as [number, number, number, number, number];
       return {

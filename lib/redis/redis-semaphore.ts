@@ -44,7 +44,15 @@ const DEFAULTS = {
   maxPollInterval: '200ms',
 } as const satisfies Partial<RedisSemaphoreOptions>;
 
-const KNOWN = [...CONNECTION_OPTIONS, 'name', 'max', 'maxQueue', 'queueTimeout', 'renewInterval', ...Object.keys(DEFAULTS)];
+const KNOWN = [
+  ...CONNECTION_OPTIONS,
+  'name',
+  'max',
+  'maxQueue',
+  'queueTimeout',
+  'renewInterval',
+  ...Object.keys(DEFAULTS),
+];
 
 /** Events of a {@link RedisSemaphore}. @example semaphore.events.on('fallback', ({ error }) => log.warn(error)) */
 export interface RedisSemaphoreEvents {
@@ -86,14 +94,16 @@ export class RedisSemaphore implements Semaphore {
   constructor(options: RedisSemaphoreOptions) {
     assertKnownOptions('RedisSemaphore', options, KNOWN);
     const o = withDefaults(DEFAULTS, options);
-    if (o.client !== undefined && typeof o.client.sendCommand !== 'function') throw optionError('client', 'a node-redis client', o.client);
+    if (o.client !== undefined && typeof o.client.sendCommand !== 'function')
+      throw optionError('client', 'a node-redis client', o.client);
     assertKeyPart('name', o.name);
     assertKeyPart('prefix', o.prefix);
     const queue = resolveQueueOptions(o);
     const ttl = parseDuration('leaseTtl', o.leaseTtl);
     const renew = o.renewInterval === undefined ? Math.floor(ttl / 3) : parseDuration('renewInterval', o.renewInterval);
     if (ttl < 3) throw optionError('leaseTtl', 'a duration of at least 3 ms', o.leaseTtl);
-    if (renew <= 0 || renew >= ttl) throw optionError('renewInterval', `between 1 ms and \`leaseTtl\` (${ttl} ms)`, o.renewInterval);
+    if (renew <= 0 || renew >= ttl)
+      throw optionError('renewInterval', `between 1 ms and \`leaseTtl\` (${ttl} ms)`, o.renewInterval);
     this.#ms = {
       ttl,
       renew,
@@ -165,7 +175,8 @@ export class RedisSemaphore implements Semaphore {
         }
         if (granted) return this.#held(key, redisKey, token);
         if (attempt === 0) {
-          if (this.#usage.of(key).queued >= this.#maxQueue) throw new QueueFullError(key || undefined, this.max, this.#maxQueue);
+          if (this.#usage.of(key).queued >= this.#maxQueue)
+            throw new QueueFullError(key || undefined, this.max, this.#maxQueue);
           queued = true;
           this.#usage.adjust(key, 'queued', 1);
           if (this.#queueTimeoutMs !== Infinity) {
@@ -192,16 +203,20 @@ export class RedisSemaphore implements Semaphore {
       this.#renewals.delete(renewal);
     };
     const renewal = setInterval(() => {
-      this.#redis.always('semaphore-renew', redisKey, (client) => runLua<number>(client, RENEW_SLOT, [redisKey], [token, String(this.#ms.ttl)])).then(
-        (renewed) => {
-          if (renewed !== 1 && releasing === undefined) {
-            stop();
-            this.events.emit('leaseLost', { key });
-          }
-        },
-        // A failed renewal is retried at the next interval; the lease survives until its TTL.
-        () => {},
-      );
+      this.#redis
+        .always('semaphore-renew', redisKey, (client) =>
+          runLua<number>(client, RENEW_SLOT, [redisKey], [token, String(this.#ms.ttl)]),
+        )
+        .then(
+          (renewed) => {
+            if (renewed !== 1 && releasing === undefined) {
+              stop();
+              this.events.emit('leaseLost', { key });
+            }
+          },
+          // A failed renewal is retried at the next interval; the lease survives until its TTL.
+          () => {},
+        );
     }, this.#ms.renew);
     renewal.unref();
     this.#renewals.add(renewal);
@@ -221,7 +236,9 @@ export class RedisSemaphore implements Semaphore {
 
   #tryAcquire(redisKey: string, token: string): Promise<boolean> {
     const args = [token, String(this.max), String(this.#ms.ttl)];
-    return this.#redis.run('semaphore-acquire', redisKey, (client) => runLua<number>(client, ACQUIRE_SLOT, [redisKey], args)).then((reply) => reply === 1);
+    return this.#redis
+      .run('semaphore-acquire', redisKey, (client) => runLua<number>(client, ACQUIRE_SLOT, [redisKey], args))
+      .then((reply) => reply === 1);
   }
 
   /**
@@ -231,9 +248,11 @@ export class RedisSemaphore implements Semaphore {
    * simply expires after `leaseTtl`.
    */
   #remove(redisKey: string, token: string): Promise<void> {
-    return this.#redis.always('semaphore-release', redisKey, (client) => client.sendCommand(['ZREM', redisKey, token], COMMAND_OPTIONS)).then(
-      () => undefined,
-      () => undefined,
-    );
+    return this.#redis
+      .always('semaphore-release', redisKey, (client) => client.sendCommand(['ZREM', redisKey, token], COMMAND_OPTIONS))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
   }
 }

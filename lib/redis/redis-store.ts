@@ -2,10 +2,23 @@ import { systemClock, type Clock } from '../core/clock';
 import { Emitter } from '../core/events';
 import { type StoreError } from '../core/errors';
 import { assertKeyPart, assertKnownOptions } from '../core/validate';
-import type { CacheCounters, CacheEntry, CacheStore, CurrencyCheck, SharedCounters, StoreInfo } from '../ports/cache-store';
+import type {
+  CacheCounters,
+  CacheEntry,
+  CacheStore,
+  CurrencyCheck,
+  SharedCounters,
+  StoreInfo,
+} from '../ports/cache-store';
 import { readRedisInfo, RedisStatsRecorder } from './shared-stats';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
-import { CONNECTION_OPTIONS, RedisExecutor, toStoreError, type RedisConnectionOptions, type StoreCircuitState } from './redis-executor';
+import {
+  CONNECTION_OPTIONS,
+  RedisExecutor,
+  toStoreError,
+  type RedisConnectionOptions,
+  type StoreCircuitState,
+} from './redis-executor';
 import { formatEntry, parseEntry } from './entry-format';
 import { RedisFillCoordinator } from './fill-coordinator';
 import { RedisNoticeBus } from './notice-bus';
@@ -117,7 +130,9 @@ export class RedisStore implements CacheStore {
 
   /** Publishes `message` on `channel`, behind the breaker and under the operation timeout. */
   publish(channel: string, message: string): Promise<void> {
-    return this.#redis.run('publish', channel, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS)).then(() => undefined);
+    return this.#redis
+      .run('publish', channel, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS))
+      .then(() => undefined);
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
@@ -136,7 +151,9 @@ export class RedisStore implements CacheStore {
     this.#redis.enter('set', key);
     this.#sizes.observe(key, text.length);
     this.#reads.forget(key);
-    await this.#redis.send('set', key, (client) => client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS));
+    await this.#redis.send('set', key, (client) =>
+      client.sendCommand(['SET', key, text, 'PX', String(Math.max(1, Math.ceil(ttlMs)))], COMMAND_OPTIONS),
+    );
   }
 
   /**
@@ -166,7 +183,12 @@ export class RedisStore implements CacheStore {
     const stamps = check.names.map((name) => stampKey(check.clockKey, name));
     const px = String(Math.max(1, Math.ceil(ttlMs)));
     const stored = await this.#redis.send('set', key, (client) =>
-      runLua<number>(client, STORE_IF_CURRENT, [key, ...stamps, ...tagKeys], [text, px, String(check.mark), String(stamps.length), px]),
+      runLua<number>(
+        client,
+        STORE_IF_CURRENT,
+        [key, ...stamps, ...tagKeys],
+        [text, px, String(check.mark), String(stamps.length), px],
+      ),
     );
     return stored === 1;
   }
@@ -174,7 +196,9 @@ export class RedisStore implements CacheStore {
   async delete(key: string): Promise<boolean> {
     this.#redis.enter('delete', key);
     this.#reads.forget(key);
-    const removed = await this.#redis.send('delete', key, (client) => client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS));
+    const removed = await this.#redis.send('delete', key, (client) =>
+      client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS),
+    );
     return removed > 0;
   }
 
@@ -184,8 +208,17 @@ export class RedisStore implements CacheStore {
   }
 
   /** Keeps a cache's counters summed in Redis (`<prefix>:stats`), for `sharedStats`. */
-  shareCounters(prefix: string, snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>, intervalMs: number): SharedCounters {
-    return new RedisStatsRecorder((operation, key, command) => this.#redis.run(operation, key, command), prefix, snapshot, intervalMs);
+  shareCounters(
+    prefix: string,
+    snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>,
+    intervalMs: number,
+  ): SharedCounters {
+    return new RedisStatsRecorder(
+      (operation, key, command) => this.#redis.run(operation, key, command),
+      prefix,
+      snapshot,
+      intervalMs,
+    );
   }
 
   /** Redis's own figures from `INFO`. */

@@ -9,7 +9,11 @@ import { runLua } from './lua';
 import { APPLY_LEDGER_BATCH, batchMarkerKey, MARKER_TTL_MS } from './redis-cost-ledger';
 
 /** Runs one command through a Redis class's executor (timeout, breaker, error mapping). */
-export type RunCommand = <T>(operation: string, key: string | undefined, command: (client: RedisClientLike) => Promise<T>) => Promise<T>;
+export type RunCommand = <T>(
+  operation: string,
+  key: string | undefined,
+  command: (client: RedisClientLike) => Promise<T>,
+) => Promise<T>;
 
 interface Batch {
   readonly id: string;
@@ -42,7 +46,11 @@ export class RedisStatsRecorder implements SharedCounters {
   ) {
     this.key = `${prefix}:stats`;
     if (!canAnchor(this.key)) {
-      throw optionError('prefix', 'a prefix without `}`, or one that holds a hash tag, when `sharedStats` is on', prefix);
+      throw optionError(
+        'prefix',
+        'a prefix without `}`, or one that holds a hash tag, when `sharedStats` is on',
+        prefix,
+      );
     }
     this.#timer = setInterval(() => void this.flush().catch(() => undefined), intervalMs);
     this.#timer.unref();
@@ -61,7 +69,9 @@ export class RedisStatsRecorder implements SharedCounters {
 
   /** Totals per method from Redis, every instance included. */
   async totals(): Promise<Map<string, CacheCounters>> {
-    const flat = await this.run('stats', this.key, (client) => client.sendCommand<string[] | Record<string, string>>(['HGETALL', this.key], COMMAND_OPTIONS));
+    const flat = await this.run('stats', this.key, (client) =>
+      client.sendCommand<string[] | Record<string, string>>(['HGETALL', this.key], COMMAND_OPTIONS),
+    );
     const pairs = Array.isArray(flat) ? pairsOf(flat) : Object.entries(flat);
     const totals = new Map<string, CacheCounters>();
     for (const [field, value] of pairs) {
@@ -79,7 +89,12 @@ export class RedisStatsRecorder implements SharedCounters {
     const batch = (this.#pending ??= this.#nextBatch());
     if (batch === undefined) return;
     await this.run('stats', this.key, (client) =>
-      runLua(client, APPLY_LEDGER_BATCH, [this.key, batchMarkerKey(this.key, batch.id)], [String(MARKER_TTL_MS), ...batch.args]),
+      runLua(
+        client,
+        APPLY_LEDGER_BATCH,
+        [this.key, batchMarkerKey(this.key, batch.id)],
+        [String(MARKER_TTL_MS), ...batch.args],
+      ),
     );
     for (const [method, delta] of batch.deltas) {
       const sent = this.#sent.get(method) ?? zeroLike();

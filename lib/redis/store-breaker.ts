@@ -33,7 +33,14 @@ export class StoreBreaker {
     private readonly clock: Clock,
     private readonly onChange: (state: StoreCircuitState) => void,
   ) {
-    this.#policy = { threshold, failureRate: 0, minimumCalls: 0, windowMs: cooldownMs, halfOpenAfterMs: cooldownMs, probeTimeoutMs: cooldownMs };
+    this.#policy = {
+      threshold,
+      failureRate: 0,
+      minimumCalls: 0,
+      windowMs: cooldownMs,
+      halfOpenAfterMs: cooldownMs,
+      probeTimeoutMs: cooldownMs,
+    };
   }
 
   get state(): StoreCircuitState {

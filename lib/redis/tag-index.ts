@@ -4,7 +4,11 @@ import { ClusterClientAdapter } from './cluster';
 import { defineLua, runLua } from './lua';
 
 /** Runs one Redis round trip for a store operation under the store's timeout and breaker. */
-export type GuardedSend = <T>(operation: string, key: string | undefined, run: (client: RedisClientLike) => Promise<T>) => Promise<T>;
+export type GuardedSend = <T>(
+  operation: string,
+  key: string | undefined,
+  run: (client: RedisClientLike) => Promise<T>,
+) => Promise<T>;
 
 // Adds the entry to the tag's set and makes the set live at least as long as the entry.
 const TAG = defineLua(
@@ -73,23 +77,35 @@ export class RedisTagIndex implements TagIndex {
 
   async tag(key: string, tagKeys: readonly string[], ttlMs: number): Promise<void> {
     const ms = String(Math.max(1, Math.ceil(ttlMs)));
-    await Promise.all(tagKeys.map((tagKey) => this.send('tag', key, (client) => runLua(client, TAG, [tagKey], [key, ms]))));
+    await Promise.all(
+      tagKeys.map((tagKey) => this.send('tag', key, (client) => runLua(client, TAG, [tagKey], [key, ms]))),
+    );
   }
 
   async mark(clockKey: string): Promise<number> {
-    const value = await this.send('mark', clockKey, (client) => client.sendCommand<string | null>(['GET', clockKey], COMMAND_OPTIONS));
+    const value = await this.send('mark', clockKey, (client) =>
+      client.sendCommand<string | null>(['GET', clockKey], COMMAND_OPTIONS),
+    );
     return value === null ? 0 : Number(value);
   }
 
   async stamp(clockKey: string, names: readonly string[]): Promise<void> {
-    const value = await this.send('invalidate', clockKey, (client) => client.sendCommand<number>(['INCR', clockKey], COMMAND_OPTIONS));
+    const value = await this.send('invalidate', clockKey, (client) =>
+      client.sendCommand<number>(['INCR', clockKey], COMMAND_OPTIONS),
+    );
     const args = [String(value), String(STAMP_TTL_MS)];
-    await Promise.all(names.map((name) => this.send('invalidate', name, (client) => runLua(client, STAMP, [stampKey(clockKey, name)], args))));
+    await Promise.all(
+      names.map((name) =>
+        this.send('invalidate', name, (client) => runLua(client, STAMP, [stampKey(clockKey, name)], args)),
+      ),
+    );
   }
 
   async stampedSince(clockKey: string, names: readonly string[], mark: number): Promise<boolean> {
     const keys = names.map((name) => stampKey(clockKey, name));
-    const values = await this.send('mark', names[0], (client) => client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS));
+    const values = await this.send('mark', names[0], (client) =>
+      client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
+    );
     return values.some((value) => value !== null && Number(value) > mark);
   }
 
@@ -133,7 +149,10 @@ export async function clearPrefix(send: GuardedSend, prefix: string): Promise<nu
     let cursor = '0';
     do {
       const [next, keys] = await send('clear', prefix, () =>
-        node.sendCommand<[string, string[]]>(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(BATCH)], COMMAND_OPTIONS),
+        node.sendCommand<[string, string[]]>(
+          ['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(BATCH)],
+          COMMAND_OPTIONS,
+        ),
       );
       cursor = next;
       removed += await unlinkEach(send, keys);
@@ -147,7 +166,9 @@ async function unlinkEach(send: GuardedSend, keys: readonly string[]): Promise<n
   for (let i = 0; i < keys.length; i += BATCH) {
     const batch = keys.slice(i, i + BATCH);
     const counts = await Promise.all(
-      batch.map((key) => send('invalidate', key, (client) => client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS))),
+      batch.map((key) =>
+        send('invalidate', key, (client) => client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS)),
+      ),
     );
     for (const count of counts) removed += count;
   }

@@ -3,7 +3,17 @@ import { assertKeyPart, assertKnownOptions, optionError } from '../core/validate
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
-import type { CacheCounters, CacheEntry, CacheStore, CurrencyCheck, FillCoordinator, MaybePromise, SharedCounters, StoreInfo, TagIndex } from '../ports/cache-store';
+import type {
+  CacheCounters,
+  CacheEntry,
+  CacheStore,
+  CurrencyCheck,
+  FillCoordinator,
+  MaybePromise,
+  SharedCounters,
+  StoreInfo,
+  TagIndex,
+} from '../ports/cache-store';
 import { MemoryStore } from '../cache/memory-store';
 import type { RedisStore } from './redis-store';
 
@@ -92,7 +102,8 @@ export class TieredStore implements CacheStore {
     if (typeof options.redis?.get !== 'function' || typeof options.redis.publish !== 'function') {
       throw optionError('redis', 'a RedisStore', options.redis);
     }
-    if (options.memory !== undefined && !(options.memory instanceof MemoryStore)) throw optionError('memory', 'a MemoryStore', options.memory);
+    if (options.memory !== undefined && !(options.memory instanceof MemoryStore))
+      throw optionError('memory', 'a MemoryStore', options.memory);
     const channel = options.channel ?? 'cachet:tier';
     assertKeyPart('channel', channel);
     this.redis = options.redis;
@@ -165,7 +176,11 @@ export class TieredStore implements CacheStore {
     return removed;
   }
 
-  shareCounters(prefix: string, snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>, intervalMs: number): SharedCounters {
+  shareCounters(
+    prefix: string,
+    snapshot: () => ReadonlyMap<string, Readonly<CacheCounters>>,
+    intervalMs: number,
+  ): SharedCounters {
     return this.redis.shareCounters(prefix, snapshot, intervalMs);
   }
 
@@ -246,16 +261,18 @@ export class TieredStore implements CacheStore {
       if (!live && this.#live) this.counts.channelLost++;
       this.#setLive(live && this.#subscribed && !this.#closed);
     });
-    bus.subscribe(this.#channel, (message) => this.#apply(message)).then(
-      (unsubscribe) => {
-        this.#unsubscribe = unsubscribe;
-        this.#subscribed = true;
-        this.#setLive(bus.live && !this.#closed);
-      },
-      () => {
-        if (!this.#closed) setTimeout(() => this.#listen(), 1_000).unref();
-      },
-    );
+    bus
+      .subscribe(this.#channel, (message) => this.#apply(message))
+      .then(
+        (unsubscribe) => {
+          this.#unsubscribe = unsubscribe;
+          this.#subscribed = true;
+          this.#setLive(bus.live && !this.#closed);
+        },
+        () => {
+          if (!this.#closed) setTimeout(() => this.#listen(), 1_000).unref();
+        },
+      );
   }
 
   #setLive(live: boolean): void {

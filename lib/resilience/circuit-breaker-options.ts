@@ -125,7 +125,14 @@ export function resolveCircuitOptions(options: CircuitBreakerOptions): ResolvedC
   if (typeof o.clock?.now !== 'function') throw optionError('clock', 'an object with a now() method', o.clock);
   return {
     name: o.name,
-    policy: { threshold, failureRate: o.failureRate ?? 0, minimumCalls: o.minimumCalls, windowMs, halfOpenAfterMs, probeTimeoutMs },
+    policy: {
+      threshold,
+      failureRate: o.failureRate ?? 0,
+      minimumCalls: o.minimumCalls,
+      windowMs,
+      halfOpenAfterMs,
+      probeTimeoutMs,
+    },
     on: o.on,
     store: o.store,
     clock: o.clock,

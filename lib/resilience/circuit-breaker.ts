@@ -83,7 +83,11 @@ export class Circuit {
     const admission = await this.#store.enter(this.name, this.#policy, this.#clock.now());
     this.#observe(admission.state);
     if (!admission.admitted) {
-      throw new CircuitOpenError(this.name, admission.retryAfterMs, admission.state === 'closed' ? 'open' : admission.state);
+      throw new CircuitOpenError(
+        this.name,
+        admission.retryAfterMs,
+        admission.state === 'closed' ? 'open' : admission.state,
+      );
     }
     let result: T;
     try {

@@ -1,6 +1,4 @@
-import {
-  assertKnownOptions, assertOptionalFunction, assertPlainObject, optionError,
-} from '../core/validate';
+import { assertKnownOptions, assertOptionalFunction, assertPlainObject, optionError } from '../core/validate';
 import type { AsyncMethod } from '../decorate/method-decorator';
 import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
 import { FallbackError, isFallbackError } from './errors';

@@ -1,4 +1,11 @@
-import { WINDOW_BUCKETS, type CircuitAdmission, type CircuitOutcome, type CircuitPolicy, type CircuitStateName, type CircuitStateStore } from '../ports/circuit-state';
+import {
+  WINDOW_BUCKETS,
+  type CircuitAdmission,
+  type CircuitOutcome,
+  type CircuitPolicy,
+  type CircuitStateName,
+  type CircuitStateStore,
+} from '../ports/circuit-state';
 
 interface Bucket {
   index: number;

@@ -2,7 +2,12 @@ import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { CachetError } from '../core/errors';
 import {
-  assertFunction, assertKnownOptions, assertOptionalFunction, assertPlainObject, assertPositiveInteger, optionError,
+  assertFunction,
+  assertKnownOptions,
+  assertOptionalFunction,
+  assertPlainObject,
+  assertPositiveInteger,
+  optionError,
   withDefaults,
 } from '../core/validate';
 import type { AsyncMethod } from '../decorate/method-decorator';
@@ -103,9 +108,21 @@ export function Retry(options: RetryOptions = {}): UniversalMethodDecorator<Asyn
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENETUNREACH', 'ENETDOWN', 'EHOSTUNREACH',
-  'EHOSTDOWN', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
 ]);
 
 const PROGRAMMER_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError];

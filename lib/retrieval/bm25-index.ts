@@ -3,7 +3,13 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { CachetError } from '../core/errors';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import { chunk, type Chunk, type ChunkOptions } from './chunk';
-import { createTokenizer, resolveTokenizerOptions, type ResolvedTokenizerOptions, type Tokenizer, type TokenizerOptions } from './tokenize';
+import {
+  createTokenizer,
+  resolveTokenizerOptions,
+  type ResolvedTokenizerOptions,
+  type Tokenizer,
+  type TokenizerOptions,
+} from './tokenize';
 
 /** A document to index. */
 export interface RetrievalDocument {
@@ -99,7 +105,10 @@ export class Bm25Index {
   constructor(options: Bm25Options = {}) {
     this.#options = resolveBm25Options(options);
     this.#tokenize = createTokenizer(this.#options.tokenizer);
-    this.#configDigest = createHash('sha256').update(`${SNAPSHOT_VERSION}:${JSON.stringify(this.#options)}`).digest('base64url').slice(0, 8);
+    this.#configDigest = createHash('sha256')
+      .update(`${SNAPSHOT_VERSION}:${JSON.stringify(this.#options)}`)
+      .digest('base64url')
+      .slice(0, 8);
   }
 
   /** Documents indexed. */
@@ -183,7 +192,8 @@ export class Bm25Index {
     // Ties break by document id, then chunk position, so every instance ranks alike.
     kept.sort((a, b) => scores[b]! - scores[a]! || this.#compareSlots(a, b));
     const ranked: ScoredChunk[] = [];
-    for (let i = 0; i < kept.length && i < topK; i++) ranked.push({ ...this.#chunks[kept[i]!]!.chunk, score: scores[kept[i]!]! });
+    for (let i = 0; i < kept.length && i < topK; i++)
+      ranked.push({ ...this.#chunks[kept[i]!]!.chunk, score: scores[kept[i]!]! });
     return ranked;
   }
 
@@ -224,7 +234,13 @@ export class Bm25Index {
         return [stored.chunk.start, stored.chunk.end, termIds, tfs];
       }),
     }));
-    const body = { format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, options: this.#options, terms: [...dictionary.keys()], docs };
+    const body = {
+      format: SNAPSHOT_FORMAT,
+      version: SNAPSHOT_VERSION,
+      options: this.#options,
+      terms: [...dictionary.keys()],
+      docs,
+    };
     return gzipSync(JSON.stringify(body));
   }
 
@@ -234,10 +250,14 @@ export class Bm25Index {
     try {
       body = JSON.parse(gunzipSync(snapshot).toString('utf8')) as SnapshotBody;
     } catch (error) {
-      throw new SnapshotError('Expected a Bm25Index snapshot (gzipped JSON), got bytes that are not one', { cause: error });
+      throw new SnapshotError('Expected a Bm25Index snapshot (gzipped JSON), got bytes that are not one', {
+        cause: error,
+      });
     }
     if (body?.format !== SNAPSHOT_FORMAT || body.version !== SNAPSHOT_VERSION) {
-      throw new SnapshotError(`Expected a ${SNAPSHOT_FORMAT} snapshot of version ${SNAPSHOT_VERSION}, got ${String(body?.format)} ${String(body?.version)}`);
+      throw new SnapshotError(
+        `Expected a ${SNAPSHOT_FORMAT} snapshot of version ${SNAPSHOT_VERSION}, got ${String(body?.format)} ${String(body?.version)}`,
+      );
     }
     const index = new Bm25Index(body.options);
     for (const doc of body.docs) {
@@ -248,7 +268,11 @@ export class Bm25Index {
           terms.set(body.terms[termId]!, tfs[j]!);
           length += tfs[j]!;
         });
-        return index.#store({ chunk: { docId: doc.id, index: i, start, end, text: doc.text.slice(start, end) }, length, terms });
+        return index.#store({
+          chunk: { docId: doc.id, index: i, start, end, text: doc.text.slice(start, end) },
+          length,
+          terms,
+        });
       });
       const digest = digestOf(doc);
       index.#docs.set(doc.id, { text: doc.text, digest, slots });
@@ -316,7 +340,11 @@ interface SnapshotBody {
   readonly version: number;
   readonly options: Bm25Options;
   readonly terms: readonly string[];
-  readonly docs: readonly { readonly id: string; readonly text: string; readonly chunks: readonly [number, number, number[], number[]][] }[];
+  readonly docs: readonly {
+    readonly id: string;
+    readonly text: string;
+    readonly chunks: readonly [number, number, number[], number[]][];
+  }[];
 }
 
 function termCounts(terms: readonly string[]): Map<string, number> {
@@ -331,7 +359,13 @@ function digestOf(document: RetrievalDocument): bigint {
 }
 
 function assertDocument(document: RetrievalDocument): void {
-  if (document === null || typeof document !== 'object' || typeof document.id !== 'string' || document.id === '' || typeof document.text !== 'string') {
+  if (
+    document === null ||
+    typeof document !== 'object' ||
+    typeof document.id !== 'string' ||
+    document.id === '' ||
+    typeof document.text !== 'string'
+  ) {
     throw optionError('document', '{ id: non-empty string, text: string }', document);
   }
 }

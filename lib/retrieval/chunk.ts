@@ -56,7 +56,11 @@ export function chunk(text: string, options: ChunkOptions = {}): Chunk[] {
   let first = 0;
   while (first < pieces.length) {
     let last = first;
-    while (last + 1 < pieces.length && measure(text, { start: pieces[first]!.start, end: pieces[last + 1]!.end }) <= size) last++;
+    while (
+      last + 1 < pieces.length &&
+      measure(text, { start: pieces[first]!.start, end: pieces[last + 1]!.end }) <= size
+    )
+      last++;
     const start = pieces[first]!.start;
     const end = pieces[last]!.end;
     chunks.push({ docId, index: chunks.length, start, end, text: text.slice(start, end) });

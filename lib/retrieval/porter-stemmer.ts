@@ -11,4 +11,3 @@ import { stemmer } from 'stemmer';
 export function porterStem(word: string): string {
   return stemmer(word);
 }
-

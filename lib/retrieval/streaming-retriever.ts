@@ -1,7 +1,13 @@
 import pLimit from 'p-limit';
 import { Cached } from '../cache/cached';
 import { optionError } from '../core/validate';
-import { Bm25Index, resolveSearchOptions, type RetrievalDocument, type ScoredChunk, type SearchOptions } from './bm25-index';
+import {
+  Bm25Index,
+  resolveSearchOptions,
+  type RetrievalDocument,
+  type ScoredChunk,
+  type SearchOptions,
+} from './bm25-index';
 import { chunk, type ChunkOptions } from './chunk';
 
 /** Options of {@link StreamingRetriever.retrieve}. */
@@ -90,7 +96,8 @@ export class StreamingRetriever {
     options: RetrieveFromOptions = {},
   ): AsyncGenerator<ScoredChunk, void, undefined> {
     const { minScore = 0, concurrency = 4, chunking, signal } = options;
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw optionError('concurrency', 'a positive integer', concurrency);
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+      throw optionError('concurrency', 'a positive integer', concurrency);
     if (typeof minScore !== 'number' || Number.isNaN(minScore)) throw optionError('minScore', 'a number', minScore);
     const terms = this.index.tokenize(query);
     const limit = pLimit(concurrency);
@@ -132,7 +139,8 @@ export class StreamingRetriever {
             }
           });
           // Back-pressure: do not read further ahead than the scoring can take.
-          while (limit.pendingCount > 0 && !stopped && !signal?.aborted) await new Promise<void>((resolve) => setImmediate(resolve));
+          while (limit.pendingCount > 0 && !stopped && !signal?.aborted)
+            await new Promise<void>((resolve) => setImmediate(resolve));
         }
       } catch (error) {
         failure ??= { error };

@@ -19,7 +19,9 @@ export interface TokenizerOptions {
   readonly cjk?: 'bigrams' | 'words';
 }
 
-export type ResolvedTokenizerOptions = Required<Omit<TokenizerOptions, 'stopWords'>> & { readonly stopWords: readonly string[] };
+export type ResolvedTokenizerOptions = Required<Omit<TokenizerOptions, 'stopWords'>> & {
+  readonly stopWords: readonly string[];
+};
 
 /** Turns text into search terms. */
 export type Tokenizer = (text: string) => string[];

@@ -13,7 +13,12 @@ import { classifyFailure, type FailureVerdict } from './classify';
 import { EndpointHealth, type EndpointState } from './endpoint-health';
 import { orderEndpoints } from './order';
 import { RouterError, type RouteAttempt, type SkippedEndpoint } from './router-error';
-import { resolveRouterOptions, type ResolvedEndpoint, type ResolvedRouterOptions, type RouterOptions } from './router-options';
+import {
+  resolveRouterOptions,
+  type ResolvedEndpoint,
+  type ResolvedRouterOptions,
+  type RouterOptions,
+} from './router-options';
 
 /** Per-request options of {@link ConcurrentRouter.route} and {@link ConcurrentRouter.stream}. */
 export interface RouteOptions {
@@ -118,7 +123,9 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     this.#options = resolveRouterOptions(options);
     let shared: RateLimiter | undefined;
     const limiterFor = (endpoint: ResolvedEndpoint) =>
-      endpoint.rateLimit === undefined ? undefined : endpoint.rateLimit.limiter ?? (shared ??= new MemoryRateLimiter({ clock: this.#options.clock }));
+      endpoint.rateLimit === undefined
+        ? undefined
+        : (endpoint.rateLimit.limiter ?? (shared ??= new MemoryRateLimiter({ clock: this.#options.clock })));
     this.#endpoints = this.#options.endpoints.map((endpoint) => ({
       ...endpoint,
       permits: endpoint.semaphore ?? new LocalSemaphore({ max: endpoint.maxConcurrent }),
@@ -162,7 +169,13 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     const call: RouteCall<Res> = { options };
     const answer = await (this.#cachedRoute ??= this.#wrapRoute())(request, call);
     if (call.result !== undefined) return call.result;
-    return { ...answer, endpoint: undefined, attempts: [], latencyMs: this.#options.clock.now() - started, cached: true };
+    return {
+      ...answer,
+      endpoint: undefined,
+      attempts: [],
+      latencyMs: this.#options.clock.now() - started,
+      cached: true,
+    };
   }
 
   /**
@@ -197,7 +210,8 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
       const lease = await run.next();
       try {
         const { stream } = lease.endpoint.client;
-        if (stream === undefined) throw new TypeError(`Endpoint ${lease.endpoint.name}'s client has no stream() method`);
+        if (stream === undefined)
+          throw new TypeError(`Endpoint ${lease.endpoint.name}'s client has no stream() method`);
         const controller = new AbortController();
         const unlink = link(options.signal, controller);
         let iterator: AsyncIterator<Chunk> | undefined;
@@ -261,7 +275,6 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     lease.endpoint.inFlight--;
     void lease.permit.release();
   }
-
 }
 
 /** What a {@link RouteRun} shares with its router. */
@@ -356,7 +369,10 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     const timer =
       controller === undefined || remaining === Infinity
         ? undefined
-        : setTimeout(() => controller.abort(new TimeoutError(remaining, `waiting for a permit of ${endpoint.name}`)), remaining);
+        : setTimeout(
+            () => controller.abort(new TimeoutError(remaining, `waiting for a permit of ${endpoint.name}`)),
+            remaining,
+          );
     endpoint.queued++;
     let permit: Permit;
     try {
@@ -365,7 +381,14 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       this.options.signal?.throwIfAborted();
       this.#tried.add(endpoint);
       this.#lastError = error;
-      this.attempts.push({ endpoint: endpoint.name, model: this.#modelFor(endpoint), outcome: 'no-permit', latencyMs: clock.now() - waitStarted, probe: false, error });
+      this.attempts.push({
+        endpoint: endpoint.name,
+        model: this.#modelFor(endpoint),
+        outcome: 'no-permit',
+        latencyMs: clock.now() - waitStarted,
+        probe: false,
+        error,
+      });
       throw this.#fail('deadline');
     } finally {
       endpoint.queued--;
@@ -383,7 +406,13 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       return undefined;
     }
     endpoint.inFlight++;
-    return { endpoint, permit, probe: admission === 'probe', started: clock.now(), waitedMs: clock.now() - waitStarted };
+    return {
+      endpoint,
+      permit,
+      probe: admission === 'probe',
+      started: clock.now(),
+      waitedMs: clock.now() - waitStarted,
+    };
   }
 
   /**
@@ -392,7 +421,9 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
    */
   async #withinQuota(endpoint: Endpoint): Promise<boolean> {
     if (endpoint.rateLimit === undefined || endpoint.limiter === undefined) return true;
-    const decision = await endpoint.limiter.decide(`router:${endpoint.name}`, endpoint.rateLimit.rule, 1).catch(() => undefined);
+    const decision = await endpoint.limiter
+      .decide(`router:${endpoint.name}`, endpoint.rateLimit.rule, 1)
+      .catch(() => undefined);
     if (decision === undefined || decision.allowed) return true;
     this.#tried.add(endpoint);
     this.#skip(endpoint, 'rate-limited', this.router.options.clock.now() + decision.retryAfterMs);
@@ -417,7 +448,8 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       Math.max(0, limitMs),
     );
     try {
-      const request = lease.endpoint.model === undefined ? this.request : { ...this.request, model: lease.endpoint.model };
+      const request =
+        lease.endpoint.model === undefined ? this.request : { ...this.request, model: lease.endpoint.model };
       return await raceAbort(call(request, controller.signal), controller.signal, () => undefined);
     } finally {
       clearTimeout(timer);
@@ -429,9 +461,16 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
   succeeded(lease: Lease): void {
     const { clock } = this.router.options;
     const latencyMs = clock.now() - lease.started;
-    this.attempts.push({ endpoint: lease.endpoint.name, model: this.#modelFor(lease.endpoint), outcome: 'ok', latencyMs: latencyMs + lease.waitedMs, probe: lease.probe });
+    this.attempts.push({
+      endpoint: lease.endpoint.name,
+      model: this.#modelFor(lease.endpoint),
+      outcome: 'ok',
+      latencyMs: latencyMs + lease.waitedMs,
+      probe: lease.probe,
+    });
     this.streaming = true;
-    if (lease.endpoint.health.succeeded(latencyMs, lease.probe)) this.router.events.emit('recovered', { endpoint: lease.endpoint.name });
+    if (lease.endpoint.health.succeeded(latencyMs, lease.probe))
+      this.router.events.emit('recovered', { endpoint: lease.endpoint.name });
   }
 
   /**
@@ -450,11 +489,20 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       endpoint.health.abandoned();
       this.#lastError = error;
       const latencyMs = now - lease.started + lease.waitedMs;
-      this.attempts.push({ endpoint: endpoint.name, model: this.#modelFor(endpoint), outcome: 'timeout', latencyMs, probe: lease.probe, error });
+      this.attempts.push({
+        endpoint: endpoint.name,
+        model: this.#modelFor(endpoint),
+        outcome: 'timeout',
+        latencyMs,
+        probe: lease.probe,
+        error,
+      });
       throw this.#fail('deadline');
     }
     const timedOut = error instanceof TimeoutError && error.operation === `endpoint ${endpoint.name}`;
-    const verdict: FailureVerdict = timedOut ? 'next' : (opts.classify?.(error, endpoint.name) ?? classifyFailure(error));
+    const verdict: FailureVerdict = timedOut
+      ? 'next'
+      : (opts.classify?.(error, endpoint.name) ?? classifyFailure(error));
     this.#tried.add(endpoint);
     this.#lastError = error;
     this.attempts.push({
@@ -468,11 +516,16 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     });
     if (verdict === 'next') {
       const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-      const forMs = endpoint.health.failed(now, typeof retryAfterMs === 'number' ? retryAfterMs : undefined, lease.probe);
+      const forMs = endpoint.health.failed(
+        now,
+        typeof retryAfterMs === 'number' ? retryAfterMs : undefined,
+        lease.probe,
+      );
       if (forMs > 0) events.emit('cooldown', { endpoint: endpoint.name, forMs, error });
     } else {
       // The endpoint answered; the request was at fault. Its health is not in question.
-      if (endpoint.health.succeeded(now - lease.started, lease.probe)) events.emit('recovered', { endpoint: endpoint.name });
+      if (endpoint.health.succeeded(now - lease.started, lease.probe))
+        events.emit('recovered', { endpoint: endpoint.name });
     }
     if (verdict === 'fail') throw this.#fail('request');
     if (verdict === 'larger-context') this.#minContext = Math.max(this.#minContext, endpoint.contextWindow ?? 0, 1);
@@ -497,7 +550,11 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
 
   #skip(endpoint: Endpoint, reason: SkippedEndpoint['reason'], until?: number): void {
     if (this.skipped.some((s) => s.endpoint === endpoint.name)) return;
-    this.skipped.push(until === undefined || until === 0 ? { endpoint: endpoint.name, reason } : { endpoint: endpoint.name, reason, until });
+    this.skipped.push(
+      until === undefined || until === 0
+        ? { endpoint: endpoint.name, reason }
+        : { endpoint: endpoint.name, reason, until },
+    );
   }
 
   #fail(reason: RouterError['reason']): RouterError {

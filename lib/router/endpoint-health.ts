@@ -68,7 +68,8 @@ export class EndpointHealth {
    */
   succeeded(latencyMs: number, probe: boolean): boolean {
     this.#record(false);
-    this.#latencyMs = this.#latencyMs === undefined ? latencyMs : this.#latencyMs + LATENCY_WEIGHT * (latencyMs - this.#latencyMs);
+    this.#latencyMs =
+      this.#latencyMs === undefined ? latencyMs : this.#latencyMs + LATENCY_WEIGHT * (latencyMs - this.#latencyMs);
     if (this.#open && !probe) return false;
     this.#failures = 0;
     const recovered = this.#open;

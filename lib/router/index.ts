@@ -5,7 +5,13 @@
  */
 export { ConcurrentRouter } from './concurrent-router';
 export type { RouteOptions, RouteResult, EndpointHealthReport, RouterEvents } from './concurrent-router';
-export type { RouterOptions, EndpointOptions, EndpointClient, EndpointRateLimit, RouterStrategy } from './router-options';
+export type {
+  RouterOptions,
+  EndpointOptions,
+  EndpointClient,
+  EndpointRateLimit,
+  RouterStrategy,
+} from './router-options';
 export { RouterError, isRouterError } from './router-error';
 export type { RouteAttempt, SkippedEndpoint, RouteFailure } from './router-error';
 export { classifyFailure, isContextLengthError } from './classify';

@@ -38,7 +38,9 @@ export function orderEndpoints<E extends OrderedEndpoint>(
       ordered = [...endpoints].sort((a, b) => load(a) - load(b) || byPriority(a, b));
       break;
     case 'latency':
-      ordered = [...endpoints].sort((a, b) => (a.health.latencyMs ?? 0) - (b.health.latencyMs ?? 0) || byPriority(a, b));
+      ordered = [...endpoints].sort(
+        (a, b) => (a.health.latencyMs ?? 0) - (b.health.latencyMs ?? 0) || byPriority(a, b),
+      );
       break;
     case 'weighted': {
       // Efraimidis-Spirakis: sorting by u^(1/w) descending draws a weighted order without replacement.

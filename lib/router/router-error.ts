@@ -59,15 +59,26 @@ export function isRouterError(error: unknown): error is RouterError {
   return error instanceof RouterError;
 }
 
-function describe(reason: RouteFailure, attempts: readonly RouteAttempt[], skipped: readonly SkippedEndpoint[], cause: unknown): string {
+function describe(
+  reason: RouteFailure,
+  attempts: readonly RouteAttempt[],
+  skipped: readonly SkippedEndpoint[],
+  cause: unknown,
+): string {
   const head = {
     exhausted: 'No endpoint answered',
     deadline: 'The deadline passed before an endpoint answered',
     request: 'The request was refused and would be refused by every endpoint',
   }[reason];
-  const tried = attempts.map((a) => `${a.endpoint} ${a.outcome}${a.error === undefined ? '' : ` (${messageOf(a.error)})`} after ${Math.round(a.latencyMs)} ms`);
+  const tried = attempts.map(
+    (a) =>
+      `${a.endpoint} ${a.outcome}${a.error === undefined ? '' : ` (${messageOf(a.error)})`} after ${Math.round(a.latencyMs)} ms`,
+  );
   const aside = skipped.map((s) => `${s.endpoint} ${s.reason}`);
-  const parts = [tried.length > 0 ? `tried: ${tried.join('; ')}` : 'no endpoint tried', ...(aside.length > 0 ? [`skipped: ${aside.join(', ')}`] : [])];
+  const parts = [
+    tried.length > 0 ? `tried: ${tried.join('; ')}` : 'no endpoint tried',
+    ...(aside.length > 0 ? [`skipped: ${aside.join(', ')}`] : []),
+  ];
   const last = cause !== undefined && attempts.length === 0 ? ` (${messageOf(cause)})` : '';
   return `${head}${last}: ${parts.join('; ')}`;
 }

@@ -130,8 +130,30 @@ export interface ResolvedRouterOptions {
 }
 
 const STRATEGIES = ['priority', 'least-busy', 'latency', 'weighted'] as const satisfies readonly RouterStrategy[];
-const KNOWN = ['endpoints', 'strategy', 'spillover', 'timeout', 'failureThreshold', 'cooldown', 'classify', 'cached', 'random', 'clock'] as const;
-const ENDPOINT_KNOWN = ['name', 'client', 'model', 'maxConcurrent', 'priority', 'weight', 'timeout', 'contextWindow', 'semaphore', 'rateLimit'] as const;
+const KNOWN = [
+  'endpoints',
+  'strategy',
+  'spillover',
+  'timeout',
+  'failureThreshold',
+  'cooldown',
+  'classify',
+  'cached',
+  'random',
+  'clock',
+] as const;
+const ENDPOINT_KNOWN = [
+  'name',
+  'client',
+  'model',
+  'maxConcurrent',
+  'priority',
+  'weight',
+  'timeout',
+  'contextWindow',
+  'semaphore',
+  'rateLimit',
+] as const;
 const DEFAULTS = {
   strategy: 'priority',
   spillover: false,
@@ -160,7 +182,8 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
   const endpoints = merged.endpoints.map((endpoint, index) => resolveEndpoint(endpoint, index, timeoutMs));
   const names = new Set<string>();
   for (const { name } of endpoints) {
-    if (names.has(name)) throw optionError('endpoints', `endpoints with distinct names (two are named "${name}")`, name);
+    if (names.has(name))
+      throw optionError('endpoints', `endpoints with distinct names (two are named "${name}")`, name);
     names.add(name);
   }
   return {
@@ -190,8 +213,10 @@ function resolveEndpoint(endpoint: EndpointOptions, index: number, defaultTimeou
   }
   assertPositiveInteger(at('maxConcurrent'), endpoint.maxConcurrent);
   const { priority = 0, weight = 1, contextWindow, semaphore } = endpoint;
-  if (typeof priority !== 'number' || !Number.isFinite(priority)) throw optionError(at('priority'), 'a finite number', priority);
-  if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) throw optionError(at('weight'), 'a number > 0', weight);
+  if (typeof priority !== 'number' || !Number.isFinite(priority))
+    throw optionError(at('priority'), 'a finite number', priority);
+  if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight))
+    throw optionError(at('weight'), 'a number > 0', weight);
   if (contextWindow !== undefined) assertPositiveInteger(at('contextWindow'), contextWindow);
   if (semaphore !== undefined && (typeof semaphore !== 'object' || typeof semaphore.acquire !== 'function')) {
     throw optionError(at('semaphore'), 'a Semaphore (LocalSemaphore, RedisSemaphore)', semaphore);

@@ -7,6 +7,11 @@
  * const baseURL = await provider.start();
  */
 export { LocalProvider } from './local-provider';
-export type { LocalProviderOptions, LocalProviderSettings, LocalStreamError, LocalStreamFraming } from './local-provider-options';
+export type {
+  LocalProviderOptions,
+  LocalProviderSettings,
+  LocalStreamError,
+  LocalStreamFraming,
+} from './local-provider-options';
 export { defaultReply, estimateTokens } from './chat-answer';
 export type { ChatMessageBody, ChatRequestBody, ChatUsage } from './chat-answer';

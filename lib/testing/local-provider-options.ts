@@ -133,8 +133,16 @@ export interface ResolvedSettings {
 }
 
 const SETTING_NAMES = [
-  'latency', 'errorRate', 'rateLimit', 'chunkDelay', 'breakStreamAfter', 'truncateStreamAfter', 'streamError', 'framing',
-  'apiKey', 'reply',
+  'latency',
+  'errorRate',
+  'rateLimit',
+  'chunkDelay',
+  'breakStreamAfter',
+  'truncateStreamAfter',
+  'streamError',
+  'framing',
+  'apiKey',
+  'reply',
 ] as const;
 const OPTION_NAMES = [...SETTING_NAMES, 'port', 'random', 'clock'] as const;
 
@@ -166,7 +174,8 @@ function parseLatency(value: unknown): readonly [number, number] {
 }
 
 function assertCountOrInfinity(name: string, value: unknown, positive: boolean): asserts value is number {
-  const ok = value === Infinity || (typeof value === 'number' && Number.isSafeInteger(value) && value >= (positive ? 1 : 0));
+  const ok =
+    value === Infinity || (typeof value === 'number' && Number.isSafeInteger(value) && value >= (positive ? 1 : 0));
   if (!ok) throw optionError(name, `${positive ? 'a positive' : 'a non-negative'} integer or Infinity`, value);
 }
 
@@ -178,7 +187,8 @@ function resolveStreamError(value: unknown): ResolvedSettings['streamError'] {
   assertCountOrInfinity('streamError.after', e.after, false);
   if (e.after === Infinity) throw optionError('streamError.after', 'a non-negative integer', e.after);
   assertOneOf('streamError.shape', e.shape, ['event', 'data']);
-  if (typeof e.type !== 'string' || e.type.length === 0) throw optionError('streamError.type', 'a non-empty string', e.type);
+  if (typeof e.type !== 'string' || e.type.length === 0)
+    throw optionError('streamError.type', 'a non-empty string', e.type);
   if (typeof e.message !== 'string') throw optionError('streamError.message', 'a string', e.message);
   if (e.code !== null && typeof e.code !== 'string') throw optionError('streamError.code', 'a string or null', e.code);
   return e;
@@ -194,7 +204,11 @@ function resolveFraming(value: unknown): ResolvedSettings['framing'] {
   if (typeof f.multiLineData !== 'boolean') throw optionError('framing.multiLineData', 'a boolean', f.multiLineData);
   if (typeof f.comments !== 'boolean') throw optionError('framing.comments', 'a boolean', f.comments);
   const split = f.split;
-  const splitOk = split === 'event' || split === 'line-ending' || split === 'utf8' || (typeof split === 'number' && Number.isSafeInteger(split) && split > 0);
+  const splitOk =
+    split === 'event' ||
+    split === 'line-ending' ||
+    split === 'utf8' ||
+    (typeof split === 'number' && Number.isSafeInteger(split) && split > 0);
   if (!splitOk) throw optionError('framing.split', "'event', 'line-ending', 'utf8' or a positive integer", split);
   return f;
 }

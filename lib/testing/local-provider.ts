@@ -2,13 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock';
 import { optionError } from '../core/validate';
-import {
-  defaultReply,
-  errorBody,
-  invalidRequestReason,
-  usageFor,
-  type ChatRequestBody,
-} from './chat-answer';
+import { defaultReply, errorBody, invalidRequestReason, usageFor, type ChatRequestBody } from './chat-answer';
 import {
   resolveOptions,
   resolveSettings,
@@ -177,14 +171,32 @@ export class LocalProvider {
     await sleep(min === max ? min : min + this.#random() * (max - min));
     const request = body as ChatRequestBody;
     const answer = (s.reply ?? defaultReply)(request);
-    const base = { id: `chatcmpl-local-${this.#nextId++}`, created: Math.floor(this.#clock.now() / 1000), model: request.model };
+    const base = {
+      id: `chatcmpl-local-${this.#nextId++}`,
+      created: Math.floor(this.#clock.now() / 1000),
+      model: request.model,
+    };
     if (request.stream === true) {
       this.#count(200);
       const { chunkDelayMs, breakStreamAfter, truncateStreamAfter, streamError, framing } = s;
-      return writeChatStream(res, { request, answer, base, chunkDelayMs, breakStreamAfter, truncateStreamAfter, streamError, framing });
+      return writeChatStream(res, {
+        request,
+        answer,
+        base,
+        chunkDelayMs,
+        breakStreamAfter,
+        truncateStreamAfter,
+        streamError,
+        framing,
+      });
     }
     const message = { role: 'assistant', content: answer };
-    this.#send(res, 200, { ...base, object: 'chat.completion', choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }], usage: usageFor(request, answer) });
+    this.#send(res, 200, {
+      ...base,
+      object: 'chat.completion',
+      choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }],
+      usage: usageFor(request, answer),
+    });
   }
 
   /** Fixed one-second windows: returns the wait until the next window when this one is full. */
@@ -198,7 +210,14 @@ export class LocalProvider {
     return undefined;
   }
 
-  #error(res: ServerResponse, status: number, message: string, type: string, code: string | null, param: string | null = null): void {
+  #error(
+    res: ServerResponse,
+    status: number,
+    message: string,
+    type: string,
+    code: string | null,
+    param: string | null = null,
+  ): void {
     this.#send(res, status, errorBody(message, type, code, param));
   }
 

@@ -47,7 +47,12 @@ export async function writeChatStream(res: ServerResponse, plan: ChatStreamPlan)
   const send = (sse: SseEvent): Promise<void> => writeEvent(res, frameEvent(sse, framing), framing.split);
   const chunk = (choices: object[], extra: object = {}): Promise<void> =>
     send({ data: JSON.stringify({ ...base, object: 'chat.completion.chunk', choices, ...extra }) });
-  const choice = (delta: object, finish: string | null = null): object => ({ index: 0, delta, logprobs: null, finish_reason: finish });
+  const choice = (delta: object, finish: string | null = null): object => ({
+    index: 0,
+    delta,
+    logprobs: null,
+    finish_reason: finish,
+  });
   const stopAt = Math.min(breakStreamAfter, truncateStreamAfter, streamError?.after ?? Infinity);
   await chunk([choice({ role: 'assistant', content: '' })]);
   let sent = 0;
@@ -88,7 +93,11 @@ function errorEvent(e: Required<LocalStreamError>): SseEvent {
  * `setImmediate`s put a poll phase between two writes), so a client in this process reads each piece
  * on its own instead of finding them coalesced in the socket.
  */
-async function writeEvent(res: ServerResponse, text: string, split: Required<LocalStreamFraming>['split']): Promise<void> {
+async function writeEvent(
+  res: ServerResponse,
+  text: string,
+  split: Required<LocalStreamFraming>['split'],
+): Promise<void> {
   for (const piece of splitWrites(text, split)) {
     if (split !== 'event') await nextPoll();
     if (res.destroyed) return;

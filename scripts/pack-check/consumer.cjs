@@ -13,7 +13,11 @@ const entries = {
 
 (async () => {
   for (const name of Object.keys(entries)) await exercise[name](entries);
-  console.log(`  commonjs: ${Object.keys(entries).map((name) => (name === 'root' ? 'cachet' : `cachet/${name}`)).join(', ')}: ok`);
+  console.log(
+    `  commonjs: ${Object.keys(entries)
+      .map((name) => (name === 'root' ? 'cachet' : `cachet/${name}`))
+      .join(', ')}: ok`,
+  );
 })().catch((error) => {
   console.error(error);
   process.exit(1);

@@ -46,7 +46,10 @@ export function typeUses(): void {
 
   const provider = new LocalProvider({ latency: 0 } satisfies LocalProviderOptions);
   const chat = new ChatClient({ baseURL: provider.url, apiKey: 'key' });
-  const completion: Promise<ChatCompletion> = new Models(chat).complete({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+  const completion: Promise<ChatCompletion> = new Models(chat).complete({
+    model: 'm',
+    messages: [{ role: 'user', content: 'hi' }],
+  });
   // @ts-expect-error: the decorated method keeps its parameter types
   new Models(chat).complete('hi');
   // @ts-expect-error: the decorated method keeps its parameter types

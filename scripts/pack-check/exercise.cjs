@@ -5,7 +5,11 @@
 const assert = require('node:assert/strict');
 const net = require('node:net');
 
-const REQUEST = { model: 'local-model', temperature: 0, messages: [{ role: 'user', content: 'What is the refund policy?' }] };
+const REQUEST = {
+  model: 'local-model',
+  temperature: 0,
+  messages: [{ role: 'user', content: 'What is the refund policy?' }],
+};
 
 function assertClasses(entry, exports, names) {
   for (const name of names) {
@@ -26,8 +30,24 @@ async function closedPort() {
 module.exports = {
   /** `cachet`: a hit on a memory cache, durations, errors. */
   async root({ root }) {
-    assertClasses('cachet', root, ['Cache', 'MemoryStore', 'MemoryRateLimiter', 'LocalSemaphore', 'Circuit', 'CachetError']);
-    for (const decorator of ['Cached', 'InvalidatesCache', 'RateLimited', 'Retry', 'Timeout', 'CircuitBreaker', 'Concurrency', 'Fallback']) {
+    assertClasses('cachet', root, [
+      'Cache',
+      'MemoryStore',
+      'MemoryRateLimiter',
+      'LocalSemaphore',
+      'Circuit',
+      'CachetError',
+    ]);
+    for (const decorator of [
+      'Cached',
+      'InvalidatesCache',
+      'RateLimited',
+      'Retry',
+      'Timeout',
+      'CircuitBreaker',
+      'Concurrency',
+      'Fallback',
+    ]) {
       assert.equal(typeof root[decorator], 'function', `cachet: ${decorator} is not exported`);
     }
     const cache = new root.Cache({ store: new root.MemoryStore() });
@@ -45,7 +65,15 @@ module.exports = {
    * port where no Redis listens: the cache must go on without it. No Redis server is needed.
    */
   async redis({ root, redis }) {
-    assertClasses('cachet/redis', redis, ['RedisStore', 'TieredStore', 'RedisBlobStore', 'RedisCircuitState', 'RedisSemaphore', 'RedisRateLimiter', 'RedisCostLedger']);
+    assertClasses('cachet/redis', redis, [
+      'RedisStore',
+      'TieredStore',
+      'RedisBlobStore',
+      'RedisCircuitState',
+      'RedisSemaphore',
+      'RedisRateLimiter',
+      'RedisCostLedger',
+    ]);
     assert.equal(redis.hashSlot('foo'), 12182, 'cachet/redis: hashSlot disagrees with CLUSTER KEYSLOT');
     assert.equal(redis.hashSlot('{user1}:a'), redis.hashSlot('{user1}:b'));
     const store = new redis.RedisStore({ url: `redis://127.0.0.1:${await closedPort()}`, operationTimeout: '100ms' });
@@ -76,7 +104,10 @@ module.exports = {
 
       const cache = new root.Cache();
       let calls = 0;
-      const ask = cache.wrap(async (request) => (calls++, client.complete(request)), { name: 'ask', ...llm.chatKeyPolicy({ tenant: false }) });
+      const ask = cache.wrap(async (request) => (calls++, client.complete(request)), {
+        name: 'ask',
+        ...llm.chatKeyPolicy({ tenant: false }),
+      });
       await ask(REQUEST);
       // The same request with a field the key ignores: a hit (temperature 0 makes the answer cacheable).
       await ask({ ...REQUEST, user: 'someone' });
@@ -107,12 +138,19 @@ module.exports = {
 
   /** `cachet/retrieval`: the stemmer (ESM-only, through require(esm)) and a BM25 search. */
   async retrieval({ retrieval }) {
-    assert.deepEqual(retrieval.createTokenizer()('possibly connected'), ['possibl', 'connect'], 'cachet/retrieval: the stemmer did not load');
+    assert.deepEqual(
+      retrieval.createTokenizer()('possibly connected'),
+      ['possibl', 'connect'],
+      'cachet/retrieval: the stemmer did not load',
+    );
     const index = new retrieval.Bm25Index();
     index.add({ id: 'refunds', text: 'Refunds are paid within 14 days of a return.' });
     index.add({ id: 'shipping', text: 'Orders ship within two working days.' });
     assert.equal(index.search('how are refunds paid')[0]?.docId, 'refunds');
-    assert.deepEqual(retrieval.chunk('One two. Three four.', { size: 12, overlap: 0 }).map((c) => c.text), ['One two.', 'Three four.']);
+    assert.deepEqual(
+      retrieval.chunk('One two. Three four.', { size: 12, overlap: 0 }).map((c) => c.text),
+      ['One two.', 'Three four.'],
+    );
   },
 
   /** `cachet/testing`: a LocalProvider round trip over HTTP. */
@@ -120,7 +158,11 @@ module.exports = {
     const provider = new testing.LocalProvider();
     const baseURL = await provider.start();
     try {
-      const res = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(REQUEST) });
+      const res = await fetch(`${baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(REQUEST),
+      });
       assert.equal(res.status, 200);
       const body = await res.json();
       assert.ok(body.choices[0].message.content.length > 0, 'cachet/testing: empty answer');

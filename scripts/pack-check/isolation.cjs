@@ -17,12 +17,35 @@ const CASES = [
 // Global changes known to come from the library or its dependencies, with where they come from. They are
 // reported, not failed on; any other change fails the check. Remove an entry once nothing makes it.
 const KNOWN = [
-  { test: /^globalThis\.__[a-zA-Z]+$/, from: "tslib's CommonJS build (tslib.js) puts its helpers on the global object; async-mutex loads it, imported by lib/cache/fill-table.ts" },
-  { test: /^globalThis\[Symbol\(undici\.globalDispatcher\.[12]\)\]$/, from: "undici installs its global dispatcher when it loads (undici/lib/global.js), so Node's fetch then uses it; loaded by the first ChatClient (lib/llm/chat-client.ts)" },
+  {
+    test: /^globalThis\.__[a-zA-Z]+$/,
+    from: "tslib's CommonJS build (tslib.js) puts its helpers on the global object; async-mutex loads it, imported by lib/cache/fill-table.ts",
+  },
+  {
+    test: /^globalThis\[Symbol\(undici\.globalDispatcher\.[12]\)\]$/,
+    from: "undici installs its global dispatcher when it loads (undici/lib/global.js), so Node's fetch then uses it; loaded by the first ChatClient (lib/llm/chat-client.ts)",
+  },
 ];
 
 // The objects whose own properties are compared, by name: a new, removed or replaced property is a change.
-const WATCHED = ['globalThis', 'Reflect', 'Symbol', 'Object', 'Object.prototype', 'Function.prototype', 'Array.prototype', 'String.prototype', 'Promise', 'Promise.prototype', 'Map.prototype', 'Set.prototype', 'Error', 'JSON', 'Math', 'process'];
+const WATCHED = [
+  'globalThis',
+  'Reflect',
+  'Symbol',
+  'Object',
+  'Object.prototype',
+  'Function.prototype',
+  'Array.prototype',
+  'String.prototype',
+  'Promise',
+  'Promise.prototype',
+  'Map.prototype',
+  'Set.prototype',
+  'Error',
+  'JSON',
+  'Math',
+  'process',
+];
 
 // Runs in the child, stringified: everything it needs is in its parameter.
 function child(watched) {
@@ -37,7 +60,15 @@ function child(watched) {
         properties.set(label, { object, descriptor: Object.getOwnPropertyDescriptor(object, key) });
       }
     }
-    for (const event of ['exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'warning', 'SIGINT', 'SIGTERM']) {
+    for (const event of [
+      'exit',
+      'beforeExit',
+      'uncaughtException',
+      'unhandledRejection',
+      'warning',
+      'SIGINT',
+      'SIGTERM',
+    ]) {
       properties.set(`process.listeners('${event}').length`, { descriptor: { value: process.listenerCount(event) } });
     }
     return properties;
@@ -52,7 +83,9 @@ function child(watched) {
   };
   const report = (before, loaded) => {
     const after = snapshot();
-    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => !same(before.get(key), after.get(key)));
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter(
+      (key) => !same(before.get(key), after.get(key)),
+    );
     const count = (pattern) => loaded.filter((path) => pattern.test(path)).length;
     const redis = count(/[\\/]node_modules[\\/](redis|@redis[\\/][^\\/]+)[\\/]/);
     const undici = count(/[\\/]node_modules[\\/]undici[\\/]/);
@@ -79,8 +112,10 @@ let failures = 0;
 for (const expected of CASES) {
   const got = runCase(expected);
   const problems = [];
-  if ((got.redis > 0) !== expected.redis) problems.push(expected.redis ? 'did not load the Redis client' : `loaded ${got.redis} Redis client modules`);
-  if ((got.undici > 0) !== expected.undici) problems.push(expected.undici ? 'did not load undici' : `loaded ${got.undici} undici modules`);
+  if (got.redis > 0 !== expected.redis)
+    problems.push(expected.redis ? 'did not load the Redis client' : `loaded ${got.redis} Redis client modules`);
+  if (got.undici > 0 !== expected.undici)
+    problems.push(expected.undici ? 'did not load undici' : `loaded ${got.undici} undici modules`);
   const known = [];
   for (const key of got.changed) {
     const explanation = KNOWN.find((k) => k.test.test(key));
@@ -88,11 +123,15 @@ for (const expected of CASES) {
     else known.push({ key, from: explanation.from });
   }
   const label = `${expected.format === 'commonjs' ? 'require' : 'import'}('${expected.specifier}')`;
-  console.log(`  ${label}: ${got.modules} modules (${got.redis} Redis client, ${got.undici} undici)${problems.length === 0 ? ': ok' : ''}`);
+  console.log(
+    `  ${label}: ${got.modules} modules (${got.redis} Redis client, ${got.undici} undici)${problems.length === 0 ? ': ok' : ''}`,
+  );
   for (const problem of problems) console.log(`    FAIL: ${problem}`);
   for (const from of new Set(known.map((k) => k.from))) {
     const keys = known.filter((k) => k.from === from).map((k) => k.key);
-    console.log(`    known: sets ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ` and ${keys.length - 3} more` : ''}: ${from}`);
+    console.log(
+      `    known: sets ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ` and ${keys.length - 3} more` : ''}: ${from}`,
+    );
   }
   failures += problems.length;
 }

@@ -1,5 +1,14 @@
 import pLimit from 'p-limit';
-import { Cache, isStoreError, MemoryCostLedger, MemoryStore, PriceTable, type StoreError, type CacheEntry, type CacheStore } from '../../lib';
+import {
+  Cache,
+  isStoreError,
+  MemoryCostLedger,
+  MemoryStore,
+  PriceTable,
+  type StoreError,
+  type CacheEntry,
+  type CacheStore,
+} from '../../lib';
 import { deferred } from '../support/async';
 
 /** A store whose operations fail on demand: the cache's policy, not Redis, is under test here. */
@@ -24,10 +33,13 @@ describe('Cache', () => {
   it('wraps a plain function without decorators', async () => {
     const cache = new Cache();
     let calls = 0;
-    const lookup = cache.wrap(async (id: number) => {
-      calls++;
-      return { id };
-    }, { name: 'lookup' });
+    const lookup = cache.wrap(
+      async (id: number) => {
+        calls++;
+        return { id };
+      },
+      { name: 'lookup' },
+    );
     expect(await lookup(1)).toEqual({ id: 1 });
     expect(await lookup(1)).toEqual({ id: 1 });
     expect(calls).toBe(1);
@@ -59,11 +71,17 @@ describe('Cache', () => {
     await a(1);
     await b(1);
     const stats = cache.stats();
-    expect(stats.methods['default:a']).toMatchObject({ hits: 2, misses: 1, fills: 1, hitRate: 2 / 3, storeHitRate: 2 / 3 });
+    expect(stats.methods['default:a']).toMatchObject({
+      hits: 2,
+      misses: 1,
+      fills: 1,
+      hitRate: 2 / 3,
+      storeHitRate: 2 / 3,
+    });
     expect(stats.total).toMatchObject({ hits: 2, misses: 2, fills: 2, hitRate: 0.5, storeHitRate: 0.5 });
   });
 
-  it('counts callers who shared another caller\'s fill in the hit rate, as the cost ledger counts them saved', async () => {
+  it("counts callers who shared another caller's fill in the hit rate, as the cost ledger counts them saved", async () => {
     const prices = new PriceTable({ 'model-a': { inputPer1K: 0.001, outputPer1K: 0.002 } });
     const ledger = new MemoryCostLedger({ prices });
     const cache = new Cache({ ledger });
@@ -95,7 +113,9 @@ describe('Cache', () => {
     expect(results[1_999]).toBe(998);
     expect(cache.fillsInProgress).toBe(0);
     await Promise.allSettled(
-      Array.from({ length: 100 }, (_, i) => cache.wrap(async () => Promise.reject(new Error(`e${i}`)), { name: `g${i}` })()),
+      Array.from({ length: 100 }, (_, i) =>
+        cache.wrap(async () => Promise.reject(new Error(`e${i}`)), { name: `g${i}` })(),
+      ),
     );
     expect(cache.fillsInProgress).toBe(0);
   });
@@ -104,10 +124,13 @@ describe('Cache', () => {
     const cache = new Cache();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const f = cache.wrap(async (x: number) => {
-      await gate;
-      return x;
-    }, { name: 'f' });
+    const f = cache.wrap(
+      async (x: number) => {
+        await gate;
+        return x;
+      },
+      { name: 'f' },
+    );
     const pending = [f(1), f(1), f(2), f(3), f(3)];
     expect(cache.fillsInProgress).toBe(3);
     release();
@@ -134,11 +157,14 @@ describe('Cache', () => {
     it('still runs the method once for concurrent identical calls', async () => {
       const cache = new Cache({ store: new BrokenStore() });
       let calls = 0;
-      const f = cache.wrap(async () => {
-        calls++;
-        await new Promise((r) => setImmediate(r));
-        return 'v';
-      }, { name: 'f' });
+      const f = cache.wrap(
+        async () => {
+          calls++;
+          await new Promise((r) => setImmediate(r));
+          return 'v';
+        },
+        { name: 'f' },
+      );
       await Promise.all(Array.from({ length: 50 }, () => f()));
       expect(calls).toBe(1);
     });
@@ -198,8 +224,14 @@ describe('Cache', () => {
 
   it.each([
     [{ prefix: '' }, /Expected `prefix` to be a non-empty string/],
-    [{ prefix: 'app:cache' }, /^Expected `prefix` to be a non-empty string of at most 200 characters without whitespace or `:`, got `"app:cache"` \(string\)$/],
-    [{ namespace: 'a:b' }, /^Expected `namespace` to be a non-empty string of at most 200 characters without whitespace or `:`/],
+    [
+      { prefix: 'app:cache' },
+      /^Expected `prefix` to be a non-empty string of at most 200 characters without whitespace or `:`, got `"app:cache"` \(string\)$/,
+    ],
+    [
+      { namespace: 'a:b' },
+      /^Expected `namespace` to be a non-empty string of at most 200 characters without whitespace or `:`/,
+    ],
     [{ namespace: 'tag' }, /^Expected `namespace` to be a namespace other than `tag`/],
     [{ ttl: 'soon' }, /Expected `ttl` to be a duration/],
     [{ onStoreError: 'retry' }, /Expected `onStoreError` to be one of 'bypass', 'throw'/],
@@ -213,7 +245,9 @@ describe('Cache', () => {
 
 describe('Cache.wrap input checks', () => {
   it('rejects a non-function with the standard message', () => {
-    expect(() => new Cache().wrap(undefined as never)).toThrow(/^Expected `fn` to be a function returning a promise or a stream, got `undefined`/);
+    expect(() => new Cache().wrap(undefined as never)).toThrow(
+      /^Expected `fn` to be a function returning a promise or a stream, got `undefined`/,
+    );
   });
 
   it('names the wrapper after the name option', () => {

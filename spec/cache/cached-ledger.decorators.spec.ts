@@ -103,7 +103,12 @@ describe('@Cached with a cost ledger', () => {
     const errors: unknown[] = [];
     cache.on('error', ({ operation, error }) => errors.push([operation, (error as Error).message]));
     class Service {
-      @Cached({ cache, usage: () => { throw new Error('no usage here'); } })
+      @Cached({
+        cache,
+        usage: () => {
+          throw new Error('no usage here');
+        },
+      })
       async ask(q: string): Promise<string> {
         return q;
       }
@@ -119,7 +124,9 @@ describe('@Cached with a cost ledger', () => {
   it('counts a value another instance filled (through the Redis lease) as saved', async () => {
     const prefix = uniquePrefix('ledger');
     const ledgers = [new MemoryCostLedger({ prices }), new MemoryCostLedger({ prices })];
-    const caches = ledgers.map((ledger) => new Cache({ ledger, prefix, store: new RedisStore({ url: testRedisUrl() }) }));
+    const caches = ledgers.map(
+      (ledger) => new Cache({ ledger, prefix, store: new RedisStore({ url: testRedisUrl() }) }),
+    );
     const gate = deferred<void>();
     const started = deferred<void>();
     const make = (cache: Cache) => {

@@ -323,7 +323,9 @@ describe('@Cached({ stream: true })', () => {
       /Expected `stream.pace` to be false, 'recorded', or a duration such as '20ms', got `"fast"`/,
     );
     expect(() => Cached({ stream: { speed: 2 } } as never)).toThrow(/Unknown stream option `speed`/);
-    expect(() => Cached({ stream: true, complete: true } as never)).toThrow('Expected `complete` to be a function, got `true` (boolean)');
+    expect(() => Cached({ stream: true, complete: true } as never)).toThrow(
+      'Expected `complete` to be a function, got `true` (boolean)',
+    );
   });
 
   describe('cost ledger', () => {
@@ -335,7 +337,11 @@ describe('@Cached({ stream: true })', () => {
         @Cached({
           cache: ledgered,
           stream: true,
-          usage: (chunks: Chunk[], tenant: string) => ({ model: 'm', tenant, usage: { promptTokens: 10, completionTokens: chunks.length } }),
+          usage: (chunks: Chunk[], tenant: string) => ({
+            model: 'm',
+            tenant,
+            usage: { promptTokens: 10, completionTokens: chunks.length },
+          }),
         })
         stream(_tenant: string): AsyncGenerator<Chunk> {
           return source.open();
@@ -349,7 +355,15 @@ describe('@Cached({ stream: true })', () => {
       await collect(service.stream('acme'));
       const { rows } = await ledger.report();
       expect(rows).toEqual([
-        expect.objectContaining({ namespace: 'default', tenant: 'acme', model: 'm', fills: 1, hits: 2, spentPromptTokens: 10, savedCompletionTokens: 4 }),
+        expect.objectContaining({
+          namespace: 'default',
+          tenant: 'acme',
+          model: 'm',
+          fills: 1,
+          hits: 2,
+          spentPromptTokens: 10,
+          savedCompletionTokens: 4,
+        }),
       ]);
     });
   });

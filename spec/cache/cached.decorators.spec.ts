@@ -29,7 +29,12 @@ describe('@Cached', () => {
   it('calls the method with the right `this`, per instance', async () => {
     class Client {
       constructor(readonly model: string) {}
-      @Cached({ cache, key(this: Client, prompt: string) { return [this.model, prompt]; } })
+      @Cached({
+        cache,
+        key(this: Client, prompt: string) {
+          return [this.model, prompt];
+        },
+      })
       async complete(prompt: string): Promise<string> {
         return `${this.model}: ${prompt}`;
       }
@@ -128,7 +133,9 @@ describe('@Cached', () => {
     const pending = Array.from({ length: 10 }, () => flaky.value());
     gate.resolve();
     const outcomes = await Promise.allSettled(pending);
-    expect(outcomes.every((o) => o.status === 'rejected' && (o.reason as Error).message === 'provider down')).toBe(true);
+    expect(outcomes.every((o) => o.status === 'rejected' && (o.reason as Error).message === 'provider down')).toBe(
+      true,
+    );
     await expect(flaky.value()).resolves.toBe(42);
     expect(calls).toBe(2);
     expect(cache.fillsInProgress).toBe(0);
@@ -340,8 +347,14 @@ describe('@Cached', () => {
       [{ ttl: '10 minutes' }, /Expected `ttl` to be a duration/],
       [{ when: true }, /Expected `when` to be a function, got `true` \(boolean\)/],
       [{ namespace: 'has space' }, /Expected `namespace` to be a non-empty string/],
-      [{ namespace: 'chat:v2' }, /^Expected `namespace` to be a non-empty string of at most 200 characters without whitespace or `:`, got `"chat:v2"` \(string\)$/],
-      [{ namespace: 'tag' }, /^Expected `namespace` to be a namespace other than `tag` \(the cache's tag sets live there\), got `"tag"` \(string\)$/],
+      [
+        { namespace: 'chat:v2' },
+        /^Expected `namespace` to be a non-empty string of at most 200 characters without whitespace or `:`, got `"chat:v2"` \(string\)$/,
+      ],
+      [
+        { namespace: 'tag' },
+        /^Expected `namespace` to be a namespace other than `tag` \(the cache's tag sets live there\), got `"tag"` \(string\)$/,
+      ],
       [{ onStoreError: 'ignore' }, /Expected `onStoreError` to be one of 'bypass', 'throw', got `"ignore"` \(string\)/],
       [{ tll: '1m' }, /Unknown @Cached option `tll`/],
       [{ lock: { ttl: 0 } }, /Expected `lock.ttl` to be a duration of at least 1ms/],
@@ -383,8 +396,14 @@ describe('@Cached', () => {
       ['one', false],
       ['two', true],
     ]);
-    expect(listed.find((m) => m.method === 'one')?.policies).toEqual([{ kind: 'cached', options: { cache, ttl: '1m' } }]);
-    expect(describePolicies(Child).map((m) => m.method).sort()).toEqual(['one', 'three', 'two']);
+    expect(listed.find((m) => m.method === 'one')?.policies).toEqual([
+      { kind: 'cached', options: { cache, ttl: '1m' } },
+    ]);
+    expect(
+      describePolicies(Child)
+        .map((m) => m.method)
+        .sort(),
+    ).toEqual(['one', 'three', 'two']);
     expect(describePolicies(Listed).map((m) => m.method)).not.toContain('three');
   });
 });

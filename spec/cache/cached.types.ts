@@ -52,9 +52,19 @@ export class Streaming {
   }
 }
 
-const streamed = new Cache().wrap(async function* (prompt: string) { yield prompt.length; }, { name: 'lengths', stream: true });
+const streamed = new Cache().wrap(
+  async function* (prompt: string) {
+    yield prompt.length;
+  },
+  { name: 'lengths', stream: true },
+);
 // cache.wrap with `stream` returns a CachedStream: iterable directly, and awaitable.
 export const iterable: AsyncIterable<number> = streamed('q');
 export const awaited: Promise<AsyncIterable<number>> = (async () => await streamed('q'))();
 // @ts-expect-error `unless` of a stream receives the array of chunks.
-new Cache().wrap(async function* () { yield 1; }, { stream: true, unless: (chunk: number) => chunk === 0 });
+new Cache().wrap(
+  async function* () {
+    yield 1;
+  },
+  { stream: true, unless: (chunk: number) => chunk === 0 },
+);

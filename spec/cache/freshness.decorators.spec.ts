@@ -126,7 +126,9 @@ describe('freshness', () => {
   });
 
   it('rejects freshness options a stream cannot honour, and bad values', () => {
-    expect(() => Cached({ stream: true, staleWhileRevalidate: '1m' } as never)).toThrow(/Expected `stream` to be false when hot, staleWhileRevalidate, staleIfError or refreshAhead is set/);
+    expect(() => Cached({ stream: true, staleWhileRevalidate: '1m' } as never)).toThrow(
+      /Expected `stream` to be false when hot, staleWhileRevalidate, staleIfError or refreshAhead is set/,
+    );
     expect(() => Cached({ jitter: 1 })).toThrow(/Expected `jitter` to be a share from 0 to below 1/);
     expect(() => Cached({ hot: { hits: 0, ttl: '1h' } })).toThrow(/Expected `hot.hits` to be a positive integer/);
   });
@@ -139,7 +141,9 @@ describe('staleWhileRevalidate across instances on Redis', () => {
   it('runs one refresh for two instances serving the same stale entry', async () => {
     let now = 5_000_000;
     const clock = { now: () => now };
-    const caches = [0, 1].map(() => new Cache({ store: new RedisStore({ url: testRedisUrl(), clock }), clock, prefix, ttl: '1s' }));
+    const caches = [0, 1].map(
+      () => new Cache({ store: new RedisStore({ url: testRedisUrl(), clock }), clock, prefix, ttl: '1s' }),
+    );
     let calls = 0;
     const refresh = deferred<void>();
     let hold = false;

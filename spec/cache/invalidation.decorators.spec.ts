@@ -87,7 +87,9 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
     await agents.config('a1');
     await agents.config('a2');
     expect(reads).toEqual(['a1', 'a2', 'a1']);
-    await expect(cache.invalidate(agents, 'update', 'a1', 1)).rejects.toThrow(/Expected `method` to be the name of a @Cached method/);
+    await expect(cache.invalidate(agents, 'update', 'a1', 1)).rejects.toThrow(
+      /Expected `method` to be the name of a @Cached method/,
+    );
   });
 
   it('clears one namespace and leaves the others', async () => {
@@ -107,7 +109,11 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
   it('clears exactly one namespace: neighbours whose names start alike, and the tag sets, stay', async () => {
     const reads: string[] = [];
     const read = (namespace: string) =>
-      cache.wrap(async (id: string) => (reads.push(`${namespace}/${id}`), id), { name: 'read', namespace, tags: ['all'] });
+      cache.wrap(async (id: string) => (reads.push(`${namespace}/${id}`), id), {
+        name: 'read',
+        namespace,
+        tags: ['all'],
+      });
     const readers = ['a', 'ab', 'a-b', 'a_b', 'a.b'].map(read);
     for (const reader of readers) await reader('x');
     expect(await cache.clear({ namespace: 'a' })).toBe(1);
@@ -121,7 +127,9 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
     await expect(cache.clear({ namespace: 'a:b' })).rejects.toThrow(
       /^Expected `namespace` to be a non-empty string of at most 200 characters without whitespace or `:`, got `"a:b"` \(string\)$/,
     );
-    await expect(cache.clear({ namespace: 'tag' })).rejects.toThrow(/^Expected `namespace` to be a namespace other than `tag`/);
+    await expect(cache.clear({ namespace: 'tag' })).rejects.toThrow(
+      /^Expected `namespace` to be a namespace other than `tag`/,
+    );
   });
 
   it('does not keep a value whose fill ran across an invalidation of the cache’s tags', async () => {
@@ -181,21 +189,27 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
 
   it.each([
     ['its tag is invalidated', (c: Cache) => c.invalidateTags(['item:x'])],
-    ['its own entry is invalidated', (c: Cache, slow: { read(id: string): Promise<number> }) => c.invalidate(slow, 'read', 'x')],
+    [
+      'its own entry is invalidated',
+      (c: Cache, slow: { read(id: string): Promise<number> }) => c.invalidate(slow, 'read', 'x'),
+    ],
     ['its namespace is cleared', (c: Cache) => c.clear({ namespace: 'reads' })],
     ['the whole cache is cleared', (c: Cache) => c.clear()],
-  ] as [string, (c: Cache, slow: { read(id: string): Promise<number> }) => Promise<unknown>][])('never hands a fill older than an invalidation to a call made after it, nor keeps its value, when %s', async (_case, invalidate) => {
-    const { slow, gate, data, calls } = slowReads((id) => [`item:${id}`], 'reads');
-    const first = slow.read('x'); // reads version 1, then is slow to return
-    await eventually(() => calls() === 1);
-    data.set('x', 2); // the data changes...
-    await invalidate(cache, slow); // ...and is invalidated; this resolves before the next call starts
-    const later = slow.read('x'); // a call made after the invalidation resolved
-    gate.resolve();
-    expect(await first).toBe(1); // the call made before may see the old version
-    expect(await later).toBe(2); // the later one never does, though a fill of its key was in flight
-    expect(await slow.read('x')).toBe(2); // and the old value was not kept
-  });
+  ] as [string, (c: Cache, slow: { read(id: string): Promise<number> }) => Promise<unknown>][])(
+    'never hands a fill older than an invalidation to a call made after it, nor keeps its value, when %s',
+    async (_case, invalidate) => {
+      const { slow, gate, data, calls } = slowReads((id) => [`item:${id}`], 'reads');
+      const first = slow.read('x'); // reads version 1, then is slow to return
+      await eventually(() => calls() === 1);
+      data.set('x', 2); // the data changes...
+      await invalidate(cache, slow); // ...and is invalidated; this resolves before the next call starts
+      const later = slow.read('x'); // a call made after the invalidation resolved
+      gate.resolve();
+      expect(await first).toBe(1); // the call made before may see the old version
+      expect(await later).toBe(2); // the later one never does, though a fill of its key was in flight
+      expect(await slow.read('x')).toBe(2); // and the old value was not kept
+    },
+  );
 
   it('rejects a tags function that returns something other than tags, storing nothing', async () => {
     class Bad {
@@ -214,7 +228,9 @@ describe('invalidation across instances on one Redis', () => {
   afterAll(() => cleanUpKeys(prefix));
 
   it('a tag invalidated by one instance is gone for the other; the tag set lives as long as its entries', async () => {
-    const [one, two] = [0, 1].map(() => new Cache({ store: new RedisStore({ url: testRedisUrl() }), prefix, ttl: '10m' }));
+    const [one, two] = [0, 1].map(
+      () => new Cache({ store: new RedisStore({ url: testRedisUrl() }), prefix, ttl: '10m' }),
+    );
     try {
       const first = agentsOn(one!);
       const second = agentsOn(two!);
@@ -234,7 +250,9 @@ describe('invalidation across instances on one Redis', () => {
   });
 
   it('an invalidation by one instance during another instance’s fill: the value is not kept, and a later joiner looks again', async () => {
-    const [one, two] = [0, 1].map(() => new Cache({ store: new RedisStore({ url: testRedisUrl() }), prefix: `${prefix}-race`, ttl: '10m' }));
+    const [one, two] = [0, 1].map(
+      () => new Cache({ store: new RedisStore({ url: testRedisUrl() }), prefix: `${prefix}-race`, ttl: '10m' }),
+    );
     try {
       const gate = deferred<void>();
       let version = 1;
@@ -280,7 +298,13 @@ describe('invalidation across instances on one Redis', () => {
 
 describe('tags need a store that keeps them', () => {
   it('says so when the method is first bound', async () => {
-    const bare: CacheStore = { name: 'bare', get: () => undefined, set: () => undefined, delete: () => false, close: async () => {} };
+    const bare: CacheStore = {
+      name: 'bare',
+      get: () => undefined,
+      set: () => undefined,
+      delete: () => false,
+      close: async () => {},
+    };
     const cache = new Cache({ store: bare });
     class Tagged {
       @Cached({ cache, tags: ['t'] })

@@ -202,7 +202,9 @@ describe('MemoryStore', () => {
 
     it('rejects an unknown option, naming it and the known ones', () => {
       expect(() => new MemoryStore({ maxEntry: 5 } as never)).toThrow(
-        new TypeError('Unknown MemoryStore option `maxEntry`; expected one of `maxEntries`, `maxBytes`, `checkValues`, `clock`'),
+        new TypeError(
+          'Unknown MemoryStore option `maxEntry`; expected one of `maxEntries`, `maxBytes`, `checkValues`, `clock`',
+        ),
       );
     });
 

@@ -58,7 +58,21 @@ describe('warming', () => {
     const assistant = assistantOn(cache);
     await assistant.answer('b');
     assistant.calls = [];
-    const log = [['a'], ['b'], ['a'], ['c'], ['b'], ['a'], ['d'], ['c'], ['e'], ['boom'], ['boom'], ['boom'], ['boom']] as [string][];
+    const log = [
+      ['a'],
+      ['b'],
+      ['a'],
+      ['c'],
+      ['b'],
+      ['a'],
+      ['d'],
+      ['c'],
+      ['e'],
+      ['boom'],
+      ['boom'],
+      ['boom'],
+      ['boom'],
+    ] as [string][];
     const gate = deferred<void>();
     assistant.gate = gate.promise;
     const progress: string[] = [];
@@ -87,7 +101,14 @@ describe('warming', () => {
     const down = new Error('store down');
     const fail = () => Promise.reject(down);
     const tags = { tag: fail, invalidate: fail, mark: fail, stamp: fail, stampedSince: fail };
-    const broken = { name: 'broken', tags, get: () => Promise.reject(down), set: () => Promise.reject(down), delete: () => false, close: async () => {} };
+    const broken = {
+      name: 'broken',
+      tags,
+      get: () => Promise.reject(down),
+      set: () => Promise.reject(down),
+      delete: () => false,
+      close: async () => {},
+    };
     const cache = new Cache({ store: broken });
     const assistant = assistantOn(cache);
     const result = await cache.warm(assistant, 'answer', [{ args: ['a'], value: 'x' }]);
@@ -101,7 +122,11 @@ describe('warming', () => {
   it('names a method it cannot warm', async () => {
     const cache = new Cache();
     const assistant = assistantOn(cache);
-    await expect(cache.warm(assistant, 'constructor' as never, [])).rejects.toThrow(/Expected `method` to be the name of a @Cached method/);
-    await expect(cache.warmFromLog(assistant, 'answer', [], { top: 0 })).rejects.toThrow(/Expected `top` to be a positive integer/);
+    await expect(cache.warm(assistant, 'constructor' as never, [])).rejects.toThrow(
+      /Expected `method` to be the name of a @Cached method/,
+    );
+    await expect(cache.warmFromLog(assistant, 'answer', [], { top: 0 })).rejects.toThrow(
+      /Expected `top` to be a positive integer/,
+    );
   });
 });

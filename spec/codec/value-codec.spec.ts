@@ -58,8 +58,17 @@ describe('encodeValue / decodeValue', () => {
       ['nested plain structures', { a: [1, { b: ['x', null, { c: true }] }], d: {}, e: [] }],
       ['a Date', new Date('2024-02-29T12:34:56.789Z')],
       ['Dates nested in arrays', [new Date(0), new Date(-1)]],
-      ['a Map with keys of many types', new Map<unknown, unknown>([['s', 1], [2, 'two'], [{ o: 1 }, [1]], [NaN, null],
-        [undefined, new Date(0)], [10n, new Set([1])]])],
+      [
+        'a Map with keys of many types',
+        new Map<unknown, unknown>([
+          ['s', 1],
+          [2, 'two'],
+          [{ o: 1 }, [1]],
+          [NaN, null],
+          [undefined, new Date(0)],
+          [10n, new Set([1])],
+        ]),
+      ],
       ['an empty Map and Set', [new Map(), new Set()]],
       ['a Set of mixed values', new Set<unknown>([1, 'one', undefined, { a: 1 }, -0, 2n])],
       ['BigInt zero', 0n],
@@ -133,7 +142,13 @@ describe('encodeValue / decodeValue', () => {
     });
 
     it('keeps Map and Set insertion order', () => {
-      const map = roundTrip(new Map<unknown, number>([['z', 1], [1, 2], ['a', 3]]));
+      const map = roundTrip(
+        new Map<unknown, number>([
+          ['z', 1],
+          [1, 2],
+          ['a', 3],
+        ]),
+      );
       expect([...map.keys()]).toEqual(['z', 1, 'a']);
       expect([...roundTrip(new Set(['z', 'a', 'm']))]).toEqual(['z', 'a', 'm']);
     });
@@ -219,10 +234,16 @@ describe('encodeValue / decodeValue', () => {
 
     it('keeps nested registered instances and special values inside them', () => {
       class Line {
-        constructor(readonly at: Date, readonly amount: bigint) {}
+        constructor(
+          readonly at: Date,
+          readonly amount: bigint,
+        ) {}
       }
       class Invoice {
-        constructor(readonly lines: Line[], readonly meta: Map<string, number>) {}
+        constructor(
+          readonly lines: Line[],
+          readonly meta: Map<string, number>,
+        ) {}
       }
       registerClass(Line, { name: 'spec.Line' });
       registerClass(Invoice, { name: 'spec.Invoice' });
@@ -244,7 +265,11 @@ describe('encodeValue / decodeValue', () => {
           return this.#cents;
         }
       }
-      registerClass(Money, { name: 'spec.Money', toData: (m) => m.cents, fromData: (cents) => new Money(cents as bigint) });
+      registerClass(Money, {
+        name: 'spec.Money',
+        toData: (m) => m.cents,
+        fromData: (cents) => new Money(cents as bigint),
+      });
       const out = roundTrip({ price: new Money(1999n) });
       expect(out.price).toBeInstanceOf(Money);
       expect(out.price.cents).toBe(1999n);
@@ -258,7 +283,10 @@ describe('encodeValue / decodeValue', () => {
     it('never lets stored properties reach the prototype of a revived instance', () => {
       class Box {}
       registerClass(Box, { name: 'spec.Box' });
-      const out = decodeValue('1:{"~":"C","c":"spec.Box","v":{"__proto__":{"polluted":true},"x":1}}') as Record<string, unknown>;
+      const out = decodeValue('1:{"~":"C","c":"spec.Box","v":{"__proto__":{"polluted":true},"x":1}}') as Record<
+        string,
+        unknown
+      >;
       expect(out).toBeInstanceOf(Box);
       expect(Object.getPrototypeOf(out)).toBe(Box.prototype);
       expect(Object.hasOwn(out, '__proto__')).toBe(true);
@@ -270,9 +298,13 @@ describe('encodeValue / decodeValue', () => {
       class B {}
       registerClass(A, { name: 'spec.Taken' });
       registerClass(A, { name: 'spec.Taken' });
-      expect(() => registerClass(B, { name: 'spec.Taken' })).toThrow(/no other registered class uses, got `spec.Taken`/);
+      expect(() => registerClass(B, { name: 'spec.Taken' })).toThrow(
+        /no other registered class uses, got `spec.Taken`/,
+      );
       expect(() => registerClass(A, { name: 'spec.Other' })).toThrow(/registered once/);
-      expect(() => registerClass(A as never, { toData: () => 1 } as never)).toThrow(/Expected `toData and fromData` to be both given or both absent/);
+      expect(() => registerClass(A as never, { toData: () => 1 } as never)).toThrow(
+        /Expected `toData and fromData` to be both given or both absent/,
+      );
     });
   });
 
@@ -306,11 +338,16 @@ describe('encodeValue / decodeValue', () => {
       const error = encodeErrorOf({ user: { callback: () => 1 } });
       expect(error).toBeInstanceOf(TypeError);
       expect(isValueEncodeError(error)).toBe(true);
-      expect([error.name, error.code, error.path])
-        .toEqual(['ValueEncodeError', 'ERR_CACHET_VALUE_ENCODE', 'value.user.callback']);
-      expect(error.message).toBe('Cannot encode a function at `value.user.callback`: cached values must be data '
-        + '(plain objects, arrays, primitives, Date, Map, Set, BigInt, Buffer, typed arrays, RegExp) '
-        + 'or instances of classes registered with registerClass()');
+      expect([error.name, error.code, error.path]).toEqual([
+        'ValueEncodeError',
+        'ERR_CACHET_VALUE_ENCODE',
+        'value.user.callback',
+      ]);
+      expect(error.message).toBe(
+        'Cannot encode a function at `value.user.callback`: cached values must be data ' +
+          '(plain objects, arrays, primitives, Date, Map, Set, BigInt, Buffer, typed arrays, RegExp) ' +
+          'or instances of classes registered with registerClass()',
+      );
     });
 
     it.each<[string, unknown, string, string]>([
@@ -349,7 +386,13 @@ describe('encodeValue / decodeValue', () => {
 
     it('wraps an exception thrown by a getter, with the path of the object that holds it and the cause', () => {
       const boom = new Error('no');
-      const error = encodeErrorOf({ a: { get b() { throw boom; } } });
+      const error = encodeErrorOf({
+        a: {
+          get b() {
+            throw boom;
+          },
+        },
+      });
       expect(error.path).toBe('value.a');
       expect(error.message).toBe('Cannot encode a value at `value.a`: reading it or its contents threw Error: no');
       expect(error.cause).toBe(boom);

@@ -132,7 +132,9 @@ describe('limitConcurrency', () => {
     expect(() => limitConcurrency(fn, { semaphore, max: 2 })).toThrow(
       'Expected `max` to be undefined when `semaphore` is given, got `2` (number)',
     );
-    expect(() => limitConcurrency(fn, { max: 1, maxQeue: 2 } as never)).toThrow(/Unknown @Concurrency option `maxQeue`/);
+    expect(() => limitConcurrency(fn, { max: 1, maxQeue: 2 } as never)).toThrow(
+      /Unknown @Concurrency option `maxQeue`/,
+    );
     expect(() => limitConcurrency(fn, { max: 1, key: 'model' as never })).toThrow(
       'Expected `key` to be a function, got `"model"` (string)',
     );

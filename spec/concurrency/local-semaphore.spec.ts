@@ -1,10 +1,14 @@
 import { LocalSemaphore } from '../../lib/concurrency/local-semaphore';
 import { describeSemaphore } from '../ports/semaphore-contract';
 
-describeSemaphore('LocalSemaphore', async () => ({ semaphore: (options) => new LocalSemaphore(options), cleanup: async () => {} }), {
-  fifo: true,
-  fakeTimers: true,
-});
+describeSemaphore(
+  'LocalSemaphore',
+  async () => ({ semaphore: (options) => new LocalSemaphore(options), cleanup: async () => {} }),
+  {
+    fifo: true,
+    fakeTimers: true,
+  },
+);
 
 describe('LocalSemaphore', () => {
   it.each([

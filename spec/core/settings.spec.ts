@@ -13,7 +13,10 @@ describe('settings from the environment', () => {
   });
 
   it('builds the URL from REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB', () => {
-    const url = readSettings({ REDIS_HOST: 'cache.internal', REDIS_PORT: '6380', REDIS_PASSWORD: 'p@ss', REDIS_DB: '3' }, emptyDir()).redisUrl;
+    const url = readSettings(
+      { REDIS_HOST: 'cache.internal', REDIS_PORT: '6380', REDIS_PASSWORD: 'p@ss', REDIS_DB: '3' },
+      emptyDir(),
+    ).redisUrl;
     expect(url).toBe('redis://:p%40ss@cache.internal:6380/3');
   });
 

@@ -1,4 +1,14 @@
-import { Cache, Cached, CircuitBreaker, Fallback, RateLimited, Retry, describePolicies, isRateLimitError, MemoryRateLimiter } from '../../lib';
+import {
+  Cache,
+  Cached,
+  CircuitBreaker,
+  Fallback,
+  RateLimited,
+  Retry,
+  describePolicies,
+  isRateLimitError,
+  MemoryRateLimiter,
+} from '../../lib';
 
 // The recommended stack for a model client, outermost first (the decorator nearest the method wraps
 // first): @Fallback > @Cached > @Retry > @CircuitBreaker > @RateLimited.
@@ -76,7 +86,13 @@ describe('the recommended decorator stack', () => {
   it('lists every policy of the method, nearest the method first', () => {
     const { client } = makeClient();
     const [method] = describePolicies(client.constructor as new () => unknown);
-    expect(method?.policies.map((p) => p.kind)).toEqual(['rateLimited', 'circuitBreaker', 'retry', 'cached', 'fallback']);
+    expect(method?.policies.map((p) => p.kind)).toEqual([
+      'rateLimited',
+      'circuitBreaker',
+      'retry',
+      'cached',
+      'fallback',
+    ]);
   });
 
   it('lets a rate-limit rejection reach the caller when no fallback is configured', async () => {

@@ -21,7 +21,8 @@ function checkedBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   lines.forEach((text, i) => {
     if (text.trim() !== MARK) return;
-    if (lines[i + 1] !== '```ts') throw new Error(`README.md:${i + 1}: ${MARK} must stand right above a \`\`\`ts block`);
+    if (lines[i + 1] !== '```ts')
+      throw new Error(`README.md:${i + 1}: ${MARK} must stand right above a \`\`\`ts block`);
     const end = lines.indexOf('```', i + 2);
     blocks.push({ line: i + 3, code: lines.slice(i + 2, end).join('\n') });
   });
@@ -74,7 +75,9 @@ function typeCheck(blocks: readonly Block[], dialect: 'legacy' | 'standard'): st
     if (d.file === undefined || d.start === undefined) return message;
     const { line } = d.file.getLineAndCharacterOfPosition(d.start);
     const block = files.get(d.file.fileName);
-    return block === undefined ? `${d.file.fileName}:${line + 1}: ${message}` : `README.md:${block.line + line}: ${message}`;
+    return block === undefined
+      ? `${d.file.fileName}:${line + 1}: ${message}`
+      : `README.md:${block.line + line}: ${message}`;
   });
 }
 

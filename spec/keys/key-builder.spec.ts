@@ -27,7 +27,9 @@ describe('KeyBuilder', () => {
   });
 
   it('gives the same key in any key order when the arguments hold non-JSON values too', () => {
-    expect(keyOf({ when: new Date(0), id: 1, tags: new Set(['a']) })).toBe(keyOf({ tags: new Set(['a']), id: 1, when: new Date(0) }));
+    expect(keyOf({ when: new Date(0), id: 1, tags: new Set(['a']) })).toBe(
+      keyOf({ tags: new Set(['a']), id: 1, when: new Date(0) }),
+    );
   });
 
   it('gives the same key for integer-like keys in any insertion order', () => {
@@ -69,17 +71,39 @@ describe('KeyBuilder', () => {
     ['instances of different classes', [new Point(1, 2)], [new OtherPoint(1, 2)]],
     ['instance and plain object', [new Point(1, 2)], [{ x: 1, y: 2 }]],
     ['huge BigInts', [2n ** 70n], [2n ** 70n + 1n]],
-    ['a key containing the encoding of another', [{ 'a': 's1:b' }], [{ a: 'b' }]],
+    ['a key containing the encoding of another', [{ a: 's1:b' }], [{ a: 'b' }]],
     ['a string that looks like JSON', ['[1]'], [[1]]],
-    ['a plain object and a null-prototype object with a Date', [{ a: 1 }], [Object.assign(Object.create(null), { a: new Date(1) })]],
-    ['deep JSON and the same depth with undefined', [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]], [[[[[[[[[[[[[[[[[[undefined]]]]]]]]]]]]]]]]]]],
+    [
+      'a plain object and a null-prototype object with a Date',
+      [{ a: 1 }],
+      [Object.assign(Object.create(null), { a: new Date(1) })],
+    ],
+    [
+      'deep JSON and the same depth with undefined',
+      [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]],
+      [[[[[[[[[[[[[[[[[[undefined]]]]]]]]]]]]]]]]]],
+    ],
   ])('keeps %s distinct', (_name, left, right) => {
     expect(keyOf(...left)).not.toBe(keyOf(...right));
   });
 
   it.each<[string, () => unknown[], (() => unknown[])?]>([
     ['Date', () => [new Date(1_700_000_000_000)]],
-    ['Map in any insertion order', () => [new Map<unknown, unknown>([['a', 1], [2, 'b']])], () => [new Map<unknown, unknown>([[2, 'b'], ['a', 1]])]],
+    [
+      'Map in any insertion order',
+      () => [
+        new Map<unknown, unknown>([
+          ['a', 1],
+          [2, 'b'],
+        ]),
+      ],
+      () => [
+        new Map<unknown, unknown>([
+          [2, 'b'],
+          ['a', 1],
+        ]),
+      ],
+    ],
     ['Set in any insertion order', () => [new Set([3, 1, 2])], () => [new Set([2, 3, 1])]],
     ['BigInt', () => [123n]],
     ['Buffer', () => [Buffer.from('hello')]],
@@ -112,7 +136,9 @@ describe('KeyBuilder', () => {
   it('raises a CacheKeyError for circular references', () => {
     const node: Record<string, unknown> = { name: 'root' };
     node.children = [{ parent: node }];
-    expect(() => keyOf(node)).toThrow(expect.objectContaining({ path: 'args[0].children[0].parent', found: 'circular reference' }));
+    expect(() => keyOf(node)).toThrow(
+      expect.objectContaining({ path: 'args[0].children[0].parent', found: 'circular reference' }),
+    );
   });
 
   it('accepts the same object twice when it is not circular', () => {
@@ -121,7 +147,10 @@ describe('KeyBuilder', () => {
   });
 
   it('uses the key function, called with `this`, instead of the arguments', () => {
-    const byModel = new KeyBuilder('cachet', 'default', 'Client.complete', function (this: { model: string }, prompt: unknown) {
+    const byModel = new KeyBuilder('cachet', 'default', 'Client.complete', function (
+      this: { model: string },
+      prompt: unknown,
+    ) {
       return [this.model, prompt];
     });
     const a = byModel.keyFor({ model: 'a' }, ['hi', { requestId: 1 }]);

@@ -14,10 +14,16 @@ class Point {
 
 const forty: Record<string, number> = {};
 for (let i = 0; i < 40; i++) forty[`k${(i * 7919) % 97}`] = i;
-const long = Array.from({ length: 60 }, (_, i) => `word${i} `).join('').repeat(8);
+const long = Array.from({ length: 60 }, (_, i) => `word${i} `)
+  .join('')
+  .repeat(8);
 
 const pinned: [string, () => unknown[], string][] = [
-  ['two small args', () => ['What is the refund policy?', { lang: 'en' }], 'OJ8scfV39Qv96ytdcqjvsrv4PqZhsz9qk_GD8HyHdoY'],
+  [
+    'two small args',
+    () => ['What is the refund policy?', { lang: 'en' }],
+    'OJ8scfV39Qv96ytdcqjvsrv4PqZhsz9qk_GD8HyHdoY',
+  ],
   ['no arguments', () => [], 'LjjneyLDFKRJ6R-v7ZKkOCasaqQDrmqKy2z1gjn7r10'],
   [
     'primitives',
@@ -29,7 +35,10 @@ const pinned: [string, () => unknown[], string][] = [
     () => [
       new Date(1_700_000_000_000),
       /a+b/gi,
-      new Map<unknown, unknown>([['b', 1], [2, { c: [3] }]]),
+      new Map<unknown, unknown>([
+        ['b', 1],
+        [2, { c: [3] }],
+      ]),
       new Set(['z', 'a', 3]),
       Buffer.from('hé'),
       new Uint16Array([1, 2, 65535]),
@@ -43,9 +52,17 @@ const pinned: [string, () => unknown[], string][] = [
     'UfIJblFyAcM9JKGFLemMS_W7HaEAiM_q7sQMYQGS6Bg',
   ],
   ['an object of forty keys', () => [forty], 'i5HUictQ5Ton6gAfWZCqh14698cAIghDMRjRV7EnhCI'],
-  ['non-ASCII and astral text', () => ['Café ☕ 東京 😀', { ключ: 'значение\u0301' }], 'Uvp9ZJoiTM7gRWp4awZZAl0QlNCAOWH5KI-sC74IQAw'],
+  [
+    'non-ASCII and astral text',
+    () => ['Café ☕ 東京 😀', { ключ: 'значение\u0301' }],
+    'Uvp9ZJoiTM7gRWp4awZZAl0QlNCAOWH5KI-sC74IQAw',
+  ],
   ['long strings', () => [long, { text: long, more: [long, 'short'] }], 'LS5xwyUWcrCQFJx_n27n1-g0Cyf8vHgdMz7Ik_O9w-E'],
-  ['a null-prototype object', () => [Object.assign(Object.create(null), { b: 2, a: 1 })], 'CsmCuKu8tOz1oW9W6Cb7pvAvR6uKmXvAbUMRdtbsMBc'],
+  [
+    'a null-prototype object',
+    () => [Object.assign(Object.create(null), { b: 2, a: 1 })],
+    'CsmCuKu8tOz1oW9W6Cb7pvAvR6uKmXvAbUMRdtbsMBc',
+  ],
 ];
 
 describe('stable keys', () => {
@@ -59,8 +76,12 @@ describe('stable keys', () => {
     const builder = new KeyBuilder('cachet', 'default', 'Svc.m', function (this: { model: string }, q: string) {
       return [this.model, q];
     });
-    expect(builder.keyFor({ model: 'm1' }, ['q'])).toBe('cachet:default:Svc.m:aX1AVn2Kd0D2PqP1sysWBQoNcXLg00ht3ctgkBFhwLY');
-    expect(builder.keyFor({ model: 'm1' }, ['q'])).toBe('cachet:default:Svc.m:aX1AVn2Kd0D2PqP1sysWBQoNcXLg00ht3ctgkBFhwLY');
+    expect(builder.keyFor({ model: 'm1' }, ['q'])).toBe(
+      'cachet:default:Svc.m:aX1AVn2Kd0D2PqP1sysWBQoNcXLg00ht3ctgkBFhwLY',
+    );
+    expect(builder.keyFor({ model: 'm1' }, ['q'])).toBe(
+      'cachet:default:Svc.m:aX1AVn2Kd0D2PqP1sysWBQoNcXLg00ht3ctgkBFhwLY',
+    );
   });
 
   it('keeps the canonical text', () => {
@@ -81,12 +102,18 @@ describe('stable keys', () => {
     );
   });
 
-  it.each([3, 12, 13, 40])('orders the keys of an object of %i keys as Array.prototype.sort does, whatever their order', (size) => {
-    const tricky = ['', 'a', 'B', 'aa', 'a b', '10', '9', 'é', 'e\u0301', '😀', '\uffff', 'Z', '_'];
-    const keys = Array.from({ length: size }, (_, i) => tricky[i] ?? `k${(i * 7919) % 97}`);
-    const expected = `({${[...keys].sort().map((k) => `s${k.length}:${k}s1:v`).join('')}})`;
-    for (const order of [keys, [...keys].reverse(), [...keys.slice(5), ...keys.slice(0, 5)]]) {
-      expect(encodeArguments([Object.fromEntries(order.map((k) => [k, 'v']))])).toBe(expected);
-    }
-  });
+  it.each([3, 12, 13, 40])(
+    'orders the keys of an object of %i keys as Array.prototype.sort does, whatever their order',
+    (size) => {
+      const tricky = ['', 'a', 'B', 'aa', 'a b', '10', '9', 'é', 'e\u0301', '😀', '\uffff', 'Z', '_'];
+      const keys = Array.from({ length: size }, (_, i) => tricky[i] ?? `k${(i * 7919) % 97}`);
+      const expected = `({${[...keys]
+        .sort()
+        .map((k) => `s${k.length}:${k}s1:v`)
+        .join('')}})`;
+      for (const order of [keys, [...keys].reverse(), [...keys.slice(5), ...keys.slice(0, 5)]]) {
+        expect(encodeArguments([Object.fromEntries(order.map((k) => [k, 'v']))])).toBe(expected);
+      }
+    },
+  );
 });

@@ -48,7 +48,13 @@ describe('MemoryCostLedger', () => {
       'chat/b/small:0/1',
       'search/a/small:0/1',
     ]);
-    expect(report.total).toMatchObject({ fills: 1, hits: 3, hitRate: 0.75, spentNanos: 7_500_000, savedNanos: 7_500_000 + 2 * 450_000 });
+    expect(report.total).toMatchObject({
+      fills: 1,
+      hits: 3,
+      hitRate: 0.75,
+      spentNanos: 7_500_000,
+      savedNanos: 7_500_000 + 2 * 450_000,
+    });
   });
 
   it('filters a report by namespace, tenant and model', async () => {
@@ -66,12 +72,20 @@ describe('MemoryCostLedger', () => {
     ledger.recordFill({ namespace: 'chat', model: 'mystery', usage });
     ledger.recordHit({ namespace: 'chat', model: 'mystery', usage });
     const [row] = (await ledger.report()).rows;
-    expect(row).toMatchObject({ tenant: NO_TENANT, unpriced: 2, tokensSpent: 1500, tokensSaved: 1500, spentNanos: 0, savedNanos: 0 });
+    expect(row).toMatchObject({
+      tenant: NO_TENANT,
+      unpriced: 2,
+      tokensSpent: 1500,
+      tokensSaved: 1500,
+      spentNanos: 0,
+      savedNanos: 0,
+    });
   });
 
   it('sums many small prices without floating-point drift', async () => {
     const ledger = new MemoryCostLedger({ prices });
-    for (let i = 0; i < 10_000; i++) ledger.recordHit({ namespace: 'n', model: 'small', usage: { promptTokens: 1, completionTokens: 1 } });
+    for (let i = 0; i < 10_000; i++)
+      ledger.recordHit({ namespace: 'n', model: 'small', usage: { promptTokens: 1, completionTokens: 1 } });
     expect((await ledger.report()).total.savedNanos).toBe(10_000 * 750);
   });
 
@@ -103,13 +117,26 @@ describe('MemoryCostLedger', () => {
     for (let i = 0; i < 9; i++) ledger.recordHit(entry);
     const [header, row] = formatLedgerReport(await ledger.report()).split('\n');
     const cells = (line: string | undefined) => line!.split(/ {2,}/);
-    expect(cells(header)).toEqual(['namespace / tenant / model', 'calls', 'hit rate', 'calls avoided', 'tokens spent', 'tokens saved', 'spent', 'saved']);
+    expect(cells(header)).toEqual([
+      'namespace / tenant / model',
+      'calls',
+      'hit rate',
+      'calls avoided',
+      'tokens spent',
+      'tokens saved',
+      'spent',
+      'saved',
+    ]);
     expect(cells(row)).toEqual(['chat / acme / big', '11', '81.8%', '9', '3,000', '13,500', '$0.015000', '$0.067500']);
   });
 
   it('says how many calls were counted at $0 for want of a price', async () => {
     const ledger = new MemoryCostLedger({ prices });
     ledger.recordFill({ namespace: 'chat', tenant: 'a', model: 'unknown', usage });
-    expect(formatLedgerReport(await ledger.report()).split('\n').at(-1)).toBe('1 call of models without a price counted at $0');
+    expect(
+      formatLedgerReport(await ledger.report())
+        .split('\n')
+        .at(-1),
+    ).toBe('1 call of models without a price counted at $0');
   });
 });

@@ -1,4 +1,11 @@
-import { ILLUSTRATIVE_PRICES, PriceTable, UnknownModelError, formatUsd, isUnknownModelError, toTokenUsage } from '../../lib/ledger/price-table';
+import {
+  ILLUSTRATIVE_PRICES,
+  PriceTable,
+  UnknownModelError,
+  formatUsd,
+  isUnknownModelError,
+  toTokenUsage,
+} from '../../lib/ledger/price-table';
 
 const prices = new PriceTable({
   small: { inputPer1K: 0.00015, outputPer1K: 0.0006 },

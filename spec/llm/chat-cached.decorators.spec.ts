@@ -17,7 +17,14 @@ describe('@Cached with chatKeyPolicy', () => {
   let cache: Cache;
   let providerCalls: { tenant: string; request: ChatRequest }[];
 
-  function clientClass(policy = chatKeyPolicy({ normalize: true, tenant(this: { tenantId: string }) { return this.tenantId; } })) {
+  function clientClass(
+    policy = chatKeyPolicy({
+      normalize: true,
+      tenant(this: { tenantId: string }) {
+        return this.tenantId;
+      },
+    }),
+  ) {
     class ChatClient {
       constructor(readonly tenantId: string) {}
       @Cached({ cache, ...policy })
@@ -102,45 +109,76 @@ describe('explainKey and the key @Cached uses', () => {
   };
   const cases: [string, ChatKeyOptions, Record<string, unknown>][] = [
     ['a plain two-message request', {}, { ...request }],
-    ['normalised text in strings and parts', { normalize: true }, {
-      ...request,
-      messages: [
-        { role: 'system', content: ' You  are\nterse. ' },
-        { role: 'user', content: [{ type: 'text', text: 'Cafe\u0301  ?' }, { type: 'image_url', image_url: { url: 'a.png' } }] },
-      ],
-    }],
-    ['lower-cased text', { normalize: { lowercase: true } }, { ...request, messages: [{ role: 'user', content: 'HELLO' }] }],
+    [
+      'normalised text in strings and parts',
+      { normalize: true },
+      {
+        ...request,
+        messages: [
+          { role: 'system', content: ' You  are\nterse. ' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Cafe\u0301  ?' },
+              { type: 'image_url', image_url: { url: 'a.png' } },
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      'lower-cased text',
+      { normalize: { lowercase: true } },
+      { ...request, messages: [{ role: 'user', content: 'HELLO' }] },
+    ],
     ['a tenant', { tenant }, { ...request }],
-    ['ignored fields, listed fields and an unknown field', { ignoreFields: ['trace'] }, {
-      ...request,
-      stream: true,
-      stream_options: { include_usage: true },
-      user: 'end-user-1',
-      trace: 'abc',
-      x_knob: 3,
-    }],
-    ['null and absent fields', { tenant }, { ...request, top_p: null, seed: undefined, max_tokens: 20, messages: [system, { role: 'assistant', content: null, tool_calls: [] }] }],
+    [
+      'ignored fields, listed fields and an unknown field',
+      { ignoreFields: ['trace'] },
+      {
+        ...request,
+        stream: true,
+        stream_options: { include_usage: true },
+        user: 'end-user-1',
+        trace: 'abc',
+        x_knob: 3,
+      },
+    ],
+    [
+      'null and absent fields',
+      { tenant },
+      {
+        ...request,
+        top_p: null,
+        seed: undefined,
+        max_tokens: 20,
+        messages: [system, { role: 'assistant', content: null, tool_calls: [] }],
+      },
+    ],
   ];
 
-  it.each(cases)('hashes the identity explainKey shows into the key of the call, for %s', async (_name, options, req) => {
-    const cache = new Cache();
-    const keys: string[] = [];
-    cache.on('miss', ({ key }) => keys.push(key));
-    const policy = chatKeyPolicy({ tenant: false, ...options });
-    class Client {
-      constructor(readonly tenantId: string) {}
-      @Cached({ cache, ...policy })
-      async complete(_req: ChatRequest): Promise<string> {
-        return 'answer';
+  it.each(cases)(
+    'hashes the identity explainKey shows into the key of the call, for %s',
+    async (_name, options, req) => {
+      const cache = new Cache();
+      const keys: string[] = [];
+      cache.on('miss', ({ key }) => keys.push(key));
+      const policy = chatKeyPolicy({ tenant: false, ...options });
+      class Client {
+        constructor(readonly tenantId: string) {}
+        @Cached({ cache, ...policy })
+        async complete(_req: ChatRequest): Promise<string> {
+          return 'answer';
+        }
       }
-    }
-    const self = new Client('acme');
-    await self.complete(req as ChatRequest);
+      const self = new Client('acme');
+      await self.complete(req as ChatRequest);
 
-    const explained = policy.explain(req as ChatRequest, self);
-    expect(keys).toEqual([`cachet:default:Client.complete:${digest(encodeValueForKey(explained.identity))}`]);
-    expect(explained.tenant).toBe(options.tenant === undefined ? null : 'acme');
-    if (options.tenant === undefined) expect(explainKey(req as ChatRequest, options)).toEqual(explained);
-    await cache.close();
-  });
+      const explained = policy.explain(req as ChatRequest, self);
+      expect(keys).toEqual([`cachet:default:Client.complete:${digest(encodeValueForKey(explained.identity))}`]);
+      expect(explained.tenant).toBe(options.tenant === undefined ? null : 'acme');
+      if (options.tenant === undefined) expect(explainKey(req as ChatRequest, options)).toEqual(explained);
+      await cache.close();
+    },
+  );
 });

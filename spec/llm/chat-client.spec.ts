@@ -232,7 +232,9 @@ describe('ChatClient.stream', () => {
   });
 
   /** Reads a stream to its end or its error: the chunks received, then the error (if any). */
-  async function outcome(chunks: AsyncIterable<ChatCompletionChunk>): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
+  async function outcome(
+    chunks: AsyncIterable<ChatCompletionChunk>,
+  ): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
     const seen: ChatCompletionChunk[] = [];
     try {
       for await (const chunk of chunks) seen.push(chunk);
@@ -243,7 +245,9 @@ describe('ChatClient.stream', () => {
   }
 
   it('throws a transient ProviderError for an `event: error` mid-stream, after the chunks before it', async () => {
-    const { client } = await setup({ streamError: { after: 2, shape: 'event', type: 'overloaded_error', message: 'Overloaded' } });
+    const { client } = await setup({
+      streamError: { after: 2, shape: 'event', type: 'overloaded_error', message: 'Overloaded' },
+    });
     const { chunks, error } = await outcome(client.stream(request));
     // The role chunk and two content chunks; the error is never handed out as a chunk.
     expect(chunks).toHaveLength(3);
@@ -258,7 +262,13 @@ describe('ChatClient.stream', () => {
   });
 
   it('throws a ProviderError for a bare `data: {"error": ...}` mid-stream, with its type and code', async () => {
-    const streamError = { after: 1, shape: 'data', type: 'server_error', message: 'The server had an error', code: 'internal' } as const;
+    const streamError = {
+      after: 1,
+      shape: 'data',
+      type: 'server_error',
+      message: 'The server had an error',
+      code: 'internal',
+    } as const;
     const { client } = await setup({ streamError });
     const { chunks, error } = await outcome(client.stream(request));
     expect(chunks).toHaveLength(2);
@@ -270,7 +280,9 @@ describe('ChatClient.stream', () => {
   });
 
   it('does not retry an error event that blames the request', async () => {
-    const { client } = await setup({ streamError: { after: 0, type: 'invalid_request_error', message: 'Bad tool schema' } });
+    const { client } = await setup({
+      streamError: { after: 0, type: 'invalid_request_error', message: 'Bad tool schema' },
+    });
     const { chunks, error } = await outcome(client.stream(request));
     expect(chunks).toHaveLength(1);
     expect((error as ProviderError).status).toBe(400);
@@ -293,8 +305,10 @@ describe('ChatClient.stream', () => {
   });
 
   describe('reads the SSE framing of any compliant server', () => {
-    const expected = async (client: ChatClient): Promise<string> => (await client.complete(request)).choices[0]!.message.content!;
-    const text = (chunks: ChatCompletionChunk[]) => chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
+    const expected = async (client: ChatClient): Promise<string> =>
+      (await client.complete(request)).choices[0]!.message.content!;
+    const text = (chunks: ChatCompletionChunk[]) =>
+      chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
 
     it('a `\\r\\n` cut between its `\\r` and its `\\n` by the network, in events spread over several data lines', async () => {
       const { client } = await setup({ framing: { lineEnding: '\r\n', multiLineData: true, split: 'line-ending' } });
@@ -323,7 +337,9 @@ describe('ChatClient.stream', () => {
 
 describe('ChatClient options', () => {
   it('rejects invalid options with a TypeError at construction', () => {
-    expect(() => new ChatClient({ baseURL: 'not a url' })).toThrow('Expected `baseURL` to be an http(s) URL, got `"not a url"` (string)');
+    expect(() => new ChatClient({ baseURL: 'not a url' })).toThrow(
+      'Expected `baseURL` to be an http(s) URL, got `"not a url"` (string)',
+    );
     expect(() => new ChatClient({ baseURL: 'http://127.0.0.1/v1', connections: 0 })).toThrow(
       'Expected `connections` to be a positive integer, got `0` (number)',
     );
@@ -345,7 +361,7 @@ describe('retryAfterFrom', () => {
 });
 
 describe('errorFromResponse', () => {
-  it("keeps a non-JSON body as the message and stays transient for a 502", () => {
+  it('keeps a non-JSON body as the message and stays transient for a 502', () => {
     const error = errorFromResponse(502, { 'content-type': 'text/html' }, '<h1>Bad gateway</h1>');
     expect(isProviderError(error)).toBe(true);
     expect(error.message).toBe('Provider answered 502: <h1>Bad gateway</h1>');
@@ -354,10 +370,15 @@ describe('errorFromResponse', () => {
   });
 
   it('reads message, type and code from an OpenAI error body', () => {
-    const body = JSON.stringify({ error: { message: 'Bad model', type: 'invalid_request_error', code: 'model_not_found' } });
+    const body = JSON.stringify({
+      error: { message: 'Bad model', type: 'invalid_request_error', code: 'model_not_found' },
+    });
     const error = errorFromResponse(404, {}, body);
     expect([error.message, error.type, error.providerCode, error.status]).toEqual([
-      'Provider answered 404: Bad model', 'invalid_request_error', 'model_not_found', 404,
+      'Provider answered 404: Bad model',
+      'invalid_request_error',
+      'model_not_found',
+      404,
     ]);
     expect(isTransientError(error)).toBe(false);
   });
@@ -367,17 +388,27 @@ describe('sseEvents', () => {
   async function* bytes(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Array> {
     for (const part of parts) yield typeof part === 'string' ? new TextEncoder().encode(part) : part;
   }
-  async function all(source: AsyncIterable<Uint8Array>): Promise<{ events: { event?: string; data: string }[]; done: boolean }> {
+  async function all(
+    source: AsyncIterable<Uint8Array>,
+  ): Promise<{ events: { event?: string; data: string }[]; done: boolean }> {
     const events: { event?: string; data: string }[] = [];
     const reader = sseEvents(source);
     for (let next = await reader.next(); ; next = await reader.next()) {
       if (next.done) return { events, done: next.value };
-      events.push(next.value.event === undefined ? { data: next.value.data } : { event: next.value.event, data: next.value.data });
+      events.push(
+        next.value.event === undefined ? { data: next.value.data } : { event: next.value.event, data: next.value.data },
+      );
     }
   }
 
   it('joins events split across chunks, keeps event names, skips comments and stops at [DONE]', async () => {
-    const result = await all(bytes(': ping\n\nda', 'ta: {"a":1}\r\n\r\nevent: error\ndata: line1\ndata: line2\n\n', 'data: [DONE]\n\ndata: after\n\n'));
+    const result = await all(
+      bytes(
+        ': ping\n\nda',
+        'ta: {"a":1}\r\n\r\nevent: error\ndata: line1\ndata: line2\n\n',
+        'data: [DONE]\n\ndata: after\n\n',
+      ),
+    );
     expect(result).toEqual({ events: [{ data: '{"a":1}' }, { event: 'error', data: 'line1\nline2' }], done: true });
   });
 
@@ -396,7 +427,9 @@ describe('sseEvents', () => {
 
   it('keeps a multi-byte character split between chunks intact', async () => {
     const encoded = new TextEncoder().encode('data: é🎉\n\n');
-    expect((await all(bytes(encoded.slice(0, 7), encoded.slice(7, 10), encoded.slice(10)))).events).toEqual([{ data: 'é🎉' }]);
+    expect((await all(bytes(encoded.slice(0, 7), encoded.slice(7, 10), encoded.slice(10)))).events).toEqual([
+      { data: 'é🎉' },
+    ]);
   });
 
   it('fails with a ProviderError on megabytes without a line break, rather than buffer them', async () => {
@@ -409,13 +442,26 @@ describe('sseEvents', () => {
 
 describe('streamError', () => {
   it('reads the OpenAI, Anthropic and Google shapes, with or without an event name', () => {
-    const openai = streamError(undefined, { error: { message: 'Try again', type: 'server_error', param: null, code: null } });
-    expect([openai?.status, openai?.type, openai?.message]).toEqual([500, 'server_error', 'Provider sent an error mid-stream (server_error): Try again']);
-    const anthropic = streamError('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    const openai = streamError(undefined, {
+      error: { message: 'Try again', type: 'server_error', param: null, code: null },
+    });
+    expect([openai?.status, openai?.type, openai?.message]).toEqual([
+      500,
+      'server_error',
+      'Provider sent an error mid-stream (server_error): Try again',
+    ]);
+    const anthropic = streamError('error', {
+      type: 'error',
+      error: { type: 'overloaded_error', message: 'Overloaded' },
+    });
     expect([anthropic?.status, anthropic?.inStream]).toEqual([529, true]);
-    const google = streamError(undefined, { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } });
+    const google = streamError(undefined, {
+      error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' },
+    });
     expect([google?.status, google?.providerCode]).toEqual([503, '503']);
-    expect(streamError(undefined, { error: 'upstream closed' })?.message).toBe('Provider sent an error mid-stream: upstream closed');
+    expect(streamError(undefined, { error: 'upstream closed' })?.message).toBe(
+      'Provider sent an error mid-stream: upstream closed',
+    );
   });
 
   it('takes an `error` event without an `error` field, even one that is not JSON, as the error itself', () => {
@@ -427,12 +473,20 @@ describe('streamError', () => {
   it('maps transient types to transient statuses and leaves unknown ones unretried', () => {
     const transient = ['overloaded_error', 'rate_limit_error', 'api_error', 'timeout_error', 'service_unavailable'];
     for (const type of transient) expect(isTransientError(streamError(undefined, { error: { type } }))).toBe(true);
-    const permanent = ['invalid_request_error', 'authentication_error', 'permission_error', 'insufficient_quota', 'something_new'];
+    const permanent = [
+      'invalid_request_error',
+      'authentication_error',
+      'permission_error',
+      'insufficient_quota',
+      'something_new',
+    ];
     for (const type of permanent) expect(isTransientError(streamError(undefined, { error: { type } }))).toBe(false);
     // The router reads the same verdicts: move on from an overloaded endpoint, stop on a bad request.
     expect(classifyFailure(streamError('error', { error: { type: 'overloaded_error' } }))).toBe('next');
     expect(classifyFailure(streamError('error', { error: { type: 'invalid_request_error' } }))).toBe('fail');
-    const context = streamError(undefined, { error: { type: 'invalid_request_error', code: 'context_length_exceeded', message: 'too long' } });
+    const context = streamError(undefined, {
+      error: { type: 'invalid_request_error', code: 'context_length_exceeded', message: 'too long' },
+    });
     expect(classifyFailure(context)).toBe('larger-context');
   });
 

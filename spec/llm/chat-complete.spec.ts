@@ -6,7 +6,12 @@ const chunk = (index: number, content: string | undefined, finish: string | null
   object: 'chat.completion.chunk',
   choices: [{ index, delta: content === undefined ? {} : { content }, finish_reason: finish }],
 });
-const usageChunk = { id: 'c', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } };
+const usageChunk = {
+  id: 'c',
+  object: 'chat.completion.chunk',
+  choices: [],
+  usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+};
 
 describe('isWholeChatResult', () => {
   it('is what chatKeyPolicy supplies as `complete`', () => {
@@ -27,11 +32,16 @@ describe('isWholeChatResult', () => {
 
   it('needs a finish_reason for every choice of a stream with several', () => {
     expect(isWholeChatResult([chunk(0, 'a'), chunk(1, 'b'), chunk(0, undefined, 'stop')])).toBe(false);
-    expect(isWholeChatResult([chunk(0, 'a'), chunk(1, 'b'), chunk(1, undefined, 'stop'), chunk(0, undefined, 'stop')])).toBe(true);
+    expect(
+      isWholeChatResult([chunk(0, 'a'), chunk(1, 'b'), chunk(1, undefined, 'stop'), chunk(0, undefined, 'stop')]),
+    ).toBe(true);
   });
 
   it('judges a completion by its choices', () => {
-    const completion = (finish: string | null) => ({ id: 'c', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: finish }] });
+    const completion = (finish: string | null) => ({
+      id: 'c',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: finish }],
+    });
     expect(isWholeChatResult(completion('stop'))).toBe(true);
     expect(isWholeChatResult(completion(null))).toBe(false);
   });

@@ -13,7 +13,12 @@ const base: ChatRequest = {
 };
 
 function keyOf(request: unknown, options: ChatKeyOptions = {}, self?: unknown): string {
-  return new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy({ tenant: false, ...options }).key).keyFor(self, [request]);
+  return new KeyBuilder(
+    'cachet',
+    'default',
+    'Client.complete',
+    chatKeyPolicy({ tenant: false, ...options }).key,
+  ).keyFor(self, [request]);
 }
 
 const tool = { type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: {} } } };
@@ -69,7 +74,9 @@ describe('chatKeyPolicy key', () => {
 
   it('ignores arguments after the request (SDK request options such as timeout and headers)', () => {
     const builder = new KeyBuilder('cachet', 'default', 'C.m', chatKeyPolicy({ tenant: false }).key);
-    expect(builder.keyFor(undefined, [base, { timeout: 1, headers: { a: 'b' } }])).toBe(builder.keyFor(undefined, [base]));
+    expect(builder.keyFor(undefined, [base, { timeout: 1, headers: { a: 'b' } }])).toBe(
+      builder.keyFor(undefined, [base]),
+    );
   });
 
   it('treats null and absent alike but never unifies absent with an explicit default', () => {
@@ -91,7 +98,9 @@ describe('chatKeyPolicy key', () => {
 
   it('drops fields listed in ignoreFields, which are otherwise included as unknown fields', () => {
     expect(keyOf({ ...base, trace: 'a' })).not.toBe(keyOf({ ...base, trace: 'b' }));
-    expect(keyOf({ ...base, trace: 'a' }, { ignoreFields: ['trace'] })).toBe(keyOf({ ...base, trace: 'b' }, { ignoreFields: ['trace'] }));
+    expect(keyOf({ ...base, trace: 'a' }, { ignoreFields: ['trace'] })).toBe(
+      keyOf({ ...base, trace: 'b' }, { ignoreFields: ['trace'] }),
+    );
   });
 
   it('throws a ChatKeyError for something that is not a chat request', () => {
@@ -117,21 +126,46 @@ describe('stable chat keys', () => {
     ['two messages, tenant acme', base, { tenant }, { t: 'acme' }, 'e3wV9ix6PTvtvtoErQw2Y3UHmKSPujJjlOifKLcJb60'],
     [
       'ignored, null and absent fields (the key of two messages, shared)',
-      { ...base, stream: true, stream_options: { include_usage: true }, user: 'u-7', top_p: null, seed: undefined, metadata: { a: '1' } },
+      {
+        ...base,
+        stream: true,
+        stream_options: { include_usage: true },
+        user: 'u-7',
+        top_p: null,
+        seed: undefined,
+        metadata: { a: '1' },
+      },
       {},
       undefined,
       'yfQ21vhNtXQOB0q5MOoQWxCnVBh4D938EGKEY4BtbWQ',
     ],
     [
       'normalised text',
-      { ...base, messages: [{ role: 'system', content: ' You  are\tterse. ' }, { role: 'user', content: 'Cafe\u0301   au lait?' }] },
+      {
+        ...base,
+        messages: [
+          { role: 'system', content: ' You  are\tterse. ' },
+          { role: 'user', content: 'Cafe\u0301   au lait?' },
+        ],
+      },
       { normalize: true },
       undefined,
       'Yfg8TdKad2VuMX3LTCk2ZWe2X3pwr_KYt0b6l-ZCzTY',
     ],
     [
       'lower-cased text parts, tenant globex',
-      { ...base, messages: [{ role: 'user', content: [{ type: 'text', text: ' LOOK  Here ' }, { type: 'image_url', image_url: { url: 'https://x/a.png' } }] }] },
+      {
+        ...base,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: ' LOOK  Here ' },
+              { type: 'image_url', image_url: { url: 'https://x/a.png' } },
+            ],
+          },
+        ],
+      },
       { normalize: { whitespace: true, lowercase: true }, tenant },
       { t: 'globex' },
       'vW7Iz38yyFE3joloUQZsG1e963wm2WWeH6iRVzgCzHY',
@@ -144,7 +178,11 @@ describe('stable chat keys', () => {
         tools: [tool],
         messages: [
           ...base.messages,
-          { role: 'assistant', content: null, tool_calls: [{ id: '1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: '1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }],
+          },
         ],
         x_knob: 2,
         trace: 'abc',
@@ -155,7 +193,14 @@ describe('stable chat keys', () => {
     ],
     [
       'a long transcript',
-      { ...base, messages: [{ role: 'system', content: long }, { role: 'user', content: long + '?' }, { role: 'assistant', content: long + '!' }] },
+      {
+        ...base,
+        messages: [
+          { role: 'system', content: long },
+          { role: 'user', content: long + '?' },
+          { role: 'assistant', content: long + '!' },
+        ],
+      },
       { normalize: true },
       undefined,
       'hv41gXKCjwDkXR5-YIoWLClTPEX_d8udeVZJzhq3xTY',
@@ -163,7 +208,12 @@ describe('stable chat keys', () => {
   ];
 
   it.each(pinned)('keeps the key of %s, derived and remembered', (_name, request, options, self, digest) => {
-    const builder = new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy({ tenant: false, ...options }).key);
+    const builder = new KeyBuilder(
+      'cachet',
+      'default',
+      'Client.complete',
+      chatKeyPolicy({ tenant: false, ...options }).key,
+    );
     expect(builder.keyFor(self, [request])).toBe(`cachet:default:Client.complete:${digest}`);
     expect(builder.keyFor(self, [request])).toBe(`cachet:default:Client.complete:${digest}`);
   });
@@ -171,7 +221,9 @@ describe('stable chat keys', () => {
 
 describe('chatKeyPolicy key: what it builds per call', () => {
   const identity = (request: unknown, options: ChatKeyOptions = {}) =>
-    chatKeyPolicy({ tenant: false, ...options }).key.call(undefined, request as ChatRequest) as { request: Record<string, unknown> };
+    chatKeyPolicy({ tenant: false, ...options }).key.call(undefined, request as ChatRequest) as {
+      request: Record<string, unknown>;
+    };
 
   it('uses the request itself when no field is dropped and no text normalised, instead of copying it', () => {
     expect(identity(base).request).toBe(base);
@@ -206,15 +258,21 @@ describe('chatKeyPolicy key: what it builds per call', () => {
     const builder = new KeyBuilder('cachet', 'default', 'Client.complete', policy.key);
     const ask = (text: string) => ({ ...base, messages: [{ role: 'user', content: text }] });
     for (let i = 0; i < 1_500; i++) {
-      expect(builder.keyFor(undefined, [ask(`  question ${i}  `)])).toBe(keyOf(ask(`question ${i}`), { normalize: true }));
+      expect(builder.keyFor(undefined, [ask(`  question ${i}  `)])).toBe(
+        keyOf(ask(`question ${i}`), { normalize: true }),
+      );
     }
     expect(builder.keyFor(undefined, [ask('  question 1  ')])).toBe(keyOf(ask('question 1'), { normalize: true }));
   });
 
   it('remembers normalised texts per policy, never across different normalisations', () => {
     const shouted = { ...base, messages: [{ role: 'user', content: 'HELLO  THERE' }] };
-    expect(keyOf(shouted, { normalize: { lowercase: true } })).toBe(keyOf({ ...base, messages: [{ role: 'user', content: 'hello  there' }] }));
-    expect(keyOf(shouted, { normalize: { whitespace: true } })).toBe(keyOf({ ...base, messages: [{ role: 'user', content: 'HELLO THERE' }] }));
+    expect(keyOf(shouted, { normalize: { lowercase: true } })).toBe(
+      keyOf({ ...base, messages: [{ role: 'user', content: 'hello  there' }] }),
+    );
+    expect(keyOf(shouted, { normalize: { whitespace: true } })).toBe(
+      keyOf({ ...base, messages: [{ role: 'user', content: 'HELLO THERE' }] }),
+    );
   });
 });
 
@@ -245,14 +303,28 @@ describe('prompt normalisation', () => {
   it('normalises text parts of multi-part content but leaves images and tool arguments alone', () => {
     const parts = (text: string, url: string) => ({
       ...base,
-      messages: [{ role: 'user', content: [{ type: 'text', text }, { type: 'image_url', image_url: { url } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text },
+            { type: 'image_url', image_url: { url } },
+          ],
+        },
+      ],
     });
     const options = { normalize: true };
     expect(keyOf(parts(' look  here ', 'a.png'), options)).toBe(keyOf(parts('look here', 'a.png'), options));
     expect(keyOf(parts('look here', 'a.png'), options)).not.toBe(keyOf(parts('look here', 'b.png'), options));
     const call = (args: string) => ({
       ...base,
-      messages: [{ role: 'assistant', content: null, tool_calls: [{ id: '1', type: 'function', function: { name: 'f', arguments: args } }] }],
+      messages: [
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: '1', type: 'function', function: { name: 'f', arguments: args } }],
+        },
+      ],
     });
     expect(keyOf(call('{"a": 1}'), options)).not.toBe(keyOf(call('{"a":  1}'), options));
   });
@@ -266,7 +338,32 @@ describe('prompt normalisation against its definition', () => {
     if (n.whitespace) out = out.replace(/\s+/g, ' ').trim();
     return n.lowercase ? out.toLowerCase() : out;
   };
-  const pieces = ['a', 'B', 'é', 'e', '\u0301', ' ', '  ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u0085', '\u2003', '\u3000', '\ufeff', '\u2028', 'A\u030a', '\u212b', '東', '😀', 'ß', '.'];
+  const pieces = [
+    'a',
+    'B',
+    'é',
+    'e',
+    '\u0301',
+    ' ',
+    '  ',
+    '\t',
+    '\n',
+    '\r',
+    '\v',
+    '\f',
+    '\u00a0',
+    '\u0085',
+    '\u2003',
+    '\u3000',
+    '\ufeff',
+    '\u2028',
+    'A\u030a',
+    '\u212b',
+    '東',
+    '😀',
+    'ß',
+    '.',
+  ];
   let seed = 7;
   const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
   const texts = Array.from({ length: 600 }, (_, i) => {
@@ -282,11 +379,18 @@ describe('prompt normalisation against its definition', () => {
     { lowercase: true },
     { whitespace: true, nfc: true, lowercase: true },
   ])('gives every text the key of its normalised form, with %j', (normalize) => {
-    const builder = new KeyBuilder('cachet', 'default', 'Client.complete', chatKeyPolicy({ tenant: false, normalize }).key);
+    const builder = new KeyBuilder(
+      'cachet',
+      'default',
+      'Client.complete',
+      chatKeyPolicy({ tenant: false, normalize }).key,
+    );
     for (const text of [...texts, ...texts]) {
       const expected = reference(text, normalize);
       expect(builder.keyFor(undefined, [ask(text)])).toBe(keyOf(ask(expected)));
-      expect(explainKey(ask(text) as ChatRequest, { normalize }).normalize.changedTexts).toBe(expected === text ? 0 : 1);
+      expect(explainKey(ask(text) as ChatRequest, { normalize }).normalize.changedTexts).toBe(
+        expected === text ? 0 : 1,
+      );
     }
   });
 
@@ -364,17 +468,31 @@ describe('explainKey', () => {
     expect(explained.cacheableReason).toMatch(/temperature 0.3 > 0 without a seed/);
     expect(explained.normalize).toEqual({ whitespace: true, nfc: true, lowercase: false, changedTexts: 0 });
     expect(explained.identity.request).not.toHaveProperty('stream');
-    expect(Object.keys(explained).sort()).toEqual(
-      ['cacheable', 'cacheableReason', 'dropped', 'identity', 'included', 'normalize', 'tenant'],
-    );
+    expect(Object.keys(explained).sort()).toEqual([
+      'cacheable',
+      'cacheableReason',
+      'dropped',
+      'identity',
+      'included',
+      'normalize',
+      'tenant',
+    ]);
   });
 
   it('reports the tenant and how many texts normalisation changed', () => {
-    const policy = chatKeyPolicy({ normalize: { whitespace: true }, tenant(this: { t: string }) { return this.t; } });
+    const policy = chatKeyPolicy({
+      normalize: { whitespace: true },
+      tenant(this: { t: string }) {
+        return this.t;
+      },
+    });
     const explained = policy.explain({ ...base, messages: [{ role: 'user', content: ' hi ' }] }, { t: 'acme' });
     expect(explained.tenant).toBe('acme');
     expect(explained.normalize.changedTexts).toBe(1);
-    expect(explained.identity).toEqual({ tenant: 'acme', request: { model: base.model, temperature: 0, messages: [{ role: 'user', content: 'hi' }] } });
+    expect(explained.identity).toEqual({
+      tenant: 'acme',
+      request: { model: base.model, temperature: 0, messages: [{ role: 'user', content: 'hi' }] },
+    });
   });
 
   it('hashes exactly its identity: equal identities give equal keys', () => {
@@ -399,9 +517,21 @@ describe('explainKey', () => {
 describe('option validation', () => {
   it.each<[string, unknown, RegExp]>([
     ['a misspelt option', { tenat: () => 'x' }, /Unknown chatKeyPolicy option `tenat`/],
-    ['a tenant that is not a function', { tenant: 'acme' }, /Expected `tenant` to be a function or false, got `"acme"` \(string\)/],
-    ['a non-boolean cacheNonDeterministic', { cacheNonDeterministic: 'yes' }, /Expected `cacheNonDeterministic` to be a boolean/],
-    ['a non-boolean normalize flag', { normalize: { whitespace: 1 } }, /Expected `normalize.whitespace` to be a boolean/],
+    [
+      'a tenant that is not a function',
+      { tenant: 'acme' },
+      /Expected `tenant` to be a function or false, got `"acme"` \(string\)/,
+    ],
+    [
+      'a non-boolean cacheNonDeterministic',
+      { cacheNonDeterministic: 'yes' },
+      /Expected `cacheNonDeterministic` to be a boolean/,
+    ],
+    [
+      'a non-boolean normalize flag',
+      { normalize: { whitespace: 1 } },
+      /Expected `normalize.whitespace` to be a boolean/,
+    ],
     ['an unknown normalize flag', { normalize: { trim: true } }, /Unknown normalize option `trim`/],
     ['ignoring the messages', { ignoreFields: ['messages'] }, /Expected `ignoreFields`/],
   ])('rejects %s when the policy is made', (_name, options, message) => {

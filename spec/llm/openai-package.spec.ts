@@ -103,7 +103,13 @@ describe('the openai package under cachet decorators', () => {
 
         async offline(): Promise<AsyncIterable<ChatCompletionChunk>> {
           return (async function* () {
-            yield { id: 'offline', object: 'chat.completion.chunk', created: 0, model: 'none', choices: [{ index: 0, delta: { content: 'offline' }, finish_reason: 'stop' }] } as ChatCompletionChunk;
+            yield {
+              id: 'offline',
+              object: 'chat.completion.chunk',
+              created: 0,
+              model: 'none',
+              choices: [{ index: 0, delta: { content: 'offline' }, finish_reason: 'stop' }],
+            } as ChatCompletionChunk;
           })();
         }
       }

@@ -19,7 +19,13 @@ describe('streamed chat completions under @Cached', () => {
   });
   afterEach(() => {
     provider.resetCounters();
-    provider.configure({ breakStreamAfter: Infinity, truncateStreamAfter: Infinity, streamError: false, chunkDelay: '5ms', reply: defaultReply });
+    provider.configure({
+      breakStreamAfter: Infinity,
+      truncateStreamAfter: Infinity,
+      streamError: false,
+      chunkDelay: '5ms',
+      reply: defaultReply,
+    });
   });
   afterAll(async () => {
     await client.close();
@@ -43,7 +49,8 @@ describe('streamed chat completions under @Cached', () => {
     stream_options: { include_usage: true },
   });
 
-  const contentOf = (chunks: readonly ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+  const contentOf = (chunks: readonly ChatCompletionChunk[]) =>
+    chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
 
   async function read(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
     const chunks: ChatCompletionChunk[] = [];
@@ -97,7 +104,9 @@ describe('streamed chat completions under @Cached', () => {
   });
 
   /** Reads a stream to its end or its error. */
-  async function outcome(stream: AsyncIterable<ChatCompletionChunk>): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
+  async function outcome(
+    stream: AsyncIterable<ChatCompletionChunk>,
+  ): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
     const chunks: ChatCompletionChunk[] = [];
     try {
       for await (const chunk of stream) chunks.push(chunk);
@@ -157,7 +166,9 @@ describe('streamed chat completions under @Cached', () => {
   });
 
   it('records the provider’s usage once in the ledger, and the saving of every joiner and replay', async () => {
-    const ledger = new MemoryCostLedger({ prices: new PriceTable({ 'gpt-4o-mini': { inputPer1K: 0.15, outputPer1K: 0.6 } }) });
+    const ledger = new MemoryCostLedger({
+      prices: new PriceTable({ 'gpt-4o-mini': { inputPer1K: 0.15, outputPer1K: 0.6 } }),
+    });
     const { assistant: a } = assistant(new Cache({ ledger }));
     const first = await Promise.all([read(a.stream(request('returns?'))), read(a.stream(request('returns?')))]);
     await read(a.stream(request('returns?')));

@@ -1,5 +1,13 @@
 import 'reflect-metadata';
-import { ClassSerializerInterceptor, Controller, Get, Injectable, Module, Param, type INestApplication } from '@nestjs/common';
+import {
+  ClassSerializerInterceptor,
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Param,
+  type INestApplication,
+} from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { Exclude } from 'class-transformer';
 import { Cache, Cached, registerClass, type CacheStore } from '../../lib';
@@ -77,15 +85,18 @@ describe('a cached DTO behind ClassSerializerInterceptor', () => {
   it.each([
     ['RedisStore', () => new RedisStore({ url: testRedisUrl() })],
     ['TieredStore', () => new TieredStore({ redis: new RedisStore({ url: testRedisUrl() }) })],
-  ])('never sends the excluded field, on a fill, a hit in this instance, or a hit in another instance (%s)', async (_name, makeStore) => {
-    const a = await start(makeStore());
-    const b = await start(makeStore());
-    const id = `${_name}-42`;
-    const expected = JSON.stringify({ id, name: `user ${id}` });
-    expect(await get(a.app, `/users/${id}`)).toBe(expected);
-    expect(await get(a.app, `/users/${id}`)).toBe(expected);
-    expect(await get(b.app, `/users/${id}`)).toBe(expected);
-    expect(await get(b.app, `/users/${id}`)).toBe(expected);
-    expect([...a.lookups, ...b.lookups]).toEqual([id]);
-  });
+  ])(
+    'never sends the excluded field, on a fill, a hit in this instance, or a hit in another instance (%s)',
+    async (_name, makeStore) => {
+      const a = await start(makeStore());
+      const b = await start(makeStore());
+      const id = `${_name}-42`;
+      const expected = JSON.stringify({ id, name: `user ${id}` });
+      expect(await get(a.app, `/users/${id}`)).toBe(expected);
+      expect(await get(a.app, `/users/${id}`)).toBe(expected);
+      expect(await get(b.app, `/users/${id}`)).toBe(expected);
+      expect(await get(b.app, `/users/${id}`)).toBe(expected);
+      expect([...a.lookups, ...b.lookups]).toEqual([id]);
+    },
+  );
 });

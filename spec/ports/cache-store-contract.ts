@@ -24,7 +24,11 @@ export class ContractMoney {
     return this.#cents;
   }
 }
-registerClass(ContractMoney, { name: 'contract.Money', toData: (m) => m.cents, fromData: (cents) => new ContractMoney(cents as bigint) });
+registerClass(ContractMoney, {
+  name: 'contract.Money',
+  toData: (m) => m.cents,
+  fromData: (cents) => new ContractMoney(cents as bigint),
+});
 
 /** A clock that only moves when a test moves it; pass it as a store's `clock` option. */
 export interface ManualClock {
@@ -241,7 +245,10 @@ export function describeCacheStore(name: string, factory: () => Promise<StoreFix
       const k = key('unregistered');
       const error = await Promise.resolve()
         .then(() => store.set(k, { item: new Unregistered('x') }, TTL))
-        .then(() => undefined, (e: unknown) => e);
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(isValueEncodeError(error)).toBe(true);
       expect((error as Error).message).toContain('registerClass(Unregistered)');
       await expect(Promise.resolve(store.get(k))).resolves.toBeUndefined();
@@ -254,11 +261,15 @@ export function describeCacheStore(name: string, factory: () => Promise<StoreFix
       const tag = key('tag:t');
       const mark = await store.tags.mark(clockKey);
       const fresh = key('current');
-      expect(await store.setIfCurrent(fresh, 'v1', TTL, undefined, [tag], { clockKey, names: [fresh, tag], mark })).toBe(true);
+      expect(
+        await store.setIfCurrent(fresh, 'v1', TTL, undefined, [tag], { clockKey, names: [fresh, tag], mark }),
+      ).toBe(true);
       expect((await store.get(fresh))?.value).toBe('v1');
       await store.tags.stamp(clockKey, [tag]);
       const raced = key('raced');
-      expect(await store.setIfCurrent(raced, 'old', TTL, undefined, [tag], { clockKey, names: [raced, tag], mark })).toBe(false);
+      expect(
+        await store.setIfCurrent(raced, 'old', TTL, undefined, [tag], { clockKey, names: [raced, tag], mark }),
+      ).toBe(false);
       await expect(Promise.resolve(store.get(raced))).resolves.toBeUndefined();
       // The entry stored before the stamp carries the tag, so invalidating the tag removes it.
       expect(await store.tags.invalidate([tag])).toBe(1);
@@ -266,7 +277,9 @@ export function describeCacheStore(name: string, factory: () => Promise<StoreFix
       // A fill that began after the stamp stores again.
       const later = await store.tags.mark(clockKey);
       expect(later).toBeGreaterThan(mark);
-      expect(await store.setIfCurrent(raced, 'new', TTL, undefined, [tag], { clockKey, names: [raced, tag], mark: later })).toBe(true);
+      expect(
+        await store.setIfCurrent(raced, 'new', TTL, undefined, [tag], { clockKey, names: [raced, tag], mark: later }),
+      ).toBe(true);
       expect((await store.get(raced))?.value).toBe('new');
     });
 

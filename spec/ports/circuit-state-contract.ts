@@ -52,8 +52,10 @@ export function describeCircuitStateStore(name: string, factory: () => Promise<C
     afterEach(() => fixture.cleanup());
 
     const enter = (store: CircuitStateStore, rules: CircuitPolicy) => store.enter(circuit, rules, now);
-    const succeed = (store: CircuitStateStore, rules: CircuitPolicy, probe?: string) => store.report(circuit, rules, { failed: false, probe }, now);
-    const fail = (store: CircuitStateStore, rules: CircuitPolicy, probe?: string) => store.report(circuit, rules, { failed: true, probe }, now);
+    const succeed = (store: CircuitStateStore, rules: CircuitPolicy, probe?: string) =>
+      store.report(circuit, rules, { failed: false, probe }, now);
+    const fail = (store: CircuitStateStore, rules: CircuitPolicy, probe?: string) =>
+      store.report(circuit, rules, { failed: true, probe }, now);
     /** A whole call: admitted (or the test fails), then reported; resolves the state afterwards. */
     const call = async (store: CircuitStateStore, rules: CircuitPolicy, failed: boolean) => {
       expect(await enter(store, rules)).toMatchObject({ admitted: true, state: 'closed', probe: undefined });
@@ -102,7 +104,11 @@ export function describeCircuitStateStore(name: string, factory: () => Promise<C
     it('keeps circuits of different names apart', async () => {
       const rules = policy({ threshold: 1 });
       expect(await call(a, rules, true)).toBe('open');
-      expect(await b.enter(`${circuit}-other`, rules, now)).toEqual({ admitted: true, state: 'closed', probe: undefined });
+      expect(await b.enter(`${circuit}-other`, rules, now)).toEqual({
+        admitted: true,
+        state: 'closed',
+        probe: undefined,
+      });
       expect(await b.report(`${circuit}-other`, rules, { failed: false, probe: undefined }, now)).toBe('closed');
       expect(await enter(b, rules)).toMatchObject({ admitted: false, state: 'open' });
     });

@@ -27,7 +27,11 @@ export interface SemaphoreTraits {
  * `usage().queued` counts it: at once for a local semaphore, after its first refused attempt for a Redis
  * one, so the contract waits for that count before it acts, never for a fixed time.
  */
-export function describeSemaphore(name: string, factory: () => Promise<SemaphoreFixture>, traits: SemaphoreTraits): void {
+export function describeSemaphore(
+  name: string,
+  factory: () => Promise<SemaphoreFixture>,
+  traits: SemaphoreTraits,
+): void {
   describe(`${name} (Semaphore contract)`, () => {
     let fixture: SemaphoreFixture;
     beforeEach(async () => {
@@ -39,7 +43,8 @@ export function describeSemaphore(name: string, factory: () => Promise<Semaphore
     });
 
     /** Resolves once `key` has `count` waiters. */
-    const queued = (semaphore: Semaphore, count: number, key?: string) => eventually(() => semaphore.usage(key).queued === count, 10_000, 2);
+    const queued = (semaphore: Semaphore, count: number, key?: string) =>
+      eventually(() => semaphore.usage(key).queued === count, 10_000, 2);
     /** An acquire whose outcome the test reads later: the permit, or the error it rejected with. */
     const pending = (semaphore: Semaphore, options?: AcquireOptions) => {
       let settled = false;
@@ -51,7 +56,9 @@ export function describeSemaphore(name: string, factory: () => Promise<Semaphore
     };
     /** Lets waiters take the slot one after another, in whatever order the semaphore serves them. */
     const serveInTurn = async (waiters: Array<ReturnType<typeof pending>>): Promise<void> => {
-      const racing = new Map(waiters.map((waiter, i) => [i, waiter.outcome.then((permit) => ({ i, permit: permit as Permit }))]));
+      const racing = new Map(
+        waiters.map((waiter, i) => [i, waiter.outcome.then((permit) => ({ i, permit: permit as Permit }))]),
+      );
       while (racing.size > 0) {
         const served = await Promise.race(racing.values());
         racing.delete(served.i);
@@ -224,7 +231,10 @@ export function describeSemaphore(name: string, factory: () => Promise<Semaphore
       const claude = await semaphore.acquire({ key: 'claude' });
       const waiting = pending(semaphore, { key: 'gpt' });
       await queued(semaphore, 1, 'gpt');
-      await expect(semaphore.acquire({ key: 'gpt' })).rejects.toMatchObject({ code: 'ERR_CACHET_QUEUE_FULL', key: 'gpt' });
+      await expect(semaphore.acquire({ key: 'gpt' })).rejects.toMatchObject({
+        code: 'ERR_CACHET_QUEUE_FULL',
+        key: 'gpt',
+      });
       expect(semaphore.usage('gpt')).toEqual({ inFlight: 1, queued: 1 });
       expect(semaphore.usage('claude')).toEqual({ inFlight: 1, queued: 0 });
       expect(semaphore.usage()).toEqual({ inFlight: 0, queued: 0 });

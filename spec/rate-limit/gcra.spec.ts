@@ -48,7 +48,10 @@ describe('gcraStep', () => {
     const burst3 = toRateRule(10, 1_000, 3);
     const step = gcraStep(NOW - 50_000, NOW, burst3, 0);
     expect(step).toMatchObject({ allowed: true, tat: NOW - 50_000, remaining: 3, resetAfterUs: 0 });
-    expect(gcraStep(NOW - 50_000, NOW, burst3, costUs(burst3, 1))).toMatchObject({ remaining: 2, resetAfterUs: 50_000 });
+    expect(gcraStep(NOW - 50_000, NOW, burst3, costUs(burst3, 1))).toMatchObject({
+      remaining: 2,
+      resetAfterUs: 50_000,
+    });
   });
 
   it('rounds charges up, so a tiny cost is never free', () => {

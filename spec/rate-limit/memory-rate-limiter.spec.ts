@@ -26,7 +26,14 @@ describe('MemoryRateLimiter on a manual clock', () => {
     const limiter = new MemoryRateLimiter({ clock });
     const rule = toRateRule(10, 1_000, 5);
     const admitted = (): boolean => limiter.decideNow('k', rule, 1).allowed;
-    expect([admitted(), admitted(), admitted(), admitted(), admitted(), admitted()]).toEqual([true, true, true, true, true, false]);
+    expect([admitted(), admitted(), admitted(), admitted(), admitted(), admitted()]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
     clock.advance(99);
     expect(admitted()).toBe(false);
     clock.advance(1);

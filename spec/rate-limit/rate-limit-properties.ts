@@ -14,8 +14,16 @@ interface Limit {
 /** Limits whose emission interval is at least `minEmissionMs`, including intervals `limit` does not divide. */
 const limits = (minEmissionMs: number): fc.Arbitrary<Limit> =>
   fc
-    .record({ limit: fc.integer({ min: 1, max: 40 }), burst: fc.integer({ min: 1, max: 6 }), stretch: fc.double({ min: 1, max: 4, noNaN: true }) })
-    .map(({ limit, burst, stretch }) => ({ limit, burst, intervalMs: Math.max(1, Math.ceil(limit * minEmissionMs * stretch)) }));
+    .record({
+      limit: fc.integer({ min: 1, max: 40 }),
+      burst: fc.integer({ min: 1, max: 6 }),
+      stretch: fc.double({ min: 1, max: 4, noNaN: true }),
+    })
+    .map(({ limit, burst, stretch }) => ({
+      limit,
+      burst,
+      intervalMs: Math.max(1, Math.ceil(limit * minEmissionMs * stretch)),
+    }));
 
 /** Gaps between arrivals, in emissions: none, a little, about one (the credit's edge) or two (a rested key's), or any. */
 const gap = fc.oneof(
@@ -49,7 +57,10 @@ const emissionMs = (rule: RateRule): number => rule.emissionUs / 1_000;
 export function describeRateProperties(fixture: () => LimiterFixture): void {
   it('never admits more than limit + burst whole units in any window of one interval (less than one more with fractional costs)', async () => {
     const f = fixture();
-    const arrivals = fc.array(fc.record({ gap, cost: fc.double({ min: 0, max: 1, noNaN: true }) }), { minLength: 20, maxLength: 160 });
+    const arrivals = fc.array(fc.record({ gap, cost: fc.double({ min: 0, max: 1, noNaN: true }) }), {
+      minLength: 20,
+      maxLength: 160,
+    });
     await fc.assert(
       fc.asyncProperty(limits(f.minEmissionMs), fc.boolean(), arrivals, async (l, whole, steps) => {
         const rule = ruleOf(l);

@@ -6,7 +6,10 @@ import { rateLimited } from '../../lib/rate-limit/rate-limited';
 import { manualClock } from '../ports/cache-store-contract';
 
 /** Settles a promise into a value or an error, so a test can inspect a rejection without an unhandled one. */
-function settle<T>(promise: Promise<T>): { readonly state: () => 'pending' | 'resolved' | 'rejected'; readonly error: () => unknown } {
+function settle<T>(promise: Promise<T>): {
+  readonly state: () => 'pending' | 'resolved' | 'rejected';
+  readonly error: () => unknown;
+} {
   let state: 'pending' | 'resolved' | 'rejected' = 'pending';
   let error: unknown;
   promise.then(
@@ -42,7 +45,14 @@ describe('rateLimited in reject mode', () => {
     clock.advance(120);
     const error = await ask('c').catch((e: unknown) => e);
     expect(isRateLimitError(error)).toBe(true);
-    expect(error).toMatchObject({ code: 'ERR_CACHET_RATE_LIMIT', key: 'ask', limit: 2, intervalMs: 1_000, retryAfterMs: 380, reason: 'rejected' });
+    expect(error).toMatchObject({
+      code: 'ERR_CACHET_RATE_LIMIT',
+      key: 'ask',
+      limit: 2,
+      intervalMs: 1_000,
+      retryAfterMs: 380,
+      reason: 'rejected',
+    });
     expect((error as RateLimitError).message).toBe('Rate limit of 2 per 1000 ms on `ask` exceeded; retry after 380 ms');
     expect(runs).toBe(2);
     clock.advance(380);
@@ -61,7 +71,9 @@ describe('rateLimited in reject mode', () => {
     await expect(complete(70)).resolves.toBe(70);
     await expect(complete(40)).rejects.toMatchObject({ retryAfterMs: 100 });
     await expect(complete(30)).resolves.toBe(30);
-    await expect(complete(101)).rejects.toThrow('Expected `cost()` to be a number from 0 to the burst (100), got `101` (number)');
+    await expect(complete(101)).rejects.toThrow(
+      'Expected `cost()` to be a number from 0 to the burst (100), got `101` (number)',
+    );
   });
 
   it('scopes the limit by the key function, which sees this and the arguments', async () => {
@@ -71,7 +83,14 @@ describe('rateLimited in reject mode', () => {
       async function (this: { team: string }, user: string) {
         return `${this.team}:${user}`;
       },
-      { limit: 1, interval: '1m', limiter, key(this: { team: string }, user: string) { return `${this.team}:${user}`; } },
+      {
+        limit: 1,
+        interval: '1m',
+        limiter,
+        key(this: { team: string }, user: string) {
+          return `${this.team}:${user}`;
+        },
+      },
     );
     await expect(send.call(owner, 'ada')).resolves.toBe('red:ada');
     await expect(send.call(owner, 'ada')).rejects.toMatchObject({ key: 'red:ada' });
@@ -179,12 +198,22 @@ describe('rateLimited when the limiter fails', () => {
   });
 
   it("'allow' lets every call through", async () => {
-    const run = rateLimited(async () => 'ok', { limit: 1, interval: '1m', limiter: brokenLimiter, onStoreError: 'allow' });
+    const run = rateLimited(async () => 'ok', {
+      limit: 1,
+      interval: '1m',
+      limiter: brokenLimiter,
+      onStoreError: 'allow',
+    });
     await expect(Promise.all([run(), run(), run()])).resolves.toEqual(['ok', 'ok', 'ok']);
   });
 
   it("'deny' rejects with a RateLimitError whose cause is the store error", async () => {
-    const run = rateLimited(async () => 'ok', { limit: 1, interval: '1m', limiter: brokenLimiter, onStoreError: 'deny' });
+    const run = rateLimited(async () => 'ok', {
+      limit: 1,
+      interval: '1m',
+      limiter: brokenLimiter,
+      onStoreError: 'deny',
+    });
     const error = await run().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_CACHET_RATE_LIMIT', reason: 'store', retryAfterMs: 60_000 });
     expect((error as Error).cause).toBeInstanceOf(StoreError);

@@ -15,7 +15,8 @@ export function busiestWindow(admissions: readonly Admission[], windowUs: number
   let sum = 0;
   for (let start = 0, end = 0; start < admissions.length; start++) {
     const from = (admissions[start] as Admission).atUs;
-    for (; end < admissions.length && (admissions[end] as Admission).atUs < from + windowUs; end++) sum += (admissions[end] as Admission).units;
+    for (; end < admissions.length && (admissions[end] as Admission).atUs < from + windowUs; end++)
+      sum += (admissions[end] as Admission).units;
     most = Math.max(most, sum);
     sum -= (admissions[start] as Admission).units;
   }

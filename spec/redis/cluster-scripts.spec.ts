@@ -64,11 +64,17 @@ describe('scripts on a three-master Redis Cluster', () => {
   describeRedisCostLedger('RedisCostLedger over a cluster client', () => target);
   describeLedgerAcrossProcesses('cost ledger across 3 processes, each with its own cluster client', () => target);
   describeRedisCircuitState('Circuit over RedisCircuitState on a cluster client', () => target);
-  describeSemaphore('RedisSemaphore on a cluster client', redisSemaphoreFixture(() => target), REDIS_SEMAPHORE_TRAITS);
+  describeSemaphore(
+    'RedisSemaphore on a cluster client',
+    redisSemaphoreFixture(() => target),
+    REDIS_SEMAPHORE_TRAITS,
+  );
 
   it('keeps each ledger’s batch markers on the master of its totals, with ledgers spread over all masters', async () => {
     const keys = spread('ledger-spread', 3, (key) => key);
-    const ledgers = await Promise.all(keys.map(async (key) => new RedisCostLedger({ ...(await target.source()), key, prices, flushInterval: '1h' })));
+    const ledgers = await Promise.all(
+      keys.map(async (key) => new RedisCostLedger({ ...(await target.source()), key, prices, flushInterval: '1h' })),
+    );
     try {
       for (const ledger of ledgers) {
         ledger.recordHit(entry);
@@ -125,7 +131,14 @@ describe('scripts on a three-master Redis Cluster', () => {
   it('adds up shared statistics on the cluster, each cache prefix in a slot of its own', async () => {
     const prefixes = spread('stats', 3, (prefix) => `${prefix}:stats`);
     const caches = await Promise.all(
-      prefixes.map(async (prefix) => new Cache({ store: new RedisStore({ ...(await target.source()), operationTimeout: '2s' }), prefix, sharedStats: { flushInterval: '1h' } })),
+      prefixes.map(
+        async (prefix) =>
+          new Cache({
+            store: new RedisStore({ ...(await target.source()), operationTimeout: '2s' }),
+            prefix,
+            sharedStats: { flushInterval: '1h' },
+          }),
+      ),
     );
     try {
       for (const cache of caches) {

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createCluster } from 'redis';
 import { Cache } from '../../lib/cache/cache';
-import { ClusterClientAdapter, crc16, groupBySlot, hashSlot, isClusterClient, type RedisClusterLike } from '../../lib/redis/cluster';
+import {
+  ClusterClientAdapter,
+  crc16,
+  groupBySlot,
+  hashSlot,
+  isClusterClient,
+  type RedisClusterLike,
+} from '../../lib/redis/cluster';
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { leaseKeyOf } from '../../lib/redis/fill-coordinator';
 import { RedisStore } from '../../lib/redis/redis-store';
@@ -386,7 +393,9 @@ describe('RedisStore on a three-master Redis Cluster', () => {
 
     it('keeps memory tiers coherent: a write through one instance drops the other’s copy', async () => {
       const prefix = uniquePrefix('ctier');
-      const stores = [0, 1].map(() => new TieredStore({ redis: new RedisStore({ client, operationTimeout }), channel: `${prefix}:tier` }));
+      const stores = [0, 1].map(
+        () => new TieredStore({ redis: new RedisStore({ client, operationTimeout }), channel: `${prefix}:tier` }),
+      );
       try {
         await eventually(() => stores.every((s) => s.coherent));
         const [a, b] = stores as [TieredStore, TieredStore];
@@ -416,7 +425,11 @@ describe('RedisStore on a three-master Redis Cluster', () => {
         await cache.store.set(`${prefix}:kept:k`, 1, TTL);
         expect(new Set(doomed.map((key) => ownerOfSlot(hashSlot(key)))).size).toBe(3);
         expect(await cache.clear({ namespace: 'gone' })).toBe(300);
-        const left = await Promise.all(nodes.map((node) => node.sendCommand<[string, string[]]>(['SCAN', '0', 'MATCH', `${prefix}:*`, 'COUNT', '1000'])));
+        const left = await Promise.all(
+          nodes.map((node) =>
+            node.sendCommand<[string, string[]]>(['SCAN', '0', 'MATCH', `${prefix}:*`, 'COUNT', '1000']),
+          ),
+        );
         expect(left.flatMap(([, keys]) => keys)).toEqual([`${prefix}:kept:k`]);
       } finally {
         await cache.close();

@@ -19,7 +19,11 @@ describe('single flight across processes', () => {
     await Promise.all(workers.map((w) => w.ready));
     workers.forEach((w) => w.go());
     // The fill runs until every process has missed: one holds the lease, the other three wait for its value.
-    const steps = await Promise.all(workers.map((w) => Promise.race([w.reached('filling').then(() => 'filling'), w.reached('waiting').then(() => 'waiting')])));
+    const steps = await Promise.all(
+      workers.map((w) =>
+        Promise.race([w.reached('filling').then(() => 'filling'), w.reached('waiting').then(() => 'waiting')]),
+      ),
+    );
     expect(steps.sort()).toEqual(['filling', 'waiting', 'waiting', 'waiting']);
     workers.forEach((w) => w.tell('finish'));
     const results = (await Promise.all(workers.map((w) => w.result))) as FillResult[];

@@ -92,13 +92,17 @@ describe('fill lease between instances', () => {
     const lease = leaseKeyOf(keyOf('slow'));
     let renewals = 0;
     let last = Infinity;
-    await eventually(async () => {
-      const ttl = await client.sendCommand<number>(['PTTL', lease]);
-      if (ttl <= 0) throw new Error('the lease expired while its holder ran');
-      if (ttl > last) renewals++;
-      last = ttl;
-      return renewals >= 4;
-    }, 10_000, 5);
+    await eventually(
+      async () => {
+        const ttl = await client.sendCommand<number>(['PTTL', lease]);
+        if (ttl <= 0) throw new Error('the lease expired while its holder ran');
+        if (ttl > last) renewals++;
+        last = ttl;
+        return renewals >= 4;
+      },
+      10_000,
+      5,
+    );
     expect(calls).toBe(1);
     gate.resolve();
     await expect(Promise.all([first, second])).resolves.toEqual(['slow answer', 'slow answer']);
@@ -122,11 +126,14 @@ describe('fill lease between instances', () => {
     const b = instance();
     const running = deferred<void>();
     const gate = deferred<void>();
-    const failing = a.wrap(async () => {
-      running.resolve();
-      await gate.promise;
-      throw new Error('provider down');
-    }, { name: 'flaky' });
+    const failing = a.wrap(
+      async () => {
+        running.resolve();
+        await gate.promise;
+        throw new Error('provider down');
+      },
+      { name: 'flaky' },
+    );
     let bCalls = 0;
     const working = b.wrap(async () => ++bCalls, { name: 'flaky' });
     const bWaits = waitsForFill(b);
@@ -174,7 +181,10 @@ describe('fill lease between instances', () => {
       await gate.promise;
       return 'x';
     };
-    const both = Promise.all([a.wrap(method, { name: 'free', lock: false })(), b.wrap(method, { name: 'free', lock: false })()]);
+    const both = Promise.all([
+      a.wrap(method, { name: 'free', lock: false })(),
+      b.wrap(method, { name: 'free', lock: false })(),
+    ]);
     // Both calls run while neither has finished: nothing made one wait for the other.
     await eventually(() => calls === 2, 5_000, 5);
     gate.resolve();

@@ -25,7 +25,8 @@ describe('hash tags', () => {
     'names companions of %j in its slot',
     (anchor) => {
       expect(canAnchor(anchor)).toBe(true);
-      for (const suffix of [':batch:0f3c', ':probe', '']) expect(hashSlot(companionKey(anchor, suffix))).toBe(hashSlot(anchor));
+      for (const suffix of [':batch:0f3c', ':probe', ''])
+        expect(hashSlot(companionKey(anchor, suffix))).toBe(hashSlot(anchor));
     },
   );
 
@@ -60,7 +61,10 @@ describe('hash tags', () => {
 
   it('accepts key parts that hold a hash tag', async () => {
     const url = 'redis://127.0.0.1:1';
-    const made = [new RedisCostLedger({ url, key: '{cachet}:ledger' }), new RedisCircuitState({ url, prefix: '{cachet}:circuit' })];
+    const made = [
+      new RedisCostLedger({ url, key: '{cachet}:ledger' }),
+      new RedisCircuitState({ url, prefix: '{cachet}:circuit' }),
+    ];
     await Promise.all(made.map((m) => m.close().catch(() => {})));
   });
 });

@@ -19,7 +19,11 @@ describe('the default keys of cachet’s Redis classes', () => {
     const limiter = new RedisRateLimiter({ url });
     const circuits = new RedisCircuitState({ url });
     const semaphore = new RedisSemaphore({ url, name: 'gpu', max: 2 });
-    const ledger = new RedisCostLedger({ url, prices: new PriceTable({ big: { inputPer1K: 0.001, outputPer1K: 0.002 } }), flushInterval: '1h' });
+    const ledger = new RedisCostLedger({
+      url,
+      prices: new PriceTable({ big: { inputPer1K: 0.001, outputPer1K: 0.002 } }),
+      flushInterval: '1h',
+    });
     const admin = await connectTestClient(url);
     const keys = async () => (await admin.sendCommand<string[]>(['KEYS', '*'])).sort();
     try {
@@ -28,7 +32,12 @@ describe('the default keys of cachet’s Redis classes', () => {
       const openai = new Circuit({ name: 'openai', store: circuits, threshold: 5 });
       await expect(openai.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
       const permit = await semaphore.acquire();
-      ledger.recordFill({ namespace: 'chat', tenant: 'acme', model: 'big', usage: { promptTokens: 10, completionTokens: 5 } });
+      ledger.recordFill({
+        namespace: 'chat',
+        tenant: 'acme',
+        model: 'big',
+        usage: { promptTokens: 10, completionTokens: 5 },
+      });
       await ledger.flush();
 
       const before = await keys();
@@ -39,7 +48,14 @@ describe('the default keys of cachet’s Redis classes', () => {
       // The clear stamps its prefix (outside the cache's key space), so fills racing it drop their values.
       const after = (await keys()).filter((key) => !key.startsWith('cachet!invalidations'));
       expect(after).toEqual(before.filter((key) => !entries.includes(key)));
-      expect(after).toEqual(expect.arrayContaining(['cachet-circuit:openai', 'cachet-ledger', 'cachet-rate:openai', 'cachet-semaphore:gpu']));
+      expect(after).toEqual(
+        expect.arrayContaining([
+          'cachet-circuit:openai',
+          'cachet-ledger',
+          'cachet-rate:openai',
+          'cachet-semaphore:gpu',
+        ]),
+      );
       await permit.release();
     } finally {
       admin.destroy();

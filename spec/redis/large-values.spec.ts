@@ -6,7 +6,13 @@ import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 function records(bytes: number, seed: number): { seed: number; items: object[] } {
   const items: object[] = [];
   for (let size = 0, i = 0; size < bytes; i++) {
-    const item = { id: `${seed}-${i}`, title: `Item ${i}`, price: i * 1.25, tags: ['a', 'bb'], stock: { ok: i % 3 !== 0, n: i } };
+    const item = {
+      id: `${seed}-${i}`,
+      title: `Item ${i}`,
+      price: i * 1.25,
+      tags: ['a', 'bb'],
+      stock: { ok: i % 3 !== 0, n: i },
+    };
     items.push(item);
     size += 90;
   }
@@ -25,7 +31,8 @@ describe('large values on a RedisStore with default options', () => {
       const big = Array.from({ length: 64 }, (_, i) => records(1_000_000, i));
       const readBig = cache.wrap(async (i: number) => (runs++, big[i]), { name: 'big' });
       const readSmall = cache.wrap(async (i: number) => (runs++, `small ${i}`), { name: 'small' });
-      for (let i = 0; i < 64; i += 8) await Promise.all(Array.from({ length: 8 }, (_, j) => Promise.all([readBig(i + j), readSmall(i + j)])));
+      for (let i = 0; i < 64; i += 8)
+        await Promise.all(Array.from({ length: 8 }, (_, j) => Promise.all([readBig(i + j), readSmall(i + j)])));
       expect(runs).toBe(128);
       const circuit: string[] = [];
       store.events.on('circuit', (state) => circuit.push(state));

@@ -16,7 +16,9 @@ describe('RedisStore lifecycle', () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
     const store = new RedisStore({ url, operationTimeout: 50 });
     // waitForFill opens the subscriber; with Redis unreachable the wait fails with a store error.
-    await expect(store.coordinator.waitForFill('k', 10)).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_CACHET_STORE/) });
+    await expect(store.coordinator.waitForFill('k', 10)).rejects.toMatchObject({
+      code: expect.stringMatching(/^ERR_CACHET_STORE/),
+    });
     await expect(store.close()).resolves.toBeUndefined();
   });
 });

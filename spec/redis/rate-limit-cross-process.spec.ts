@@ -19,7 +19,9 @@ describe('RedisRateLimiter across processes', () => {
   it(`${PROCESSES} processes sharing ${LIMIT}/s at default settings, two waiting and two retrying, never admit more than limit + burst in any second`, async () => {
     const prefix = uniquePrefix('rl-xproc');
     const env = { REDIS_URL: testRedisUrl(), PREFIX: prefix, LIMIT: String(LIMIT), DURATION_MS: '1500', LOOPS: '4' };
-    workers = (['wait', 'wait', 'reject', 'reject'] as const).map((mode) => startWorker('rate-limit-worker', { ...env, MODE: mode }));
+    workers = (['wait', 'wait', 'reject', 'reject'] as const).map((mode) =>
+      startWorker('rate-limit-worker', { ...env, MODE: mode }),
+    );
     await Promise.all(workers.map((w) => w.ready));
     workers.forEach((w) => w.go());
     const results = (await Promise.all(workers.map((w) => w.result))) as WorkerResult[];

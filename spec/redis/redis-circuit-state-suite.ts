@@ -24,7 +24,12 @@ export function redisCircuitStateFixture(target: () => RedisTarget): () => Promi
     const prefix = uniquePrefix('circuit');
     const faults: StoreError[] = [];
     const make = async (): Promise<RedisCircuitState> => {
-      const store = new RedisCircuitState({ ...(await target().source()), prefix, serverTime: false, operationTimeout: '2s' });
+      const store = new RedisCircuitState({
+        ...(await target().source()),
+        prefix,
+        serverTime: false,
+        operationTimeout: '2s',
+      });
       store.events.on('error', (error) => faults.push(error));
       return store;
     };
@@ -74,7 +79,13 @@ export function describeRedisCircuitState(name: string, target: () => RedisTarge
 
     /** A state store with its own connection: one per simulated process. */
     async function state(options: Partial<RedisCircuitStateOptions> = {}): Promise<RedisCircuitState> {
-      const store = new RedisCircuitState({ ...(await target().source()), prefix, serverTime: false, operationTimeout: '2s', ...options });
+      const store = new RedisCircuitState({
+        ...(await target().source()),
+        prefix,
+        serverTime: false,
+        operationTimeout: '2s',
+        ...options,
+      });
       store.events.on('error', (error) => faults.push(error));
       stores.push(store);
       return store;
@@ -119,7 +130,9 @@ export function describeRedisCircuitState(name: string, target: () => RedisTarge
       expect((rejection as CircuitOpenError).retryAfterMs).toBeGreaterThan(0);
       expect((rejection as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(300);
       // Waits on the server's clock: bounded poll until a probe is admitted.
-      expect(await pollUntil(async () => (await b.execute(succeed).catch(() => 'rejected')) === 'ok', 5_000)).toBe(true);
+      expect(await pollUntil(async () => (await b.execute(succeed).catch(() => 'rejected')) === 'ok', 5_000)).toBe(
+        true,
+      );
       expect(b.state).toBe('closed');
       await expect(a.execute(succeed)).resolves.toBe('ok');
     });
@@ -132,20 +145,23 @@ export function describeRedisCircuitState(name: string, target: () => RedisTarge
       expect(ttl).toBeLessThanOrEqual(40_000);
     });
 
-    it.each(['tag{x}y', 'a}b', '}lead', '{}x'])('shares the circuit and its single probe for the name %j', async (circuitName) => {
-      const [a, b] = await pair({ name: circuitName, threshold: 1 });
-      await failTimes(a, 1);
-      await expect(b.execute(succeed)).rejects.toMatchObject({ state: 'open', retryAfterMs: 10_000 });
-      clock.advance(10_000);
-      const probe = deferred<string>();
-      const started = deferred<void>();
-      const probing = a.execute(() => (started.resolve(), probe.promise));
-      await started.promise;
-      await expect(b.execute(succeed)).rejects.toMatchObject({ state: 'half-open' });
-      probe.resolve('recovered');
-      await expect(probing).resolves.toBe('recovered');
-      await expect(b.execute(succeed)).resolves.toBe('ok');
-    });
+    it.each(['tag{x}y', 'a}b', '}lead', '{}x'])(
+      'shares the circuit and its single probe for the name %j',
+      async (circuitName) => {
+        const [a, b] = await pair({ name: circuitName, threshold: 1 });
+        await failTimes(a, 1);
+        await expect(b.execute(succeed)).rejects.toMatchObject({ state: 'open', retryAfterMs: 10_000 });
+        clock.advance(10_000);
+        const probe = deferred<string>();
+        const started = deferred<void>();
+        const probing = a.execute(() => (started.resolve(), probe.promise));
+        await started.promise;
+        await expect(b.execute(succeed)).rejects.toMatchObject({ state: 'half-open' });
+        probe.resolve('recovered');
+        await expect(probing).resolves.toBe('recovered');
+        await expect(b.execute(succeed)).resolves.toBe('ok');
+      },
+    );
 
     it('keeps a circuit named `<name>:probe` apart from the probe slot of `<name>`', async () => {
       const [a] = await pair({ threshold: 1 });

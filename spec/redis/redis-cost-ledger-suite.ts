@@ -74,20 +74,34 @@ export function describeRedisCostLedger(name: string, target: () => RedisTarget)
 
     it('flushes on its own every flushInterval', async () => {
       // Only setInterval is faked: the Redis driver's own timers stay real.
-      jest.useFakeTimers({ doNotFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask', 'Date', 'hrtime', 'performance'] });
+      jest.useFakeTimers({
+        doNotFake: [
+          'setTimeout',
+          'clearTimeout',
+          'setImmediate',
+          'clearImmediate',
+          'nextTick',
+          'queueMicrotask',
+          'Date',
+          'hrtime',
+          'performance',
+        ],
+      });
       const l = await ledger({ flushInterval: '5s' });
       l.recordHit(entry);
       jest.advanceTimersByTime(4_999);
       expect(l.pendingRows).toBe(1);
       jest.advanceTimersByTime(1);
-      expect(await pollUntil(async () => (await admin.sendCommand(['HGET', key, 'chat|acme|big|hits'])) === '1')).toBe(true);
+      expect(await pollUntil(async () => (await admin.sendCommand(['HGET', key, 'chat|acme|big|hits'])) === '1')).toBe(
+        true,
+      );
     });
 
     it('counts a batch once when Redis applied it but the reply was lost', async () => {
       // The admin client, whose first script reply is lost after Redis has run the script.
       let lose = true;
       const flaky = Object.create(admin) as RedisClientLike;
-      flaky.sendCommand = async <T,>(args: readonly string[], options?: { timeout?: number }): Promise<T> => {
+      flaky.sendCommand = async <T>(args: readonly string[], options?: { timeout?: number }): Promise<T> => {
         const reply = await admin.sendCommand<T>(args, options);
         if (lose && args[0]!.startsWith('EVAL')) {
           lose = false;
@@ -139,11 +153,21 @@ export function describeLedgerAcrossProcesses(name: string, target: () => RedisT
         { fills: 12, hits: 3_001 },
       ];
       workers = plan.map((p, index) =>
-        startWorker('ledger-worker', { ...target().env, KEY: key, INDEX: String(index), FILLS: String(p.fills), HITS: String(p.hits) }),
+        startWorker('ledger-worker', {
+          ...target().env,
+          KEY: key,
+          INDEX: String(index),
+          FILLS: String(p.fills),
+          HITS: String(p.hits),
+        }),
       );
       await Promise.all(workers.map((w) => w.ready));
       workers.forEach((w) => w.go());
-      const results = (await Promise.all(workers.map((w) => w.result))) as { fills: number; hits: number; dropped: number }[];
+      const results = (await Promise.all(workers.map((w) => w.result))) as {
+        fills: number;
+        hits: number;
+        dropped: number;
+      }[];
       expect(results.map((r) => r.dropped)).toEqual([0, 0, 0]);
 
       // Process i uses 100(i+1) prompt and 10(i+1) completion tokens per call; 'big' costs 2_500 and 10_000 nano-dollars per token.

@@ -18,7 +18,9 @@ describe('RedisCostLedger on the shared server', () => {
   describeRedisCostLedger('contract', () => target);
 
   it('rejects unknown and invalid options at construction', () => {
-    expect(() => new RedisCostLedger({ url: testRedisUrl(), flushIntervall: '1s' } as RedisCostLedgerOptions)).toThrow('Unknown RedisCostLedger option `flushIntervall`');
+    expect(() => new RedisCostLedger({ url: testRedisUrl(), flushIntervall: '1s' } as RedisCostLedgerOptions)).toThrow(
+      'Unknown RedisCostLedger option `flushIntervall`',
+    );
     expect(() => new RedisCostLedger({ url: testRedisUrl(), maxPendingRows: 0 })).toThrow(
       'Expected `maxPendingRows` to be a positive integer, got `0` (number)',
     );
@@ -52,7 +54,8 @@ describe('RedisCostLedger when Redis goes away', () => {
       await server.start(); // empty: everything it holds afterwards came from the retries
       const probe = await connectTestClient(server.url);
       try {
-        const stored = async () => (await probe.sendCommand<string | null>(['HGET', 'cachet-ledger', 'chat|acme|big|hits'])) === '4';
+        const stored = async () =>
+          (await probe.sendCommand<string | null>(['HGET', 'cachet-ledger', 'chat|acme|big|hits'])) === '4';
         expect(await pollUntil(stored, 15_000)).toBe(true);
         expect(await pollUntil(() => l.pendingRows === 0, 5_000)).toBe(true);
         const { total } = await l.report();
@@ -67,7 +70,13 @@ describe('RedisCostLedger when Redis goes away', () => {
   }, 30_000);
 
   it('drops and counts records for new rows past maxPendingRows while Redis is down', async () => {
-    const l = new RedisCostLedger({ url: server.url, prices, flushInterval: '1h', operationTimeout: '200ms', maxPendingRows: 2 });
+    const l = new RedisCostLedger({
+      url: server.url,
+      prices,
+      flushInterval: '1h',
+      operationTimeout: '200ms',
+      maxPendingRows: 2,
+    });
     await server.stop();
     l.recordHit({ ...entry, tenant: 'a' });
     l.recordHit({ ...entry, tenant: 'b' });
@@ -76,7 +85,16 @@ describe('RedisCostLedger when Redis goes away', () => {
     l.recordHit({ ...entry, tenant: 'd' });
     expect(l.dropped).toBe(2);
     await server.start();
-    await expect(pollUntil(async () => (await l.flush().then(() => true, () => false)), 15_000)).resolves.toBe(true);
+    await expect(
+      pollUntil(
+        async () =>
+          await l.flush().then(
+            () => true,
+            () => false,
+          ),
+        15_000,
+      ),
+    ).resolves.toBe(true);
     const report = await l.report();
     expect(report.rows.map((r) => `${r.tenant}:${r.hits}`)).toEqual(['a:1', 'b:2']);
     await l.close();

@@ -64,10 +64,18 @@ describe('RedisRateLimiter on a shared server', () => {
         const charge = costUs(rule, Math.min(cost, burst));
         const key = `${prefix}:mirror-${n++}`;
         const [seconds, micros] = await client.sendCommand<[string, string]>(['TIME']);
-        const tat = offset === undefined ? undefined : Number(seconds) * 1e6 + Number(micros) + Math.round(offset * rule.emissionUs);
+        const tat =
+          offset === undefined
+            ? undefined
+            : Number(seconds) * 1e6 + Number(micros) + Math.round(offset * rule.emissionUs);
         if (tat !== undefined) await client.sendCommand(['SET', key, String(tat)]);
         const args = [rule.emissionUs, rule.toleranceUs, charge, rule.creditUs, rule.restUs].map(String);
-        const [allowed, retryAfterUs, remaining, resetAfterUs, nowUs] = await runLua<number[]>(client, GCRA_DECIDE, [key], args);
+        const [allowed, retryAfterUs, remaining, resetAfterUs, nowUs] = await runLua<number[]>(
+          client,
+          GCRA_DECIDE,
+          [key],
+          args,
+        );
         const expected = gcraStep(tat, nowUs as number, rule, charge);
         expect({ allowed: allowed === 1, retryAfterUs, remaining, resetAfterUs }).toEqual({
           allowed: expected.allowed,
@@ -116,9 +124,13 @@ describe('RedisRateLimiter on a shared server', () => {
   });
 
   it('rejects invalid options with a TypeError', () => {
-    expect(() => new RedisRateLimiter({} as never)).toThrow('Expected `url or client` to be exactly one of a Redis URL or a node-redis client');
+    expect(() => new RedisRateLimiter({} as never)).toThrow(
+      'Expected `url or client` to be exactly one of a Redis URL or a node-redis client',
+    );
     expect(() => new RedisRateLimiter({ client, prefix: 'has space' })).toThrow(TypeError);
-    expect(() => new RedisRateLimiter({ client, operationTimeout: 0 })).toThrow('Expected `operationTimeout` to be a positive integer');
+    expect(() => new RedisRateLimiter({ client, operationTimeout: 0 })).toThrow(
+      'Expected `operationTimeout` to be a positive integer',
+    );
   });
 });
 
@@ -142,7 +154,8 @@ describe('rateLimited over Redis when Redis is stopped', () => {
 
   const attempt = async (run: () => Promise<string>, calls: number): Promise<string[]> => {
     const outcomes: string[] = [];
-    for (let i = 0; i < calls; i++) outcomes.push(await run().catch((error: unknown) => (isRateLimitError(error) ? error.reason : 'other')));
+    for (let i = 0; i < calls; i++)
+      outcomes.push(await run().catch((error: unknown) => (isRateLimitError(error) ? error.reason : 'other')));
     return outcomes;
   };
 
@@ -158,12 +171,25 @@ describe('rateLimited over Redis when Redis is stopped', () => {
   });
 
   it("'allow' admits every call", async () => {
-    const run = rateLimited(async () => 'ok', { limit: 1, interval: '1h', limiter, onStoreError: 'allow', name: 'allow' });
+    const run = rateLimited(async () => 'ok', {
+      limit: 1,
+      interval: '1h',
+      limiter,
+      onStoreError: 'allow',
+      name: 'allow',
+    });
     expect(await attempt(run, 4)).toEqual(['ok', 'ok', 'ok', 'ok']);
   });
 
   it("'deny' rejects every call", async () => {
-    const run = rateLimited(async () => 'ok', { limit: 5, interval: '1h', burst: 5, limiter, onStoreError: 'deny', name: 'deny' });
+    const run = rateLimited(async () => 'ok', {
+      limit: 5,
+      interval: '1h',
+      burst: 5,
+      limiter,
+      onStoreError: 'deny',
+      name: 'deny',
+    });
     expect(await attempt(run, 3)).toEqual(['store', 'store', 'store']);
   });
 });

@@ -17,7 +17,11 @@ describe('RedisSemaphore on one Redis', () => {
   });
   afterAll(() => target.close());
 
-  describeSemaphore('RedisSemaphore', redisSemaphoreFixture(() => target), REDIS_SEMAPHORE_TRAITS);
+  describeSemaphore(
+    'RedisSemaphore',
+    redisSemaphoreFixture(() => target),
+    REDIS_SEMAPHORE_TRAITS,
+  );
 });
 
 // Real Redis only. Each RedisSemaphore gets its own client, so two of them stand for two processes.
@@ -230,8 +234,14 @@ describe('RedisSemaphore', () => {
 
   it.each([
     [{ client: undefined }, /^Expected `url or client` to be exactly one of a Redis URL or a node-redis client/],
-    [{ url: 'redis://127.0.0.1:1' }, /^Expected `url or client` to be exactly one of a Redis URL or a node-redis client/],
-    [{ client: undefined, url: 'http://cache' }, /^Expected `url` to be a redis:\/\/ or rediss:\/\/ URL, got `"http:\/\/cache"` \(string\)$/],
+    [
+      { url: 'redis://127.0.0.1:1' },
+      /^Expected `url or client` to be exactly one of a Redis URL or a node-redis client/,
+    ],
+    [
+      { client: undefined, url: 'http://cache' },
+      /^Expected `url` to be a redis:\/\/ or rediss:\/\/ URL, got `"http:\/\/cache"` \(string\)$/,
+    ],
     [{ operationTimeout: 0 }, /^Expected `operationTimeout` to be a positive integer/],
     [{ max: 0 }, /Expected `max` to be a positive integer/],
     [{ name: 'has space' }, /Expected `name` to be a non-empty string/],

@@ -265,7 +265,9 @@ describe('RedisStore options', () => {
 
   it('rejects options with neither a url nor a client', () => {
     expect(() => new RedisStore({})).toThrow(
-      new TypeError('Expected `url or client` to be exactly one of a Redis URL or a node-redis client, got `{}` (object)'),
+      new TypeError(
+        'Expected `url or client` to be exactly one of a Redis URL or a node-redis client, got `{}` (object)',
+      ),
     );
   });
 
@@ -287,7 +289,10 @@ describe('RedisStore options', () => {
     [0, 'a positive integer, got `0` (number)'],
     ['0ms', 'a positive integer, got `0` (number)'],
     [-1, "a duration: milliseconds >= 0, or a string such as '250ms', '30s', '10m', '2h', '1d', got `-1` (number)"],
-    ['soon', "a duration: milliseconds >= 0, or a string such as '250ms', '30s', '10m', '2h', '1d', got `\"soon\"` (string)"],
+    [
+      'soon',
+      "a duration: milliseconds >= 0, or a string such as '250ms', '30s', '10m', '2h', '1d', got `\"soon\"` (string)",
+    ],
   ])('rejects operationTimeout %p', (operationTimeout, expected) => {
     expect(() => new RedisStore({ url, operationTimeout })).toThrow(
       new TypeError(`Expected \`operationTimeout\` to be ${expected}`),

@@ -31,7 +31,13 @@ describe('RedisSemaphore across processes', () => {
   it('never has more than 2 critical sections open at once for 3 processes x 12 calls sharing max=2', async () => {
     const prefix = uniquePrefix('xsem');
     workers = Array.from({ length: 3 }, () =>
-      startWorker('semaphore-worker', { REDIS_URL: testRedisUrl(), PREFIX: prefix, MAX: '2', CALLS: '12', HOLD_MS: '15' }),
+      startWorker('semaphore-worker', {
+        REDIS_URL: testRedisUrl(),
+        PREFIX: prefix,
+        MAX: '2',
+        CALLS: '12',
+        HOLD_MS: '15',
+      }),
     );
     await Promise.all(workers.map((w) => w.ready));
     workers.forEach((w) => w.go());

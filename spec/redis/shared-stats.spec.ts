@@ -14,7 +14,11 @@ describe('shared statistics', () => {
     try {
       await Promise.all(workers.map((w) => w.ready));
       workers.forEach((w) => w.go());
-      const results = (await Promise.all(workers.map((w) => w.result))) as { hits: number; misses: number; fills: number }[];
+      const results = (await Promise.all(workers.map((w) => w.result))) as {
+        hits: number;
+        misses: number;
+        fills: number;
+      }[];
       const sum = (name: 'hits' | 'misses' | 'fills') => results.reduce((total, r) => total + r[name], 0);
       const report = await observer.report();
       expect(report.scope).toBe('shared');
@@ -33,7 +37,11 @@ describe('shared statistics', () => {
   }, 60_000);
 
   it('includes this instance’s own latest counts, sent before the report reads them', async () => {
-    const cache = new Cache({ store: new RedisStore({ url: testRedisUrl() }), prefix: `${prefix}-own`, sharedStats: { flushInterval: '1h' } });
+    const cache = new Cache({
+      store: new RedisStore({ url: testRedisUrl() }),
+      prefix: `${prefix}-own`,
+      sharedStats: { flushInterval: '1h' },
+    });
     try {
       class Faq {
         @Cached({ cache })

@@ -8,7 +8,12 @@ import { describeCacheStore, manualClock } from '../ports/cache-store-contract';
 
 describeCacheStore('TieredStore', async () => {
   const clock = manualClock();
-  const store = new TieredStore({ redis: new RedisStore({ url: testRedisUrl(), clock }), memory: new MemoryStore({ clock }), clock, channel: uniquePrefix('contract') });
+  const store = new TieredStore({
+    redis: new RedisStore({ url: testRedisUrl(), clock }),
+    memory: new MemoryStore({ clock }),
+    clock,
+    channel: uniquePrefix('contract'),
+  });
   await eventually(() => store.coherent);
   return { store, clock, cleanup: () => store.close() };
 });
@@ -33,7 +38,9 @@ describe('TieredStore', () => {
     const b = await instance();
     await a.set(`${prefix}:k`, 'v', 60_000);
     // A read that crosses the write's own notice is served but not promoted; the next one is.
-    await eventually(async () => (await b.get(`${prefix}:k`))?.value === 'v' && b.memory.get(`${prefix}:k`) !== undefined);
+    await eventually(
+      async () => (await b.get(`${prefix}:k`))?.value === 'v' && b.memory.get(`${prefix}:k`) !== undefined,
+    );
     const hitsFromRedis = b.counts.redisHits;
     const second = b.get(`${prefix}:k`);
     expect(second).not.toBeInstanceOf(Promise); // answered synchronously, from memory

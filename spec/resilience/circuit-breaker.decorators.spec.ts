@@ -116,7 +116,11 @@ describe('@CircuitBreaker', () => {
       }
     }
     const policies = describePolicies(Listed);
-    expect(policies.find((m) => m.method === 'one')?.policies).toEqual([{ kind: 'circuitBreaker', options: { threshold: 3 } }]);
-    expect(policies.find((m) => m.method === 'two')?.policies).toEqual([{ kind: 'circuitBreaker', options: { circuit: 'shared' } }]);
+    expect(policies.find((m) => m.method === 'one')?.policies).toEqual([
+      { kind: 'circuitBreaker', options: { threshold: 3 } },
+    ]);
+    expect(policies.find((m) => m.method === 'two')?.policies).toEqual([
+      { kind: 'circuitBreaker', options: { circuit: 'shared' } },
+    ]);
   });
 });

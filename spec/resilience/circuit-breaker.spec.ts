@@ -8,7 +8,10 @@ import { deferred } from '../support/async';
 class ProviderError extends Error {}
 class BadRequest extends Error {}
 
-const fail = (error: Error = new ProviderError('boom')) => () => Promise.reject(error);
+const fail =
+  (error: Error = new ProviderError('boom')) =>
+  () =>
+    Promise.reject(error);
 const succeed = () => Promise.resolve('ok');
 
 // What the store decides (thresholds, the window, the probe) is the circuit-state contract's
@@ -16,7 +19,8 @@ const succeed = () => Promise.resolve('ok');
 // answers into calls, errors, state and events.
 describe('Circuit', () => {
   let clock: ManualClock;
-  const make = (options: CircuitBreakerOptions = {}) => new Circuit({ name: 'provider', clock, halfOpenAfter: '10s', ...options });
+  const make = (options: CircuitBreakerOptions = {}) =>
+    new Circuit({ name: 'provider', clock, halfOpenAfter: '10s', ...options });
 
   /** Runs `n` failing calls, each of which must reject with the provider's own error. */
   async function failTimes(circuit: Circuit, n: number): Promise<void> {
@@ -45,7 +49,12 @@ describe('Circuit', () => {
     const rejection = await circuit.execute(fn).catch((e: unknown) => e);
     expect(fn).not.toHaveBeenCalled();
     expect(isCircuitOpenError(rejection)).toBe(true);
-    expect(rejection).toMatchObject({ code: 'ERR_CACHET_CIRCUIT_OPEN', circuit: 'provider', state: 'open', retryAfterMs: 10_000 });
+    expect(rejection).toMatchObject({
+      code: 'ERR_CACHET_CIRCUIT_OPEN',
+      circuit: 'provider',
+      state: 'open',
+      retryAfterMs: 10_000,
+    });
   });
 
   it('opens on the failure rate once the window holds `minimumCalls` calls', async () => {

@@ -4,9 +4,11 @@ import { withFallback } from '../../lib/resilience/fallback';
 class RateLimited extends Error {}
 class Overloaded extends Error {}
 
-const failWith = (error: unknown) => async (..._args: unknown[]): Promise<string> => {
-  throw error;
-};
+const failWith =
+  (error: unknown) =>
+  async (..._args: unknown[]): Promise<string> => {
+    throw error;
+  };
 
 describe('withFallback', () => {
   it('answers with a value when the call fails', async () => {
@@ -104,9 +106,13 @@ describe('withFallback', () => {
 
   it('rejects invalid options with a TypeError', () => {
     const fn = async (): Promise<void> => {};
-    expect(() => withFallback(fn, {})).toThrow('Expected `options` to be an object with exactly one of `to` and `value`');
+    expect(() => withFallback(fn, {})).toThrow(
+      'Expected `options` to be an object with exactly one of `to` and `value`',
+    );
     expect(() => withFallback(fn, { to: 1, value: 2 })).toThrow(TypeError);
-    expect(() => withFallback(fn, { to: 1, on: [] })).toThrow('Expected `on` to be a non-empty array of error classes or a predicate, got `[]` (array)');
+    expect(() => withFallback(fn, { to: 1, on: [] })).toThrow(
+      'Expected `on` to be a non-empty array of error classes or a predicate, got `[]` (array)',
+    );
     expect(() => withFallback(fn, { to: 1, on: ['Error'] as never })).toThrow(TypeError);
     expect(() => withFallback(fn, { to: '' })).toThrow(TypeError);
     expect(() => withFallback(fn, { to: 1, onFallback: 3 as never })).toThrow('Expected `onFallback` to be a function');

@@ -1,5 +1,15 @@
 // Compile-only: `npm run typecheck` checks this file under both decorator dialects.
-import { Cached, CircuitBreaker, Concurrency, Fallback, RateLimited, Retry, Timeout, rateLimited, retry } from '../../lib';
+import {
+  Cached,
+  CircuitBreaker,
+  Concurrency,
+  Fallback,
+  RateLimited,
+  Retry,
+  Timeout,
+  rateLimited,
+  retry,
+} from '../../lib';
 
 export class Stacked {
   @Fallback({ value: 'canned' })

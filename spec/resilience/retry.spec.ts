@@ -79,7 +79,10 @@ describe('retry', () => {
 
   it('honours Retry-After in seconds and as an HTTP date from the injected clock', async () => {
     const clock = { now: () => Date.parse('2026-01-01T00:00:00Z') };
-    const fn = flaky(httpError(429, { 'retry-after': '3' }), httpError(503, { 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }));
+    const fn = flaky(
+      httpError(429, { 'retry-after': '3' }),
+      httpError(503, { 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }),
+    );
     const delays: number[] = [];
     const result = retry(fn, { base: 10, random: () => 0.5, clock, onRetry: (info) => delays.push(info.delayMs) })();
     await jest.advanceTimersByTimeAsync(2_999);
@@ -145,7 +148,10 @@ describe('retry', () => {
     const result = target.call(7);
     await jest.advanceTimersByTimeAsync(0);
     await expect(result).resolves.toBe('target:7');
-    expect(seen).toEqual([['target', 7], ['target', 7]]);
+    expect(seen).toEqual([
+      ['target', 7],
+      ['target', 7],
+    ]);
   });
 
   it('rejects invalid options with a TypeError naming the option', () => {

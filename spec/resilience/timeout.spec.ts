@@ -62,9 +62,12 @@ describe('withTimeout', () => {
   });
 
   it('turns a synchronous throw into a rejection and clears the timer', async () => {
-    const broken = withTimeout((() => {
-      throw new Error('sync');
-    }) as () => Promise<void>, 1_000);
+    const broken = withTimeout(
+      (() => {
+        throw new Error('sync');
+      }) as () => Promise<void>,
+      1_000,
+    );
     await expect(broken()).rejects.toThrow('sync');
     expect(jest.getTimerCount()).toBe(0);
   });
@@ -88,11 +91,15 @@ describe('withTimeout', () => {
     let outerSignal: AbortSignal | undefined;
     let innerError: unknown;
     const innerGuarded = withTimeout(inner, '1s', 'inner');
-    const outer = withTimeout(async () => {
-      outerSignal = currentSignal();
-      innerError = await innerGuarded().catch((e: unknown) => e);
-      return 'recovered';
-    }, '10s', 'outer');
+    const outer = withTimeout(
+      async () => {
+        outerSignal = currentSignal();
+        innerError = await innerGuarded().catch((e: unknown) => e);
+        return 'recovered';
+      },
+      '10s',
+      'outer',
+    );
     const result = outer();
     await jest.advanceTimersByTimeAsync(1_000);
     await expect(result).resolves.toBe('recovered');
@@ -133,7 +140,9 @@ describe('withTimeout', () => {
 
   it('rejects a zero, negative or unreadable duration with a TypeError', () => {
     const fn = async (): Promise<void> => {};
-    expect(() => withTimeout(fn, 0)).toThrow('Expected `duration` to be a duration between 1 ms and 2147483647 ms, got `0` (number)');
+    expect(() => withTimeout(fn, 0)).toThrow(
+      'Expected `duration` to be a duration between 1 ms and 2147483647 ms, got `0` (number)',
+    );
     expect(() => withTimeout(fn, -5)).toThrow(TypeError);
     expect(() => withTimeout(fn, 'later')).toThrow(TypeError);
     expect(() => withTimeout(fn, '30d')).toThrow(TypeError);

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { RedisBlobStore } from '../../lib/redis';
-import { Bm25Index, loadSnapshotFile, saveSnapshotFile, saveSnapshot, SnapshotError, StreamingRetriever, type RetrievalDocument, type ScoredChunk } from '../../lib/retrieval';
+import {
+  Bm25Index,
+  loadSnapshotFile,
+  saveSnapshotFile,
+  saveSnapshot,
+  SnapshotError,
+  StreamingRetriever,
+  type RetrievalDocument,
+  type ScoredChunk,
+} from '../../lib/retrieval';
 import { Cache, Concurrency, RateLimited, setDefaultCache } from '../../lib';
 import { deferred } from '../support/async';
 import { startWorker } from '../support/child-processes';
@@ -83,7 +92,9 @@ describe('Bm25Index', () => {
     const body = JSON.parse(gunzipSync(indexOf().toSnapshot()).toString('utf8')) as { version: number };
     expect(body.version).toBe(2);
     body.version = 1;
-    expect(() => Bm25Index.fromSnapshot(gzipSync(JSON.stringify(body)))).toThrow(/Expected a cachet-bm25 snapshot of version 2, got cachet-bm25 1/);
+    expect(() => Bm25Index.fromSnapshot(gzipSync(JSON.stringify(body)))).toThrow(
+      /Expected a cachet-bm25 snapshot of version 2, got cachet-bm25 1/,
+    );
   });
 
   it('answers identically in another process that loads the snapshot from Redis', async () => {
@@ -94,12 +105,18 @@ describe('Bm25Index', () => {
     const queries = ['refund yearly plan', '导出 CSV', 'monthly renewal'];
     try {
       await saveSnapshot(index, blobs, key);
-      const worker = startWorker('snapshot-worker', { REDIS_URL: testRedisUrl(), KEY: key, QUERIES: JSON.stringify(queries) });
+      const worker = startWorker('snapshot-worker', {
+        REDIS_URL: testRedisUrl(),
+        KEY: key,
+        QUERIES: JSON.stringify(queries),
+      });
       await worker.ready;
       worker.go();
       const result = (await worker.result) as { version: string; answers: unknown[] };
       expect(result.version).toBe(index.version);
-      expect(result.answers).toEqual(queries.map((q) => index.search(q, { topK: 5 }).map((h) => [h.docId, h.start, h.end, h.score])));
+      expect(result.answers).toEqual(
+        queries.map((q) => index.search(q, { topK: 5 }).map((h) => [h.docId, h.start, h.end, h.score])),
+      );
     } finally {
       await deleteKeys(client, key);
       await blobs.close();
@@ -111,7 +128,9 @@ describe('Bm25Index', () => {
     expect(() => new Bm25Index({ b: 2 })).toThrow(/Expected `b` to be a number from 0 to 1/);
     expect(() => new Bm25Index({ chunking: { size: -1 } })).toThrow(/Expected `size` to be a number >= 1/);
     expect(() => indexOf().search('x', { topK: 0 })).toThrow(/Expected `topK` to be a positive integer/);
-    expect(() => new Bm25Index().add({ id: '', text: 'x' })).toThrow(/Expected `document` to be \{ id: non-empty string, text: string \}/);
+    expect(() => new Bm25Index().add({ id: '', text: 'x' })).toThrow(
+      /Expected `document` to be \{ id: non-empty string, text: string \}/,
+    );
   });
 });
 
@@ -223,11 +242,16 @@ describe('StreamingRetriever', () => {
 
     it('leaves out chunks below minScore and validates its options', async () => {
       const retriever = new StreamingRetriever(indexOf());
-      const docs = [{ id: 'a', text: 'refund refund refund yearly' }, { id: 'b', text: 'settings' }];
+      const docs = [
+        { id: 'a', text: 'refund refund refund yearly' },
+        { id: 'b', text: 'settings' },
+      ];
       const hits: ScoredChunk[] = [];
       for await (const hit of retriever.retrieveFrom('yearly refund', docs, { minScore: 0.5 })) hits.push(hit);
       expect(hits.map((h) => h.docId)).toEqual(['a']);
-      await expect(retriever.retrieveFrom('x', docs, { concurrency: 0 }).next()).rejects.toThrow(/Expected `concurrency` to be a positive integer/);
+      await expect(retriever.retrieveFrom('x', docs, { concurrency: 0 }).next()).rejects.toThrow(
+        /Expected `concurrency` to be a positive integer/,
+      );
     });
   });
 });

@@ -1,5 +1,12 @@
 import { Cache } from '../../lib';
-import { ChatClient, chatKeyPolicy, ProviderError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from '../../lib/llm';
+import {
+  ChatClient,
+  chatKeyPolicy,
+  ProviderError,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+} from '../../lib/llm';
 import { ConcurrentRouter, isRouterError, type EndpointClient, type RouterOptions } from '../../lib/router';
 import { LocalProvider } from '../../lib/testing';
 import { eventually } from '../support/async';
@@ -7,7 +14,11 @@ import { eventually } from '../support/async';
 // Every endpoint here is a LocalProvider on 127.0.0.1 reached through a ChatClient, unless a test needs
 // an error no HTTP provider of ours can produce (then a small in-process client says so).
 
-const request = (content: string): ChatRequest => ({ model: 'any', messages: [{ role: 'user', content }], temperature: 0 });
+const request = (content: string): ChatRequest => ({
+  model: 'any',
+  messages: [{ role: 'user', content }],
+  temperature: 0,
+});
 
 interface Node {
   readonly provider: LocalProvider;
@@ -28,14 +39,19 @@ describe('ConcurrentRouter', () => {
   }
 
   afterEach(async () => {
-    await Promise.all(nodes.splice(0).map(async ({ provider, client }) => {
-      provider.resume();
-      await client.close();
-      await provider.close();
-    }));
+    await Promise.all(
+      nodes.splice(0).map(async ({ provider, client }) => {
+        provider.resume();
+        await client.close();
+        await provider.close();
+      }),
+    );
   });
 
-  function router(options: Partial<RouterOptions<ChatRequest, ChatCompletion, ChatCompletionChunk>> & Pick<RouterOptions, 'endpoints'>) {
+  function router(
+    options: Partial<RouterOptions<ChatRequest, ChatCompletion, ChatCompletionChunk>> &
+      Pick<RouterOptions, 'endpoints'>,
+  ) {
     return new ConcurrentRouter<ChatRequest, ChatCompletion, ChatCompletionChunk>({ clock, ...options });
   }
 
@@ -148,7 +164,10 @@ describe('ConcurrentRouter', () => {
     });
 
     it('moves a request that is too long to an endpoint with a larger context window', async () => {
-      const tooLong = new ProviderError("This model's maximum context length is 8192 tokens.", { status: 400, providerCode: 'context_length_exceeded' });
+      const tooLong = new ProviderError("This model's maximum context length is 8192 tokens.", {
+        status: 400,
+        providerCode: 'context_length_exceeded',
+      });
       const calls: string[] = [];
       const client = (name: string, fail: boolean): EndpointClient<ChatRequest, string> => ({
         async complete() {
@@ -218,7 +237,9 @@ describe('ConcurrentRouter', () => {
   describe('deadlines and signals', () => {
     it('rejects by the deadline while every endpoint is slow, and aborts the requests', async () => {
       const a = await node({ latency: '20s' });
-      const r = new ConcurrentRouter<ChatRequest, ChatCompletion>({ endpoints: [{ name: 'a', client: a.client, maxConcurrent: 1 }] });
+      const r = new ConcurrentRouter<ChatRequest, ChatCompletion>({
+        endpoints: [{ name: 'a', client: a.client, maxConcurrent: 1 }],
+      });
       const error = await r.route(request('late'), { deadline: '150ms' }).catch((e: unknown) => e);
       expect(isRouterError(error) && [error.reason, error.attempts[0]?.outcome]).toEqual(['deadline', 'timeout']);
       await eventually(() => a.provider.inFlight === 0, 2_000);
@@ -229,7 +250,9 @@ describe('ConcurrentRouter', () => {
     it('rejects by the deadline while waiting for a permit, and leaves the queue', async () => {
       const a = await node();
       a.provider.pause();
-      const r = new ConcurrentRouter<ChatRequest, ChatCompletion>({ endpoints: [{ name: 'a', client: a.client, maxConcurrent: 1 }] });
+      const r = new ConcurrentRouter<ChatRequest, ChatCompletion>({
+        endpoints: [{ name: 'a', client: a.client, maxConcurrent: 1 }],
+      });
       const holder = r.route(request('holder'));
       await eventually(() => a.provider.inFlight === 1);
       const error = await r.route(request('waiter'), { deadline: '100ms' }).catch((e: unknown) => e);
@@ -242,7 +265,9 @@ describe('ConcurrentRouter', () => {
 
     it('stops at once when the caller aborts, with the caller’s reason', async () => {
       const a = await node({ latency: '20s' });
-      const r = new ConcurrentRouter<ChatRequest, ChatCompletion>({ endpoints: [{ name: 'a', client: a.client, maxConcurrent: 1 }] });
+      const r = new ConcurrentRouter<ChatRequest, ChatCompletion>({
+        endpoints: [{ name: 'a', client: a.client, maxConcurrent: 1 }],
+      });
       const controller = new AbortController();
       const pending = r.route(request('cancel me'), { signal: controller.signal });
       await eventually(() => a.provider.inFlight === 1);
@@ -366,8 +391,28 @@ describe('ConcurrentRouter', () => {
         strategy: 'latency',
         clock,
         endpoints: [
-          { name: 'x', client: { async complete() { now += 50; seen.push('x'); return 'x'; } }, maxConcurrent: 1 },
-          { name: 'y', client: { async complete() { now += 5; seen.push('y'); return 'y'; } }, maxConcurrent: 1 },
+          {
+            name: 'x',
+            client: {
+              async complete() {
+                now += 50;
+                seen.push('x');
+                return 'x';
+              },
+            },
+            maxConcurrent: 1,
+          },
+          {
+            name: 'y',
+            client: {
+              async complete() {
+                now += 5;
+                seen.push('y');
+                return 'y';
+              },
+            },
+            maxConcurrent: 1,
+          },
         ],
       });
       // Both unmeasured: priority order, x first; then y is unmeasured (0) and goes first; then y, faster.
@@ -423,18 +468,27 @@ describe('ConcurrentRouter', () => {
 
   it('rejects bad options when it is made, naming them', () => {
     const client = { complete: async () => 'x' };
-    expect(() => new ConcurrentRouter({ endpoints: [] })).toThrow(/Expected `endpoints` to be a non-empty array of endpoints/);
+    expect(() => new ConcurrentRouter({ endpoints: [] })).toThrow(
+      /Expected `endpoints` to be a non-empty array of endpoints/,
+    );
     expect(() => new ConcurrentRouter({ endpoints: [{ name: 'a', client, maxConcurrent: 0 }] })).toThrow(
       /Expected `endpoints\[0\].maxConcurrent` to be a positive integer/,
     );
     expect(() => new ConcurrentRouter({ endpoints: [{ name: 'a', client: {} as never, maxConcurrent: 1 }] })).toThrow(
       /Expected `endpoints\[0\].client` to be a client with complete/,
     );
-    expect(() =>
-      new ConcurrentRouter({ endpoints: [{ name: 'a', client, maxConcurrent: 1 }, { name: 'a', client, maxConcurrent: 1 }] }),
+    expect(
+      () =>
+        new ConcurrentRouter({
+          endpoints: [
+            { name: 'a', client, maxConcurrent: 1 },
+            { name: 'a', client, maxConcurrent: 1 },
+          ],
+        }),
     ).toThrow(/two are named "a"/);
-    expect(() => new ConcurrentRouter({ endpoints: [{ name: 'a', client, maxConcurrent: 1 }], strategy: 'fastest' as never })).toThrow(
-      /Expected `strategy` to be one of 'priority', 'least-busy', 'latency', 'weighted'/,
-    );
+    expect(
+      () =>
+        new ConcurrentRouter({ endpoints: [{ name: 'a', client, maxConcurrent: 1 }], strategy: 'fastest' as never }),
+    ).toThrow(/Expected `strategy` to be one of 'priority', 'least-busy', 'latency', 'weighted'/);
   });
 });

@@ -5,7 +5,11 @@ import { LocalProvider } from '../../lib/testing';
 import { startWorker } from '../support/child-processes';
 import { connectTestClient, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
-const request = (content: string): ChatRequest => ({ model: 'm', messages: [{ role: 'user', content }], temperature: 0 });
+const request = (content: string): ChatRequest => ({
+  model: 'm',
+  messages: [{ role: 'user', content }],
+  temperature: 0,
+});
 
 describe('ConcurrentRouter across instances and quotas', () => {
   let provider: LocalProvider;
@@ -25,7 +29,11 @@ describe('ConcurrentRouter across instances and quotas', () => {
       await Promise.all(workers.map((w) => w.ready));
       workers.forEach((w) => w.go());
       const results = (await Promise.all(workers.map((w) => w.result))) as { ok: number; failed: number }[];
-      expect(results).toEqual([{ ok: 10, failed: 0 }, { ok: 10, failed: 0 }, { ok: 10, failed: 0 }]);
+      expect(results).toEqual([
+        { ok: 10, failed: 0 },
+        { ok: 10, failed: 0 },
+        { ok: 10, failed: 0 },
+      ]);
       expect(provider.requests).toBe(30);
       expect(provider.maxInFlight).toBeLessThanOrEqual(3);
       expect(provider.maxInFlight).toBeGreaterThan(1);
@@ -47,7 +55,12 @@ describe('ConcurrentRouter across instances and quotas', () => {
       const router = new ConcurrentRouter<ChatRequest, ChatCompletion>({
         clock,
         endpoints: [
-          { name: 'quota', client, maxConcurrent: 4, rateLimit: { limit: 2, interval: '1s', burst: 2, limiter: new MemoryRateLimiter({ clock }) } },
+          {
+            name: 'quota',
+            client,
+            maxConcurrent: 4,
+            rateLimit: { limit: 2, interval: '1s', burst: 2, limiter: new MemoryRateLimiter({ clock }) },
+          },
           { name: 'spare', client: spareClient, maxConcurrent: 4, priority: 1 },
         ],
       });
@@ -60,11 +73,21 @@ describe('ConcurrentRouter across instances and quotas', () => {
 
       const only = new ConcurrentRouter<ChatRequest, ChatCompletion>({
         clock,
-        endpoints: [{ name: 'quota', client, maxConcurrent: 4, rateLimit: { limit: 1, interval: '1s', limiter: new MemoryRateLimiter({ clock }) } }],
+        endpoints: [
+          {
+            name: 'quota',
+            client,
+            maxConcurrent: 4,
+            rateLimit: { limit: 1, interval: '1s', limiter: new MemoryRateLimiter({ clock }) },
+          },
+        ],
       });
       await only.route(request('first'));
       const error = await only.route(request('second')).catch((e: unknown) => e);
-      expect(error).toMatchObject({ reason: 'exhausted', skipped: [{ endpoint: 'quota', reason: 'rate-limited', until: now + 1_000 }] });
+      expect(error).toMatchObject({
+        reason: 'exhausted',
+        skipped: [{ endpoint: 'quota', reason: 'rate-limited', until: now + 1_000 }],
+      });
     } finally {
       await Promise.all([client.close(), spareClient.close()]);
       await spare.close();

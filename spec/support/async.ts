@@ -13,7 +13,11 @@ export function deferred<T>() {
  * Checks `check` every `intervalMs` until it holds or `boundMs` has passed; resolves whether it held.
  * For waits on real events (a server restart, a key expiring), never as a fixed sleep.
  */
-export async function pollUntil(check: () => boolean | Promise<boolean>, boundMs = 10_000, intervalMs = 25): Promise<boolean> {
+export async function pollUntil(
+  check: () => boolean | Promise<boolean>,
+  boundMs = 10_000,
+  intervalMs = 25,
+): Promise<boolean> {
   const deadline = Date.now() + boundMs;
   for (;;) {
     if (await check()) return true;
@@ -23,6 +27,10 @@ export async function pollUntil(check: () => boolean | Promise<boolean>, boundMs
 }
 
 /** Like {@link pollUntil}, but fails the test when the condition never holds. */
-export async function eventually(check: () => boolean | Promise<boolean>, boundMs = 10_000, intervalMs = 25): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  boundMs = 10_000,
+  intervalMs = 25,
+): Promise<void> {
   if (!(await pollUntil(check, boundMs, intervalMs))) throw new Error(`condition not met within ${boundMs} ms`);
 }

@@ -26,11 +26,15 @@ const ROOT = join(__dirname, '..', '..');
  * other lines to say it reached a step, which the test awaits with `reached(line)` instead of sleeping.
  */
 export function startWorker(name: string, env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'children', `${name}.ts`)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', join(__dirname, 'children', `${name}.ts`)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines = createInterface({ input: child.stdout });
@@ -59,7 +63,10 @@ export function startWorker(name: string, env: Record<string, string>): Worker {
     reached: (text) =>
       printed.has(text)
         ? Promise.resolve()
-        : Promise.race([new Promise<void>((resolve) => watchers.set(text, resolve)), result.then(() => Promise.reject(new Error(`worker ${name} ended without printing \`${text}\``)))]),
+        : Promise.race([
+            new Promise<void>((resolve) => watchers.set(text, resolve)),
+            result.then(() => Promise.reject(new Error(`worker ${name} ended without printing \`${text}\``))),
+          ]),
     tell: (line) => child.stdin.write(`${line}\n`),
     go: () => child.stdin.write('go\n'),
     kill: () => child.kill('SIGKILL'),

@@ -45,11 +45,16 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       busPorts.push(busPort);
       servers.push(
         await startRedisServer([
-          '--cluster-enabled', 'yes',
-          '--cluster-config-file', join(dir, `nodes-${i}.conf`),
-          '--cluster-port', String(busPort),
-          '--cluster-node-timeout', '5000',
-          '--dir', dir,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${i}.conf`),
+          '--cluster-port',
+          String(busPort),
+          '--cluster-node-timeout',
+          '5000',
+          '--dir',
+          dir,
         ]),
       );
     }
@@ -66,7 +71,13 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     for (let i = 1; i < NODES; i++) {
       const server = servers[i] as TestRedisServer;
       // With a bus port of its own, MEET must name it (it would assume port + 10000).
-      await (admins[0] as AdminClient).sendCommand(['CLUSTER', 'MEET', '127.0.0.1', String(server.port), String(busPorts[i])]);
+      await (admins[0] as AdminClient).sendCommand([
+        'CLUSTER',
+        'MEET',
+        '127.0.0.1',
+        String(server.port),
+        String(busPorts[i]),
+      ]);
     }
 
     await waitUntil(async () => {
@@ -105,7 +116,8 @@ export async function slotOwners(node: RedisClientLike, urls: readonly string[])
 async function waitUntil(check: () => Promise<boolean>, boundMs: number): Promise<void> {
   const deadline = Date.now() + boundMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`The test Redis Cluster did not reach cluster_state:ok within ${boundMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`The test Redis Cluster did not reach cluster_state:ok within ${boundMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

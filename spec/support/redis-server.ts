@@ -47,7 +47,19 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<TestRe
   const start = async (): Promise<void> => {
     const proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...extraArgs],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+        ...extraArgs,
+      ],
       { stdio: 'ignore' },
     );
     child = proc;

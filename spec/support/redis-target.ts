@@ -79,13 +79,24 @@ export async function clusterTarget(urls: readonly string[]): Promise<RedisTarge
 }
 
 /** Scans each of `nodes` for the prefixes and unlinks what it finds through `router` (split by slot on a cluster). */
-async function deleteFrom(nodes: readonly RedisClientLike[], router: RedisClientLike, prefixes: readonly string[]): Promise<void> {
+async function deleteFrom(
+  nodes: readonly RedisClientLike[],
+  router: RedisClientLike,
+  prefixes: readonly string[],
+): Promise<void> {
   for (const node of nodes) {
     for (const prefix of prefixes) {
       const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
       let cursor = '0';
       do {
-        const [next, keys] = await node.sendCommand<[string, string[]]>(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '500']);
+        const [next, keys] = await node.sendCommand<[string, string[]]>([
+          'SCAN',
+          cursor,
+          'MATCH',
+          pattern,
+          'COUNT',
+          '500',
+        ]);
         cursor = next;
         if (keys.length > 0) await router.sendCommand(['UNLINK', ...keys]);
       } while (cursor !== '0');

@@ -26,7 +26,14 @@ export function uniquePrefix(label = 't'): string {
 export async function deleteKeys(client: RedisClientLike, prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await client.sendCommand<[string, string[]]>(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '500']);
+    const [next, keys] = await client.sendCommand<[string, string[]]>([
+      'SCAN',
+      cursor,
+      'MATCH',
+      `${prefix}*`,
+      'COUNT',
+      '500',
+    ]);
     cursor = next;
     if (keys.length > 0) await client.sendCommand(['UNLINK', ...keys]);
   } while (cursor !== '0');

@@ -64,7 +64,11 @@ describe('LocalProvider', () => {
       object: 'chat.completion',
       model: 'local-model',
       choices: [
-        { index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Local answer from local-model to: What is 2+2?' } },
+        {
+          index: 0,
+          finish_reason: 'stop',
+          message: { role: 'assistant', content: 'Local answer from local-model to: What is 2+2?' },
+        },
       ],
     });
     // "Be brief.\nWhat is 2+2?" is 22 characters -> 6 tokens; the 47-character answer -> 12 tokens.
@@ -77,14 +81,29 @@ describe('LocalProvider', () => {
   it('streams deltas in order, ending with [DONE], whose concatenation equals the JSON answer', async () => {
     provider = await make();
     const whole = await json(await post(provider, userRequest('Tell me a story')));
-    const response = await post(provider, userRequest('Tell me a story', { stream: true, stream_options: { include_usage: true } }));
+    const response = await post(
+      provider,
+      userRequest('Tell me a story', { stream: true, stream_options: { include_usage: true } }),
+    );
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     const events = await readEvents(response);
     expect(events.at(-1)).toBe('[DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
-    const deltas = chunks.flatMap((c) => c.choices.map((choice: { delta: { content?: string } }) => choice.delta.content ?? ''));
-    expect(deltas.filter((d) => d !== '')).toEqual(['Local ', 'answer ', 'from ', 'local-model ', 'to: ', 'Tell ', 'me ', 'a ', 'story']);
+    const deltas = chunks.flatMap((c) =>
+      c.choices.map((choice: { delta: { content?: string } }) => choice.delta.content ?? ''),
+    );
+    expect(deltas.filter((d) => d !== '')).toEqual([
+      'Local ',
+      'answer ',
+      'from ',
+      'local-model ',
+      'to: ',
+      'Tell ',
+      'me ',
+      'a ',
+      'story',
+    ]);
     expect(deltas.join('')).toBe(whole.choices[0].message.content);
     expect(chunks.at(-1).usage).toEqual(whole.usage);
   });
@@ -204,7 +223,9 @@ describe('LocalProvider', () => {
 
   it('sends a bare `data: {"error": ...}` with the type, message and code given', async () => {
     provider = await make();
-    provider.configure({ streamError: { after: 0, shape: 'data', type: 'rate_limit_error', message: 'Slow down', code: 'rate_limit' } });
+    provider.configure({
+      streamError: { after: 0, shape: 'data', type: 'rate_limit_error', message: 'Slow down', code: 'rate_limit' },
+    });
     const events = await readEvents(await post(provider, userRequest('hi', { stream: true })));
     expect(events.slice(1)).toEqual([
       '{"error":{"type":"rate_limit_error","message":"Slow down","code":"rate_limit","param":null}}',
@@ -216,7 +237,9 @@ describe('LocalProvider', () => {
 
   it('ends a stream cleanly without finish_reason after truncateStreamAfter chunks', async () => {
     provider = await make({ truncateStreamAfter: 1 });
-    const events = await readEvents(await post(provider, userRequest('one two three', { stream: true, stream_options: { include_usage: true } })));
+    const events = await readEvents(
+      await post(provider, userRequest('one two three', { stream: true, stream_options: { include_usage: true } })),
+    );
     expect(events).toHaveLength(3);
     expect(JSON.parse(events[1]!).choices[0]).toMatchObject({ delta: { content: 'Local ' }, finish_reason: null });
     expect(events[2]).toBe('[DONE]');
@@ -230,7 +253,14 @@ describe('LocalProvider', () => {
     expect(lines[0]).toBe(': keep-alive');
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.slice(1).every((line) => line.startsWith('data: '))).toBe(true);
-    expect(JSON.parse(lines.slice(1).map((line) => line.slice(6)).join('\n')).object).toBe('chat.completion.chunk');
+    expect(
+      JSON.parse(
+        lines
+          .slice(1)
+          .map((line) => line.slice(6))
+          .join('\n'),
+      ).object,
+    ).toBe('chat.completion.chunk');
     expect(text).not.toMatch(/[^\r]\n/);
     expect(text.endsWith(': keep-alive\r\ndata: [DONE]\r\n\r\n')).toBe(true);
   });
@@ -287,9 +317,13 @@ describe('LocalProvider', () => {
   });
 
   it('rejects invalid options with a TypeError in the standard format', () => {
-    expect(() => new LocalProvider({ errorRate: 2 })).toThrow('Expected `errorRate` to be a number between 0 and 1, got `2` (number)');
+    expect(() => new LocalProvider({ errorRate: 2 })).toThrow(
+      'Expected `errorRate` to be a number between 0 and 1, got `2` (number)',
+    );
     expect(() => new LocalProvider({ latency: ['2s', '1s'] })).toThrow(TypeError);
-    expect(() => new LocalProvider({ rateLimit: 0 })).toThrow('Expected `rateLimit` to be a positive integer or Infinity, got `0` (number)');
+    expect(() => new LocalProvider({ rateLimit: 0 })).toThrow(
+      'Expected `rateLimit` to be a positive integer or Infinity, got `0` (number)',
+    );
     expect(() => new LocalProvider({ port: -1 })).toThrow(TypeError);
     expect(() => new LocalProvider({ latnecy: 5 } as never)).toThrow('Unknown LocalProvider option `latnecy`');
     expect(() => new LocalProvider().configure({ chunkDelay: 'soon' })).toThrow(TypeError);
@@ -305,7 +339,9 @@ describe('LocalProvider', () => {
       "Expected `framing.split` to be 'event', 'line-ending', 'utf8' or a positive integer, got `0` (number)",
     );
     expect(() => new LocalProvider({ framing: { lineEnding: '\n\n' as never } })).toThrow(TypeError);
-    expect(() => new LocalProvider({ framing: { split: 'event', pad: 1 } as never })).toThrow('Unknown framing option `pad`');
+    expect(() => new LocalProvider({ framing: { split: 'event', pad: 1 } as never })).toThrow(
+      'Unknown framing option `pad`',
+    );
     expect(() => new LocalProvider({ truncateStreamAfter: 1.5 })).toThrow(TypeError);
   });
 });

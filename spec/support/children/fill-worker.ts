@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
   await go;
   const calls = Number(process.env.CALLS ?? 250);
-  const answers = await Promise.all(Array.from({ length: calls }, () => assistant.answer('What is the refund policy?')));
+  const answers = await Promise.all(
+    Array.from({ length: calls }, () => assistant.answer('What is the refund policy?')),
+  );
   const distinct = [...new Set(answers.map((a) => JSON.stringify(a)))];
   process.stdout.write(JSON.stringify({ result: { methodCalls, distinct, stats: cache.stats().total } }) + '\n');
   await cache.close();

@@ -8,7 +8,9 @@ import { connectCluster } from '../redis-target';
 
 async function main(): Promise<void> {
   const prices = new PriceTable({ big: { inputPer1K: 0.0025, outputPer1K: 0.01 } });
-  const cluster = process.env.REDIS_CLUSTER_URLS ? await connectCluster(process.env.REDIS_CLUSTER_URLS.split(',')) : undefined;
+  const cluster = process.env.REDIS_CLUSTER_URLS
+    ? await connectCluster(process.env.REDIS_CLUSTER_URLS.split(','))
+    : undefined;
   const source = cluster === undefined ? { url: process.env.REDIS_URL! } : { client: cluster };
   // No timer flushes: the loop below sends its own, at known points.
   const ledger = new RedisCostLedger({ ...source, key: process.env.KEY!, prices, flushInterval: '1h' });

@@ -12,7 +12,11 @@ import type { RateLimiter } from '../../../lib/ports/rate-limiter';
 import { RedisRateLimiter } from '../../../lib/redis/redis-rate-limiter';
 
 async function main(): Promise<void> {
-  const redis = new RedisRateLimiter({ url: process.env.REDIS_URL!, prefix: process.env.PREFIX!, operationTimeout: '2s' });
+  const redis = new RedisRateLimiter({
+    url: process.env.REDIS_URL!,
+    prefix: process.env.PREFIX!,
+    operationTimeout: '2s',
+  });
   const plain = process.env.CREDIT === 'none';
   const admittedAtUs: number[] = [];
   let denied = 0;

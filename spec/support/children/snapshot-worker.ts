@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
   const index = await loadSnapshot(blobs, process.env.KEY!);
   const queries = JSON.parse(process.env.QUERIES!) as string[];
-  const answers = queries.map((q) => index.search(q, { topK: 5 }).map((hit) => [hit.docId, hit.start, hit.end, hit.score]));
+  const answers = queries.map((q) =>
+    index.search(q, { topK: 5 }).map((hit) => [hit.docId, hit.start, hit.end, hit.score]),
+  );
   process.stdout.write(JSON.stringify({ result: { version: index.version, answers } }) + '\n');
   await blobs.close();
   process.exit(0);

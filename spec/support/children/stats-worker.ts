@@ -6,7 +6,11 @@ import { Cache, Cached } from '../../../lib';
 import { RedisStore } from '../../../lib/redis';
 
 async function main(): Promise<void> {
-  const cache = new Cache({ store: new RedisStore({ url: process.env.REDIS_URL!, operationTimeout: '2s' }), prefix: process.env.PREFIX!, sharedStats: { flushInterval: '50ms' } });
+  const cache = new Cache({
+    store: new RedisStore({ url: process.env.REDIS_URL!, operationTimeout: '2s' }),
+    prefix: process.env.PREFIX!,
+    sharedStats: { flushInterval: '50ms' },
+  });
   class Faq {
     @Cached({ cache, ttl: '1m' })
     async answer(q: string): Promise<string> {

@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   const assistant = new Assistant();
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
-  const request: ChatRequest = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'What is the refund policy?' }], temperature: 0 };
+  const request: ChatRequest = {
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'What is the refund policy?' }],
+    temperature: 0,
+  };
   const texts = await Promise.all(
     Array.from({ length: Number(process.env.CALLS ?? 20) }, async () => {
       let text = '';
@@ -29,7 +33,9 @@ async function main(): Promise<void> {
       return text;
     }),
   );
-  process.stdout.write(JSON.stringify({ result: { distinct: [...new Set(texts)], stats: cache.stats().total } }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ result: { distinct: [...new Set(texts)], stats: cache.stats().total } }) + '\n',
+  );
   await Promise.all([cache.close(), client.close()]);
 }
 

@@ -6,7 +6,10 @@ import { createInterface } from 'node:readline';
 import { RedisStore, TieredStore } from '../../../lib/redis';
 
 async function main(): Promise<void> {
-  const store = new TieredStore({ redis: new RedisStore({ url: process.env.REDIS_URL!, operationTimeout: '2s' }), channel: `${process.env.PREFIX}:tier` });
+  const store = new TieredStore({
+    redis: new RedisStore({ url: process.env.REDIS_URL!, operationTimeout: '2s' }),
+    channel: `${process.env.PREFIX}:tier`,
+  });
   const key = process.env.KEY!;
   while (!store.coherent) await new Promise((r) => setTimeout(r, 5));
   const first = (await store.get(key))?.value;
@@ -21,7 +24,10 @@ async function main(): Promise<void> {
     if (store.counts.memoryHits === 2) process.stdout.write('reading\n');
     await new Promise((r) => setTimeout(r, 1));
   }
-  process.stdout.write(JSON.stringify({ result: { first, seen, memoryHits: store.counts.memoryHits, afterMs: Date.now() - started } }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ result: { first, seen, memoryHits: store.counts.memoryHits, afterMs: Date.now() - started } }) +
+      '\n',
+  );
   await store.close();
   process.exit(0);
 }
