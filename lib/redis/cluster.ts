@@ -160,6 +160,19 @@ export class ClusterClientAdapter implements RedisClientLike {
     return new ClusterClientAdapter(this.cluster.duplicate());
   }
 
+  /** The addresses (`host:port`) of the masters, as the client last discovered them. */
+  masterAddresses(): string[] {
+    return this.cluster.masters.map((node) => (node as { address?: string }).address ?? '');
+  }
+
+  /**
+   * The address (`host:port`) of the master that serves `key`, as the client last discovered the
+   * topology; `undefined` before discovery. After a failover it names the promoted replica.
+   */
+  nodeOf(key: string): string | undefined {
+    return (this.cluster.getSlotMaster(hashSlot(key)) as { address?: string } | undefined)?.address;
+  }
+
   /** A client per master, for commands that must run on every one of them (`SCAN` for a prefix clear). */
   async masterClients(): Promise<RedisClientLike[]> {
     return Promise.all(

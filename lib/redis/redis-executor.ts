@@ -68,8 +68,14 @@ export class RedisExecutor {
   readonly client: RedisClientLike;
   readonly timeoutMs: number;
   readonly #owned: boolean;
-  readonly #timeouts: TimeoutSweeper;
-  readonly #breaker: StoreBreaker;
+  /** On a cluster, the adapter that tells which master serves a key; one lane per master then. */
+  readonly #cluster: ClusterClientAdapter | undefined;
+  /** A single Redis's one lane; on a cluster, one per master in {@link #lanes}. */
+  readonly #single: Lane | undefined;
+  readonly #lanes = new Map<string, Lane>();
+  readonly #newLane: () => Lane;
+  readonly #onCircuit: (state: StoreCircuitState) => void;
+  #reported: StoreCircuitState = 'closed';
   #connecting: Promise<unknown> | undefined;
   #closed = false;
 
@@ -94,13 +100,21 @@ export class RedisExecutor {
     assertPositiveInteger('breakerThreshold', o.breakerThreshold);
     const cooldownMs = parseDuration('breakerCooldown', o.breakerCooldown);
     if (typeof o.clock?.now !== 'function') throw optionError('clock', 'an object with a now() method', o.clock);
-    this.#breaker = new StoreBreaker(o.breakerThreshold, cooldownMs, o.clock, onCircuit);
-    this.#timeouts = new TimeoutSweeper(this.timeoutMs);
+    this.#onCircuit = onCircuit;
+    const clock = o.clock;
+    this.#newLane = () => ({
+      breaker: new StoreBreaker(o.breakerThreshold, cooldownMs, clock, () => this.#laneChanged()),
+      timeouts: new TimeoutSweeper(this.timeoutMs),
+    });
     if (url === undefined) {
-      this.client = isClusterClient(client) ? new ClusterClientAdapter(client) : (client as RedisClientLike);
+      this.#cluster = isClusterClient(client) ? new ClusterClientAdapter(client) : undefined;
+      this.#single = this.#cluster === undefined ? this.#newLane() : undefined;
+      this.client = this.#cluster ?? (client as RedisClientLike);
       this.#owned = false;
       return;
     }
+    this.#cluster = undefined;
+    this.#single = this.#newLane();
     if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
       throw optionError('url', 'a redis:// or rediss:// URL', url);
     this.client = createOwnedClient(url, this.timeoutMs * 4);
@@ -111,14 +125,41 @@ export class RedisExecutor {
     this.#connecting.catch(() => {});
   }
 
-  /** The breaker's state. */
+  /**
+   * The breaker's state; on a cluster, the worst of the masters' (`open` if any master's breaker is open),
+   * see {@link circuits} for each.
+   */
   get circuit(): StoreCircuitState {
-    return this.#breaker.state;
+    if (this.#single !== undefined) return this.#single.breaker.state;
+    const masters = new Set((this.#cluster as ClusterClientAdapter).masterAddresses());
+    let worst: StoreCircuitState = 'closed';
+    for (const [node, lane] of this.#lanes) {
+      // A master that failed over serves nothing any more: its breaker no longer matters.
+      if (node !== '*' && !masters.has(node)) continue;
+      const state = lane.breaker.state;
+      if (state === 'open') return 'open';
+      if (state === 'half-open') worst = 'half-open';
+    }
+    return worst;
   }
 
-  /** Throws {@link StoreUnavailableError} when the breaker skips Redis now; costs one comparison when closed. */
+  /** Each breaker's state, by the master it guards (`''` for a single Redis, `*` for commands without a key). */
+  get circuits(): ReadonlyMap<string, StoreCircuitState> {
+    if (this.#single !== undefined) return new Map([['', this.#single.breaker.state]]);
+    return new Map([...this.#lanes].map(([node, lane]) => [node, lane.breaker.state]));
+  }
+
+  /**
+   * Throws {@link StoreUnavailableError} when the breaker of the node that serves `key` skips Redis now.
+   * Costs one comparison when closed (and, on a cluster, finding the key's master).
+   */
   enter(operation: string, key?: string): void {
-    this.#breaker.enter(operation, key);
+    this.#laneOf(key).breaker.enter(operation, key);
+  }
+
+  /** Whether the node that serves `key` is skipped by its breaker now (a waiter stops polling it). */
+  skips(key: string): boolean {
+    return this.#laneOf(key).breaker.state === 'open';
   }
 
   /** One round trip behind the breaker, under the operation timeout; failures reject as {@link StoreError}s. */
@@ -137,13 +178,14 @@ export class RedisExecutor {
     key: string | undefined,
     command: (client: RedisClientLike) => Promise<T>,
   ): Promise<T> {
+    const lane = this.#laneOf(key);
     try {
-      const result = await this.always(operation, key, command);
-      this.#breaker.success();
+      const result = await this.#sendOn(lane, operation, key, command);
+      lane.breaker.success();
       return result;
     } catch (error) {
       // An operation the breaker skipped is not a new failure.
-      if (!(error instanceof StoreUnavailableError)) this.#breaker.failure();
+      if (!(error instanceof StoreUnavailableError)) lane.breaker.failure();
       throw error;
     }
   }
@@ -156,7 +198,12 @@ export class RedisExecutor {
    * afterwards: its caller was told it failed, and a late write could overwrite a newer value or charge
    * a quota twice. After {@link close} every operation fails, also on a client passed in.
    */
-  async always<T>(
+  always<T>(operation: string, key: string | undefined, command: (client: RedisClientLike) => Promise<T>): Promise<T> {
+    return this.#sendOn(this.#laneOf(key), operation, key, command);
+  }
+
+  async #sendOn<T>(
+    lane: Lane,
     operation: string,
     key: string | undefined,
     command: (client: RedisClientLike) => Promise<T>,
@@ -170,7 +217,7 @@ export class RedisExecutor {
           : this.#connecting.then(() =>
               abandoned ? Promise.reject(new Error('abandoned after timeout')) : command(this.client),
             );
-      return await this.#timeouts.guard(sent, operation, key);
+      return await lane.timeouts.guard(sent, operation, key);
     } catch (error) {
       abandoned = true;
       throw toStoreError(error, operation, key);
@@ -180,9 +227,37 @@ export class RedisExecutor {
   /** Closes the client if this executor opened it (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#timeouts.stop();
+    this.#single?.timeouts.stop();
+    for (const lane of this.#lanes.values()) lane.timeouts.stop();
     if (this.#owned) await closeClient(this.client);
   }
+
+  /**
+   * The lane (breaker and timeouts) of the node that serves `key`. A single Redis has one. On a cluster,
+   * each master has its own, so a failed master costs only the keys it serves, and a replica promoted in
+   * its place starts with a lane of its own; commands without a key share one more.
+   */
+  #laneOf(key: string | undefined): Lane {
+    if (this.#single !== undefined) return this.#single;
+    const node = key === undefined ? '*' : ((this.#cluster as ClusterClientAdapter).nodeOf(key) ?? '*');
+    let lane = this.#lanes.get(node);
+    if (lane === undefined) this.#lanes.set(node, (lane = this.#newLane()));
+    return lane;
+  }
+
+  /** Reports the state of {@link circuit} when a breaker's change changes it. */
+  #laneChanged(): void {
+    const state = this.circuit;
+    if (state === this.#reported) return;
+    this.#reported = state;
+    this.#onCircuit(state);
+  }
+}
+
+/** One node's breaker and timeouts. */
+interface Lane {
+  readonly breaker: StoreBreaker;
+  readonly timeouts: TimeoutSweeper;
 }
 
 /** Wraps a driver error as a {@link StoreError} (one already is passes through). */

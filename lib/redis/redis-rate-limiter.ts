@@ -29,7 +29,10 @@ const KNOWN = [...CONNECTION_OPTIONS, 'prefix'];
 export interface RedisRateLimiterEvents {
   /** A decision failed (timeout, connection, open circuit); the caller's `onStoreError` decided instead. */
   error: (error: StoreError) => void;
-  /** The circuit in front of Redis changed state. */
+  /**
+   * The circuit in front of Redis changed state. On a cluster each master has its own breaker; this is
+   * the worst of them (`open` when any master's is), and `circuits` has each.
+   */
   circuit: (state: StoreCircuitState) => void;
 }
 

@@ -24,7 +24,7 @@ import { RedisFillCoordinator } from './fill-coordinator';
 import { RedisNoticeBus } from './notice-bus';
 import { LargeValueSizes, ReadBatcher } from './read-batcher';
 import { clearPrefix, RedisTagIndex, stampKey, STORE_IF_CURRENT } from './tag-index';
-import { ClusterClientAdapter } from './cluster';
+import { ClusterClientAdapter, groupBySlot } from './cluster';
 import { runLua } from './lua';
 
 /**
@@ -59,7 +59,10 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 /** Events of a {@link RedisStore}. */
 export interface RedisStoreEvents {
-  /** The circuit in front of Redis changed state. */
+  /**
+   * The circuit in front of Redis changed state. On a cluster each master has its own breaker; this is
+   * the worst of them (`open` when any master's is), and `circuits` has each.
+   */
   circuit: (state: StoreCircuitState) => void;
   /** A background operation (lease renewal, subscriber) failed; no caller saw it. */
   error: (error: StoreError) => void;
@@ -121,6 +124,11 @@ export class RedisStore implements CacheStore {
   /** State of the circuit in front of Redis. */
   get circuit(): StoreCircuitState {
     return this.#redis.circuit;
+  }
+
+  /** On a cluster, the state of each master's breaker, by address (`host:port`). */
+  get circuits(): ReadonlyMap<string, StoreCircuitState> {
+    return this.#redis.circuits;
   }
 
   /** The client the store sends its commands through (for extensions such as `TieredStore`). */
@@ -233,11 +241,35 @@ export class RedisStore implements CacheStore {
   }
 
   /**
-   * Reads `keys` in one round trip and hands each decoded entry to its readers as soon as it is decoded,
-   * letting the event loop turn between slices of {@link DECODE_SLICE_CHARS}.
+   * Reads `keys` in one round trip (on a cluster, one per hash slot) and hands each decoded entry to its
+   * readers as soon as it is decoded, letting the event loop turn between slices of
+   * {@link DECODE_SLICE_CHARS}. On a cluster a slot group that fails (its master is down, or its breaker
+   * skips it) fails only its own keys; the other groups' readers get their entries.
    */
   async #fetch(keys: string[], deliver: (index: number, entry: CacheEntry | undefined | Error) => void): Promise<void> {
-    const replies = await this.#redis.send('get', keys.length === 1 ? keys[0] : undefined, (client) =>
+    const groups =
+      keys.length > 1 && this.#redis.client instanceof ClusterClientAdapter ? groupBySlot(keys) : undefined;
+    if (groups === undefined || groups.length === 1) return this.#fetchGroup(keys, keys.length === 1, deliver);
+    await Promise.all(
+      groups.map((positions) =>
+        this.#fetchGroup(
+          positions.map((i) => keys[i] as string),
+          true,
+          (j, entry) => deliver(positions[j] as number, entry),
+        ).catch((error: unknown) => {
+          for (const i of positions) deliver(i, toStoreError(error, 'get', keys[i]));
+        }),
+      ),
+    );
+  }
+
+  /** {@link #fetch} of keys that one node serves; `routed` sends under the first key's breaker. */
+  async #fetchGroup(
+    keys: string[],
+    routed: boolean,
+    deliver: (index: number, entry: CacheEntry | undefined | Error) => void,
+  ): Promise<void> {
+    const replies = await this.#redis.send('get', routed ? keys[0] : undefined, (client) =>
       keys.length === 1
         ? client.sendCommand<string | null>(['GET', keys[0] as string], COMMAND_OPTIONS).then((r) => [r])
         : client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
