@@ -116,6 +116,8 @@ export class RedisStore implements CacheStore {
       channel,
       notices: this.notices,
       guard: (operation, key, run) => this.#redis.run(operation, key, run),
+      always: (operation, key, run) => this.#redis.always(operation, key, run),
+      skips: (key) => this.#redis.skips(key),
       read: (key) => this.get(key),
       onBackgroundError: (error, operation, key) => this.events.emit('error', toStoreError(error, operation, key)),
     });
@@ -136,10 +138,13 @@ export class RedisStore implements CacheStore {
     return this.#redis.client;
   }
 
-  /** Publishes `message` on `channel`, behind the breaker and under the operation timeout. */
+  /**
+   * Publishes `message` on `channel`, behind the breaker and under the operation timeout. Not routed by
+   * the channel's slot: on a cluster any node carries it to every subscriber.
+   */
   publish(channel: string, message: string): Promise<void> {
     return this.#redis
-      .run('publish', channel, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS))
+      .run('publish', undefined, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS))
       .then(() => undefined);
   }
 
@@ -236,6 +241,7 @@ export class RedisStore implements CacheStore {
 
   /** Closes the connections the store opened (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
+    this.coordinator.close();
     await this.notices.close();
     await this.#redis.close();
   }
