@@ -16,6 +16,7 @@ export { RedisCircuitState } from './redis-circuit-state';
 export type { RedisCircuitStateOptions, RedisCircuitStateEvents } from './redis-circuit-state';
 export { RedisSemaphore } from './redis-semaphore';
 export { hashSlot } from './cluster';
+export { closeRedis } from './close-client';
 export { TieredStore } from './tiered-store';
 export type { TieredStoreOptions, TieredStoreEvents } from './tiered-store';
 export type { RedisClusterLike } from './cluster';
