@@ -10,6 +10,7 @@ export { RedisStore } from './redis-store';
 export type { RedisStoreOptions, RedisStoreEvents } from './redis-store';
 export type { RedisClientLike } from './connection';
 export type { StoreCircuitState, RedisConnectionOptions } from './redis-executor';
+export { redisFailureBoundMs } from './redis-executor';
 export { RedisBlobStore } from './redis-blob-store';
 export type { RedisBlobStoreOptions } from './redis-blob-store';
 export { RedisCircuitState } from './redis-circuit-state';
