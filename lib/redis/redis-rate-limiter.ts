@@ -69,6 +69,11 @@ export class RedisRateLimiter implements RateLimiter {
     return this.#redis.circuit;
   }
 
+  /** On a cluster, the state of each master's breaker, by address (`host:port`). */
+  get circuits(): ReadonlyMap<string, StoreCircuitState> {
+    return this.#redis.circuits;
+  }
+
   /** Decisions that failed since the limiter was created. */
   get errors(): number {
     return this.#errors;
