@@ -127,8 +127,12 @@ export class MethodStore {
    * After a fill stored (or declined to store) its value: whether an invalidation of its key, its
    * namespace or one of `tags` ran since `mark`. If so the value may predate it: the entry is removed, and
    * callers who joined the fill must not take its value. (Set, tag, then check: an invalidation after
-   * the check finds the key in its tag set, or deletes it by key.) When the check itself fails, the fill
-   * counts as raced.
+   * the check finds the key in its tag set, or deletes it by key.)
+   *
+   * When the check itself fails (the store is failing), the entry is removed all the same, since it may
+   * be raced, but the callers who joined the fill take its value, as its own caller does: making each of
+   * them run the method again would multiply model calls exactly while the store is down (a failover
+   * measured up to 20 runs per process that way).
    */
   async raced(key: string, tags: readonly string[], mark: number | undefined, stored: boolean): Promise<boolean> {
     const { store, invalidation } = this.rt;
@@ -138,7 +142,8 @@ export class MethodStore {
       raced = await store.tags.stampedSince(invalidation.clockKey, this.#namesOf(key, tags), mark);
     } catch (error) {
       this.#unchecked(error, 'mark', key);
-      raced = true;
+      if (stored) await this.safely('delete', key, () => store.delete(key));
+      return false;
     }
     if (raced && stored) await this.safely('delete', key, () => store.delete(key));
     return raced;

@@ -1,6 +1,6 @@
 import { STAMP_TTL_MS, type TagIndex } from '../ports/cache-store';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
-import { ClusterClientAdapter } from './cluster';
+import { ClusterClientAdapter, groupBySlot } from './cluster';
 import { defineLua, runLua } from './lua';
 
 /** Runs one Redis round trip for a store operation under the store's timeout and breaker. */
@@ -109,10 +109,17 @@ export class RedisTagIndex implements TagIndex {
 
   async stampedSince(clockKey: string, names: readonly string[], mark: number): Promise<boolean> {
     const keys = names.map((name) => stampKey(clockKey, name));
-    const values = await this.send('mark', names[0], (client) =>
-      client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
+    // One read per hash slot, each under the breaker of the node that holds it: on a cluster the stamps
+    // lie on several masters, and a failed one must not be charged to another master's breaker.
+    const groups = await Promise.all(
+      groupBySlot(keys).map((positions) => {
+        const slice = positions.map((i) => keys[i] as string);
+        return this.send('mark', slice[0], (client) =>
+          client.sendCommand<(string | null)[]>(['MGET', ...slice], COMMAND_OPTIONS),
+        );
+      }),
     );
-    return values.some((value) => value !== null && Number(value) > mark);
+    return groups.some((values) => values.some((value) => value !== null && Number(value) > mark));
   }
 
   async invalidate(tagKeys: readonly string[]): Promise<number> {

@@ -5,7 +5,7 @@ import {
   MemoryCostLedger,
   MemoryStore,
   PriceTable,
-  type StoreError,
+  StoreError,
   type CacheEntry,
   type CacheStore,
 } from '../../lib';
@@ -240,6 +240,50 @@ describe('Cache', () => {
   ])('rejects bad options %j with a TypeError', (options, message) => {
     expect(() => new Cache(options as never)).toThrow(TypeError);
     expect(() => new Cache(options as never)).toThrow(message);
+  });
+});
+
+describe('Cache when the invalidation check fails', () => {
+  it('gives the fill’s value to the callers who joined it, runs the method once, and keeps no entry', async () => {
+    const memory = new MemoryStore();
+    const index = memory.tags;
+    const down = new StoreError('mark', undefined, 'store down');
+    // The store answers everything but the check a fill makes after storing (its stamps' node is down).
+    const store: CacheStore = {
+      name: 'check-fails',
+      get: (key) => memory.get(key),
+      set: (key, value, ttlMs, freshMs) => memory.set(key, value, ttlMs, freshMs),
+      delete: (key) => memory.delete(key),
+      close: () => memory.close(),
+      tags: {
+        tag: (key, tagKeys, ttlMs) => index.tag(key, tagKeys, ttlMs),
+        invalidate: (tagKeys) => index.invalidate(tagKeys),
+        mark: (clockKey) => index.mark(clockKey),
+        stamp: (clockKey, names) => index.stamp(clockKey, names),
+        stampedSince: () => Promise.reject(down),
+      },
+    };
+    const cache = new Cache({ store });
+    const errors: unknown[] = [];
+    cache.on('error', (event) => errors.push(event.error));
+    const gate = deferred<void>();
+    let runs = 0;
+    const ask = cache.wrap(
+      async (q: string) => {
+        runs++;
+        await gate.promise;
+        return `answer ${q}`;
+      },
+      { name: 'ask' },
+    );
+    const calls = Array.from({ length: 5 }, () => ask('q'));
+    gate.resolve();
+    await expect(Promise.all(calls)).resolves.toEqual(Array(5).fill('answer q'));
+    expect(runs).toBe(1);
+    expect(errors).toContain(down);
+    // The value may have raced an invalidation nobody could check: it is not kept.
+    await expect(ask('q')).resolves.toBe('answer q');
+    expect(runs).toBe(2);
   });
 });
 
