@@ -57,11 +57,13 @@ export {
   StoreError,
   StoreTimeoutError,
   StoreUnavailableError,
+  InvalidationQueuedError,
   isCachetError,
   isCacheKeyError,
   isStoreError,
   isStoreTimeoutError,
   isStoreUnavailableError,
+  isInvalidationQueuedError,
 } from './core/errors';
 export {
   ValueEncodeError,

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
+import { StoreError } from '../core/errors';
 import {
   assertKeyPart,
   assertKeySegment,
@@ -35,6 +36,7 @@ import {
   type StoreErrorPolicy,
 } from './cached-options';
 import { FillTable } from './fill-table';
+import { InvalidationReplay } from './invalidation-replay';
 import { addCounters, newCounters, withRates, type CacheCounters, type CacheStats, type RatedCounters } from './stats';
 
 /** What {@link Cache.report} resolves to. */
@@ -117,6 +119,8 @@ export class Cache {
   readonly #random: () => number;
   readonly #shared: SharedCounters | undefined;
   readonly #counters = new Map<string, CacheCounters>();
+  /** Invalidations that could not reach the store, replayed until they do. */
+  readonly #replay = new InvalidationReplay();
   /** Which decorated method owns each `namespace:Class.method`, to warn when two share one. */
   readonly #owners = new Map<string, object>();
 
@@ -353,11 +357,13 @@ export class Cache {
     tags.forEach((tag, i) => assertKeyPart(`tags[${i}]`, tag));
     if (this.store.tags === undefined) throw new TypeError(`The ${this.store.name} store keeps no tags`);
     const tagKeys = tags.map((tag) => this.#tagKey(tag));
-    // Stamped first: a fill of these tags running now sees the stamp and drops the value it stores.
-    await this.store.tags.stamp(this.#clockKey, tagKeys);
-    const removed = await this.store.tags.invalidate(tagKeys);
-    if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [...tags], keys: [], removed });
-    return removed;
+    const index = this.store.tags;
+    const list = [...tags];
+    return this.#invalidating('invalidate', undefined, tagKeys, async () => {
+      const removed = await index.invalidate(tagKeys);
+      if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: list, keys: [], removed });
+      return removed;
+    });
   }
 
   /**
@@ -370,11 +376,12 @@ export class Cache {
     ...args: Parameters<Extract<T[K], (...a: any[]) => any>>
   ): Promise<boolean> {
     const key = locateCachedMethod(this, instance, method as PropertyKey).keyFor(instance, args);
-    await this.store.tags?.stamp(this.#clockKey, [key]);
-    const removed = await this.store.delete(key);
-    if (this.#events.has('invalidate'))
-      this.#events.emit('invalidate', { tags: [], keys: [key], removed: removed ? 1 : 0 });
-    return removed;
+    return this.#invalidating('delete', key, [key], async () => {
+      const removed = await this.store.delete(key);
+      if (this.#events.has('invalidate'))
+        this.#events.emit('invalidate', { tags: [], keys: [key], removed: removed ? 1 : 0 });
+      return removed;
+    });
   }
 
   /**
@@ -387,10 +394,47 @@ export class Cache {
     if (options.namespace !== undefined) assertNamespace('namespace', options.namespace);
     if (this.store.clear === undefined) throw new TypeError(`The ${this.store.name} store cannot clear by prefix`);
     const prefix = this.#scopeOf(options.namespace);
-    await this.store.tags?.stamp(this.#clockKey, [prefix]);
-    const removed = await this.store.clear(prefix);
-    if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [], keys: [], prefix, removed });
-    return removed;
+    const store = this.store as Required<Pick<CacheStore, 'clear'>>;
+    return this.#invalidating('clear', prefix, [prefix], async () => {
+      const removed = await store.clear(prefix);
+      if (this.#events.has('invalidate')) this.#events.emit('invalidate', { tags: [], keys: [], prefix, removed });
+      return removed;
+    });
+  }
+
+  /**
+   * Runs an invalidation: stamps `names` (so a fill of them running now drops the value it stores), then
+   * `remove`s, even when the stamp failed (a memory tier drops its copies at once). When the store fails,
+   * the whole invalidation is queued for replay and the caller gets an {@link InvalidationQueuedError}.
+   */
+  async #invalidating<T>(
+    operation: string,
+    key: string | undefined,
+    names: readonly string[],
+    remove: () => Promise<T>,
+  ): Promise<T> {
+    const run = async (): Promise<T> => {
+      let stampFailure: unknown;
+      try {
+        await this.store.tags?.stamp(this.#clockKey, names);
+      } catch (error) {
+        stampFailure = error;
+      }
+      const removed = await remove();
+      if (stampFailure !== undefined) throw stampFailure;
+      return removed;
+    };
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      throw this.#replay.defer(operation, key, run, error);
+    }
+  }
+
+  /** How many invalidations wait to be replayed because the store could not be reached (0 normally). */
+  get pendingInvalidations(): number {
+    return this.#replay.size;
   }
 
   /** Listens to `hit`, `miss`, `fill` or `error`; returns a function that stops listening. */
@@ -425,6 +469,7 @@ export class Cache {
 
   /** Sends the last shared counters (with `sharedStats`), then closes the store. */
   async close(): Promise<void> {
+    await this.#replay.close();
     await this.#shared?.close();
     await this.store.close();
   }

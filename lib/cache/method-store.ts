@@ -173,7 +173,7 @@ export class MethodStore {
         }
         const waited = await coordinator.waitForFill(key, lock.waitMs, accept);
         if (waited.status === 'filled') return accept(waited.entry) ? { entry: waited.entry } : {};
-        if (waited.status === 'timeout') return {};
+        if (waited.status === 'timeout' || waited.status === 'abandoned') return {};
       }
     } catch (error) {
       if (isDecodeFailure(error)) this.rt.counters.decodeErrors++;

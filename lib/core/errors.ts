@@ -80,6 +80,30 @@ export class StoreUnavailableError extends StoreError {
   }
 }
 
+/**
+ * An invalidation (`invalidate`, `invalidateTags`, `clear`) could not reach the store. It is not lost:
+ * memory copies in this process are already gone, and the cache replays it until the store answers.
+ * `applied` resolves once it has been, and rejects if the cache closes first. `cause` is the store's error.
+ */
+export class InvalidationQueuedError extends StoreError {
+  override readonly code = 'ERR_CACHET_INVALIDATION_QUEUED';
+
+  constructor(
+    operation: string,
+    key: string | undefined,
+    /** Settles when the replay has been applied (or rejects when the cache closed before it could be). */
+    readonly applied: Promise<void>,
+    cause: StoreError,
+  ) {
+    super(
+      operation,
+      key,
+      `${cause.message}; the invalidation is queued and will be applied once the store answers (await error.applied)`,
+      { cause },
+    );
+  }
+}
+
 export function isCachetError(error: unknown): error is CachetError {
   return error instanceof CachetError;
 }
@@ -94,4 +118,7 @@ export function isStoreTimeoutError(error: unknown): error is StoreTimeoutError 
 }
 export function isStoreUnavailableError(error: unknown): error is StoreUnavailableError {
   return error instanceof StoreUnavailableError;
+}
+export function isInvalidationQueuedError(error: unknown): error is InvalidationQueuedError {
+  return error instanceof InvalidationQueuedError;
 }

@@ -34,7 +34,12 @@ export type FillWait =
   /** The lease is gone but no value was stored (the holder failed, declined to store it, or died). */
   | { readonly status: 'released' }
   /** The wait's bound ran out while the lease was still held. */
-  | { readonly status: 'timeout' };
+  | { readonly status: 'timeout' }
+  /**
+   * Nobody will give the lease back soon: its holder announced it could not (its node failed), or the
+   * store knows the lease's node to be down. The waiter decides at once, without the lease.
+   */
+  | { readonly status: 'abandoned' };
 
 /**
  * Coordinates fills between processes that share a store. Stores that only live in one process (memory)

@@ -1,5 +1,6 @@
 // The core client, not the `redis` umbrella: cachet sends every command through `sendCommand` and needs
-// none of the modules (JSON, search, bloom, time series) the umbrella adds. docs/decisions.md, Packaging.
+// none of the modules (JSON, search, bloom, time series) the umbrella adds. See docs/decisions.md, "Packaging
+// and tooling".
 import { createClient } from '@redis/client';
 
 /**

@@ -56,6 +56,23 @@ const DEFAULTS = {
 } as const satisfies Omit<Required<RedisConnectionOptions>, 'url' | 'client'>;
 
 /**
+ * The most time one call spends on Redis operations that fail, however Redis fails (a node down, hung,
+ * or failing over): `(breakerThreshold + 1) × 1.25 × operationTimeout`. A failed operation rejects after
+ * at most 1.25 × `operationTimeout` (the timeout sweeps four times per timeout); after `breakerThreshold`
+ * consecutive failures on a node its breaker skips it at once, and after each cooldown one more operation
+ * probes it. Waiting for another process's fill comes on top, bounded by `lock.wait` and ended at once
+ * when that fill's lease is abandoned or its node's breaker opens. With the defaults: 1,250 ms.
+ */
+export function redisFailureBoundMs(
+  options: Pick<RedisConnectionOptions, 'operationTimeout' | 'breakerThreshold'> = {},
+): number {
+  const timeoutMs = parseDuration('operationTimeout', options.operationTimeout ?? DEFAULTS.operationTimeout);
+  const threshold = options.breakerThreshold ?? DEFAULTS.breakerThreshold;
+  assertPositiveInteger('breakerThreshold', threshold);
+  return (threshold + 1) * timeoutMs * 1.25;
+}
+
+/**
  * The one way cachet sends commands to Redis: the client (a URL it connects, or one the caller owns; a
  * cluster client goes through the {@link ClusterClientAdapter}), the operation timeout, the breaker and
  * the mapping of failures to {@link StoreError}s. Every Redis class holds one.

@@ -116,6 +116,8 @@ export class RedisStore implements CacheStore {
       channel,
       notices: this.notices,
       guard: (operation, key, run) => this.#redis.run(operation, key, run),
+      always: (operation, key, run) => this.#redis.always(operation, key, run),
+      skips: (key) => this.#redis.skips(key),
       read: (key) => this.get(key),
       onBackgroundError: (error, operation, key) => this.events.emit('error', toStoreError(error, operation, key)),
     });
@@ -136,10 +138,13 @@ export class RedisStore implements CacheStore {
     return this.#redis.client;
   }
 
-  /** Publishes `message` on `channel`, behind the breaker and under the operation timeout. */
+  /**
+   * Publishes `message` on `channel`, behind the breaker and under the operation timeout. Not routed by
+   * the channel's slot: on a cluster any node carries it to every subscriber.
+   */
   publish(channel: string, message: string): Promise<void> {
     return this.#redis
-      .run('publish', channel, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS))
+      .run('publish', undefined, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS))
       .then(() => undefined);
   }
 
@@ -236,6 +241,7 @@ export class RedisStore implements CacheStore {
 
   /** Closes the connections the store opened (a client passed in is left open). Never waits on a Redis that is down. */
   async close(): Promise<void> {
+    this.coordinator.close();
     await this.notices.close();
     await this.#redis.close();
   }
@@ -249,12 +255,17 @@ export class RedisStore implements CacheStore {
   async #fetch(keys: string[], deliver: (index: number, entry: CacheEntry | undefined | Error) => void): Promise<void> {
     const groups =
       keys.length > 1 && this.#redis.client instanceof ClusterClientAdapter ? groupBySlot(keys) : undefined;
-    if (groups === undefined || groups.length === 1) return this.#fetchGroup(keys, keys.length === 1, deliver);
+    if (groups === undefined || groups.length === 1) {
+      // On a cluster, a batch of one slot goes under the breaker of its master.
+      const key = keys.length === 1 || groups !== undefined ? keys[0] : undefined;
+      return this.#fetchGroup(keys, key, keys.length === 1, deliver);
+    }
     await Promise.all(
       groups.map((positions) =>
         this.#fetchGroup(
           positions.map((i) => keys[i] as string),
-          true,
+          keys[positions[0] as number],
+          false,
           (j, entry) => deliver(positions[j] as number, entry),
         ).catch((error: unknown) => {
           for (const i of positions) deliver(i, toStoreError(error, 'get', keys[i]));
@@ -263,14 +274,18 @@ export class RedisStore implements CacheStore {
     );
   }
 
-  /** {@link #fetch} of keys that one node serves; `routed` sends under the first key's breaker. */
+  /**
+   * {@link #fetch} of keys that one node serves, sent under the breaker of the node that serves `key`: a
+   * read on its own (`alone`) as a `GET`, a batch or a slot group of one as an `MGET`.
+   */
   async #fetchGroup(
     keys: string[],
-    routed: boolean,
+    key: string | undefined,
+    alone: boolean,
     deliver: (index: number, entry: CacheEntry | undefined | Error) => void,
   ): Promise<void> {
-    const replies = await this.#redis.send('get', routed ? keys[0] : undefined, (client) =>
-      keys.length === 1
+    const replies = await this.#redis.send('get', key, (client) =>
+      alone
         ? client.sendCommand<string | null>(['GET', keys[0] as string], COMMAND_OPTIONS).then((r) => [r])
         : client.sendCommand<(string | null)[]>(['MGET', ...keys], COMMAND_OPTIONS),
     );

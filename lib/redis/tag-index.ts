@@ -73,6 +73,12 @@ const BATCH = 500;
  * unlinked one key per command, pipelined.
  */
 export class RedisTagIndex implements TagIndex {
+  /**
+   * Keys a tag invalidation took from their tag sets but could not unlink (their node failed): the tag
+   * sets no longer name them, so the next invalidation (the cache's replay) unlinks them first.
+   */
+  readonly #leftover = new Set<string>();
+
   constructor(private readonly send: GuardedSend) {}
 
   async tag(key: string, tagKeys: readonly string[], ttlMs: number): Promise<void> {
@@ -116,12 +122,25 @@ export class RedisTagIndex implements TagIndex {
   /** {@link invalidate}, also telling which keys carried the tags (a memory tier drops its copies of them). */
   async invalidateKeys(tagKeys: readonly string[]): Promise<{ keys: string[]; removed: number }> {
     let removed = 0;
+    let failure: unknown;
     const all: string[] = [];
+    const unlink = async (keys: readonly string[]): Promise<void> => {
+      all.push(...keys);
+      const outcome = await unlinkSettled(this.send, keys);
+      removed += outcome.removed;
+      for (const key of outcome.failed) this.#leftover.add(key);
+      failure ??= outcome.error;
+    };
+    if (this.#leftover.size > 0) {
+      const keys = [...this.#leftover];
+      this.#leftover.clear();
+      await unlink(keys);
+    }
     for (const tagKey of tagKeys) {
       const keys = await this.send('invalidate', tagKey, (client) => runLua<string[]>(client, TAKE, [tagKey], []));
-      removed += await unlinkEach(this.send, keys);
-      all.push(...keys);
+      await unlink(keys);
     }
+    if (failure !== undefined) throw failure;
     return { keys: all, removed };
   }
 }
@@ -159,6 +178,32 @@ export async function clearPrefix(send: GuardedSend, prefix: string): Promise<nu
     } while (cursor !== '0');
   }
   return removed;
+}
+
+/** {@link unlinkEach} that goes on past failures: which keys could not be unlinked, and the first error. */
+async function unlinkSettled(
+  send: GuardedSend,
+  keys: readonly string[],
+): Promise<{ removed: number; failed: string[]; error: unknown }> {
+  let removed = 0;
+  let error: unknown;
+  const failed: string[] = [];
+  for (let i = 0; i < keys.length; i += BATCH) {
+    const batch = keys.slice(i, i + BATCH);
+    const outcomes = await Promise.allSettled(
+      batch.map((key) =>
+        send('invalidate', key, (client) => client.sendCommand<number>(['UNLINK', key], COMMAND_OPTIONS)),
+      ),
+    );
+    outcomes.forEach((outcome, j) => {
+      if (outcome.status === 'fulfilled') removed += outcome.value;
+      else {
+        failed.push(batch[j] as string);
+        error ??= outcome.reason;
+      }
+    });
+  }
+  return { removed, failed, error };
 }
 
 async function unlinkEach(send: GuardedSend, keys: readonly string[]): Promise<number> {

@@ -90,7 +90,16 @@ export class TieredStore implements CacheStore {
     stamp: (clockKey, names) => this.redis.tags.stamp(clockKey, names),
     stampedSince: (clockKey, names, mark) => this.redis.tags.stampedSince(clockKey, names, mark),
     invalidate: async (tagKeys) => {
-      const { keys, removed } = await this.redis.tags.invalidateKeys(tagKeys);
+      let found: { keys: string[]; removed: number };
+      try {
+        found = await this.redis.tags.invalidateKeys(tagKeys);
+      } catch (error) {
+        // Which keys carry the tags is known only to Redis: drop every memory copy rather than keep one
+        // the invalidation meant to remove. The cache replays the invalidation once Redis answers.
+        this.memory.clear('');
+        throw error;
+      }
+      const { keys, removed } = found;
       for (const key of keys) this.memory.delete(key);
       await this.#publish({ origin: this.#origin, keys });
       return removed;

@@ -1,13 +1,21 @@
 import { Cache, type CacheOptions } from '../../lib/cache/cache';
 import type { CacheErrorEvent } from '../../lib/cache/cache-events';
-import { isStoreError, isStoreTimeoutError, isStoreUnavailableError, StoreError } from '../../lib/core/errors';
+import {
+  InvalidationQueuedError,
+  isStoreError,
+  isStoreTimeoutError,
+  isStoreUnavailableError,
+  StoreError,
+} from '../../lib/core/errors';
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { RedisStore } from '../../lib/redis/redis-store';
+import { TieredStore } from '../../lib/redis/tiered-store';
+import { closeRedis } from '../../lib/redis/close-client';
 import type { StoreCircuitState } from '../../lib/redis/store-breaker';
 import { startRedisServer, type TestRedisServer } from '../support/redis-server';
 import { connectTestClient } from '../support/redis';
 import { manualClock, type ManualClock } from '../ports/cache-store-contract';
-import { pollUntil } from '../support/async';
+import { eventually, pollUntil } from '../support/async';
 
 // Each test gets a private redis-server that it may kill, restart or freeze. The store's breaker runs on a
 // manual clock, so the circuit stays open until a test moves time past the cooldown.
@@ -236,6 +244,69 @@ describe('Cache over RedisStore when Redis fails', () => {
       expect(timeouts.length).toBeGreaterThan(0);
       expect(timeouts[0]).toMatchObject({ operation: 'get', timeoutMs: 100 });
       expect(h.cache.stats().total.storeErrors).toBe(h.errors.length);
+    });
+
+    it('queues an invalidation it cannot deliver, tells the caller so, and applies it once Redis answers', async () => {
+      const h = harness();
+      await h.answer('q'); // cached now
+      await freeze();
+
+      const failure = await h.cache.clear().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(InvalidationQueuedError);
+      expect(failure).toBeInstanceOf(StoreError);
+      expect((failure as InvalidationQueuedError).cause).toBeInstanceOf(StoreError);
+      expect(h.cache.pendingInvalidations).toBe(1);
+
+      // Redis answers again; the breaker's cooldown passes, so replays reach it.
+      process.kill(pid as number, 'SIGCONT');
+      pid = undefined;
+      h.clock.advance(COOLDOWN_MS);
+      await (failure as InvalidationQueuedError).applied;
+      expect(h.cache.pendingInvalidations).toBe(0);
+      // The entry cached before the outage is gone: the next call runs the method.
+      await expect(h.answer('q')).resolves.toBe('answer to q');
+      expect(h.runs()).toBe(2);
+    });
+
+    it('gives up on queued invalidations when the cache closes, rejecting their applied promise', async () => {
+      const h = harness();
+      await h.answer('q');
+      await freeze();
+      const failure = (await h.cache.clear().catch((error: unknown) => error)) as InvalidationQueuedError;
+      expect(failure).toBeInstanceOf(InvalidationQueuedError);
+      // Closing tries once more (Redis still hangs), then gives up.
+      await h.cache.close().catch(() => undefined);
+      await expect(failure.applied).rejects.toThrow(/closed before the invalidation/);
+    });
+
+    it('a tag invalidation that cannot reach Redis drops the memory tier’s copies at once, and is queued', async () => {
+      const redis = new RedisStore({ url: server.url, operationTimeout: '100ms' });
+      const tiered = new TieredStore({ redis, channel: 'outage-tier' });
+      open.push(redis);
+      const cache = new Cache({ store: tiered, prefix: 'outage' });
+      await eventually(() => tiered.coherent);
+      await tiered.set('outage:default:k', 'v', 60_000);
+      await tiered.tags.tag('outage:default:k', ['outage:tag:t'], 60_000);
+      expect(tiered.memory.get('outage:default:k')).toBeDefined();
+      await freeze();
+
+      await expect(cache.invalidateTags(['t'])).rejects.toBeInstanceOf(InvalidationQueuedError);
+      // Only Redis knows which keys carry the tag: every memory copy went rather than a stale one staying.
+      expect(tiered.memory.get('outage:default:k')).toBeUndefined();
+      expect(cache.pendingInvalidations).toBe(1);
+    });
+
+    it('closeRedis closes a client of yours that still waits for replies, instead of hanging', async () => {
+      const mine = await connectTestClient(server.url);
+      await freeze();
+      const owed = mine.sendCommand(['GET', 'k']).catch((error: unknown) => error);
+      await closeRedis(mine, '200ms');
+      expect(mine.isOpen).toBe(false);
+      // The reply it was owed is refused, not left pending.
+      expect(await owed).toBeInstanceOf(Error);
     });
 
     it('opens the circuit after repeated timeouts, then refuses without waiting', async () => {
