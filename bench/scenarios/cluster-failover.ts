@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { redisFailureBoundMs } from '../../lib/redis';
 import { FAILOVER_PHASES, runFailover, type FailoverRun } from '../../spec/support/failover-run';
 import { formatNumber, table } from '../support/reporter';
 import { atMost, exactly, row, type BenchContext, type Result, type Scenario } from '../support/scenario';
@@ -13,8 +14,11 @@ const OPERATION_TIMEOUT_MS = 250;
 const BREAKER_THRESHOLD = 3;
 const LOCK_WAIT_MS = 1_000;
 const STAMPEDE_HOLD_MS = 200;
-/** As in spec/redis/cluster-failover.spec.ts: (threshold + 1) × 1.25 × operation timeout + lock wait + 500 ms. */
-const CALL_BOUND_MS = (BREAKER_THRESHOLD + 1) * 1.25 * OPERATION_TIMEOUT_MS + LOCK_WAIT_MS + 500;
+/** As in spec/redis/cluster-failover.spec.ts: redisFailureBoundMs (1,250 ms here) + lock wait + 500 ms. */
+const CALL_BOUND_MS =
+  redisFailureBoundMs({ operationTimeout: OPERATION_TIMEOUT_MS, breakerThreshold: BREAKER_THRESHOLD }) +
+  LOCK_WAIT_MS +
+  500;
 
 const LABEL = { redis: 'RedisStore', tiered: 'TieredStore', plain: 'node-redis' } as const;
 

@@ -1,3 +1,4 @@
+import { redisFailureBoundMs } from '../../lib/redis';
 import { FAILOVER_PHASES, runFailover } from '../support/failover-run';
 import { uniquePrefix } from '../support/redis';
 
@@ -26,12 +27,15 @@ const LOCK_WAIT_MS = 1_000;
 /** How long the stampede method holds, so every process's calls arrive while the first fill runs. */
 const STAMPEDE_HOLD_MS = 200;
 /**
- * Longest any call may take, failover or not: until a master's breaker opens, a call can meet at most
- * `breakerThreshold + 1` operations that wait out the operation timeout (the timeout sweeper fires up to a
- * quarter late: × 1.25), then it may wait `lock.wait` for another process's fill; 500 ms of margin for a
- * loaded CI machine. 250 ms, 3, 1 s: 2,750 ms. Stampede calls get STAMPEDE_HOLD_MS on top.
+ * Longest any call may take, failover or not: the library's bound on the time one call spends on failing
+ * Redis operations (`redisFailureBoundMs`: (breakerThreshold + 1) × 1.25 × operationTimeout, 1,250 ms here),
+ * plus `lock.wait` for another process's fill, plus 500 ms of margin for a loaded CI machine: 2,750 ms.
+ * Stampede calls get STAMPEDE_HOLD_MS on top.
  */
-const CALL_BOUND_MS = (BREAKER_THRESHOLD + 1) * 1.25 * OPERATION_TIMEOUT_MS + LOCK_WAIT_MS + 500;
+const CALL_BOUND_MS =
+  redisFailureBoundMs({ operationTimeout: OPERATION_TIMEOUT_MS, breakerThreshold: BREAKER_THRESHOLD }) +
+  LOCK_WAIT_MS +
+  500;
 /** Healthy slots keep their hit rate: during and after the failover at least this share of the healthy phase's. */
 const HEALTHY_HIT_RATE_KEPT = 0.8;
 /** Bound on waiting for each step driven by the cluster or the workers (promotion, rejoin, N calls, exit). */
