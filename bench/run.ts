@@ -11,6 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chatClient } from './scenarios/chat-client';
 import { chatHit } from './scenarios/chat-hit';
+import { clusterFailover } from './scenarios/cluster-failover';
 import { importCost } from './scenarios/import-cost';
 import { keyDerivation } from './scenarios/key-derivation';
 import { memoryHit } from './scenarios/memory-hit';
@@ -45,6 +46,7 @@ const SCENARIOS: readonly Scenario[] = [
   valueSizes,
   taggedWrites,
   importCost,
+  clusterFailover,
 ];
 
 async function main(): Promise<number> {

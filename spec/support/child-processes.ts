@@ -11,6 +11,13 @@ export interface Worker {
   readonly ready: Promise<void>;
   /** Resolves when the worker has printed the line `text` (a step it reached), or rejects if it exits first. */
   reached(text: string): Promise<void>;
+  /**
+   * Resolves with the next JSON line that has a `field` field (its value), in the order printed; lines
+   * printed before the call are kept for it. Rejects if the worker exits first.
+   */
+  message<T = unknown>(field: string): Promise<T>;
+  /** Resolves with the worker's exit code (or signal name) once it has exited. */
+  readonly exited: Promise<number | string>;
   /** Writes `line` to the worker's stdin. */
   tell(line: string): void;
   /** Tells the worker `go`. */
@@ -40,6 +47,12 @@ export function startWorker(name: string, env: Record<string, string>): Worker {
   const lines = createInterface({ input: child.stdout });
   const printed = new Set<string>();
   const watchers = new Map<string, () => void>();
+  /** JSON lines not yet taken by `message`, and `message` calls waiting, per field. */
+  const messages = new Map<string, unknown[]>();
+  const takers = new Map<string, ((value: unknown) => void)[]>();
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   let onReady!: () => void;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
   const result = new Promise<unknown>((resolve, reject) => {
@@ -48,7 +61,12 @@ export function startWorker(name: string, env: Record<string, string>): Worker {
       watchers.get(line)?.();
       if (line === 'ready') return onReady();
       if (!line.startsWith('{')) return;
-      const parsed = JSON.parse(line) as { result?: unknown };
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      for (const [field, value] of Object.entries(parsed)) {
+        const taker = takers.get(field)?.shift();
+        if (taker !== undefined) taker(value);
+        else messages.set(field, [...(messages.get(field) ?? []), value]);
+      }
       if ('result' in parsed) resolve(parsed.result);
     });
     child.once('exit', (code, signal) =>
@@ -67,6 +85,21 @@ export function startWorker(name: string, env: Record<string, string>): Worker {
             new Promise<void>((resolve) => watchers.set(text, resolve)),
             result.then(() => Promise.reject(new Error(`worker ${name} ended without printing \`${text}\``))),
           ]),
+    message: <T>(field: string) => {
+      const queued = messages.get(field);
+      if (queued !== undefined && queued.length > 0) return Promise.resolve(queued.shift() as T);
+      return Promise.race([
+        new Promise<T>((resolve) =>
+          takers.set(field, [...(takers.get(field) ?? []), resolve as (value: unknown) => void]),
+        ),
+        exited.then((code) =>
+          Promise.reject(
+            new Error(`worker ${name} exited (${code}) before printing a \`${field}\` message:\n${stderr}`),
+          ),
+        ),
+      ]);
+    },
+    exited,
     tell: (line) => child.stdin.write(`${line}\n`),
     go: () => child.stdin.write('go\n'),
     kill: () => child.kill('SIGKILL'),
