@@ -173,6 +173,13 @@ export class ClusterClientAdapter implements RedisClientLike {
     return (this.cluster.getSlotMaster(hashSlot(key)) as { address?: string } | undefined)?.address;
   }
 
+  /** A client of the master at `address` (`host:port`), for a command any master can run (`PUBLISH`). */
+  async masterClient(address: string): Promise<RedisClientLike> {
+    const node = this.cluster.masters.find((master) => (master as { address?: string }).address === address);
+    if (node === undefined) throw new Error(`No master at ${address}`);
+    return (await this.cluster.nodeClient(node)) as RedisClientLike;
+  }
+
   /** A client per master, for commands that must run on every one of them (`SCAN` for a prefix clear). */
   async masterClients(): Promise<RedisClientLike[]> {
     return Promise.all(

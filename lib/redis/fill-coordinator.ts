@@ -68,13 +68,13 @@ export class RedisFillCoordinator implements FillCoordinator {
     const { client, channel } = this.port;
     const leaseKey = leaseKeyOf(key);
     const token = randomUUID();
-    const reply = await this.port.guard('lease', key, () =>
+    const reply = await this.port.guard('lease', leaseKey, () =>
       client.sendCommand(['SET', leaseKey, token, 'NX', 'PX', String(leaseMs)], COMMAND_OPTIONS),
     );
     if (reply !== 'OK') return undefined;
 
     const release = (): Promise<unknown> =>
-      this.port.always('lease', key, () => runLua(client, RELEASE_LEASE, [leaseKey], [token, channel, key]));
+      this.port.always('lease', leaseKey, () => runLua(client, RELEASE_LEASE, [leaseKey], [token, channel, key]));
     let abandoned = false;
     const abandon = (): void => {
       if (abandoned) return;
@@ -86,7 +86,7 @@ export class RedisFillCoordinator implements FillCoordinator {
     const renewal = setInterval(
       () => {
         this.port
-          .guard('lease', key, () => runLua(client, RENEW_LEASE, [leaseKey], [token, String(leaseMs)]))
+          .guard('lease', leaseKey, () => runLua(client, RENEW_LEASE, [leaseKey], [token, String(leaseMs)]))
           .catch((error: unknown) => {
             this.port.onBackgroundError(error, 'lease', key);
             // Waiters would otherwise wait for a lease that may run out while the method still runs.
@@ -137,7 +137,7 @@ export class RedisFillCoordinator implements FillCoordinator {
         // An entry the caller does not accept (the stale one being refreshed) counts as no entry yet.
         const entry = await this.port.read(key);
         if (entry !== undefined && accept(entry)) return { status: 'filled', entry };
-        const held = await this.port.guard('lease', key, () =>
+        const held = await this.port.guard('lease', leaseKey, () =>
           this.port.client.sendCommand<number>(['EXISTS', leaseKey], COMMAND_OPTIONS),
         );
         if (held === 0) {
@@ -207,21 +207,17 @@ export class RedisFillCoordinator implements FillCoordinator {
 
   /**
    * Tells every instance that the lease of `key` will not be given back soon (`<ms> <key>`, ms the lease's
-   * time to live). Not routed by key: on a cluster each attempt goes to another node, so a dead master
-   * does not silence it.
+   * time to live). Published through the store, which sends it to a master whose breaker is closed, each
+   * attempt to the next, so a dead master does not silence it.
    */
   #announce(key: string, leaseMs: number): void {
     const channel = abandonedChannelOf(this.port.channel);
     const message = `${leaseMs} ${key}`;
     const attempt = (left: number): void => {
-      this.port
-        .always('publish', undefined, () =>
-          this.port.client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS),
-        )
-        .catch((error: unknown) => {
-          if (left > 1) attempt(left - 1);
-          else this.port.onBackgroundError(error, 'publish', key);
-        });
+      this.port.notices.publish(channel, message).catch((error: unknown) => {
+        if (left > 1) attempt(left - 1);
+        else this.port.onBackgroundError(error, 'publish', key);
+      });
     };
     attempt(ANNOUNCE_ATTEMPTS);
   }

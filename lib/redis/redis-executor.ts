@@ -93,6 +93,8 @@ export class RedisExecutor {
   readonly #newLane: () => Lane;
   readonly #onCircuit: (state: StoreCircuitState) => void;
   #reported: StoreCircuitState = 'closed';
+  /** Which master {@link runAnywhere} tries first next. */
+  #turn = 0;
   #connecting: Promise<unknown> | undefined;
   #closed = false;
 
@@ -189,13 +191,43 @@ export class RedisExecutor {
     return this.send(operation, key, command);
   }
 
+  /**
+   * A command that any node can run (`PUBLISH`: on a cluster any node carries it to every subscriber).
+   * On a cluster it goes to a master whose breaker lets it through, taking the masters in turn, so a dead
+   * master neither delays nor loses it; on one Redis it is {@link run}.
+   */
+  runAnywhere<T>(operation: string, command: (client: RedisClientLike) => Promise<T>): Promise<T> {
+    const cluster = this.#cluster;
+    if (cluster === undefined) return this.run(operation, undefined, command);
+    const masters = cluster.masterAddresses();
+    const start = this.#turn++ % Math.max(1, masters.length);
+    let refusal: unknown = new StoreUnavailableError(operation, undefined, 0);
+    for (let i = 0; i < masters.length; i++) {
+      const address = masters[(start + i) % masters.length] as string;
+      const lane = this.#laneAt(address);
+      try {
+        lane.breaker.enter(operation);
+      } catch (error) {
+        refusal = error;
+        continue;
+      }
+      return this.#sendCounted(lane, operation, undefined, async () => command(await cluster.masterClient(address)));
+    }
+    return Promise.reject(refusal);
+  }
+
   /** {@link run} for a caller that has already called {@link enter} (the batched read path). */
-  async send<T>(
+  send<T>(operation: string, key: string | undefined, command: (client: RedisClientLike) => Promise<T>): Promise<T> {
+    return this.#sendCounted(this.#laneOf(key), operation, key, command);
+  }
+
+  /** Sends on `lane`, and tells its breaker how it went. */
+  async #sendCounted<T>(
+    lane: Lane,
     operation: string,
     key: string | undefined,
     command: (client: RedisClientLike) => Promise<T>,
   ): Promise<T> {
-    const lane = this.#laneOf(key);
     try {
       const result = await this.#sendOn(lane, operation, key, command);
       lane.breaker.success();
@@ -256,7 +288,10 @@ export class RedisExecutor {
    */
   #laneOf(key: string | undefined): Lane {
     if (this.#single !== undefined) return this.#single;
-    const node = key === undefined ? '*' : ((this.#cluster as ClusterClientAdapter).nodeOf(key) ?? '*');
+    return this.#laneAt(key === undefined ? '*' : ((this.#cluster as ClusterClientAdapter).nodeOf(key) ?? '*'));
+  }
+
+  #laneAt(node: string): Lane {
     let lane = this.#lanes.get(node);
     if (lane === undefined) this.#lanes.set(node, (lane = this.#newLane()));
     return lane;

@@ -144,7 +144,7 @@ export class RedisStore implements CacheStore {
    */
   publish(channel: string, message: string): Promise<void> {
     return this.#redis
-      .run('publish', undefined, (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS))
+      .runAnywhere('publish', (client) => client.sendCommand(['PUBLISH', channel, message], COMMAND_OPTIONS))
       .then(() => undefined);
   }
 

@@ -84,7 +84,7 @@ export class RedisTagIndex implements TagIndex {
   async tag(key: string, tagKeys: readonly string[], ttlMs: number): Promise<void> {
     const ms = String(Math.max(1, Math.ceil(ttlMs)));
     await Promise.all(
-      tagKeys.map((tagKey) => this.send('tag', key, (client) => runLua(client, TAG, [tagKey], [key, ms]))),
+      tagKeys.map((tagKey) => this.send('tag', tagKey, (client) => runLua(client, TAG, [tagKey], [key, ms]))),
     );
   }
 
@@ -102,7 +102,9 @@ export class RedisTagIndex implements TagIndex {
     const args = [String(value), String(STAMP_TTL_MS)];
     await Promise.all(
       names.map((name) =>
-        this.send('invalidate', name, (client) => runLua(client, STAMP, [stampKey(clockKey, name)], args)),
+        this.send('invalidate', stampKey(clockKey, name), (client) =>
+          runLua(client, STAMP, [stampKey(clockKey, name)], args),
+        ),
       ),
     );
   }
@@ -111,7 +113,7 @@ export class RedisTagIndex implements TagIndex {
     const keys = names.map((name) => stampKey(clockKey, name));
     // One read per hash slot, each under the breaker of the node that holds it: on a cluster the stamps
     // lie on several masters, and a failed one must not be charged to another master's breaker.
-    const groups = await Promise.all(
+    const groups = await Promise.allSettled(
       groupBySlot(keys).map((positions) => {
         const slice = positions.map((i) => keys[i] as string);
         return this.send('mark', slice[0], (client) =>
@@ -119,7 +121,17 @@ export class RedisTagIndex implements TagIndex {
         );
       }),
     );
-    return groups.some((values) => values.some((value) => value !== null && Number(value) > mark));
+    // A stamp on a node that does not answer counts as not moved: an invalidation that stamps it has to
+    // reach that node too, and when it cannot, it is queued and its replay removes the entry. Only when no
+    // stamp could be read is the check itself failed.
+    let read = false;
+    for (const group of groups) {
+      if (group.status === 'rejected') continue;
+      read = true;
+      if (group.value.some((value) => value !== null && Number(value) > mark)) return true;
+    }
+    if (!read) throw (groups[0] as PromiseRejectedResult).reason;
+    return false;
   }
 
   async invalidate(tagKeys: readonly string[]): Promise<number> {

@@ -29,7 +29,7 @@ export class TimeoutSweeper {
   readonly #live = new Set<Tracked>();
   readonly #periodMs: number;
   #tick = 0;
-  /** The tick at which an operation last settled. */
+  /** The tick at which an operation last succeeded. */
   #progressed = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -49,19 +49,17 @@ export class TimeoutSweeper {
       }
       promise.then(
         (value) => {
-          this.#settled(tracked);
+          if (this.#live.delete(tracked)) this.#progressed = this.#tick;
           resolve(value);
         },
         (error: unknown) => {
-          this.#settled(tracked);
+          // A failure is no sign of progress: a node that went away rejects some commands at once (the
+          // connection closed) while others stay queued, and those must still time out after one timeout.
+          this.#live.delete(tracked);
           reject(error);
         },
       );
     });
-  }
-
-  #settled(tracked: Tracked): void {
-    if (this.#live.delete(tracked)) this.#progressed = this.#tick;
   }
 
   readonly #sweep = (): void => {

@@ -126,7 +126,12 @@ interface Instance {
 }
 
 async function connect(): Promise<RedisClusterLike> {
-  const cluster = createCluster({ rootNodes: urls.map((url) => ({ url })) });
+  const refreshMs = process.env.TOPOLOGY_REFRESH_MS;
+  const cluster = createCluster({
+    rootNodes: urls.map((url) => ({ url })),
+    // node-redis refreshes the topology this long after a node starts reconnecting (5 s by default).
+    ...(refreshMs === undefined ? {} : { topologyRefreshOnReconnectionAttemptStrategy: Number(refreshMs) }),
+  });
   cluster.on('error', () => {});
   await cluster.connect();
   return cluster as unknown as RedisClusterLike;
