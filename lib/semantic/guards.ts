@@ -136,7 +136,6 @@ const EN_UNITS: Readonly<Record<string, string>> = {
   tb: 'tb',
   times: 'x',
   x: 'x',
-  k: 'k',
 };
 
 // Longest first, so that 个小时 is read before 小时 and 公斤 before 斤.
@@ -255,25 +254,9 @@ const ZH_WEEKDAY = /(星期|礼拜|周)([一二三四五六日天1-7])/gu;
 /** Words whose characters are numerals but that are not numbers. */
 const ZH_NOT_NUMBERS = [
   ...['百度', '十分', '万一', '千万', '一下', '一样', '一直', '一般', '一起', '一定', '一些', '统一', '一切', '唯一'],
-  ...['一点', '一旦', '一边', '一致', '同一', '一再', '一向', '一律', '一共', '一会', '一生', '一向', '万能', '三星'],
-  ...[
-    '一半',
-    '不一',
-    '之一',
-    '一时',
-    '一路',
-    '一句',
-    '一种',
-    '一份',
-    '一个人',
-    '一下子',
-    '七夕',
-    '一切',
-    '一方面',
-    '二维码',
-    '二手',
-    '一手',
-  ],
+  ...['一点', '一旦', '一边', '一致', '同一', '一再', '一向', '一律', '一共', '一会', '一生', '万能', '三星'],
+  ...['一半', '不一', '之一', '一时', '一路', '一句', '一种', '一份', '一个人', '一下子', '七夕', '一方面'],
+  ...['二维码', '二手', '一手'],
 ];
 
 const ZH_DIGIT: Readonly<Record<string, number>> = {
@@ -372,10 +355,10 @@ export function extractNumbers(text: string): string[] {
     return ' ';
   });
   for (const word of ZH_NOT_NUMBERS) rest = rest.split(word).join(' ');
-  // 1 million, 2.5 billion: digits times a scale word.
+  // 1 million, 2.5 billion, 5k: digits times a scale word.
   rest = rest.replace(
-    /([0-9]+(?:\.[0-9]+)?)\s?(hundred|thousand|million|billion)\b/gu,
-    (_m, digits: string, scale: string) => String(Number(digits) * EN_SCALE[scale]!),
+    /([0-9]+(?:\.[0-9]+)?)\s?(hundred|thousand|million|billion|k)\b/gu,
+    (_m, digits: string, scale: string) => String(Number(digits) * (scale === 'k' ? 1e3 : EN_SCALE[scale]!)),
   );
   // Arabic numbers, with a currency sign before or a unit after.
   rest = rest.replace(NUMBER_TOKEN, (m, sign: string | undefined, digits: string, after: string | undefined) => {
@@ -383,18 +366,25 @@ export function extractNumbers(text: string): string[] {
     if (after !== undefined && /^[万亿千百十]/u.test(after)) return m;
     const value = Number(digits.replace(/[,，]/g, ''));
     let unit = sign !== undefined ? CURRENCY_SIGNS[sign]! : '';
-    let consumed = true;
+    // What follows the unit stays for the passes below (3天五小时: 五小时 is read next).
+    let left = after ?? '';
     if (after !== undefined) {
-      if (after === '%' || after === '‰') unit ||= after === '%' ? '%' : '‰';
-      else if (after in EN_UNITS) unit ||= EN_UNITS[after]!;
-      else {
+      if (after === '%' || after === '‰') {
+        unit ||= after === '%' ? '%' : '‰';
+        left = '';
+      } else if (after in EN_UNITS) {
+        unit ||= EN_UNITS[after]!;
+        left = '';
+      } else {
         const zh = ZH_UNITS.find(([word]) => after.startsWith(word));
-        if (zh !== undefined) unit ||= zh[1];
-        else consumed = false;
+        if (zh !== undefined) {
+          unit ||= zh[1];
+          left = after.slice(zh[0].length);
+        }
       }
     }
     found.push(`${canonicalNumber(value)} ${unit}`.trim());
-    return consumed ? ' ' : ` ${after ?? ''}`;
+    return ` ${left}`;
   });
   // Chinese numerals: a run, then a unit. A lone 一 counts only before a unit of time, money or measure.
   rest = rest.replace(/[零〇一二两三四五六七八九十百千万亿0-9.]+/gu, (run, offset: number, whole: string) => {

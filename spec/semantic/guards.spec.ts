@@ -42,6 +42,8 @@ describe('near-miss guards', () => {
       expect(checkGuards('利率涨了30%', '利率涨了3%')).toMatchObject({ same: false, guard: 'numbers' });
       expect(checkGuards('Is a 7 day trial free?', 'Is a 7 week trial free?')).toMatchObject({ same: false });
       expect(checkGuards('1,000 users', '1000 users')).toEqual({ same: true });
+      expect(checkGuards('a 5k salary', 'a 5000 salary')).toEqual({ same: true });
+      expect(extractNumbers('3天五小时')).toEqual(['3 day', '5 h']);
     });
 
     it('compares dates: weekdays, months and relative days', () => {
