@@ -4,7 +4,8 @@
 //   0  core                                       clock, durations, events, validation, errors, signals
 //   1  decorate · codec · keys                    the two-dialect decorator helper; value codec; cache keys
 //   2  ports                                      the interfaces backends implement
-//   3  cache · rate-limit · concurrency · resilience · ledger   features, each with its decorator and memory backend
+//   3  cache · rate-limit · concurrency · resilience · ledger · semantic   features, each with its decorator and memory backend
+//                                               (semantic: guards, offline embedder, calibration; it imports core only)
 //   4  redis                                      every Redis backend (behind ports: only entry points name it)
 //   5  llm                                        chat keys, the chat client, provider errors
 //   6  router · retrieval · testing               services
@@ -13,7 +14,7 @@ const LAYERS = [
   ['core'],
   ['decorate', 'codec', 'keys'],
   ['ports'],
-  ['cache', 'rate-limit', 'concurrency', 'resilience', 'ledger'],
+  ['cache', 'rate-limit', 'concurrency', 'resilience', 'ledger', 'semantic'],
   ['redis'],
   ['llm'],
   ['router', 'retrieval', 'testing'],
@@ -58,6 +59,13 @@ module.exports = {
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     ...layerRules,
+    {
+      name: 'semantic-core-only',
+      comment: 'The semantic cache pieces are pure: of cachet they import core only (no ports, keys or codec yet)',
+      severity: 'error',
+      from: { path: '^lib/semantic/' },
+      to: { path: '^lib/', pathNot: ['^lib/core/', '^lib/semantic/'] },
+    },
     {
       name: 'backends-behind-ports',
       comment:

@@ -18,6 +18,7 @@ import { memoryHit } from './scenarios/memory-hit';
 import { rateLimit } from './scenarios/rate-limit';
 import { redisHitLatency } from './scenarios/redis-hit-latency';
 import { retrieval } from './scenarios/retrieval';
+import { semantic } from './scenarios/semantic';
 import { redisHitThroughput } from './scenarios/redis-hit-throughput';
 import { router } from './scenarios/router';
 import { stampede } from './scenarios/stampede';
@@ -42,6 +43,7 @@ const SCENARIOS: readonly Scenario[] = [
   streamReplay,
   router,
   retrieval,
+  semantic,
   tiered,
   valueSizes,
   taggedWrites,

@@ -67,9 +67,20 @@ describe('the dependency rule', () => {
       'backends-behind-ports',
       'independent-cache',
       'independent-rate-limit',
-      'layer-cache-rate-limit-concurrency-resilience-ledger',
+      'layer-cache-rate-limit-concurrency-resilience-ledger-semantic',
       'no-circular',
     ]);
+  });
+
+  it('keeps the semantic pieces on core alone: a port import is refused, a core import accepted', () => {
+    expect(
+      violations({
+        'lib/core/clock.ts': 'export const now = () => 1;',
+        'lib/ports/store.ts': 'export const t = 1;',
+        'lib/semantic/guards.ts':
+          "import { now } from '../core/clock';\nimport { t } from '../ports/store';\nexport const g = now() + t;",
+      }),
+    ).toEqual(['semantic-core-only']);
   });
 
   it('refuses a lower layer that imports a higher one', () => {
