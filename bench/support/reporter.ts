@@ -23,7 +23,7 @@ export function formatNumber(value: number, unit: string): string {
   if (value >= 1_000) return Math.round(value).toLocaleString('en-US');
   if (value >= 100) return value.toFixed(0);
   // Scores and shares (nDCG, recall) live in [0, 1], where one decimal says nothing.
-  if (value < 1) return value.toFixed(3);
+  if (value < 1 || unit === 'share') return value.toFixed(3);
   return value.toFixed(1);
 }
 
