@@ -1,3 +1,4 @@
+import { Cache } from '../../lib/cache/cache';
 import { hashSlot } from '../../lib/redis/cluster';
 import { closeRedis } from '../../lib/redis/close-client';
 import { RedisStore } from '../../lib/redis/redis-store';
@@ -37,6 +38,20 @@ describe('RedisStore on a cluster whose master hangs', () => {
     expect(frozen).toBeGreaterThan(0);
     process.kill(frozen, 'SIGSTOP');
   }
+
+  it('closes promptly while the master hangs: cache.close() and closeRedis(cluster)', async () => {
+    const own = await connectCluster(cluster.urls);
+    const cache = new Cache({ store: new RedisStore({ client: own, operationTimeout: '100ms' }), prefix: 'closing' });
+    const ask = cache.wrap(async (q: string) => `answer ${q}`, { name: 'ask' });
+    for (let i = 0; i < 30; i++) await ask(`q${i}`);
+    await freeze(cluster.urls[0] as string);
+    // Calls in flight toward the hung master while everything closes.
+    const inFlight = Array.from({ length: 30 }, (_, i) => ask(`q${i}`));
+    await cache.close();
+    await closeRedis(own, '200ms');
+    expect(own.isOpen).toBe(false);
+    await expect(Promise.all(inFlight)).resolves.toHaveLength(30);
+  });
 
   it('opens the breaker of that master only, and batched reads of the other masters keep hitting', async () => {
     const prefix = uniquePrefix('frozen');
