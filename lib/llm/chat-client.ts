@@ -1,18 +1,6 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type * as UndiciModule from 'undici';
 import type { Agent, Dispatcher } from 'undici';
-
-type Undici = typeof UndiciModule;
-let undici: Undici | undefined;
-
-/**
- * undici, loaded on the first `ChatClient`: importing `cachet/llm` for its chat keys loads no HTTP client.
- * (undici installs its global dispatcher when it loads, if none is set; Node's `fetch` then uses it.)
- */
-function loadUndici(): Undici {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
-  return (undici ??= require('undici') as Undici);
-}
+import { loadUndici } from './undici';
 import type { ChatRequest } from './chat-request';
 import {
   resolveChatClientOptions,

@@ -12,4 +12,6 @@ export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool,
 export { ChatClient } from './chat-client';
 export type { ChatCompletion, ChatCompletionChunk, ChatCompletionUsage, ChatCallOptions } from './chat-client';
 export type { ChatClientOptions } from './chat-client-options';
+export { EmbeddingsClient } from './embeddings-client';
+export type { EmbeddingsClientOptions } from './embeddings-client';
 export { ProviderError, isProviderError, retryAfterFrom } from './provider-error';

@@ -11,9 +11,11 @@ import {
   type ResolvedSettings,
 } from './local-provider-options';
 import { readBody, sleep, writeChatStream } from './sse';
+import { OfflineEmbedder } from '../semantic/offline-embedder';
 
 /**
- * An OpenAI-compatible chat server on 127.0.0.1 (`POST /v1/chat/completions`, JSON and server-sent events)
+ * An OpenAI-compatible server on 127.0.0.1 (`POST /v1/chat/completions`, JSON and server-sent events, and
+ * `POST /v1/embeddings`)
  * for tests, demos and benchmarks that must not need the internet. Answers are deterministic (see
  * {@link defaultReply}); latency, errors, 429s, slow, broken, truncated and failing streams and the SSE
  * framing are configurable, and counters show what it served.
@@ -34,8 +36,11 @@ export class LocalProvider {
   maxInFlight = 0;
   /** Responses by HTTP status, e.g. `{ 200: 12, 429: 3 }`. */
   byStatus: Record<number, number> = {};
+  /** Texts embedded by `POST /v1/embeddings`. */
+  embeddedTexts = 0;
 
   #settings: ResolvedSettings;
+  readonly #embedders = new Map<number, OfflineEmbedder>();
   readonly #port: number;
   readonly #random: () => number;
   readonly #clock: Clock;
@@ -118,6 +123,7 @@ export class LocalProvider {
     this.requests = 0;
     this.maxInFlight = this.inFlight;
     this.byStatus = {};
+    this.embeddedTexts = 0;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -140,7 +146,8 @@ export class LocalProvider {
 
   async #answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
-    if (req.method !== 'POST' || req.url?.replace(/\?.*$/, '') !== '/v1/chat/completions') {
+    const path = req.url?.replace(/\?.*$/, '');
+    if (req.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/v1/embeddings')) {
       return this.#error(res, 404, `Unknown route ${req.method} ${req.url}`, 'invalid_request_error', 'not_found');
     }
     const s = this.#settings;
@@ -161,6 +168,7 @@ export class LocalProvider {
     } catch {
       return this.#error(res, 400, 'The request body is not valid JSON.', 'invalid_request_error', null);
     }
+    if (path === '/v1/embeddings') return this.#embeddings(res, body);
     const invalid = invalidRequestReason(body);
     if (invalid) return this.#error(res, 400, invalid.message, 'invalid_request_error', null, invalid.param);
     if (s.errorRate > 0 && this.#random() < s.errorRate) {
@@ -196,6 +204,48 @@ export class LocalProvider {
       object: 'chat.completion',
       choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }],
       usage: usageFor(request, answer),
+    });
+  }
+
+  /**
+   * `POST /v1/embeddings`, OpenAI's shape: `input` a string or an array of strings, `dimensions` optional.
+   * The vectors come from the offline embedder (deterministic, no model download), so equal texts get
+   * equal vectors and paraphrases land near each other as that embedder places them.
+   */
+  async #embeddings(res: ServerResponse, body: unknown): Promise<void> {
+    const { model, input, dimensions } = (body ?? {}) as { model?: unknown; input?: unknown; dimensions?: unknown };
+    const texts = typeof input === 'string' ? [input] : input;
+    if (typeof model !== 'string' || !Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) {
+      return this.#error(
+        res,
+        400,
+        '`model` must be a string and `input` a string or an array of strings.',
+        'invalid_request_error',
+        null,
+        'input',
+      );
+    }
+    if (dimensions !== undefined && !(Number.isInteger(dimensions) && (dimensions as number) > 0)) {
+      return this.#error(
+        res,
+        400,
+        '`dimensions` must be a positive integer.',
+        'invalid_request_error',
+        null,
+        'dimensions',
+      );
+    }
+    const size = (dimensions as number | undefined) ?? 256;
+    let embedder = this.#embedders.get(size);
+    if (embedder === undefined) this.#embedders.set(size, (embedder = new OfflineEmbedder({ dimensions: size })));
+    const vectors = await embedder.embed(texts as string[]);
+    this.embeddedTexts += texts.length;
+    const tokens = (texts as string[]).reduce((sum, text) => sum + Math.ceil(text.length / 4), 0);
+    this.#send(res, 200, {
+      object: 'list',
+      data: vectors.map((vector, index) => ({ object: 'embedding', index, embedding: Array.from(vector) })),
+      model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
     });
   }
 
