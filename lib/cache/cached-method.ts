@@ -194,7 +194,7 @@ export class CachedMethod {
     args: unknown[],
     key: string,
     stale?: CacheEntry,
-    onStored?: (ttlMs: number) => void,
+    onStored?: (ttlMs: number) => Promise<void>,
   ): Promise<unknown> {
     const rt = this.rt;
     rt.counters.misses++;
@@ -242,7 +242,7 @@ export class CachedMethod {
     args: unknown[],
     key: string,
     accept?: (entry: CacheEntry) => boolean,
-    onStored?: (ttlMs: number) => void,
+    onStored?: (ttlMs: number) => Promise<void>,
   ): Promise<FillOutcome<unknown>> {
     const rt = this.rt;
     const { lease, entry } = await this.#store.coordinate(key, accept);
@@ -262,7 +262,7 @@ export class CachedMethod {
       const ttlMs = this.#store.ttlFor(value);
       const { tags, stored } = ttlMs > 0 ? await this.#store.set(key, value, ttlMs, args, { mark }) : NOT_STORED;
       const raced = await this.#store.raced(key, tags, mark, stored);
-      if (onStored !== undefined && stored && !raced) onStored(ttlMs);
+      if (onStored !== undefined && stored && !raced) await onStored(ttlMs);
       if (rt.events.has('fill'))
         rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });
       return { value, shareable: !raced };

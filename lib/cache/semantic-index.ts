@@ -97,8 +97,12 @@ export class SemanticIndex {
     return undefined;
   }
 
-  /** Records that `key` now answers `query` for `ttlMs`: here, and in the shared store (announced to every instance). */
-  add(query: SemanticQuery, key: string, ttlMs: number): void {
+  /**
+   * Records that `key` now answers `query` for `ttlMs`: here, and in the shared store (announced to every
+   * instance). Resolves once the shared store has it, so that a caller's answer can be found from any
+   * instance once the caller has it; never rejects (a failure is counted and reported).
+   */
+  async add(query: SemanticQuery, key: string, ttlMs: number): Promise<void> {
     if (query.vector === undefined) return;
     const record: VectorRecord = {
       key,

@@ -40,15 +40,27 @@ export class RedisVectors implements SemanticVectors {
   }
 
   async load(partitionKey: string): Promise<VectorRecord[]> {
-    const flat = await this.send('semantic load', partitionKey, (client) =>
-      client.sendCommand<string[]>(['HGETALL', partitionKey], COMMAND_OPTIONS),
+    const reply = await this.send('semantic load', partitionKey, (client) =>
+      client.sendCommand<string[] | Map<string, string> | Record<string, string>>(
+        ['HGETALL', partitionKey],
+        COMMAND_OPTIONS,
+      ),
     );
+    // RESP2 answers a flat array; a RESP3 client may answer a map or an object.
+    const entries: [string, string][] = [];
+    if (Array.isArray(reply)) {
+      for (let i = 0; i + 1 < reply.length; i += 2) entries.push([String(reply[i]), String(reply[i + 1])]);
+    } else if (reply instanceof Map) {
+      for (const [field, value] of reply) entries.push([String(field), String(value)]);
+    } else {
+      for (const [field, value] of Object.entries(reply)) entries.push([field, String(value)]);
+    }
     const now = this.clock.now();
     const records: VectorRecord[] = [];
     const expired: string[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const record = parseRecord(flat[i] as string, flat[i + 1] as string);
-      if (record === undefined || record.expiresAt <= now) expired.push(flat[i] as string);
+    for (const [field, value] of entries) {
+      const record = parseRecord(field, value);
+      if (record === undefined || record.expiresAt <= now) expired.push(field);
       else records.push(record);
     }
     if (expired.length > 0) await this.#hdel(partitionKey, expired);
