@@ -2,19 +2,20 @@
 // layers below it, and the features of one layer never import each other. `npm test` runs this check.
 //
 //   0  core                                       clock, durations, events, validation, errors, signals
-//   1  decorate · codec · keys                    the two-dialect decorator helper; value codec; cache keys
+//   1  decorate · codec · keys · semantic         the two-dialect decorator helper; value codec; cache keys;
+//                                               semantic (guards, offline embedder, calibration: pure, core only,
+//                                               used by the cache's semantic lookup)
 //   2  ports                                      the interfaces backends implement
-//   3  cache · rate-limit · concurrency · resilience · ledger · semantic   features, each with its decorator and memory backend
-//                                               (semantic: guards, offline embedder, calibration; it imports core only)
+//   3  cache · rate-limit · concurrency · resilience · ledger   features, each with its decorator and memory backend
 //   4  redis                                      every Redis backend (behind ports: only entry points name it)
 //   5  llm                                        chat keys, the chat client, provider errors
 //   6  router · retrieval · testing               services
 //   7  lib/*.ts                                   entry points
 const LAYERS = [
   ['core'],
-  ['decorate', 'codec', 'keys'],
+  ['decorate', 'codec', 'keys', 'semantic'],
   ['ports'],
-  ['cache', 'rate-limit', 'concurrency', 'resilience', 'ledger', 'semantic'],
+  ['cache', 'rate-limit', 'concurrency', 'resilience', 'ledger'],
   ['redis'],
   ['llm'],
   ['router', 'retrieval', 'testing'],

@@ -29,10 +29,21 @@ export interface InvalidateEvent {
   readonly removed: number;
 }
 
+/** Payload of `semanticHit` events: an exact miss served the answer of a cached question that means the same. */
+export interface SemanticHitEvent extends LookupEvent {
+  /** The question asked. */
+  readonly question: string;
+  /** The cached question whose answer was served, and its entry's key. */
+  readonly matched: { readonly question: string; readonly key: string };
+  /** Cosine similarity of the two questions' embeddings. */
+  readonly similarity: number;
+}
+
 /** Events of a {@link Cache}. */
 export interface CacheEvents {
   invalidate: (event: InvalidateEvent) => void;
   hit: (event: LookupEvent) => void;
+  semanticHit: (event: SemanticHitEvent) => void;
   miss: (event: LookupEvent) => void;
   fill: (event: FillEvent) => void;
   error: (event: CacheErrorEvent) => void;

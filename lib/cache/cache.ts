@@ -271,6 +271,7 @@ export class Cache {
       invalidation: { clockKey: this.#clockKey, scopes: [this.#scopeOf(namespace), this.#scopeOf(undefined)] },
       freshness: options.freshness,
       random: this.#random,
+      semantic: options.semantic,
     };
   }
 

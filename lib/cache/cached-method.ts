@@ -2,6 +2,7 @@ import type { CacheEntry } from '../ports/cache-store';
 import type { MethodRuntime } from './method-runtime';
 import type { FillOutcome } from './fill-table';
 import { MethodStore } from './method-store';
+import { SemanticIndex, type SemanticMatch, type SemanticQuery } from './semantic-index';
 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
@@ -17,9 +18,12 @@ export class CachedMethod {
   readonly #store: MethodStore;
   /** Hits per key, for `hot` entries; made on first use. */
   #hotCounts: Map<string, number> | undefined;
+  /** The semantic index; `undefined` for a method without `semantic`. */
+  readonly #semantic: SemanticIndex | undefined;
 
   constructor(private readonly rt: MethodRuntime) {
     this.#store = new MethodStore(rt);
+    this.#semantic = rt.semantic === undefined ? undefined : new SemanticIndex(rt, rt.semantic);
   }
 
   /** The key of a call, for removing one entry (`cache.invalidate`). */
@@ -59,10 +63,16 @@ export class CachedMethod {
     } catch (error) {
       return this.#afterGetFailed(error, fn, self, args, key);
     }
-    if (got === undefined) return this.#miss(fn, self, args, key);
+    if (got === undefined)
+      return this.#semantic === undefined ? this.#miss(fn, self, args, key) : this.#ask(fn, self, args, key);
     if (got instanceof Promise) {
       return got.then(
-        (entry) => (entry === undefined ? this.#miss(fn, self, args, key) : this.#found(entry, fn, self, args, key)),
+        (entry) =>
+          entry !== undefined
+            ? this.#found(entry, fn, self, args, key)
+            : this.#semantic === undefined
+              ? this.#miss(fn, self, args, key)
+              : this.#ask(fn, self, args, key),
         (error: unknown) => this.#afterGetFailed(error, fn, self, args, key),
       );
     }
@@ -134,15 +144,65 @@ export class CachedMethod {
     return (entry.settled ??= Promise.resolve(entry.value));
   }
 
+  /**
+   * An exact miss of a method with `semantic`: serves the answer of a cached question that means the same,
+   * or runs the method and then adds this question to the index. A failing embedder or index is reported
+   * and the call goes on as an exact miss.
+   */
+  #ask(fn: Method, self: unknown, args: unknown[], key: string): Promise<unknown> {
+    const semantic = this.#semantic as SemanticIndex;
+    let query: SemanticQuery | undefined;
+    try {
+      query = semantic.queryOf(self, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (query === undefined) return this.#miss(fn, self, args, key);
+    const asked = query;
+    return semantic.find(asked).then(
+      (match) =>
+        match === undefined
+          ? this.#miss(fn, self, args, key, undefined, (ttlMs) => semantic.add(asked, key, ttlMs))
+          : this.#semanticHit(match, asked, self, args, key),
+      (error: unknown) => {
+        this.#store.emitError(error, 'semantic lookup', key);
+        return this.#miss(fn, self, args, key);
+      },
+    );
+  }
+
+  #semanticHit(match: SemanticMatch, query: SemanticQuery, self: unknown, args: unknown[], key: string): unknown {
+    const rt = this.rt;
+    rt.counters.semanticHits++;
+    if (rt.events.has('semanticHit')) {
+      rt.events.emit('semanticHit', {
+        method: rt.method,
+        key,
+        question: query.text,
+        matched: { question: match.record.question, key: match.record.key },
+        similarity: match.similarity,
+      });
+    }
+    if (rt.ledger !== undefined) rt.ledger.record('hit', match.entry.value, self, args, key);
+    return match.entry.value;
+  }
+
   /** A miss: runs the method once per key. With a `stale` entry (within `staleIfError`), a failure serves it instead. */
-  #miss(fn: Method, self: unknown, args: unknown[], key: string, stale?: CacheEntry): Promise<unknown> {
+  #miss(
+    fn: Method,
+    self: unknown,
+    args: unknown[],
+    key: string,
+    stale?: CacheEntry,
+    onStored?: (ttlMs: number) => Promise<void>,
+  ): Promise<unknown> {
     const rt = this.rt;
     rt.counters.misses++;
     if (rt.events.has('miss')) rt.events.emit('miss', { method: rt.method, key });
     let joined = false;
     const result = rt.fills.run(
       key,
-      () => this.#fill(fn, self, args, key),
+      () => this.#fill(fn, self, args, key, undefined, onStored),
       // Joined a fill that an invalidation raced: look again, as a call made now would.
       () => this.call(fn, self, args),
       () => {
@@ -182,6 +242,7 @@ export class CachedMethod {
     args: unknown[],
     key: string,
     accept?: (entry: CacheEntry) => boolean,
+    onStored?: (ttlMs: number) => Promise<void>,
   ): Promise<FillOutcome<unknown>> {
     const rt = this.rt;
     const { lease, entry } = await this.#store.coordinate(key, accept);
@@ -201,6 +262,7 @@ export class CachedMethod {
       const ttlMs = this.#store.ttlFor(value);
       const { tags, stored } = ttlMs > 0 ? await this.#store.set(key, value, ttlMs, args, { mark }) : NOT_STORED;
       const raced = await this.#store.raced(key, tags, mark, stored);
+      if (onStored !== undefined && stored && !raced) await onStored(ttlMs);
       if (rt.events.has('fill'))
         rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });
       return { value, shareable: !raced };

@@ -15,6 +15,12 @@ import type { CostLedger } from '../ports/cost-ledger';
 import type { Cache } from './cache';
 import type { UsageFunction } from './method-ledger';
 import type { ResolvedPace } from './stream-recording';
+import {
+  resolveSemantic,
+  type ResolvedSemantic,
+  type SemanticOptions,
+  type SemanticQuestion,
+} from './semantic-options';
 
 /** What the cache does when its store fails: go on without it (`bypass`), or reject the call (`throw`). */
 export type StoreErrorPolicy = 'bypass' | 'throw';
@@ -132,6 +138,14 @@ export interface CachedOptions<Args extends any[] = any[], Result = any> {
    * completions. Without it nothing is recorded.
    */
   readonly usage?: UsageFunction;
+  /**
+   * The semantic cache: on an exact miss, serve the stored answer of a cached question that means the same
+   * (same partition, similarity at least `threshold`, guards and `verify` agreeing); see docs/semantic.md.
+   * Exact hits cost nothing more. @default off
+   */
+  readonly semantic?: SemanticOptions<Args>;
+  /** How a call splits into the question and its partition, supplied by a policy (`chatKeyPolicy`) for `semantic`. */
+  readonly semanticQuestion?: SemanticQuestion;
 }
 
 /** Options resolved and validated once, when a method is decorated or wrapped. */
@@ -152,6 +166,7 @@ export interface ResolvedCachedOptions {
   readonly usage: UsageFunction | undefined;
   readonly tags: ((result: unknown, ...args: unknown[]) => readonly string[]) | undefined;
   readonly freshness: ResolvedFreshness | undefined;
+  readonly semantic: ResolvedSemantic | undefined;
 }
 
 /** Freshness options in milliseconds; `undefined` as a whole when none is set. */
@@ -178,6 +193,8 @@ const KNOWN = [
   'ledger',
   'usage',
   'tags',
+  'semantic',
+  'semanticQuestion',
   ...FRESHNESS,
 ] as const;
 export const STORE_ERROR_POLICIES = ['bypass', 'throw'] as const satisfies readonly StoreErrorPolicy[];
@@ -218,6 +235,7 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
     usage,
     tags: resolveTags(tags),
     freshness: resolveFreshness(options, stream !== undefined && stream !== false),
+    semantic: resolveSemantic(options.semantic, options.semanticQuestion, stream !== undefined && stream !== false),
   };
 }
 

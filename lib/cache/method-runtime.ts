@@ -7,6 +7,7 @@ import type { CacheEvents } from './cache-events';
 import type { FillTable } from './fill-table';
 import type { MethodLedger } from './method-ledger';
 import type { CacheCounters } from './stats';
+import type { ResolvedSemantic } from './semantic-options';
 
 /** Everything one cached method needs at call time, resolved once when it is first bound to a cache. */
 export interface MethodRuntime {
@@ -40,4 +41,6 @@ export interface MethodRuntime {
   readonly invalidation: { readonly clockKey: string; readonly scopes: readonly string[] };
   /** Set only when the method has both a ledger and a `usage` function. */
   readonly ledger: MethodLedger | undefined;
+  /** The semantic cache's options; `undefined` for a method without `semantic`. */
+  readonly semantic: ResolvedSemantic | undefined;
 }

@@ -4,12 +4,13 @@ export type { CacheCounters } from '../ports/cache-store';
 
 /**
  * The rates of a set of counters, defined once for stats, reports and the cost ledger:
- * - `hitRate`: lookups answered without running the method, from the store or from another caller's fill
- *   (`(hits + coalesced) / (hits + misses)`). This is the share of calls the cache saved, the figure the
+ * - `hitRate`: lookups answered without running the method, from the store (exactly or semantically) or
+ *   from another caller's fill (`(hits + semanticHits + coalesced) / lookups`, where `lookups = hits +
+ *   semanticHits + misses`). This is the share of calls the cache saved, the figure the
  *   cost ledger's `hitRate` reports too. A caller who waited for a fill already under way counts, as a
  *   request on a proxy's waiting list does: it cost no model call.
- * - `storeHitRate`: lookups the store answered (`hits / (hits + misses)`), the store's own effectiveness.
- * So `hitRate = storeHitRate + coalesced / (hits + misses)`. Both are 0 before the first lookup.
+ * - `storeHitRate`: lookups the store answered by their exact key (`hits / lookups`), the store's own
+ *   effectiveness. So `hitRate = storeHitRate + (semanticHits + coalesced) / lookups`. Both are 0 before the first lookup.
  */
 export interface CacheRates {
   readonly hitRate: number;
@@ -40,15 +41,18 @@ export function newCounters(): CacheCounters {
     stale: 0,
     staleOnError: 0,
     refreshes: 0,
+    semanticHits: 0,
+    embeddings: 0,
+    embedMs: 0,
   };
 }
 
 /** The counters with their rates (see {@link CacheRates}). */
 export function withRates(c: CacheCounters): RatedCounters {
-  const lookups = c.hits + c.misses;
+  const lookups = c.hits + c.semanticHits + c.misses;
   return {
     ...c,
-    hitRate: lookups === 0 ? 0 : (c.hits + c.coalesced) / lookups,
+    hitRate: lookups === 0 ? 0 : (c.hits + c.semanticHits + c.coalesced) / lookups,
     storeHitRate: lookups === 0 ? 0 : c.hits / lookups,
   };
 }

@@ -1,9 +1,10 @@
 import { CachetError } from '../core/errors';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import type { UsageFunction } from '../cache/method-ledger';
+import type { SemanticQuestion } from '../cache/semantic-options';
 import { ANSWER_FIELDS, CHAT_IGNORED_FIELDS } from './chat-key-fields';
 import { isPlainObject, MessageNormalizer, type ChangeCounter } from './chat-normalize';
-import type { ChatRequest } from './chat-request';
+import type { ChatMessage, ChatRequest } from './chat-request';
 import { isWholeChatResult } from './chat-complete';
 import { usageOfChatResult } from './chat-usage';
 
@@ -116,6 +117,12 @@ export interface ChatKeyPolicy {
   readonly complete: (result: unknown) => boolean;
   /** {@link explainKey} with this policy's options; pass `self` when the tenant function reads `this`. */
   readonly explain: (request: ChatRequest, self?: unknown, ...rest: unknown[]) => ChatKeyExplanation;
+  /**
+   * For `semantic`: the question is the last message when it is the user's (its text); the partition is
+   * everything else the key holds (model, system prompt, answer-changing parameters, tools, earlier turns,
+   * tenant). A request that does not end with a user message asks no semantic question.
+   */
+  readonly semanticQuestion: SemanticQuestion;
 }
 
 /**
@@ -160,6 +167,16 @@ export function chatKeyPolicy(options: ChatKeyOptions & Required<Pick<ChatKeyOpt
       return usageOfChatResult(result, request.model, resolved.tenant?.apply(this, args));
     },
     complete: isWholeChatResult,
+    semanticQuestion: {
+      text(this: unknown, request: ChatRequest): string | undefined {
+        return lastUserText(assertRequest(request).messages);
+      },
+      partition(this: unknown, ...args: unknown[]): unknown {
+        const identity = identityOf(this, args, resolved);
+        const messages = identity.request.messages as readonly ChatMessage[];
+        return { tenant: identity.tenant, request: { ...identity.request, messages: messages.slice(0, -1) } };
+      },
+    },
   };
   Object.defineProperty(policy, 'explain', {
     enumerable: false,
@@ -346,4 +363,20 @@ function reasonFor(verdict: Verdict, { seed, n, temperature }: ChatRequest): str
     case 'sampling':
       return `temperature ${String(temperature)} > 0 without a seed samples`;
   }
+}
+
+/** The text of the last message when it is the user's; `undefined` otherwise. */
+function lastUserText(messages: readonly ChatMessage[]): string | undefined {
+  const last = messages[messages.length - 1];
+  if (last === undefined || last.role !== 'user') return undefined;
+  const { content } = last;
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return undefined;
+  const texts: string[] = [];
+  for (const part of content as readonly { type?: unknown; text?: unknown }[]) {
+    // A part that is not text (an image, a file) cannot be compared by meaning: no semantic question.
+    if (part.type !== 'text' || typeof part.text !== 'string') return undefined;
+    texts.push(part.text);
+  }
+  return texts.join('\n');
 }

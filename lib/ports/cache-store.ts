@@ -1,3 +1,5 @@
+import type { SemanticVectors } from './semantic-vectors';
+
 /** What a store hands back on a hit. The memory store returns its own node, so a hit allocates nothing. */
 export interface CacheEntry<T = unknown> {
   readonly value: T;
@@ -121,6 +123,14 @@ export interface CacheCounters {
   staleOnError: number;
   /** Background refreshes started (`staleWhileRevalidate`, `refreshAhead`). */
   refreshes: number;
+  /**
+   * Lookups answered by the semantic cache: an exact miss served the stored answer of a question that
+   * means the same (`@Cached({ semantic })`). Not counted in `hits` or `misses`.
+   */
+  semanticHits: number;
+  /** Embedding calls made by semantic lookups, and the milliseconds they took together. */
+  embeddings: number;
+  embedMs: number;
 }
 
 /** Counters kept in the store itself, so that every instance's add up; see {@link CacheStore.shareCounters}. */
@@ -160,6 +170,8 @@ export interface CacheStore {
   delete(key: string): MaybePromise<boolean>;
   /** Tags of entries, for `@Cached({ tags })` and `cache.invalidateTags()`. */
   readonly tags?: TagIndex;
+  /** The semantic cache's questions, shared by every instance of a shared store (`@Cached({ semantic })`). */
+  readonly vectors?: SemanticVectors;
   /**
    * Stores like {@link CacheStore.set} and records the entry's `tagKeys` (for `ttlMs`), unless one of
    * `check.names` was stamped after `check.mark`; resolves whether it stored. The memory store and a

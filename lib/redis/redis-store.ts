@@ -26,6 +26,7 @@ import { LargeValueSizes, ReadBatcher } from './read-batcher';
 import { clearPrefix, RedisTagIndex, stampKey, STORE_IF_CURRENT } from './tag-index';
 import { ClusterClientAdapter, groupBySlot } from './cluster';
 import { runLua } from './lua';
+import { RedisVectors } from './redis-vectors';
 
 /**
  * Options of {@link RedisStore}: the connection options every Redis class shares (give exactly one of
@@ -92,6 +93,8 @@ export class RedisStore implements CacheStore {
   readonly #sizes = new LargeValueSizes();
   /** Tags of entries, as one Redis set per tag. */
   readonly tags: RedisTagIndex;
+  /** The semantic cache's questions, one hash per partition, shared by every instance. */
+  readonly vectors: RedisVectors;
 
   constructor(options: RedisStoreOptions) {
     assertKnownOptions('RedisStore', options, KNOWN);
@@ -110,6 +113,11 @@ export class RedisStore implements CacheStore {
       this.#redis.client,
       (noticeChannel, message) => this.publish(noticeChannel, message),
       (error) => this.events.emit('error', toStoreError(error, 'subscribe', undefined)),
+    );
+    this.vectors = new RedisVectors(
+      (operation, key, run) => this.#redis.run(operation, key, run),
+      this.notices,
+      this.#clock,
     );
     this.coordinator = new RedisFillCoordinator({
       client: this.#redis.client,

@@ -106,6 +106,11 @@ export class TieredStore implements CacheStore {
     },
   };
 
+  /** The semantic cache's questions: the Redis store's (they are small, and every instance shares them). */
+  get vectors(): RedisStore['vectors'] {
+    return this.redis.vectors;
+  }
+
   constructor(options: TieredStoreOptions) {
     assertKnownOptions('TieredStore', options, ['redis', 'memory', 'channel', 'memoryTtl', 'clock']);
     if (typeof options.redis?.get !== 'function' || typeof options.redis.publish !== 'function') {

@@ -67,7 +67,7 @@ describe('the dependency rule', () => {
       'backends-behind-ports',
       'independent-cache',
       'independent-rate-limit',
-      'layer-cache-rate-limit-concurrency-resilience-ledger-semantic',
+      'layer-cache-rate-limit-concurrency-resilience-ledger',
       'no-circular',
     ]);
   });
@@ -80,7 +80,7 @@ describe('the dependency rule', () => {
         'lib/semantic/guards.ts':
           "import { now } from '../core/clock';\nimport { t } from '../ports/store';\nexport const g = now() + t;",
       }),
-    ).toEqual(['semantic-core-only']);
+    ).toEqual(['layer-decorate-codec-keys-semantic', 'semantic-core-only']);
   });
 
   it('refuses a lower layer that imports a higher one', () => {

@@ -503,7 +503,13 @@ describe('explainKey', () => {
   });
 
   it('keeps explain out of an object spread, so the policy spreads into @Cached options', () => {
-    expect(Object.keys({ ...chatKeyPolicy({ tenant: false }) }).sort()).toEqual(['complete', 'key', 'usage', 'when']);
+    expect(Object.keys({ ...chatKeyPolicy({ tenant: false }) }).sort()).toEqual([
+      'complete',
+      'key',
+      'semanticQuestion',
+      'usage',
+      'when',
+    ]);
   });
 
   it('requires a decision on tenants: no default shares one tenant’s answers with another', () => {
