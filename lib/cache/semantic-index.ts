@@ -113,7 +113,7 @@ export class SemanticIndex {
     this.#insert(query.partitionKey, record);
     const vectors = this.rt.store.vectors;
     if (vectors !== undefined)
-      void vectors.add(query.partitionKey, record).catch((error) => this.#failed(error, 'semantic add', key));
+      await vectors.add(query.partitionKey, record).catch((error) => this.#failed(error, 'semantic add', key));
   }
 
   #guardsAgree(query: string, candidate: string): boolean {

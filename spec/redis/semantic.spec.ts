@@ -70,31 +70,39 @@ describe('@Cached({ semantic }) over Redis', () => {
   );
 
   describe('across processes', () => {
-    let worker: Worker;
+    let workers: Worker[];
     let cache: Cache;
     let store: RedisStore;
     let prefix: string;
-    beforeEach(async () => {
+    const startOne = async (): Promise<Worker> => {
+      const worker = startWorker('semantic-worker', { REDIS_URL: testRedisUrl(), PREFIX: prefix });
+      workers.push(worker);
+      await worker.ready;
+      return worker;
+    };
+    beforeEach(() => {
       prefix = uniquePrefix('sem');
       prefixes.push(prefix);
       store = new RedisStore({ url: testRedisUrl(), operationTimeout: '2s' });
       cache = new Cache({ store, prefix });
-      worker = startWorker('semantic-worker', { REDIS_URL: testRedisUrl(), PREFIX: prefix });
-      await worker.ready;
+      workers = [];
     });
     afterEach(async () => {
-      worker.tell('exit');
-      await worker.exited;
+      for (const worker of workers) worker.tell('exit');
+      await Promise.all(workers.map((worker) => worker.exited));
       await cache.close();
     });
 
-    const ask = async (question: string): Promise<Answer> => {
+    const ask = async (worker: Worker, question: string): Promise<Answer> => {
       worker.tell(`ask ${question}`);
       return worker.message<Answer>('answer');
     };
 
+    // Additions also reach instances that already read the partition, as notices; when that happens is
+    // up to pub/sub, so these cases use what is deterministic: what each process reads from Redis.
     it('finds a question another process cached (read from Redis), and none anywhere once it is invalidated', async () => {
-      await expect(ask('How do I reset my password?')).resolves.toMatchObject({ calls: 1 });
+      const first = await startOne();
+      await expect(ask(first, 'How do I reset my password?')).resolves.toMatchObject({ calls: 1 });
       const { support: s, calls } = support(cache);
       await expect(s.ask('How can I reset my password?')).resolves.toBe('worker: How do I reset my password?');
       expect(calls).toEqual([]);
@@ -102,10 +110,18 @@ describe('@Cached({ semantic }) over Redis', () => {
 
       await cache.invalidate(s, 'ask', 'How do I reset my password?');
       await expect(s.ask('How can I reset my password?')).resolves.toBe('test: How can I reset my password?');
-      await expect(ask('how could I reset my password?')).resolves.toMatchObject({ semanticHits: 1 });
-      await expect(ask('How do I reset my password?')).resolves.toMatchObject({
+
+      // A process that starts now reads the partition: the test's question is there, the invalidated one is not.
+      const second = await startOne();
+      await expect(ask(second, 'How do I reset my password?')).resolves.toMatchObject({
         value: 'test: How can I reset my password?',
+        calls: 0,
+        semanticHits: 1,
       });
+      // The first process still holds the invalidated question in its index; it finds its entry gone and
+      // does not serve it: it runs the method, or finds the test's question if the notice came first.
+      const again = await ask(first, 'How do I reset my password?');
+      expect(again.calls === 2 || again.value === 'test: How can I reset my password?').toBe(true);
     });
   });
 });
