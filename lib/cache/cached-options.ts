@@ -235,7 +235,7 @@ export function resolveCachedOptions(options: CachedOptions = {}): ResolvedCache
     usage,
     tags: resolveTags(tags),
     freshness: resolveFreshness(options, stream !== undefined && stream !== false),
-    semantic: resolveSemantic(options.semantic, options.semanticQuestion, stream !== undefined && stream !== false),
+    semantic: resolveSemantic(options.semantic, options.semanticQuestion),
   };
 }
 

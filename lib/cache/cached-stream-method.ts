@@ -4,6 +4,7 @@ import { CachedStream } from './cached-stream';
 import { LiveStream } from './live-stream';
 import type { MethodRuntime } from './method-runtime';
 import { MethodStore } from './method-store';
+import { SemanticIndex, type SemanticQuery } from './semantic-index';
 import { isStreamRecording, replayRecording, type ResolvedPace, type StreamRecording } from './stream-recording';
 
 /** A method whose chunks `@Cached({ stream: true })` caches: an async generator, or a promise of a stream. */
@@ -26,6 +27,8 @@ export type LiveStreams = Map<string, LiveStream<unknown>>;
  */
 export class CachedStreamMethod {
   readonly #store: MethodStore;
+  /** The semantic index; `undefined` for a method without `semantic`. */
+  readonly #semantic: SemanticIndex | undefined;
 
   constructor(
     private readonly rt: MethodRuntime,
@@ -33,6 +36,7 @@ export class CachedStreamMethod {
     private readonly pace: ResolvedPace,
   ) {
     this.#store = new MethodStore(rt);
+    this.#semantic = rt.semantic === undefined ? undefined : new SemanticIndex(rt, rt.semantic);
   }
 
   /** The key of a call, for removing one entry (`cache.invalidate`). */
@@ -68,6 +72,12 @@ export class CachedStreamMethod {
       rt.counters.decodeErrors++;
       this.#store.emitError(notARecording(entry.value), 'get', key);
     }
+    let query: SemanticQuery | undefined;
+    if (this.#semantic !== undefined && !this.live.has(key)) {
+      query = this.#semantic.queryOf(self, args);
+      const replay = query === undefined ? undefined : await this.#semanticReplay(query, self, args, key);
+      if (replay !== undefined) return replay;
+    }
     rt.counters.misses++;
     if (rt.events.has('miss')) rt.events.emit('miss', { method: rt.method, key });
     let live = this.live.get(key);
@@ -77,14 +87,55 @@ export class CachedStreamMethod {
     } else {
       live = new LiveStream(rt.clock);
       this.live.set(key, live);
-      void this.#fill(live, fn, self, args, key);
+      void this.#fill(live, fn, self, args, key, query);
     }
     const reader = live.subscribe();
     await live.opened;
     return reader;
   }
 
-  async #fill(live: LiveStream<unknown>, fn: StreamMethod, self: unknown, args: unknown[], key: string): Promise<void> {
+  /**
+   * An exact miss of a method with `semantic`: replays the recording of a cached question that means the
+   * same, as an exact hit replays its own. A failing embedder or index is reported and the call goes on as
+   * an exact miss.
+   */
+  async #semanticReplay(
+    query: SemanticQuery,
+    self: unknown,
+    args: unknown[],
+    key: string,
+  ): Promise<AsyncIterator<unknown, unknown> | undefined> {
+    const rt = this.rt;
+    let match;
+    try {
+      match = await (this.#semantic as SemanticIndex).find(query);
+    } catch (error) {
+      this.#store.emitError(error, 'semantic lookup', key);
+      return undefined;
+    }
+    if (match === undefined || !isStreamRecording(match.entry.value)) return undefined;
+    rt.counters.semanticHits++;
+    if (rt.events.has('semanticHit')) {
+      rt.events.emit('semanticHit', {
+        method: rt.method,
+        key,
+        question: query.text,
+        matched: { question: match.record.question, key: match.record.key },
+        similarity: match.similarity,
+      });
+    }
+    if (rt.ledger !== undefined) rt.ledger.record('hit', match.entry.value.chunks, self, args, key);
+    return replayRecording(match.entry.value, this.pace);
+  }
+
+  async #fill(
+    live: LiveStream<unknown>,
+    fn: StreamMethod,
+    self: unknown,
+    args: unknown[],
+    key: string,
+    query?: SemanticQuery,
+  ): Promise<void> {
     const rt = this.rt;
     let lease: FillLease | undefined;
     try {
@@ -117,6 +168,8 @@ export class CachedStreamMethod {
           ? await this.#store.set(key, recording, ttlMs, args, { result: live.chunks, mark })
           : { tags: [], stored: false };
       const raced = await this.#store.raced(key, tags, mark, stored);
+      // The question joins the index once its recording is stored, before any reader sees the end.
+      if (query !== undefined && stored && !raced) await (this.#semantic as SemanticIndex).add(query, key, ttlMs);
       const durationMs = rt.clock.now() - started;
       if (rt.events.has('fill'))
         rt.events.emit('fill', { method: rt.method, key, durationMs, stored: stored && !raced });

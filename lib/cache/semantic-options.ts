@@ -81,7 +81,7 @@ function otherArguments(...args: unknown[]): unknown {
 }
 
 /** Validates `semantic`; throws a `TypeError` that names the bad option. `undefined` stays. */
-export function resolveSemantic(semantic: unknown, question: unknown, streams: boolean): ResolvedSemantic | undefined {
+export function resolveSemantic(semantic: unknown, question: unknown): ResolvedSemantic | undefined {
   if (question !== undefined) {
     assertPlainObject('semanticQuestion', question);
     const q = question as SemanticQuestion;
@@ -93,8 +93,6 @@ export function resolveSemantic(semantic: unknown, question: unknown, streams: b
   assertPlainObject('semantic', semantic);
   assertKnownOptions('semantic', semantic as object, KNOWN);
   const s = semantic as SemanticOptions;
-  if (streams)
-    throw optionError('stream', 'false when `semantic` is set (streams are not cached semantically yet)', true);
   const embed = s.embed as Partial<Embedder> | undefined;
   if (typeof embed !== 'object' || embed === null || typeof embed.embed !== 'function') {
     throw optionError(

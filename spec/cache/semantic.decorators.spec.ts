@@ -52,6 +52,34 @@ describe('@Cached({ semantic })', () => {
     expect(stats!.hitRate).toBeCloseTo(0.5);
   });
 
+  it('replays a stream recorded for the question a paraphrase means, and streams a near miss afresh', async () => {
+    const calls: string[] = [];
+    class Streamer {
+      @Cached({ cache, stream: true, semantic: { embed, threshold: THRESHOLD } })
+      async *ask(question: string): AsyncGenerator<string> {
+        calls.push(question);
+        yield 'Open settings, ';
+        yield `then answer: ${question}`;
+      }
+    }
+    const streamer = new Streamer();
+    const read = async (question: string): Promise<string[]> => {
+      const chunks: string[] = [];
+      for await (const chunk of streamer.ask(question) as AsyncIterable<string>) chunks.push(chunk);
+      return chunks;
+    };
+    const first = await read('How do I reset my password?');
+    await expect(read('How can I reset my password?')).resolves.toEqual(first);
+    expect(calls).toEqual(['How do I reset my password?']);
+    expect(hits).toHaveLength(1);
+    await expect(read('How do I not reset my password?')).resolves.toEqual([
+      'Open settings, ',
+      'then answer: How do I not reset my password?',
+    ]);
+    expect(calls).toHaveLength(2);
+    expect(cache.stats().methods['default:Streamer.ask']).toMatchObject({ semanticHits: 1, fills: 2 });
+  });
+
   it('answers an exact repeat from the exact entry, without embedding', async () => {
     const { support, calls } = counting(cache);
     await support.ask('How do I reset my password?');
