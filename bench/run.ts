@@ -22,6 +22,7 @@ import { semantic } from './scenarios/semantic';
 import { redisHitThroughput } from './scenarios/redis-hit-throughput';
 import { router } from './scenarios/router';
 import { stampede } from './scenarios/stampede';
+import { semanticLookup } from './scenarios/semantic-lookup';
 import { streamReplay } from './scenarios/stream-replay';
 import { taggedWrites } from './scenarios/tagged-writes';
 import { tiered } from './scenarios/tiered';
@@ -44,6 +45,7 @@ const SCENARIOS: readonly Scenario[] = [
   router,
   retrieval,
   semantic,
+  semanticLookup,
   tiered,
   valueSizes,
   taggedWrites,
