@@ -7,7 +7,9 @@
  * then (part 5, rag.ts) questions answered with context retrieved from the bundled bilingual FAQ (faq-corpus.ts),
  * with the search and the model call both cached, until a new document changes the index;
  * then (part 6, lifecycle.ts) the cache's lifecycle: warmed from the FAQ and from yesterday's log, with progress,
- * and agent configurations invalidated by tag when they are updated, by call, and by namespace.
+ * and agent configurations invalidated by tag when they are updated, by call, and by namespace;
+ * then (part 7, semantic.ts) users typing their own words: exact caching against exact + semantic caching,
+ * with near misses that must not be served another question's answer.
  * Run: `npm run demo`, or `REDIS_URL=redis://127.0.0.1:6379 npm run demo` for the Redis store.
  */
 import { performance } from 'node:perf_hooks';
@@ -19,6 +21,7 @@ import { runHttpDemo } from './over-http';
 import { runResilienceDemo } from './resilience';
 import { runRagDemo } from './rag';
 import { runRouterDemo } from './router';
+import { runSemanticDemo } from './semantic';
 import { PRICES, priceOf, SimulatedProvider } from './simulated-provider';
 import { MODEL, SupportAssistant } from './support-assistant';
 import { count, ms, percent, renderTable, usd } from './table';
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
   await runRouterDemo();
   await runRagDemo();
   await runLifecycleDemo();
+  await runSemanticDemo();
 }
 
 main().catch((error: unknown) => {
