@@ -4,16 +4,18 @@
 //   0  core                                       clock, durations, events, validation, errors, signals
 //   1  decorate · codec · keys                    the two-dialect decorator helper; value codec; cache keys
 //   2  ports                                      the interfaces backends implement
-//   3  cache · rate-limit · concurrency · resilience · ledger · semantic   features, each with its decorator and memory backend
+//   3  resources                                  named shared resources, looked up at call time
+//   4  cache · rate-limit · concurrency · resilience · ledger · semantic   features, each with its decorator and memory backend
 //                                               (semantic: guards, offline embedder, calibration; it imports core only)
-//   4  redis                                      every Redis backend (behind ports: only entry points name it)
-//   5  llm                                        chat keys, the chat client, provider errors
-//   6  router · retrieval · testing               services
-//   7  lib/*.ts                                   entry points
+//   5  redis                                      every Redis backend (behind ports: only entry points name it)
+//   6  llm                                        chat keys, the chat client, provider errors
+//   7  router · retrieval · testing               services
+//   8  lib/*.ts                                   entry points
 const LAYERS = [
   ['core'],
   ['decorate', 'codec', 'keys'],
   ['ports'],
+  ['resources'],
   ['cache', 'rate-limit', 'concurrency', 'resilience', 'ledger', 'semantic'],
   ['redis'],
   ['llm'],
