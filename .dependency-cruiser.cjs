@@ -10,7 +10,8 @@
 //   5  redis                                      every Redis backend (behind ports: only entry points name it)
 //   6  llm                                        chat keys, the chat client, provider errors
 //   7  router · retrieval · testing               services
-//   8  lib/*.ts                                   entry points
+//   8  nestjs                                     the NestJS module (cachet/nestjs), the only importer of @nestjs/*
+//   9  lib/*.ts                                   entry points
 const LAYERS = [
   ['core'],
   ['decorate', 'codec', 'keys'],
@@ -20,6 +21,7 @@ const LAYERS = [
   ['redis'],
   ['llm'],
   ['router', 'retrieval', 'testing'],
+  ['nestjs'],
 ];
 
 const folder = (names) => `^lib/(${names.join('|')})/`;
@@ -71,9 +73,9 @@ module.exports = {
     {
       name: 'backends-behind-ports',
       comment:
-        'Features and services reach Redis only through ports; only the root entry point (lazily) names a Redis class',
+        'Features and services reach Redis only through ports; only the entry points cachet and cachet/nestjs (lazily) name a Redis class',
       severity: 'error',
-      from: { path: '^lib/', pathNot: ['^lib/redis/', '^lib/index\\.ts$'] },
+      from: { path: '^lib/', pathNot: ['^lib/redis/', '^lib/index\\.ts$', '^lib/nestjs/'] },
       to: { path: '^lib/redis/' },
     },
     {
@@ -82,6 +84,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/', pathNot: '^lib/redis/' },
       to: { path: '^node_modules/(redis|@redis/[^/]+)/' },
+    },
+    {
+      name: 'nestjs-only-in-nestjs',
+      comment: 'Only lib/nestjs (cachet/nestjs) imports NestJS: the rest of cachet works without it',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/nestjs/' },
+      to: { path: '^node_modules/@nestjs/' },
     },
     {
       name: 'http-client-only-in-llm',
