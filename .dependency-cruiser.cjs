@@ -6,19 +6,23 @@
 //                                               semantic (guards, offline embedder, calibration: pure, core only,
 //                                               used by the cache's semantic lookup)
 //   2  ports                                      the interfaces backends implement
-//   3  cache · rate-limit · concurrency · resilience · ledger   features, each with its decorator and memory backend
-//   4  redis                                      every Redis backend (behind ports: only entry points name it)
-//   5  llm                                        chat keys, the chat client, provider errors
-//   6  router · retrieval · testing               services
-//   7  lib/*.ts                                   entry points
+//   3  resources                                  named shared resources, looked up at call time
+//   4  cache · rate-limit · concurrency · resilience · ledger   features, each with its decorator and memory backend
+//   5  redis                                      every Redis backend (behind ports: only entry points name it)
+//   6  llm                                        chat keys, the chat client, provider errors
+//   7  router · retrieval · testing               services
+//   8  nestjs                                     the NestJS module (cachet/nestjs), the only importer of @nestjs/*
+//   9  lib/*.ts                                   entry points
 const LAYERS = [
   ['core'],
   ['decorate', 'codec', 'keys', 'semantic'],
   ['ports'],
+  ['resources'],
   ['cache', 'rate-limit', 'concurrency', 'resilience', 'ledger'],
   ['redis'],
   ['llm'],
   ['router', 'retrieval', 'testing'],
+  ['nestjs'],
 ];
 
 const folder = (names) => `^lib/(${names.join('|')})/`;
@@ -70,9 +74,9 @@ module.exports = {
     {
       name: 'backends-behind-ports',
       comment:
-        'Features and services reach Redis only through ports; only the root entry point (lazily) names a Redis class',
+        'Features and services reach Redis only through ports; only the entry points cachet and cachet/nestjs (lazily) name a Redis class',
       severity: 'error',
-      from: { path: '^lib/', pathNot: ['^lib/redis/', '^lib/index\\.ts$'] },
+      from: { path: '^lib/', pathNot: ['^lib/redis/', '^lib/index\\.ts$', '^lib/nestjs/'] },
       to: { path: '^lib/redis/' },
     },
     {
@@ -81,6 +85,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/', pathNot: '^lib/redis/' },
       to: { path: '^node_modules/(redis|@redis/[^/]+)/' },
+    },
+    {
+      name: 'nestjs-only-in-nestjs',
+      comment: 'Only lib/nestjs (cachet/nestjs) imports NestJS: the rest of cachet works without it',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/nestjs/' },
+      to: { path: '^node_modules/@nestjs/' },
     },
     {
       name: 'http-client-only-in-llm',

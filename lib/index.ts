@@ -31,6 +31,13 @@ export { Cached } from './cache/cached';
 export { InvalidatesCache } from './cache/invalidates-cache';
 export type { InvalidatesCacheOptions } from './cache/invalidates-cache';
 export type { AsyncMethod, StreamingMethod } from './cache/cached';
+export {
+  registerResource,
+  resolveResource,
+  UnknownResourceError,
+  isUnknownResourceError,
+} from './resources/named-resources';
+export type { NamedResources, ResourceKind } from './resources/named-resources';
 export { describePolicies } from './decorate/policies';
 export type { MethodPolicies } from './decorate/policies';
 export { createMethodDecorator } from './decorate/method-decorator';

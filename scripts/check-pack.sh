@@ -24,7 +24,7 @@ const { execFileSync } = require('node:child_process');
 const tarball = process.argv[2];
 const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const need = ['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/lib/index.ts'];
-for (const entry of ['redis', 'llm', 'router', 'retrieval', 'testing']) need.push(`package/dist/${entry}/index.js`, `package/dist/${entry}/index.d.ts`);
+for (const entry of ['redis', 'llm', 'router', 'retrieval', 'testing', 'nestjs']) need.push(`package/dist/${entry}/index.js`, `package/dist/${entry}/index.d.ts`);
 const missing = need.filter((file) => !files.includes(file));
 if (missing.length > 0) throw new Error(`the tarball lacks ${missing.join(', ')}`);
 const strays = files.filter((file) => !/^package\/(dist|lib)\//.test(file) && !['package/LICENSE', 'package/README.md', 'package/package.json'].includes(file));
@@ -41,7 +41,9 @@ JS
 cd "$work"
 npm init -y >/dev/null
 version() { node -p "require('$root/node_modules/$1/package.json').version"; }
-npm install --no-audit --no-fund --prefer-offline --silent "./$tarball" "typescript@$(version typescript)" "@types/node@$(version @types/node)"
+# cachet/nestjs needs its optional peer dependencies, as a NestJS application has them.
+npm install --no-audit --no-fund --prefer-offline --silent "./$tarball" "typescript@$(version typescript)" "@types/node@$(version @types/node)" \
+  "@nestjs/common@$(version @nestjs/common)" "@nestjs/core@$(version @nestjs/core)" "rxjs@$(version rxjs)"
 step "installed"
 
 # JavaScript: every entry point from require() and from import, then what each one loads and changes.

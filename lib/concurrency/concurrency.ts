@@ -3,6 +3,7 @@ import { createMethodDecorator, type UniversalMethodDecorator } from '../decorat
 import { LocalSemaphore } from './local-semaphore';
 import type { QueueOptions } from './queue-options';
 import type { Semaphore } from '../ports/semaphore';
+import { namedSemaphore } from '../resources/named-resources';
 
 type AsyncFunction = (this: any, ...args: any[]) => Promise<any>;
 
@@ -24,8 +25,12 @@ export interface ConcurrencyOptions extends QueueOptions {
   readonly key?: (this: any, ...args: any[]) => string;
   /** Picks an `AbortSignal` from the arguments; aborting it takes the caller out of the queue. @default none */
   readonly signal?: (this: any, ...args: any[]) => AbortSignal | undefined;
-  /** A semaphore to use instead of a new {@link LocalSemaphore}; then `max`, `maxQueue`, `queueTimeout` are not allowed. */
-  readonly semaphore?: Semaphore;
+  /**
+   * A semaphore to use instead of a new {@link LocalSemaphore}; then `max`, `maxQueue`, `queueTimeout` are not
+   * allowed. A string names a semaphore registered with `registerResource('semaphore', name, semaphore)`,
+   * looked up at each call.
+   */
+  readonly semaphore?: Semaphore | string;
 }
 
 /** What {@link limitConcurrency} adds to the function it returns. @example limited.inFlight // 3 */
@@ -47,7 +52,8 @@ function resolveConcurrencyOptions(options: ConcurrencyOptions): Semaphore {
   assertKnownOptions('@Concurrency', options, KNOWN);
   assertOptionalFunction('key', options.key);
   assertOptionalFunction('signal', options.signal);
-  const { semaphore, max, maxQueue, queueTimeout } = options;
+  const { max, maxQueue, queueTimeout } = options;
+  const semaphore = typeof options.semaphore === 'string' ? namedSemaphore(options.semaphore) : options.semaphore;
   if (semaphore === undefined) return new LocalSemaphore({ max, maxQueue, queueTimeout });
   if (typeof semaphore !== 'object' || semaphore === null || typeof semaphore.acquire !== 'function') {
     throw optionError('semaphore', 'a Semaphore (an object with acquire())', semaphore);

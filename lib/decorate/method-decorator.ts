@@ -1,3 +1,4 @@
+import { carryFrameworkMetadata } from './framework-metadata';
 import { recordPolicy } from './policies';
 
 type AnyMethod = (this: any, ...args: any[]) => any;
@@ -29,7 +30,8 @@ export interface MethodSite {
 }
 
 /**
- * Builds a dialect-agnostic decorator from a wrapper factory. The options must already be validated:
+ * Builds a dialect-agnostic decorator from a wrapper factory. The wrapper keeps the framework metadata
+ * (`reflect-metadata`) of the method it replaces, so decorators of NestJS and others work in any order. The options must already be validated:
  * the caller does that when the decorator factory (`@Cached(options)`) is evaluated, that is when the
  * class is defined.
  */
@@ -49,6 +51,7 @@ export function createMethodDecorator<M extends AnyMethod>(
         qualifiedName: (self) => (qualified ??= `${declaringClassName(self, methodName, replacement)}.${methodName}`),
       });
       nameLike(replacement, methodName);
+      carryFrameworkMetadata(first as object, replacement);
       recordPolicy(first as object, replacement, { kind, options });
       return replacement;
     }
@@ -63,6 +66,7 @@ export function createMethodDecorator<M extends AnyMethod>(
     const original = descriptor.value as M;
     descriptor.value = wrap(original, { methodName, qualifiedName: () => qualified });
     nameLike(descriptor.value as M, methodName);
+    carryFrameworkMetadata(original, descriptor.value as M);
     recordPolicy(original, descriptor.value as M, { kind, options });
     return undefined;
   }

@@ -11,6 +11,7 @@ import {
 } from '../core/validate';
 import { toRateRule } from './gcra';
 import type { RateLimiter, RateRule } from '../ports/rate-limiter';
+import { namedRateLimiter } from '../resources/named-resources';
 
 /** What a rate-limited call does when the limiter's store (Redis) fails. */
 export type RateLimitStoreErrorPolicy = 'local' | 'allow' | 'deny';
@@ -54,8 +55,12 @@ export interface RateLimitedOptions<Args extends unknown[] = any[]> {
    * @default '30s'
    */
   readonly maxWait?: Duration;
-  /** Where the limit's state lives: a `RedisRateLimiter` shares it across processes. @default a new MemoryRateLimiter */
-  readonly limiter?: RateLimiter;
+  /**
+   * Where the limit's state lives: a `RedisRateLimiter` shares it across processes. A string names a limiter
+   * registered with `registerResource('rateLimiter', name, limiter)`, looked up at each call.
+   * @default a new MemoryRateLimiter
+   */
+  readonly limiter?: RateLimiter | string;
   /**
    * When the limiter's store fails: `'local'` decides in this process with the same settings until it
    * is back (each process then admits up to the limit on its own); `'allow'` lets the call through;
@@ -123,7 +128,7 @@ export function resolveRateLimitedOptions(options: RateLimitedOptions): Resolved
   const maxWaitMs = parseDuration('maxWait', merged.maxWait);
   // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
   if (maxWaitMs > MAX_TIMER_MS) throw optionError('maxWait', 'a duration of at most 24 days', merged.maxWait);
-  const limiter = merged.limiter;
+  const limiter = typeof merged.limiter === 'string' ? namedRateLimiter(merged.limiter) : merged.limiter;
   if (
     limiter !== undefined &&
     (typeof limiter !== 'object' || limiter === null || typeof limiter.decide !== 'function')

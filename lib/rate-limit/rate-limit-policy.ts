@@ -3,6 +3,7 @@ import { MemoryRateLimiter } from './memory-rate-limiter';
 import { RateLimitError } from './rate-limit-error';
 import type { ResolvedRateLimitedOptions } from './rate-limit-options';
 import type { RateDecision, RateLimiter } from '../ports/rate-limiter';
+import { isUnknownResourceError } from '../resources/named-resources';
 import { WaitQueue } from './wait-queue';
 
 /**
@@ -57,6 +58,8 @@ export class RateLimitPolicy {
     try {
       return await this.#limiter.decide(key, rule, cost);
     } catch (error) {
+      // A limiter named but never registered is a configuration mistake, not a failing store.
+      if (isUnknownResourceError(error)) throw error;
       if (onStoreError === 'local') return (this.#local ??= new MemoryRateLimiter()).decideNow(key, rule, cost);
       if (onStoreError === 'allow')
         return { allowed: true, retryAfterMs: 0, remaining: 0, resetAfterMs: 0, at: Date.now() };

@@ -11,6 +11,7 @@ import {
 } from '../core/validate';
 import { MemoryCircuitState } from './memory-circuit-state';
 import { type CircuitPolicy, type CircuitStateStore } from '../ports/circuit-state';
+import { namedCircuitStore } from '../resources/named-resources';
 
 /**
  * Options of a {@link Circuit} and of `@CircuitBreaker`. The circuit opens when EITHER trigger fires:
@@ -64,10 +65,11 @@ export interface CircuitBreakerOptions {
    */
   readonly on?: (error: unknown) => boolean;
   /**
-   * Where the circuit's state lives. Give a `RedisCircuitState` to share one circuit between processes.
+   * Where the circuit's state lives. Give a `RedisCircuitState` to share one circuit between processes, or
+   * the name of a store registered with `registerResource('circuitStore', name, store)` (looked up at each call).
    * @default a private in-memory store
    */
-  readonly store?: CircuitStateStore;
+  readonly store?: CircuitStateStore | string;
   /** Time source. @default Date.now */
   readonly clock?: Clock;
 }
@@ -119,7 +121,8 @@ export function resolveCircuitOptions(options: CircuitBreakerOptions): ResolvedC
   const probeTimeoutMs = parseDuration('probeTimeout', o.probeTimeout);
   assertPositiveInteger('probeTimeout', probeTimeoutMs);
   assertFunction('on', o.on);
-  if (o.store !== undefined && !isStateStore(o.store)) {
+  const store = typeof o.store === 'string' ? namedCircuitStore(o.store) : o.store;
+  if (store !== undefined && !isStateStore(store)) {
     throw optionError('store', 'a CircuitStateStore (MemoryCircuitState or RedisCircuitState)', o.store);
   }
   if (typeof o.clock?.now !== 'function') throw optionError('clock', 'an object with a now() method', o.clock);
@@ -134,7 +137,7 @@ export function resolveCircuitOptions(options: CircuitBreakerOptions): ResolvedC
       probeTimeoutMs,
     },
     on: o.on,
-    store: o.store,
+    store,
     clock: o.clock,
   };
 }

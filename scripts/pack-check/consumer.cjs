@@ -9,6 +9,7 @@ const entries = {
   router: require('cachet/router'),
   retrieval: require('cachet/retrieval'),
   testing: require('cachet/testing'),
+  nestjs: require('cachet/nestjs'),
 };
 
 (async () => {

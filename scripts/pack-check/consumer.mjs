@@ -32,12 +32,14 @@ import { ChatClient, ChatKeyError, ProviderError, chatKeyPolicy } from 'cachet/l
 import { ConcurrentRouter, RouterError } from 'cachet/router';
 import { Bm25Index, chunk, createTokenizer } from 'cachet/retrieval';
 import { LocalProvider } from 'cachet/testing';
+import { CachetModule, CachetRuntime } from 'cachet/nestjs';
 import * as rootNs from 'cachet';
 import * as redisNs from 'cachet/redis';
 import * as llmNs from 'cachet/llm';
 import * as routerNs from 'cachet/router';
 import * as retrievalNs from 'cachet/retrieval';
 import * as testingNs from 'cachet/testing';
+import * as nestjsNs from 'cachet/nestjs';
 import exercise from './exercise.cjs';
 
 // Every export that require() sees must be a named export of the ES module too.
@@ -49,6 +51,7 @@ const namespaces = {
   'cachet/router': routerNs,
   'cachet/retrieval': retrievalNs,
   'cachet/testing': testingNs,
+  'cachet/nestjs': nestjsNs,
 };
 for (const [specifier, namespace] of Object.entries(namespaces)) {
   const missing = Object.keys(require(specifier)).filter((name) => name !== '__esModule' && !(name in namespace));
@@ -87,6 +90,7 @@ const entries = {
   router: { ConcurrentRouter, RouterError },
   retrieval: { Bm25Index, chunk, createTokenizer },
   testing: { LocalProvider },
+  nestjs: { CachetModule, CachetRuntime },
 };
 for (const name of Object.keys(entries)) await exercise[name](entries);
 console.log(`  ES module: ${Object.keys(namespaces).join(', ')}: ok (named imports)`);

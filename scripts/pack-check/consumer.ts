@@ -8,6 +8,7 @@ import { ChatClient, chatKeyPolicy, type ChatCompletion, type ChatRequest } from
 import { ConcurrentRouter, type RouteResult } from 'cachet/router';
 import { Bm25Index, createTokenizer, type ScoredChunk } from 'cachet/retrieval';
 import { LocalProvider, type LocalProviderOptions } from 'cachet/testing';
+import { CachetModule, type CachetModuleOptions } from 'cachet/nestjs';
 import { createClient } from '@redis/client';
 
 const cache = new Cache({ store: new MemoryStore() });
@@ -63,7 +64,12 @@ export function typeUses(): void {
   // @ts-expect-error: a tokenizer returns strings
   const numbers: number[] = createTokenizer()('possibly connected');
 
-  void [stores, like, completion, routed, hits, terms, numbers];
+  const nestOptions: CachetModuleOptions = { store: { redis: 'redis://localhost:6379' }, cache: { prefix: 'app' } };
+  const nestModule = CachetModule.forRoot(nestOptions);
+  // @ts-expect-error: `store` is 'memory', { redis: url }, { tiered: url } or a CacheStore
+  CachetModule.forRoot({ store: 'redis' });
+
+  void [stores, like, completion, routed, hits, terms, numbers, nestModule];
 }
 
 async function main(): Promise<void> {

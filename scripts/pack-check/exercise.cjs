@@ -170,4 +170,40 @@ module.exports = {
       await provider.close();
     }
   },
+
+  /**
+   * `cachet/nestjs`: a Nest application context with CachetModule.forRoot: the injected default cache, a rate
+   * limiter by name resolved at the first call, and everything closed and unregistered by app.close().
+   */
+  async nestjs({ root, nestjs }) {
+    assertClasses('cachet/nestjs', nestjs, ['CachetModule', 'CachetRuntime']);
+    const { NestFactory } = require('@nestjs/core');
+    const decorate = (decorators, target) => decorators.reduceRight((t, d) => d(t) ?? t, target);
+    class AppModule {}
+    decorate(
+      [
+        require('@nestjs/common').Module({
+          imports: [nestjs.CachetModule.forRoot({ rateLimiters: { packed: new root.MemoryRateLimiter() } })],
+        }),
+      ],
+      AppModule,
+    );
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    const cache = app.get(root.Cache);
+    assert.ok(cache instanceof root.Cache, 'cachet/nestjs: the Cache token is not a Cache');
+    const { rateLimited, isRateLimitError, isUnknownResourceError } = require('cachet');
+    const limited = rateLimited(async () => 'ok', { limit: 1, interval: '1m', limiter: 'packed' });
+    assert.equal(await limited(), 'ok');
+    await assert.rejects(
+      limited(),
+      (error) => isRateLimitError(error),
+      'cachet/nestjs: the named limiter did not limit',
+    );
+    await app.close();
+    await assert.rejects(
+      limited(),
+      (error) => isUnknownResourceError(error),
+      'cachet/nestjs: app.close() left the limiter registered',
+    );
+  },
 };
