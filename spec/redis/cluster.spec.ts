@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createCluster } from 'redis';
 import { Cache } from '../../lib/cache/cache';
+import { Cached } from '../../lib/cache/cached';
+import { OfflineEmbedder } from '../../lib/semantic/offline-embedder';
 import {
   ClusterClientAdapter,
   crc16,
@@ -386,6 +388,34 @@ describe('RedisStore on a three-master Redis Cluster', () => {
         }
         expect(await b.invalidateTags(['group'])).toBe(60);
         for (const key of keys) expect(await a.store.get(key)).toBeUndefined();
+      } finally {
+        await Promise.all(caches.map((c) => c.close()));
+      }
+    });
+
+    it('shares semantic questions between instances, and drops them with their entries', async () => {
+      const prefix = uniquePrefix('csem');
+      const caches = [0, 1].map(() => new Cache({ store: new RedisStore({ client, operationTimeout }), prefix }));
+      const calls: string[] = [];
+      const services = caches.map((cache) => {
+        class Support {
+          @Cached({ cache, semantic: { embed: new OfflineEmbedder(), threshold: 0.7 } })
+          async ask(question: string): Promise<string> {
+            calls.push(question);
+            return `answer: ${question}`;
+          }
+        }
+        return new Support();
+      });
+      try {
+        const [a, b] = services as [{ ask(q: string): Promise<string> }, { ask(q: string): Promise<string> }];
+        await a.ask('How do I reset my password?');
+        // b has not read this partition yet: it reads it from the cluster.
+        await expect(b.ask('How can I reset my password?')).resolves.toBe('answer: How do I reset my password?');
+        expect(calls).toEqual(['How do I reset my password?']);
+        await caches[0]!.invalidate(a, 'ask', 'How do I reset my password?');
+        await expect(b.ask('How can I reset my password?')).resolves.toBe('answer: How can I reset my password?');
+        expect(calls).toHaveLength(2);
       } finally {
         await Promise.all(caches.map((c) => c.close()));
       }
