@@ -166,7 +166,10 @@ export class SemanticIndex {
       // Subscribe first: a record added while the partition is read then arrives one way or the other.
       await (this.#subscribed ??= vectors
         .subscribe((key, record) => {
-          if (this.#partitions.has(key)) this.#insert(key, record);
+          const known = this.#partitions.get(key);
+          if (known === undefined) return;
+          if (!known.records.has(record.key)) this.rt.counters.semanticNotices++;
+          this.#insert(key, record);
         })
         .catch((error: unknown) => {
           this.#subscribed = undefined;
