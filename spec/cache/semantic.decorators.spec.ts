@@ -216,6 +216,39 @@ describe('@Cached({ semantic })', () => {
     expect(bad({ embed, threshold: 0.9, guards: 'none' })).toThrow(/semantic\.guards/);
     expect(bad({ embed, threshold: 0.9, entities: [''] })).toThrow(/semantic\.entities/);
     expect(bad({ embed, threshold: 0.9, thresold: 1 })).toThrow(/thresold/);
+    const unmeasured = { embed: embed.embed.bind(embed), dimensions: 2048, model: 'unmeasured' };
+    expect(bad({ embed: unmeasured })).toThrow(TypeError);
+    expect(bad({ embed: unmeasured })).toThrow(/semantic\.threshold.*model unmeasured.*calibrateThreshold/);
+    expect(bad({ embed: { ...unmeasured, recommendedThreshold: 1.5 } })).toThrow(/recommendedThreshold/);
+  });
+
+  it("uses the embedder's recommendedThreshold when `threshold` is not set", async () => {
+    expect(embed.recommendedThreshold).toBe(0.95);
+    expect(new OfflineEmbedder({ dimensions: 256 }).recommendedThreshold).toBeUndefined();
+    let runs = 0;
+    const ask = (name: string, embedder: object) =>
+      cache.wrap(
+        async (q: string) => {
+          runs++;
+          return q;
+        },
+        { name, semantic: { embed: embedder as OfflineEmbedder } },
+      );
+    const defaulted = ask('defaulted', embed);
+    await defaulted('How do I reset my password?');
+    // 0.978 >= 0.95: served.
+    await expect(defaulted('How can I reset my password?')).resolves.toBe('How do I reset my password?');
+    expect(runs).toBe(1);
+    // Its own recommendation, whatever it is: 0.99 refuses the same pair.
+    const strict = ask('strict', {
+      embed: embed.embed.bind(embed),
+      dimensions: 2048,
+      model: 'strict',
+      recommendedThreshold: 0.99,
+    });
+    await strict('How do I reset my password?');
+    await expect(strict('How can I reset my password?')).resolves.toBe('How can I reset my password?');
+    expect(runs).toBe(3);
   });
 
   describe('with chatKeyPolicy', () => {
