@@ -251,6 +251,80 @@ describe('@Cached({ semantic })', () => {
     expect(runs).toBe(3);
   });
 
+  describe('cache.explainSemantic', () => {
+    it('explains a lookup candidate by candidate, nearest first, without serving it or counting a lookup', async () => {
+      const { support, calls } = counting(cache);
+      const cached = [
+        'How do I reset my password?',
+        'How do I not reset my password?',
+        'How do I reset my 2 passwords?',
+        'How do I cancel my subscription?',
+      ];
+      for (const question of cached) await support.ask(question);
+      expect(calls).toEqual(cached);
+      const before = cache.stats().methods['default:Support.ask']!;
+
+      const explained = await cache.explainSemantic(support, 'ask', 'How can I reset my password?');
+      expect(explained).toMatchObject({
+        method: 'default:Support.ask',
+        question: 'How can I reset my password?',
+        threshold: THRESHOLD,
+        served: { question: 'How do I reset my password?' },
+      });
+      expect(explained.partition).toMatch(/:sem:/);
+      expect(explained.candidates.map((c) => [c.question, c.refusedBy])).toEqual([
+        ['How do I reset my password?', undefined],
+        ['How do I not reset my password?', 'negation'],
+        ['How do I reset my 2 passwords?', 'numbers'],
+        ['How do I cancel my subscription?', 'threshold'],
+      ]);
+      expect(explained.candidates.map((c) => Number(c.similarity.toFixed(3)))).toEqual([0.978, 0.826, 0.804, 0.054]);
+      expect(explained.candidates[2]!.refusal).toMatchObject({ guard: 'numbers', query: [], candidate: ['2'] });
+
+      // Nothing served, nothing counted but the embedding.
+      expect(hits).toEqual([]);
+      expect(calls).toHaveLength(4);
+      expect(cache.stats().methods['default:Support.ask']).toMatchObject({
+        hits: before.hits,
+        misses: before.misses,
+        semanticHits: 0,
+        embeddings: before.embeddings + 1,
+      });
+      // The other partition holds nothing.
+      await expect(
+        cache.explainSemantic(support, 'ask', 'How can I reset my password?', 'globex'),
+      ).resolves.toMatchObject({ candidates: [], served: undefined });
+    });
+
+    it('names `verify` and a gone entry as what refuses a candidate', async () => {
+      let agree = false;
+      const { support } = counting(cache, { verify: () => agree });
+      await support.ask('How do I reset my password?');
+      const explain = () => cache.explainSemantic(support, 'ask', 'How can I reset my password?');
+      await expect(explain()).resolves.toMatchObject({
+        candidates: [{ question: 'How do I reset my password?', refusedBy: 'verify' }],
+        served: undefined,
+      });
+      agree = true;
+      await expect(explain()).resolves.toMatchObject({ served: { question: 'How do I reset my password?' } });
+      await cache.invalidate(support, 'ask', 'How do I reset my password?');
+      await expect(explain()).resolves.toMatchObject({
+        candidates: [{ question: 'How do I reset my password?', refusedBy: 'gone' }],
+        served: undefined,
+      });
+    });
+
+    it('refuses a method without `semantic` with a TypeError', async () => {
+      class Plain {
+        @Cached({ cache })
+        async ask(question: string): Promise<string> {
+          return question;
+        }
+      }
+      await expect(cache.explainSemantic(new Plain(), 'ask', 'How?')).rejects.toThrow(/not cached with `semantic`/);
+    });
+  });
+
   describe('with chatKeyPolicy', () => {
     const request = (question: string, over: Partial<ChatRequest> = {}, before: ChatRequest['messages'] = []) =>
       ({

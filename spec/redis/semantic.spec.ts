@@ -140,6 +140,42 @@ describe('@Cached({ semantic }) over Redis', () => {
       expect(cache.stats().methods['default:Support.ask']).toMatchObject({ semanticNotices: 0 });
     });
 
+    it('explains a lookup over a partition read from Redis, naming the question another process cached', async () => {
+      const worker = await startOne();
+      await ask(worker, 'How do I reset my password?');
+      await ask(worker, 'How do I not reset my password?');
+      const { support: s, calls } = support(cache);
+      const explain = () => cache.explainSemantic(s, 'ask', 'How can I reset my password?');
+      const explained = await explain();
+      expect(explained).toMatchObject({
+        question: 'How can I reset my password?',
+        served: { question: 'How do I reset my password?' },
+        candidates: [
+          { question: 'How do I reset my password?' },
+          { question: 'How do I not reset my password?', refusedBy: 'negation' },
+        ],
+      });
+      expect(explained.candidates[0]!.refusedBy).toBeUndefined();
+      expect(explained.candidates[0]!.similarity).toBeGreaterThan(0.97);
+      // The partition is the hash in Redis holding both questions.
+      const client = await connectTestClient();
+      try {
+        expect(explained.partition!.startsWith(`${prefix}:`)).toBe(true);
+        expect(await client.sendCommand<number>(['HLEN', explained.partition!])).toBe(2);
+      } finally {
+        await client.close();
+      }
+      expect(calls).toEqual([]);
+      expect(cache.stats().methods['default:Support.ask']).toMatchObject({ semanticHits: 0, misses: 0, embeddings: 1 });
+
+      // Invalidated by this process: the question is still indexed, and its entry is gone.
+      await cache.invalidate(s, 'ask', 'How do I reset my password?');
+      await expect(explain()).resolves.toMatchObject({
+        served: undefined,
+        candidates: [{ question: 'How do I reset my password?', refusedBy: 'gone' }, { refusedBy: 'negation' }],
+      });
+    });
+
     // The cases below use what each process reads from Redis when it first reads a partition.
     it('finds a question another process cached (read from Redis), and none anywhere once it is invalidated', async () => {
       const first = await startOne();
