@@ -23,7 +23,15 @@ export type { CachedOptions, CachedStreamOptions, LockOptions, StoreErrorPolicy 
 export { CachedStream } from './cache/cached-stream';
 export type { StreamRecording } from './cache/stream-recording';
 export type { CallUsage, UsageFunction } from './cache/method-ledger';
-export type { CacheEvents, LookupEvent, FillEvent, CacheErrorEvent, InvalidateEvent } from './cache/cache-events';
+export type {
+  CacheEvents,
+  LookupEvent,
+  FillEvent,
+  CacheErrorEvent,
+  InvalidateEvent,
+  SemanticHitEvent,
+} from './cache/cache-events';
+export type { SemanticCandidate, SemanticExplanation } from './cache/semantic-index';
 export type { CacheCounters, CacheRates, CacheStats, RatedCounters } from './cache/stats';
 export { getDefaultCache, setDefaultCache, createCacheFromEnv } from './cache/default-cache';
 

@@ -23,6 +23,7 @@ import { CachedStreamMethod, type LiveStreams } from './cached-stream-method';
 import { MethodLedger } from './method-ledger';
 import type { MethodRuntime } from './method-runtime';
 import { locateCachedMethod, type MethodKeys } from './method-registry';
+import type { SemanticExplanation } from './semantic-index';
 import { warm, warmFromLog, type WarmFromLogOptions, type WarmOptions, type WarmResult } from './warming';
 import {
   DEFAULT_LOCK,
@@ -383,6 +384,24 @@ export class Cache {
         this.#events.emit('invalidate', { tags: [], keys: [key], removed: removed ? 1 : 0 });
       return removed;
     });
+  }
+
+  /**
+   * What the semantic lookup of one call of a `@Cached({ semantic })` method would do, without serving
+   * it: `await cache.explainSemantic(support, 'ask', 'How can I reset my password?')` gives the question,
+   * its partition, the threshold and the nearest cached questions (nearest first) with their similarity and
+   * what refuses each (the threshold, a guard, `verify`, a gone or stale entry); `served` is the one a lookup
+   * would serve. It embeds the question (counted in `embeddings`) and asks `verify`; it counts no lookup.
+   * A `TypeError` for a method without `semantic`.
+   */
+  async explainSemantic<T extends object, K extends MethodKeys<T>>(
+    instance: T,
+    method: K,
+    ...args: Parameters<Extract<T[K], (...a: any[]) => any>>
+  ): Promise<SemanticExplanation> {
+    const located = locateCachedMethod(this, instance, method as PropertyKey);
+    if (located.explainSemantic === undefined) throw optionError('method', 'a @Cached method', method);
+    return located.explainSemantic(instance, args);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { CacheEntry } from '../ports/cache-store';
 import type { MethodRuntime } from './method-runtime';
 import type { FillOutcome } from './fill-table';
 import { MethodStore } from './method-store';
-import { SemanticIndex, type SemanticMatch, type SemanticQuery } from './semantic-index';
+import { SemanticIndex, type SemanticExplanation, type SemanticMatch, type SemanticQuery } from './semantic-index';
 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
@@ -29,6 +29,12 @@ export class CachedMethod {
   /** The key of a call, for removing one entry (`cache.invalidate`). */
   keyFor(self: unknown, args: readonly unknown[]): string {
     return this.rt.keys.keyFor(self, args as unknown[]);
+  }
+
+  /** What a semantic lookup of this call would do (`cache.explainSemantic`); a `TypeError` without `semantic`. */
+  explainSemantic(self: unknown, args: readonly unknown[]): Promise<SemanticExplanation> {
+    if (this.#semantic === undefined) throw new TypeError(`${this.rt.method} is not cached with \`semantic\``);
+    return this.#semantic.explainCall(self, args as unknown[]);
   }
 
   /** Whether a fresh entry exists for this call (for warming, which skips those). */

@@ -4,7 +4,7 @@ import { CachedStream } from './cached-stream';
 import { LiveStream } from './live-stream';
 import type { MethodRuntime } from './method-runtime';
 import { MethodStore } from './method-store';
-import { SemanticIndex, type SemanticQuery } from './semantic-index';
+import { SemanticIndex, type SemanticExplanation, type SemanticQuery } from './semantic-index';
 import { isStreamRecording, replayRecording, type ResolvedPace, type StreamRecording } from './stream-recording';
 
 /** A method whose chunks `@Cached({ stream: true })` caches: an async generator, or a promise of a stream. */
@@ -42,6 +42,12 @@ export class CachedStreamMethod {
   /** The key of a call, for removing one entry (`cache.invalidate`). */
   keyFor(self: unknown, args: readonly unknown[]): string {
     return this.rt.keys.keyFor(self, args as unknown[]);
+  }
+
+  /** What a semantic lookup of this call would do (`cache.explainSemantic`); a `TypeError` without `semantic`. */
+  explainSemantic(self: unknown, args: readonly unknown[]): Promise<SemanticExplanation> {
+    if (this.#semantic === undefined) throw new TypeError(`${this.rt.method} is not cached with \`semantic\``);
+    return this.#semantic.explainCall(self, args as unknown[]);
   }
 
   call(fn: StreamMethod, self: unknown, args: unknown[]): CachedStream<unknown> | ReturnType<StreamMethod> {

@@ -50,9 +50,17 @@ export function Cached(options: CachedOptions = {}): UniversalMethodDecorator<As
         return (bound as CachedMethod).call(original as never, this, args);
       };
       // For cache.invalidate(instance, 'method', ...args): the key the call would use in a given cache.
+      // The method bound to that cache when calls use it (its semantic index is there); a method with its
+      // own `cache` is bound here as a call would bind it.
       registerCachedMethod(cached, (cache, self) => {
+        if (cache === boundTo && bound !== undefined) return bound;
         const name = site.qualifiedName(self);
-        return streams ? cache.streamMethod(name, resolved) : cache.method(name, resolved);
+        const located = streams ? cache.streamMethod(name, resolved) : cache.method(name, resolved);
+        if (cache === resolved.cache) {
+          bound = located;
+          boundTo = cache;
+        }
+        return located;
       });
       return cached;
     },

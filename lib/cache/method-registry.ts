@@ -1,5 +1,6 @@
 import { optionError } from '../core/validate';
 import type { Cache } from './cache';
+import type { SemanticExplanation } from './semantic-index';
 
 /** The names of an object's methods. */
 export type MethodKeys<T> = { [K in keyof T]: T[K] extends (...args: any[]) => any ? K : never }[keyof T];
@@ -12,6 +13,7 @@ export interface LocatedMethod {
   keyFor(self: unknown, args: readonly unknown[]): string;
   has?(self: unknown, args: readonly unknown[]): Promise<boolean>;
   put?(self: unknown, args: readonly unknown[], value: unknown): Promise<boolean>;
+  explainSemantic?(self: unknown, args: readonly unknown[]): Promise<SemanticExplanation>;
 }
 
 // Decorated functions -> how to find their CachedMethod, for `cache.invalidate(instance, 'method', ...)`.

@@ -2,6 +2,7 @@ import { encodeValueForKey } from '../keys/canonical';
 import { digest } from '../keys/digest';
 import type { CacheEntry } from '../ports/cache-store';
 import type { VectorRecord } from '../ports/semantic-vectors';
+import type { GuardName, GuardRefusal } from '../semantic/guards';
 import type { MethodRuntime } from './method-runtime';
 import type { ResolvedSemantic } from './semantic-options';
 
@@ -17,6 +18,40 @@ export interface SemanticMatch {
   readonly record: VectorRecord;
   readonly entry: CacheEntry;
   readonly similarity: number;
+}
+
+/** One cached question of the partition, as {@link Cache.explainSemantic} judges it against the call's. */
+export interface SemanticCandidate {
+  /** The cached question, and the key of the entry that answers it. */
+  readonly question: string;
+  readonly key: string;
+  /** Cosine similarity to the question asked. */
+  readonly similarity: number;
+  /**
+   * What refuses it, in the lookup's order: `threshold` (below it), a guard (`numbers`, `negation`, `quotes`,
+   * `entities`), `verify`, or its entry: `gone` (expired, invalidated) or `stale`. Absent: it answers.
+   */
+  readonly refusedBy?: 'threshold' | GuardName | 'verify' | 'gone' | 'stale';
+  /** With a guard's refusal: what the guard read on each side. */
+  readonly refusal?: GuardRefusal;
+}
+
+/** What a semantic lookup of a call would do, from {@link Cache.explainSemantic}. */
+export interface SemanticExplanation {
+  /** `namespace:Class.method`. */
+  readonly method: string;
+  /** The question the call asks; `undefined` when it asks none (`text` returned `undefined`): no lookup. */
+  readonly question: string | undefined;
+  /** The key of the call's partition (only its questions are compared). */
+  readonly partition: string | undefined;
+  readonly threshold: number;
+  /**
+   * The nearest cached questions of the partition (at most 8), nearest first, each with what refuses it;
+   * the first without `refusedBy` is the one a lookup would serve (`served`).
+   */
+  readonly candidates: readonly SemanticCandidate[];
+  /** The candidate a lookup would serve now, if any. */
+  readonly served: SemanticCandidate | undefined;
 }
 
 /** Candidates above the threshold tried in turn (nearest first) when guards or `verify` refuse. */
@@ -64,13 +99,7 @@ export class SemanticIndex {
    */
   async find(query: SemanticQuery): Promise<SemanticMatch | undefined> {
     const { rt, options } = this;
-    const started = rt.clock.now();
-    const [raw] = await options.embed.embed([query.text]);
-    rt.counters.embeddings++;
-    rt.counters.embedMs += rt.clock.now() - started;
-    if (!(raw instanceof Float32Array) || raw.length === 0) throw new TypeError(`semantic.embed returned no vector`);
-    const vector = normalised(raw);
-    query.vector = vector;
+    const vector = await this.#embed(query);
     const partition = await this.#partition(query.partitionKey);
     const now = rt.clock.now();
     const candidates: { record: VectorRecord; similarity: number }[] = [];
@@ -97,6 +126,73 @@ export class SemanticIndex {
     return undefined;
   }
 
+  /** {@link explain} for a call of the method, from its arguments. Throws what `text` or `partition` throw. */
+  async explainCall(self: unknown, args: unknown[]): Promise<SemanticExplanation> {
+    const head = { method: this.rt.method, threshold: this.options.threshold };
+    const query = this.queryOf(self, args);
+    if (query === undefined)
+      return { ...head, question: undefined, partition: undefined, candidates: [], served: undefined };
+    return { ...head, question: query.text, ...(await this.explain(query)) };
+  }
+
+  /**
+   * What {@link find} would do for `query`, candidate by candidate, without serving, counting a lookup or
+   * changing the index: it embeds the question (counted in `embeddings`), reads the partition if this
+   * process has not, and asks `verify` about every candidate at or above the threshold that the guards pass.
+   */
+  async explain(query: SemanticQuery): Promise<Omit<SemanticExplanation, 'method' | 'question' | 'threshold'>> {
+    const { rt, options } = this;
+    const vector = await this.#embed(query);
+    const partition = await this.#partition(query.partitionKey);
+    const now = rt.clock.now();
+    const nearest: { record: VectorRecord; similarity: number }[] = [];
+    for (const record of partition.records.values()) {
+      if (record.expiresAt <= now || record.vector.length !== vector.length) continue;
+      nearest.push({ record, similarity: dot(vector, record.vector) });
+    }
+    nearest.sort((a, b) => b.similarity - a.similarity);
+    const candidates: SemanticCandidate[] = [];
+    for (const { record, similarity } of nearest.slice(0, MAX_CANDIDATES)) {
+      const candidate = { question: record.question, key: record.key, similarity };
+      if (similarity < options.threshold) {
+        candidates.push({ ...candidate, refusedBy: 'threshold' });
+        continue;
+      }
+      const refusal = this.#refusal(query.text, record.question);
+      if (refusal !== undefined) {
+        candidates.push({ ...candidate, refusedBy: refusal.guard, refusal });
+        continue;
+      }
+      if (options.verify !== undefined && !(await options.verify(query.text, record.question))) {
+        candidates.push({ ...candidate, refusedBy: 'verify' });
+        continue;
+      }
+      const entry = await rt.store.get(record.key);
+      if (entry === undefined) candidates.push({ ...candidate, refusedBy: 'gone' });
+      else if (entry.freshUntil !== undefined && entry.freshUntil <= rt.clock.now())
+        candidates.push({ ...candidate, refusedBy: 'stale' });
+      else candidates.push(candidate);
+    }
+    return {
+      partition: query.partitionKey,
+      candidates,
+      served: candidates.find((candidate) => candidate.refusedBy === undefined),
+    };
+  }
+
+  /** Embeds the query's text (counted), keeps its normalised vector on the query, and returns it. */
+  async #embed(query: SemanticQuery): Promise<Float32Array> {
+    const { rt, options } = this;
+    const started = rt.clock.now();
+    const [raw] = await options.embed.embed([query.text]);
+    rt.counters.embeddings++;
+    rt.counters.embedMs += rt.clock.now() - started;
+    if (!(raw instanceof Float32Array) || raw.length === 0) throw new TypeError(`semantic.embed returned no vector`);
+    const vector = normalised(raw);
+    query.vector = vector;
+    return vector;
+  }
+
   /**
    * Records that `key` now answers `query` for `ttlMs`: here, and in the shared store (announced to every
    * instance). Resolves once the shared store has it, so that a caller's answer can be found from any
@@ -117,8 +213,15 @@ export class SemanticIndex {
   }
 
   #guardsAgree(query: string, candidate: string): boolean {
-    for (const guard of this.options.guards) if (guard(query, candidate) !== undefined) return false;
-    return true;
+    return this.#refusal(query, candidate) === undefined;
+  }
+
+  #refusal(query: string, candidate: string): GuardRefusal | undefined {
+    for (const guard of this.options.guards) {
+      const refusal = guard(query, candidate);
+      if (refusal !== undefined) return refusal;
+    }
+    return undefined;
   }
 
   #insert(partitionKey: string, record: VectorRecord): void {
@@ -166,7 +269,10 @@ export class SemanticIndex {
       // Subscribe first: a record added while the partition is read then arrives one way or the other.
       await (this.#subscribed ??= vectors
         .subscribe((key, record) => {
-          if (this.#partitions.has(key)) this.#insert(key, record);
+          const known = this.#partitions.get(key);
+          if (known === undefined) return;
+          if (!known.records.has(record.key)) this.rt.counters.semanticNotices++;
+          this.#insert(key, record);
         })
         .catch((error: unknown) => {
           this.#subscribed = undefined;

@@ -19,8 +19,9 @@ export interface SemanticOptions<Args extends any[] = any[]> {
   /**
    * Least cosine similarity (of L2-normalised vectors) to serve a cached answer, in (-1, 1]. Choose it with
    * `calibrateThreshold` on labelled pairs of your own, with your own embedder.
+   * @default the embedder's `recommendedThreshold` (`OfflineEmbedder`: 0.95); required when it has none
    */
-  readonly threshold: number;
+  readonly threshold?: number;
   /**
    * The question a call asks. Returning `undefined` skips the semantic lookup for that call.
    * @default the first argument (it must be a string); `chatKeyPolicy` supplies the last user message
@@ -103,7 +104,25 @@ export function resolveSemantic(semantic: unknown, question: unknown): ResolvedS
   }
   if (typeof embed.model !== 'string')
     throw optionError('semantic.embed.model', 'a string naming the model', embed.model);
-  if (typeof s.threshold !== 'number' || !(s.threshold > -1 && s.threshold <= 1)) {
+  const recommended = embed.recommendedThreshold;
+  if (recommended !== undefined && !isSimilarity(recommended)) {
+    throw optionError(
+      'semantic.embed.recommendedThreshold',
+      'undefined or a cosine similarity above -1 and at most 1',
+      recommended,
+    );
+  }
+  if (s.threshold === undefined && recommended === undefined) {
+    throw optionError(
+      'semantic.threshold',
+      `a cosine similarity above -1 and at most 1, since the embedder (model ${embed.model}) recommends ` +
+        'none; choose it with calibrateThreshold(pairs, embedder, { maxFalseHitRate: 0.01, guards: {} }) ' +
+        'on labelled pairs of your own',
+      undefined,
+    );
+  }
+  const threshold = s.threshold ?? (recommended as number);
+  if (!isSimilarity(threshold)) {
     throw optionError('semantic.threshold', 'a cosine similarity above -1 and at most 1, e.g. 0.9', s.threshold);
   }
   assertOptionalFunction('semantic.text', s.text);
@@ -122,7 +141,7 @@ export function resolveSemantic(semantic: unknown, question: unknown): ResolvedS
   const q = question as SemanticQuestion | undefined;
   return {
     embed: embed as Embedder,
-    threshold: s.threshold,
+    threshold,
     text: (s.text ?? q?.text ?? firstArgument) as ResolvedSemantic['text'],
     partition: (s.partition ??
       (s.text === undefined ? q?.partition : undefined) ??
@@ -131,6 +150,10 @@ export function resolveSemantic(semantic: unknown, question: unknown): ResolvedS
     verify: s.verify,
     maxEntries,
   };
+}
+
+function isSimilarity(value: unknown): value is number {
+  return typeof value === 'number' && value > -1 && value <= 1;
 }
 
 function resolveGuards(guards: unknown, entities: unknown): readonly Guard[] {

@@ -44,6 +44,7 @@ export function newCounters(): CacheCounters {
     semanticHits: 0,
     embeddings: 0,
     embedMs: 0,
+    semanticNotices: 0,
   };
 }
 

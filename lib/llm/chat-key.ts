@@ -188,7 +188,9 @@ export function chatKeyPolicy(options: ChatKeyOptions & Required<Pick<ChatKeyOpt
 
 /**
  * Shows what went into a request's key, what was dropped and why, and whether the call is cacheable:
- * compare two explanations to see why two requests missed each other.
+ * compare two explanations to see why two requests missed each other. It knows the request only; what a
+ * semantic lookup would match (the question, its similarity, what refuses each candidate) depends on the
+ * cached questions and the embedder: `cache.explainSemantic(instance, 'method', request)`.
  *
  * @example
  * const { dropped, cacheableReason } = explainKey(request, { normalize: true });

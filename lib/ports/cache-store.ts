@@ -131,6 +131,12 @@ export interface CacheCounters {
   /** Embedding calls made by semantic lookups, and the milliseconds they took together. */
   embeddings: number;
   embedMs: number;
+  /**
+   * Questions another instance cached that reached this instance's semantic index as notices on the
+   * store's notice bus (`cachet:semantic`), after this instance had read their partition: learned without
+   * reading the partition again. A question this instance already held is not counted.
+   */
+  semanticNotices: number;
 }
 
 /** Counters kept in the store itself, so that every instance's add up; see {@link CacheStore.shareCounters}. */

@@ -9,4 +9,12 @@ export interface Embedder {
   readonly dimensions: number;
   /** Names the model and its settings: vectors of different `model`s must never be compared. */
   readonly model: string;
+  /**
+   * The cosine similarity this model's maker measured as safe, used when `semantic.threshold` is not set:
+   * on the paraphrase dev pairs (shared/eval/paraphrase, English and Chinese), with the default guards,
+   * serving at or above it gave at most 1 % false hits in each language. A threshold means something for
+   * one model only; an embedder that has not been measured so leaves it out, and the cache then asks for
+   * `semantic.threshold` (choose it with `calibrateThreshold` on labelled pairs of your own).
+   */
+  readonly recommendedThreshold?: number;
 }

@@ -216,6 +216,113 @@ describe('@Cached({ semantic })', () => {
     expect(bad({ embed, threshold: 0.9, guards: 'none' })).toThrow(/semantic\.guards/);
     expect(bad({ embed, threshold: 0.9, entities: [''] })).toThrow(/semantic\.entities/);
     expect(bad({ embed, threshold: 0.9, thresold: 1 })).toThrow(/thresold/);
+    const unmeasured = { embed: embed.embed.bind(embed), dimensions: 2048, model: 'unmeasured' };
+    expect(bad({ embed: unmeasured })).toThrow(TypeError);
+    expect(bad({ embed: unmeasured })).toThrow(/semantic\.threshold.*model unmeasured.*calibrateThreshold/);
+    expect(bad({ embed: { ...unmeasured, recommendedThreshold: 1.5 } })).toThrow(/recommendedThreshold/);
+  });
+
+  it("uses the embedder's recommendedThreshold when `threshold` is not set", async () => {
+    expect(embed.recommendedThreshold).toBe(0.95);
+    expect(new OfflineEmbedder({ dimensions: 256 }).recommendedThreshold).toBeUndefined();
+    let runs = 0;
+    const ask = (name: string, embedder: object) =>
+      cache.wrap(
+        async (q: string) => {
+          runs++;
+          return q;
+        },
+        { name, semantic: { embed: embedder as OfflineEmbedder } },
+      );
+    const defaulted = ask('defaulted', embed);
+    await defaulted('How do I reset my password?');
+    // 0.978 >= 0.95: served.
+    await expect(defaulted('How can I reset my password?')).resolves.toBe('How do I reset my password?');
+    expect(runs).toBe(1);
+    // Its own recommendation, whatever it is: 0.99 refuses the same pair.
+    const strict = ask('strict', {
+      embed: embed.embed.bind(embed),
+      dimensions: 2048,
+      model: 'strict',
+      recommendedThreshold: 0.99,
+    });
+    await strict('How do I reset my password?');
+    await expect(strict('How can I reset my password?')).resolves.toBe('How can I reset my password?');
+    expect(runs).toBe(3);
+  });
+
+  describe('cache.explainSemantic', () => {
+    it('explains a lookup candidate by candidate, nearest first, without serving it or counting a lookup', async () => {
+      const { support, calls } = counting(cache);
+      const cached = [
+        'How do I reset my password?',
+        'How do I not reset my password?',
+        'How do I reset my 2 passwords?',
+        'How do I cancel my subscription?',
+      ];
+      for (const question of cached) await support.ask(question);
+      expect(calls).toEqual(cached);
+      const before = cache.stats().methods['default:Support.ask']!;
+
+      const explained = await cache.explainSemantic(support, 'ask', 'How can I reset my password?');
+      expect(explained).toMatchObject({
+        method: 'default:Support.ask',
+        question: 'How can I reset my password?',
+        threshold: THRESHOLD,
+        served: { question: 'How do I reset my password?' },
+      });
+      expect(explained.partition).toMatch(/:sem:/);
+      expect(explained.candidates.map((c) => [c.question, c.refusedBy])).toEqual([
+        ['How do I reset my password?', undefined],
+        ['How do I not reset my password?', 'negation'],
+        ['How do I reset my 2 passwords?', 'numbers'],
+        ['How do I cancel my subscription?', 'threshold'],
+      ]);
+      expect(explained.candidates.map((c) => Number(c.similarity.toFixed(3)))).toEqual([0.978, 0.826, 0.804, 0.054]);
+      expect(explained.candidates[2]!.refusal).toMatchObject({ guard: 'numbers', query: [], candidate: ['2'] });
+
+      // Nothing served, nothing counted but the embedding.
+      expect(hits).toEqual([]);
+      expect(calls).toHaveLength(4);
+      expect(cache.stats().methods['default:Support.ask']).toMatchObject({
+        hits: before.hits,
+        misses: before.misses,
+        semanticHits: 0,
+        embeddings: before.embeddings + 1,
+      });
+      // The other partition holds nothing.
+      await expect(
+        cache.explainSemantic(support, 'ask', 'How can I reset my password?', 'globex'),
+      ).resolves.toMatchObject({ candidates: [], served: undefined });
+    });
+
+    it('names `verify` and a gone entry as what refuses a candidate', async () => {
+      let agree = false;
+      const { support } = counting(cache, { verify: () => agree });
+      await support.ask('How do I reset my password?');
+      const explain = () => cache.explainSemantic(support, 'ask', 'How can I reset my password?');
+      await expect(explain()).resolves.toMatchObject({
+        candidates: [{ question: 'How do I reset my password?', refusedBy: 'verify' }],
+        served: undefined,
+      });
+      agree = true;
+      await expect(explain()).resolves.toMatchObject({ served: { question: 'How do I reset my password?' } });
+      await cache.invalidate(support, 'ask', 'How do I reset my password?');
+      await expect(explain()).resolves.toMatchObject({
+        candidates: [{ question: 'How do I reset my password?', refusedBy: 'gone' }],
+        served: undefined,
+      });
+    });
+
+    it('refuses a method without `semantic` with a TypeError', async () => {
+      class Plain {
+        @Cached({ cache })
+        async ask(question: string): Promise<string> {
+          return question;
+        }
+      }
+      await expect(cache.explainSemantic(new Plain(), 'ask', 'How?')).rejects.toThrow(/not cached with `semantic`/);
+    });
   });
 
   describe('with chatKeyPolicy', () => {

@@ -1,6 +1,7 @@
 import { Cache, Cached } from '../../lib';
 import { RedisStore, TieredStore } from '../../lib/redis';
 import { OfflineEmbedder } from '../../lib/semantic/offline-embedder';
+import { eventually } from '../support/async';
 import { startWorker, type Worker } from '../support/child-processes';
 import { cleanUpKeys, connectTestClient, testRedisUrl, uniquePrefix } from '../support/redis';
 
@@ -98,8 +99,84 @@ describe('@Cached({ semantic }) over Redis', () => {
       return worker.message<Answer>('answer');
     };
 
-    // Additions also reach instances that already read the partition, as notices; when that happens is
-    // up to pub/sub, so these cases use what is deterministic: what each process reads from Redis.
+    const statsOf = async (worker: Worker): Promise<{ semanticNotices: number }> => {
+      worker.tell('stats');
+      return worker.message<{ semanticNotices: number }>('stats');
+    };
+
+    it('an instance that already read the partition learns a question another process added, by notice', async () => {
+      const worker = await startOne();
+      // The worker reads the partition (empty) and subscribes to the notices before it answers.
+      await expect(ask(worker, 'How do I reset my password?')).resolves.toMatchObject({ calls: 1 });
+      const { support: s, calls } = support(cache);
+      // Another question of the same partition (similarity 0.075: no match), cached by this process.
+      await expect(s.ask('How do I cancel my subscription?')).resolves.toBe('test: How do I cancel my subscription?');
+      expect(calls).toEqual(['How do I cancel my subscription?']);
+      await eventually(async () => (await statsOf(worker)).semanticNotices === 1);
+
+      // The partition's hash goes: the worker can only know the question from the notice it received.
+      const client = await connectTestClient();
+      try {
+        const [, hashes] = await client.sendCommand<[string, string[]]>([
+          'SCAN',
+          '0',
+          'MATCH',
+          `${prefix}:*:sem:*`,
+          'COUNT',
+          '1000',
+        ]);
+        expect(hashes).toHaveLength(1);
+        expect(await client.sendCommand<number>(['DEL', hashes[0]!])).toBe(1);
+      } finally {
+        await client.close();
+      }
+      await expect(ask(worker, 'How can I cancel my subscription?')).resolves.toEqual({
+        value: 'test: How do I cancel my subscription?',
+        calls: 1,
+        semanticHits: 1,
+      });
+      // Its own question did not count as learned, and this process learned nothing by notice either.
+      expect((await statsOf(worker)).semanticNotices).toBe(1);
+      expect(cache.stats().methods['default:Support.ask']).toMatchObject({ semanticNotices: 0 });
+    });
+
+    it('explains a lookup over a partition read from Redis, naming the question another process cached', async () => {
+      const worker = await startOne();
+      await ask(worker, 'How do I reset my password?');
+      await ask(worker, 'How do I not reset my password?');
+      const { support: s, calls } = support(cache);
+      const explain = () => cache.explainSemantic(s, 'ask', 'How can I reset my password?');
+      const explained = await explain();
+      expect(explained).toMatchObject({
+        question: 'How can I reset my password?',
+        served: { question: 'How do I reset my password?' },
+        candidates: [
+          { question: 'How do I reset my password?' },
+          { question: 'How do I not reset my password?', refusedBy: 'negation' },
+        ],
+      });
+      expect(explained.candidates[0]!.refusedBy).toBeUndefined();
+      expect(explained.candidates[0]!.similarity).toBeGreaterThan(0.97);
+      // The partition is the hash in Redis holding both questions.
+      const client = await connectTestClient();
+      try {
+        expect(explained.partition!.startsWith(`${prefix}:`)).toBe(true);
+        expect(await client.sendCommand<number>(['HLEN', explained.partition!])).toBe(2);
+      } finally {
+        await client.close();
+      }
+      expect(calls).toEqual([]);
+      expect(cache.stats().methods['default:Support.ask']).toMatchObject({ semanticHits: 0, misses: 0, embeddings: 1 });
+
+      // Invalidated by this process: the question is still indexed, and its entry is gone.
+      await cache.invalidate(s, 'ask', 'How do I reset my password?');
+      await expect(explain()).resolves.toMatchObject({
+        served: undefined,
+        candidates: [{ question: 'How do I reset my password?', refusedBy: 'gone' }, { refusedBy: 'negation' }],
+      });
+    });
+
+    // The cases below use what each process reads from Redis when it first reads a partition.
     it('finds a question another process cached (read from Redis), and none anywhere once it is invalidated', async () => {
       const first = await startOne();
       await expect(ask(first, 'How do I reset my password?')).resolves.toMatchObject({ calls: 1 });

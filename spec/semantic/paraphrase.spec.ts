@@ -56,6 +56,20 @@ if (!present) {
     expect(auc).toBeGreaterThan(README_TRIGRAM_AUC[language]);
   });
 
+  // The default settings: the default guards, and the embedder's recommendedThreshold (what `semantic`
+  // uses when `threshold` is not set), served as the cache serves: similarity >= threshold.
+  it("the default settings (default guards, OfflineEmbedder's recommendedThreshold) serve at most 1 % of near misses", async () => {
+    const threshold = embedder.recommendedThreshold!;
+    expect(threshold).toBe(0.95);
+    const scores = await cosineScores(pairs, true);
+    const served = (label: 0 | 1) =>
+      scores.filter((s, i) => pairs[i]!.label === label && s >= threshold).length /
+      pairs.filter((p) => p.label === label).length;
+    expect(served(0)).toBeLessThanOrEqual(0.01);
+    // Not a threshold that serves nothing: some paraphrases are served (5.5 % en, 3.8 % zh).
+    expect(served(1)).toBeGreaterThan(0.03);
+  });
+
   // Calibrate on the even lines, apply the threshold to the odd lines, and the other way round. The
   // stated bound: the held-out false-hit rate stays within 2x the target.
   describe.each([0.01, 0.05])('a threshold calibrated for a %p false-hit rate', (target) => {

@@ -1,6 +1,6 @@
 // An instance of a semantically cached method over the shared Redis. Env: REDIS_URL, PREFIX.
 // Prints `ready`; then for each stdin line `ask <question>` prints `{ answer: { value, calls, semanticHits } }`,
-// and exits on `exit`.
+// on `stats` prints `{ stats: <the method's counters> }`, and exits on `exit`.
 import { createInterface } from 'node:readline';
 import { Cache, Cached } from '../../../lib';
 import { RedisStore } from '../../../lib/redis';
@@ -21,6 +21,10 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'exit') break;
+    if (line === 'stats') {
+      process.stdout.write(JSON.stringify({ stats: cache.stats().methods['default:Support.ask'] }) + '\n');
+      continue;
+    }
     if (!line.startsWith('ask ')) continue;
     const value = await support.ask(line.slice(4));
     const { semanticHits } = cache.stats().methods['default:Support.ask']!;
