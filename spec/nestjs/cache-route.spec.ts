@@ -20,12 +20,15 @@ import { Exclude } from 'class-transformer';
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
 import { Cache, registerClass } from '../../lib';
+import { deferred } from '../support/async';
 import { CacheRoute, CachetInterceptor, CachetModule } from '../../lib/nestjs';
 
 // CachetInterceptor and @CacheRoute in a real NestJS 11 application over HTTP on 127.0.0.1, with the memory
 // cache of CachetModule.forRoot(). The two-process behaviour over Redis is in cache-route-redis.spec.ts.
 
 const runs: Record<string, number> = {};
+/** Holds the handler of GET /faq/held-volatile until the test resolves it. */
+let hold = deferred<void>();
 const ran = (name: string) => (runs[name] = (runs[name] ?? 0) + 1);
 
 class ProfileDto {
@@ -88,6 +91,15 @@ class FaqController {
   @CacheRoute({ ttl: '1m', tenant: false })
   volatile() {
     return { run: ran('volatile') };
+  }
+
+  @Get('held-volatile')
+  @Header('Cache-Control', 'no-store')
+  @CacheRoute({ ttl: '1m', tenant: false })
+  async heldVolatile() {
+    const run = ran('held-volatile');
+    await hold.promise;
+    return { run };
   }
 
   @Get('missing/:id')
@@ -193,6 +205,27 @@ describe('CachetInterceptor and @CacheRoute in a NestJS application', () => {
       ['MISS', 1],
       ['MISS', 2],
     ]);
+  });
+
+  it('does not share a no-store response with a request that joined its run: that request runs its own', async () => {
+    hold = deferred<void>();
+    const cache = app.get(Cache);
+    let misses = 0;
+    let bothIn!: () => void;
+    const joined = new Promise<void>((resolve) => (bothIn = resolve));
+    const off = cache.on('miss', (event) => {
+      if (event.method.endsWith('FaqController.heldVolatile') && ++misses === 2) bothIn();
+    });
+    const responses = [call('/faq/held-volatile'), call('/faq/held-volatile')];
+    await joined;
+    off();
+    hold.resolve();
+    const settled = await Promise.all(responses);
+    expect(settled.map((response) => [response.cache, JSON.parse(response.body).run]).sort()).toEqual([
+      ['MISS', 1],
+      ['MISS', 2],
+    ]);
+    expect(runs['held-volatile']).toBe(2);
   });
 
   it('does not cache a thrown HttpException', async () => {
