@@ -32,7 +32,7 @@ import { ChatClient, ChatKeyError, ProviderError, chatKeyPolicy } from 'cachet/l
 import { ConcurrentRouter, RouterError } from 'cachet/router';
 import { Bm25Index, chunk, createTokenizer } from 'cachet/retrieval';
 import { LocalProvider } from 'cachet/testing';
-import { CachetModule, CachetRuntime } from 'cachet/nestjs';
+import { CachetInterceptor, CachetModule, CachetRuntime } from 'cachet/nestjs';
 import * as rootNs from 'cachet';
 import * as redisNs from 'cachet/redis';
 import * as llmNs from 'cachet/llm';
@@ -90,7 +90,7 @@ const entries = {
   router: { ConcurrentRouter, RouterError },
   retrieval: { Bm25Index, chunk, createTokenizer },
   testing: { LocalProvider },
-  nestjs: { CachetModule, CachetRuntime },
+  nestjs: { CachetModule, CachetRuntime, CachetInterceptor },
 };
 for (const name of Object.keys(entries)) await exercise[name](entries);
 console.log(`  ES module: ${Object.keys(namespaces).join(', ')}: ok (named imports)`);

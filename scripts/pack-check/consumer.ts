@@ -8,7 +8,7 @@ import { ChatClient, chatKeyPolicy, type ChatCompletion, type ChatRequest } from
 import { ConcurrentRouter, type RouteResult } from 'cachet/router';
 import { Bm25Index, createTokenizer, type ScoredChunk } from 'cachet/retrieval';
 import { LocalProvider, type LocalProviderOptions } from 'cachet/testing';
-import { CachetModule, type CachetModuleOptions } from 'cachet/nestjs';
+import { CacheRoute, CachetModule, type CacheRouteOptions, type CachetModuleOptions } from 'cachet/nestjs';
 import { createClient } from '@redis/client';
 
 const cache = new Cache({ store: new MemoryStore() });
@@ -68,8 +68,14 @@ export function typeUses(): void {
   const nestModule = CachetModule.forRoot(nestOptions);
   // @ts-expect-error: `store` is 'memory', { redis: url }, { tiered: url } or a CacheStore
   CachetModule.forRoot({ store: 'redis' });
+  const routeOptions: CacheRouteOptions = { ttl: '5m', tenant: (request) => String(request.headers?.['x-user']) };
+  const cacheRoute = CacheRoute(routeOptions);
+  // Not called: it would throw at run time, as the type says.
+  const untenanted = () =>
+    // @ts-expect-error: `tenant` is required (a function of the request, or false)
+    CacheRoute({ ttl: '5m' });
 
-  void [stores, like, completion, routed, hits, terms, numbers, nestModule];
+  void [stores, like, completion, routed, hits, terms, numbers, nestModule, cacheRoute, untenanted];
 }
 
 async function main(): Promise<void> {

@@ -176,7 +176,7 @@ module.exports = {
    * limiter by name resolved at the first call, and everything closed and unregistered by app.close().
    */
   async nestjs({ root, nestjs }) {
-    assertClasses('cachet/nestjs', nestjs, ['CachetModule', 'CachetRuntime']);
+    assertClasses('cachet/nestjs', nestjs, ['CachetModule', 'CachetRuntime', 'CachetInterceptor']);
     const { NestFactory } = require('@nestjs/core');
     const decorate = (decorators, target) => decorators.reduceRight((t, d) => d(t) ?? t, target);
     class AppModule {}

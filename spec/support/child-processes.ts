@@ -28,14 +28,19 @@ export interface Worker {
 const ROOT = join(__dirname, '..', '..');
 
 /**
- * Starts a worker script (`spec/support/children/<name>.ts`) through ts-node. Workers print `ready`
+ * Starts a worker script (`spec/support/children/<name>.ts`, or a `.ts` path from the repository's root
+ * such as `demo/nestjs/main.ts`) through ts-node. Workers print `ready`
  * once connected, wait for `go` on stdin, then print one JSON line `{ "result": ... }`. A worker may print
  * other lines to say it reached a step, which the test awaits with `reached(line)` instead of sleeping.
  */
 export function startWorker(name: string, env: Record<string, string>): Worker {
   const child = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', join(__dirname, 'children', `${name}.ts`)],
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      name.endsWith('.ts') ? join(ROOT, name) : join(__dirname, 'children', `${name}.ts`),
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },
