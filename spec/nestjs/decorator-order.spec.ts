@@ -18,6 +18,7 @@ import {
   type PipeTransform,
 } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
+import { ApiOperation, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { tap, type Observable } from 'rxjs';
 import { Cache, Cached, CircuitBreaker, Concurrency, RateLimited, Retry, Timeout } from '../../lib';
 
@@ -91,6 +92,20 @@ class ItemsController {
     return word;
   }
 
+  @Cached({ cache, ttl: '1m' })
+  @ApiOperation({ summary: 'Documented above' })
+  @Get('documented/above')
+  async documentedAbove(): Promise<string> {
+    return 'above';
+  }
+
+  @ApiOperation({ summary: 'Documented below' })
+  @Get('documented/below')
+  @Cached({ cache, ttl: '1m' })
+  async documentedBelow(): Promise<string> {
+    return 'below';
+  }
+
   @RateLimited({ limit: 100, interval: '1s' })
   @UseInterceptors(StampInterceptor)
   @Concurrency({ max: 2 })
@@ -137,6 +152,12 @@ describe('cachet decorators in any order on a NestJS controller', () => {
     const response = await fetch(`${base}/items/piped/hello`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('HELLO');
+  });
+
+  it('keeps Swagger operations (@ApiOperation) on either side of @Cached in the generated document', () => {
+    const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('items').build());
+    expect(document.paths['/items/documented/above']?.get?.summary).toBe('Documented above');
+    expect(document.paths['/items/documented/below']?.get?.summary).toBe('Documented below');
   });
 
   it('runs an interceptor from @UseInterceptors() given between cachet decorators', async () => {
