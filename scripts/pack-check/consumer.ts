@@ -9,6 +9,8 @@ import { ConcurrentRouter, type RouteResult } from 'cachet/router';
 import { Bm25Index, createTokenizer, type ScoredChunk } from 'cachet/retrieval';
 import { LocalProvider, type LocalProviderOptions } from 'cachet/testing';
 import { CachetModule, type CachetModuleOptions } from 'cachet/nestjs';
+import { cachetMiddleware, type CachetMiddlewareOptions } from 'cachet/ai-sdk';
+import type { LanguageModelMiddleware } from 'ai';
 import { createClient } from '@redis/client';
 
 const cache = new Cache({ store: new MemoryStore() });
@@ -69,7 +71,12 @@ export function typeUses(): void {
   // @ts-expect-error: `store` is 'memory', { redis: url }, { tiered: url } or a CacheStore
   CachetModule.forRoot({ store: 'redis' });
 
-  void [stores, like, completion, routed, hits, terms, numbers, nestModule];
+  const aiOptions: CachetMiddlewareOptions = { cache, tenant: (params) => String(params.headers?.['x-tenant']) };
+  const middleware: LanguageModelMiddleware = cachetMiddleware(aiOptions);
+  // @ts-expect-error: `tenant` is required (a function or false)
+  cachetMiddleware({ cache });
+
+  void [stores, like, completion, routed, hits, terms, numbers, nestModule, middleware];
 }
 
 async function main(): Promise<void> {
