@@ -11,7 +11,8 @@
 //   5  redis                                      every Redis backend (behind ports: only entry points name it)
 //   6  llm                                        chat keys, the chat client, provider errors
 //   7  router · retrieval · testing               services
-//   8  nestjs                                     the NestJS module (cachet/nestjs), the only importer of @nestjs/*
+//   8  nestjs · ai-sdk                            the NestJS module (cachet/nestjs), the only importer of @nestjs/*;
+//                                               the AI SDK middleware (cachet/ai-sdk), the only importer of ai, @ai-sdk/*
 //   9  lib/*.ts                                   entry points
 const LAYERS = [
   ['core'],
@@ -22,7 +23,7 @@ const LAYERS = [
   ['redis'],
   ['llm'],
   ['router', 'retrieval', 'testing'],
-  ['nestjs'],
+  ['nestjs', 'ai-sdk'],
 ];
 
 const folder = (names) => `^lib/(${names.join('|')})/`;
@@ -92,6 +93,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/', pathNot: '^lib/nestjs/' },
       to: { path: '^node_modules/@nestjs/' },
+    },
+    {
+      name: 'ai-sdk-only-in-ai-sdk',
+      comment: 'Only lib/ai-sdk (cachet/ai-sdk) imports the Vercel AI SDK: the rest of cachet works without it',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/ai-sdk/' },
+      to: { path: '^node_modules/(ai|@ai-sdk/[^/]+)/' },
     },
     {
       name: 'http-client-only-in-llm',

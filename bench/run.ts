@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { aiSdk } from './scenarios/ai-sdk';
 import { chatClient } from './scenarios/chat-client';
 import { chatHit } from './scenarios/chat-hit';
 import { clusterFailover } from './scenarios/cluster-failover';
@@ -35,6 +36,7 @@ import type { BenchContext, Result, Scenario } from './support/scenario';
 const SCENARIOS: readonly Scenario[] = [
   memoryHit,
   chatHit,
+  aiSdk,
   redisHitLatency,
   redisHitThroughput,
   stampede,

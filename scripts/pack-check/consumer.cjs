@@ -10,13 +10,14 @@ const entries = {
   retrieval: require('cachet/retrieval'),
   testing: require('cachet/testing'),
   nestjs: require('cachet/nestjs'),
+  aiSdk: require('cachet/ai-sdk'),
 };
 
 (async () => {
   for (const name of Object.keys(entries)) await exercise[name](entries);
   console.log(
     `  commonjs: ${Object.keys(entries)
-      .map((name) => (name === 'root' ? 'cachet' : `cachet/${name}`))
+      .map((name) => (name === 'root' ? 'cachet' : name === 'aiSdk' ? 'cachet/ai-sdk' : `cachet/${name}`))
       .join(', ')}: ok`,
   );
 })().catch((error) => {

@@ -33,6 +33,7 @@ import { ConcurrentRouter, RouterError } from 'cachet/router';
 import { Bm25Index, chunk, createTokenizer } from 'cachet/retrieval';
 import { LocalProvider } from 'cachet/testing';
 import { CachetInterceptor, CachetModule, CachetRuntime } from 'cachet/nestjs';
+import { ChatKeyError as AiSdkChatKeyError, cachetMiddleware, isWholeStream } from 'cachet/ai-sdk';
 import * as rootNs from 'cachet';
 import * as redisNs from 'cachet/redis';
 import * as llmNs from 'cachet/llm';
@@ -40,6 +41,7 @@ import * as routerNs from 'cachet/router';
 import * as retrievalNs from 'cachet/retrieval';
 import * as testingNs from 'cachet/testing';
 import * as nestjsNs from 'cachet/nestjs';
+import * as aiSdkNs from 'cachet/ai-sdk';
 import exercise from './exercise.cjs';
 
 // Every export that require() sees must be a named export of the ES module too.
@@ -52,6 +54,7 @@ const namespaces = {
   'cachet/retrieval': retrievalNs,
   'cachet/testing': testingNs,
   'cachet/nestjs': nestjsNs,
+  'cachet/ai-sdk': aiSdkNs,
 };
 for (const [specifier, namespace] of Object.entries(namespaces)) {
   const missing = Object.keys(require(specifier)).filter((name) => name !== '__esModule' && !(name in namespace));
@@ -91,6 +94,7 @@ const entries = {
   retrieval: { Bm25Index, chunk, createTokenizer },
   testing: { LocalProvider },
   nestjs: { CachetModule, CachetRuntime, CachetInterceptor },
+  aiSdk: { ChatKeyError: AiSdkChatKeyError, cachetMiddleware, isWholeStream },
 };
 for (const name of Object.keys(entries)) await exercise[name](entries);
 console.log(`  ES module: ${Object.keys(namespaces).join(', ')}: ok (named imports)`);

@@ -9,6 +9,8 @@ import { ConcurrentRouter, type RouteResult } from 'cachet/router';
 import { Bm25Index, createTokenizer, type ScoredChunk } from 'cachet/retrieval';
 import { LocalProvider, type LocalProviderOptions } from 'cachet/testing';
 import { CacheRoute, CachetModule, type CacheRouteOptions, type CachetModuleOptions } from 'cachet/nestjs';
+import { cachetMiddleware, type CachetMiddlewareOptions } from 'cachet/ai-sdk';
+import type { LanguageModelMiddleware } from 'ai';
 import { createClient } from '@redis/client';
 
 const cache = new Cache({ store: new MemoryStore() });
@@ -74,8 +76,12 @@ export function typeUses(): void {
   const untenanted = () =>
     // @ts-expect-error: `tenant` is required (a function of the request, or false)
     CacheRoute({ ttl: '5m' });
+  const aiOptions: CachetMiddlewareOptions = { cache, tenant: (params) => String(params.headers?.['x-tenant']) };
+  const middleware: LanguageModelMiddleware = cachetMiddleware(aiOptions);
+  // @ts-expect-error: `tenant` is required (a function or false)
+  cachetMiddleware({ cache });
 
-  void [stores, like, completion, routed, hits, terms, numbers, nestModule, cacheRoute, untenanted];
+  void [stores, like, completion, routed, hits, terms, numbers, nestModule, cacheRoute, untenanted, middleware];
 }
 
 async function main(): Promise<void> {

@@ -206,4 +206,36 @@ module.exports = {
       'cachet/nestjs: app.close() left the limiter registered',
     );
   },
+
+  /**
+   * `cachet/ai-sdk`: the middleware under the real `ai` package and @ai-sdk/openai-compatible against
+   * LocalProvider: a repeated generateText and a repeated streamText each make one provider request.
+   */
+  async aiSdk({ root, testing, aiSdk }) {
+    assert.equal(typeof aiSdk.cachetMiddleware, 'function', 'cachet/ai-sdk: cachetMiddleware is not exported');
+    assertClasses('cachet/ai-sdk', aiSdk, ['ChatKeyError']);
+    const { generateText, streamText, wrapLanguageModel } = require('ai');
+    const { createOpenAICompatible } = require('@ai-sdk/openai-compatible');
+    const provider = new testing.LocalProvider();
+    const baseURL = await provider.start();
+    const cache = new root.Cache({ store: new root.MemoryStore() });
+    try {
+      const local = createOpenAICompatible({ name: 'local', baseURL, apiKey: 'test', includeUsage: true });
+      const middleware = aiSdk.cachetMiddleware({ cache, tenant: false });
+      const model = wrapLanguageModel({ model: local.chatModel('local-model'), middleware });
+      const ask = () => generateText({ model, prompt: 'What is the refund policy?', temperature: 0 });
+      assert.equal((await ask()).text, (await ask()).text);
+      const stream = async () => {
+        let text = '';
+        for await (const delta of streamText({ model, prompt: 'Stream it', temperature: 0 }).textStream) text += delta;
+        return text;
+      };
+      assert.equal(await stream(), await stream());
+      assert.equal(provider.requests, 2, 'cachet/ai-sdk: a repeated call reached the provider');
+      assert.throws(() => aiSdk.cachetMiddleware({ cache }), /tenant/);
+    } finally {
+      await cache.close();
+      await provider.close();
+    }
+  },
 };

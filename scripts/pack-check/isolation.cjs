@@ -14,6 +14,8 @@ const CASES = [
   { specifier: 'cachet/testing', format: 'commonjs', redis: false, undici: false },
   { specifier: 'cachet/nestjs', format: 'commonjs', redis: false, undici: false },
   { specifier: 'cachet/nestjs', format: 'module', redis: false, undici: false },
+  { specifier: 'cachet/ai-sdk', format: 'commonjs', redis: false, undici: false, ai: false },
+  { specifier: 'cachet/ai-sdk', format: 'module', redis: false, undici: false, ai: false },
 ];
 
 // Global changes known to come from the library or its dependencies, with where they come from. They are
@@ -95,7 +97,8 @@ function child(watched) {
     const count = (pattern) => loaded.filter((path) => pattern.test(path)).length;
     const redis = count(/[\\/]node_modules[\\/](redis|@redis[\\/][^\\/]+)[\\/]/);
     const undici = count(/[\\/]node_modules[\\/]undici[\\/]/);
-    process.stdout.write(JSON.stringify({ modules: loaded.length, redis, undici, changed }));
+    const ai = count(/[\\/]node_modules[\\/](ai|@ai-sdk[\\/][^\\/]+)[\\/]/);
+    process.stdout.write(JSON.stringify({ modules: loaded.length, redis, undici, ai, changed }));
   };
   return { snapshot, report };
 }
@@ -122,6 +125,8 @@ for (const expected of CASES) {
     problems.push(expected.redis ? 'did not load the Redis client' : `loaded ${got.redis} Redis client modules`);
   if (got.undici > 0 !== expected.undici)
     problems.push(expected.undici ? 'did not load undici' : `loaded ${got.undici} undici modules`);
+  // cachet/ai-sdk imports only the AI SDK's types: loading it loads no AI SDK code.
+  if (expected.ai === false && got.ai > 0) problems.push(`loaded ${got.ai} AI SDK modules`);
   const known = [];
   for (const key of got.changed) {
     const explanation = KNOWN.find((k) => k.test.test(key));
