@@ -32,6 +32,22 @@ export type {
   SemanticHitEvent,
 } from './cache/cache-events';
 export type { SemanticCandidate, SemanticExplanation } from './cache/semantic-index';
+export type { SemanticOptions } from './cache/semantic-options';
+export type { Embedder } from './semantic/embedder';
+export { OfflineEmbedder } from './semantic/offline-embedder';
+export type { OfflineEmbedderOptions } from './semantic/offline-embedder';
+export { calibrateThreshold, rocAuc, recallAtFalseHitRate, cosine, CalibrationError } from './semantic/calibrate';
+export type { LabelledPair, Calibration, CalibrateOptions, RecallAtRate } from './semantic/calibrate';
+export {
+  checkGuards,
+  createGuards,
+  defaultGuards,
+  numbersGuard,
+  negationGuard,
+  quotesGuard,
+  entitiesGuard,
+} from './semantic/guards';
+export type { Guard, GuardName, GuardOptions, GuardRefusal, GuardVerdict } from './semantic/guards';
 export type { CacheCounters, CacheRates, CacheStats, RatedCounters } from './cache/stats';
 export { getDefaultCache, setDefaultCache, createCacheFromEnv } from './cache/default-cache';
 
