@@ -2,7 +2,7 @@ import type { CacheEntry } from '../ports/cache-store';
 import type { MethodRuntime } from './method-runtime';
 import type { FillOutcome } from './fill-table';
 import { MethodStore } from './method-store';
-import { SemanticIndex, type SemanticExplanation, type SemanticMatch, type SemanticQuery } from './semantic-index';
+import { SemanticIndex, type SemanticExplanation, type SemanticQuery } from './semantic-index';
 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
@@ -166,31 +166,18 @@ export class CachedMethod {
     if (query === undefined) return this.#miss(fn, self, args, key);
     const asked = query;
     return semantic.find(asked).then(
-      (match) =>
-        match === undefined
-          ? this.#miss(fn, self, args, key, undefined, (ttlMs) => semantic.add(asked, key, ttlMs))
-          : this.#semanticHit(match, asked, self, args, key),
+      (match) => {
+        if (match === undefined)
+          return this.#miss(fn, self, args, key, undefined, (ttlMs) => semantic.add(asked, key, ttlMs));
+        semantic.served(asked, match, key);
+        this.rt.ledger?.record('hit', match.entry.value, self, args, key);
+        return match.entry.value;
+      },
       (error: unknown) => {
         this.#store.emitError(error, 'semantic lookup', key);
         return this.#miss(fn, self, args, key);
       },
     );
-  }
-
-  #semanticHit(match: SemanticMatch, query: SemanticQuery, self: unknown, args: unknown[], key: string): unknown {
-    const rt = this.rt;
-    rt.counters.semanticHits++;
-    if (rt.events.has('semanticHit')) {
-      rt.events.emit('semanticHit', {
-        method: rt.method,
-        key,
-        question: query.text,
-        matched: { question: match.record.question, key: match.record.key },
-        similarity: match.similarity,
-      });
-    }
-    if (rt.ledger !== undefined) rt.ledger.record('hit', match.entry.value, self, args, key);
-    return match.entry.value;
   }
 
   /** A miss: runs the method once per key. With a `stale` entry (within `staleIfError`), a failure serves it instead. */

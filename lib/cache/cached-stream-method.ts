@@ -120,16 +120,7 @@ export class CachedStreamMethod {
       return undefined;
     }
     if (match === undefined || !isStreamRecording(match.entry.value)) return undefined;
-    rt.counters.semanticHits++;
-    if (rt.events.has('semanticHit')) {
-      rt.events.emit('semanticHit', {
-        method: rt.method,
-        key,
-        question: query.text,
-        matched: { question: match.record.question, key: match.record.key },
-        similarity: match.similarity,
-      });
-    }
+    (this.#semantic as SemanticIndex).served(query, match, key);
     if (rt.ledger !== undefined) rt.ledger.record('hit', match.entry.value.chunks, self, args, key);
     return replayRecording(match.entry.value, this.pace);
   }

@@ -5,6 +5,7 @@ import type { VectorRecord } from '../ports/semantic-vectors';
 import type { GuardName, GuardRefusal } from '../semantic/guards';
 import type { MethodRuntime } from './method-runtime';
 import type { ResolvedSemantic } from './semantic-options';
+import { normalised } from '../semantic/embedder';
 
 /** A call's question: its text, its partition's key, and (once embedded) its normalised vector. */
 export interface SemanticQuery {
@@ -193,6 +194,21 @@ export class SemanticIndex {
     return vector;
   }
 
+  /** Counts a semantic hit of the call keyed `key` and reports it (`semanticHit`); the caller serves `match`. */
+  served(query: SemanticQuery, match: SemanticMatch, key: string): void {
+    const rt = this.rt;
+    rt.counters.semanticHits++;
+    if (rt.events.has('semanticHit')) {
+      rt.events.emit('semanticHit', {
+        method: rt.method,
+        key,
+        question: query.text,
+        matched: { question: match.record.question, key: match.record.key },
+        similarity: match.similarity,
+      });
+    }
+  }
+
   /**
    * Records that `key` now answers `query` for `ttlMs`: here, and in the shared store (announced to every
    * instance). Resolves once the shared store has it, so that a caller's answer can be found from any
@@ -293,17 +309,6 @@ export class SemanticIndex {
     this.rt.counters.storeErrors++;
     if (this.rt.events.has('error')) this.rt.events.emit('error', { method: this.rt.method, key, operation, error });
   }
-}
-
-/** `vector` scaled to length 1 (a copy; the embedder's array is left alone). */
-function normalised(vector: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) * (vector[i] as number);
-  const out = new Float32Array(vector.length);
-  if (sum === 0) return out;
-  const scale = 1 / Math.sqrt(sum);
-  for (let i = 0; i < vector.length; i++) out[i] = (vector[i] as number) * scale;
-  return out;
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

@@ -1,6 +1,6 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { Agent, Dispatcher } from 'undici';
-import { loadUndici } from './undici';
+import { loadUndici, providerPool } from './undici';
 import type { ChatRequest } from './chat-request';
 import {
   resolveChatClientOptions,
@@ -72,15 +72,7 @@ export class ChatClient {
 
   constructor(options: ChatClientOptions) {
     this.#options = resolveChatClientOptions(options);
-    const { connections, keepAliveTimeoutMs, requestTimeoutMs } = this.#options;
-    this.#agent = new (loadUndici().Agent)({
-      connections,
-      keepAliveTimeout: keepAliveTimeoutMs,
-      // The server may advertise a longer keep-alive; never hold idle sockets longer than asked.
-      keepAliveMaxTimeout: keepAliveTimeoutMs,
-      headersTimeout: requestTimeoutMs,
-      bodyTimeout: requestTimeoutMs,
-    });
+    this.#agent = providerPool(this.#options);
   }
 
   /** Sends a chat request and returns the parsed completion, `usage` included. */

@@ -1,10 +1,10 @@
 import type { Agent } from 'undici';
 import { assertKnownOptions, assertPlainObject, assertPositiveInteger, optionError } from '../core/validate';
 import type { CostLedger } from '../ports/cost-ledger';
-import type { Embedder } from '../semantic/embedder';
+import { normalised, type Embedder } from '../semantic/embedder';
 import { resolveChatClientOptions, type ChatClientOptions } from './chat-client-options';
 import { ProviderError, errorFromResponse, plainHeaders } from './provider-error';
-import { loadUndici } from './undici';
+import { loadUndici, providerPool } from './undici';
 
 /**
  * Options of an {@link EmbeddingsClient}: the connection options of a `ChatClient`, plus the model.
@@ -93,13 +93,7 @@ export class EmbeddingsClient implements Embedder {
     this.#ledger = options.ledger;
     this.#namespace = options.namespace ?? 'embeddings';
     this.#tenant = options.tenant ?? '-';
-    this.#agent = new (loadUndici().Agent)({
-      connections: resolved.connections,
-      keepAliveTimeout: resolved.keepAliveTimeoutMs,
-      keepAliveMaxTimeout: resolved.keepAliveTimeoutMs,
-      headersTimeout: resolved.requestTimeoutMs,
-      bodyTimeout: resolved.requestTimeoutMs,
-    });
+    this.#agent = providerPool(resolved);
   }
 
   /** One L2-normalised vector per text, in order. */
@@ -229,13 +223,4 @@ export function parseEmbeddings(
   }
   const tokens = body.usage?.prompt_tokens;
   return { vectors, promptTokens: typeof tokens === 'number' ? tokens : undefined };
-}
-
-function normalised(values: readonly number[]): Float32Array {
-  const vector = Float32Array.from(values);
-  let sum = 0;
-  for (const x of vector) sum += x * x;
-  const norm = Math.sqrt(sum);
-  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) / norm;
-  return vector;
 }

@@ -4,7 +4,13 @@ import { assertKnownOptions, assertPlainObject, optionError } from '../core/vali
 import { ChatClient } from '../llm/chat-client';
 import { namedRateLimiter, namedSemaphore } from '../resources/named-resources';
 import { ConcurrentRouter } from './concurrent-router';
-import type { EndpointClient, EndpointOptions, RouterOptions, RouterStrategy } from './router-options';
+import {
+  ENDPOINT_KNOWN as ENDPOINT_OPTIONS,
+  type EndpointClient,
+  type EndpointOptions,
+  type RouterOptions,
+  type RouterStrategy,
+} from './router-options';
 
 /**
  * Routing as data: what an operator edits to change routing without code. Everything in it is plain JSON;
@@ -72,21 +78,8 @@ export interface ConfiguredRouter {
 }
 
 const CONFIG_KNOWN = ['strategy', 'spillover', 'timeout', 'failureThreshold', 'cooldown', 'endpoints'] as const;
-const ENDPOINT_KNOWN = [
-  'name',
-  'client',
-  'baseURL',
-  'apiKeyEnv',
-  'connections',
-  'model',
-  'maxConcurrent',
-  'priority',
-  'weight',
-  'timeout',
-  'contextWindow',
-  'semaphore',
-  'rateLimit',
-] as const;
+/** An endpoint of the data: the router's endpoint options, with `client` a name, or a `baseURL` to connect to. */
+const ENDPOINT_KNOWN = [...ENDPOINT_OPTIONS, 'baseURL', 'apiKeyEnv', 'connections'] as const;
 const RATE_KNOWN = ['limit', 'interval', 'burst', 'limiter'] as const;
 
 /**

@@ -142,7 +142,8 @@ const KNOWN = [
   'random',
   'clock',
 ] as const;
-const ENDPOINT_KNOWN = [
+/** The option names of an endpoint (`routerFromConfig` adds its own). */
+export const ENDPOINT_KNOWN = [
   'name',
   'client',
   'model',

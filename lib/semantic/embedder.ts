@@ -18,3 +18,14 @@ export interface Embedder {
    */
   readonly recommendedThreshold?: number;
 }
+
+/** `values` scaled to length 1, as a new `Float32Array` (all zeros stay zeros): a dot product of two is their cosine. */
+export function normalised(values: ArrayLike<number>): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += (values[i] as number) * (values[i] as number);
+  const out = Float32Array.from(values);
+  if (sum === 0) return out;
+  const scale = 1 / Math.sqrt(sum);
+  for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * scale;
+  return out;
+}

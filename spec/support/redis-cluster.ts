@@ -44,20 +44,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     for (let i = 0; i < NODES; i++) {
       const busPort = await freePort();
       busPorts.push(busPort);
-      servers.push(
-        await startRedisServer([
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${i}.conf`),
-          '--cluster-port',
-          String(busPort),
-          '--cluster-node-timeout',
-          '5000',
-          '--dir',
-          dir,
-        ]),
-      );
+      servers.push(await startClusterNode(dir, i, busPort, ['--cluster-node-timeout', '5000']));
     }
     for (const server of servers) admins.push(await connectTestClient(server.url));
 
@@ -222,13 +209,7 @@ export async function startReplicatedRedisCluster(): Promise<TestReplicatedClust
       const busPort = await freePort();
       busPorts.push(busPort);
       servers.push(
-        await startRedisServer([
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${i}.conf`),
-          '--cluster-port',
-          String(busPort),
+        await startClusterNode(dir, i, busPort, [
           '--cluster-node-timeout',
           String(REPLICATED_NODE_TIMEOUT_MS),
           '--cluster-require-full-coverage',
@@ -236,8 +217,6 @@ export async function startReplicatedRedisCluster(): Promise<TestReplicatedClust
           // A replica's full sync starts at once instead of after the default 5 s wait for more replicas.
           '--repl-diskless-sync-delay',
           '0',
-          '--dir',
-          dir,
         ]),
       );
     }
@@ -383,4 +362,19 @@ async function waitFor(check: () => Promise<string | undefined>, boundMs: number
     if (Date.now() > deadline) throw new Error(`${what} within ${boundMs} ms (last seen: ${last})`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** One `redis-server --cluster-enabled yes` node `i`, its config file and data in `dir`, its bus on `busPort`. */
+function startClusterNode(dir: string, i: number, busPort: number, extra: readonly string[]): Promise<TestRedisServer> {
+  return startRedisServer([
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${i}.conf`),
+    '--cluster-port',
+    String(busPort),
+    ...extra,
+    '--dir',
+    dir,
+  ]);
 }
