@@ -98,7 +98,9 @@ export function logEvent(
 ): void {
   const logger = own ?? current;
   if (logger === undefined) {
-    if (warning !== undefined) process.emitWarning(message, warning);
+    // The same arguments as before loggers: the type alone when there is no code.
+    if (warning?.code !== undefined) process.emitWarning(message, warning);
+    else if (warning !== undefined) process.emitWarning(message, warning.type);
     return;
   }
   const method = logger[level];

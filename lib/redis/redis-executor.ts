@@ -144,7 +144,12 @@ export class RedisExecutor {
     this.#newLane = (node) => {
       const where = node ? { backend: this.#owner, node } : { backend: this.#owner };
       const log = new BreakerLog(o.breakerThreshold, cooldownMs, clock, (level, fields, message) =>
-        logEvent(this.logger, level, { ...fields, ...where }, `${this.#owner}${node ? ` (master ${node})` : ''}: ${message}`),
+        logEvent(
+          this.logger,
+          level,
+          { ...fields, ...where },
+          `${this.#owner}${node ? ` (master ${node})` : ''}: ${message}`,
+        ),
       );
       return {
         breaker: new StoreBreaker(o.breakerThreshold, cooldownMs, clock, (state) => {
