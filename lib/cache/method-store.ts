@@ -28,9 +28,7 @@ export class MethodStore {
   /** A failed read: counted as a decode error or a store error (rethrown under `throw`). */
   readFailed(error: unknown, key: string): void {
     if (isDecodeFailure(error)) this.decodeFailed(error, key);
-    else {
-      this.storeFailed(error, 'get', key);
-    }
+    else this.storeFailed(error, 'get', key);
   }
 
   /**

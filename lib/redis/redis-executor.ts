@@ -142,14 +142,11 @@ export class RedisExecutor {
     this.#onCircuit = onCircuit;
     const clock = o.clock;
     this.#newLane = (node) => {
+      // `node` is '' for a single Redis, a master's address on a cluster, '*' for commands without a key.
       const where = node ? { backend: this.#owner, node } : { backend: this.#owner };
+      const label = !node ? '' : node === '*' ? ' (commands without a key)' : ` (master ${node})`;
       const log = new BreakerLog(o.breakerThreshold, cooldownMs, clock, (level, fields, message) =>
-        logEvent(
-          this.logger,
-          level,
-          { ...fields, ...where },
-          `${this.#owner}${node ? ` (master ${node})` : ''}: ${message}`,
-        ),
+        logEvent(this.logger, level, { ...fields, ...where }, `${this.#owner}${label}: ${message}`),
       );
       return {
         breaker: new StoreBreaker(o.breakerThreshold, cooldownMs, clock, (state) => {
