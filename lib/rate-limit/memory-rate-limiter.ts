@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock';
 import { assertKnownOptions, withDefaults } from '../core/validate';
-import { costUs, gcraStep, usToMs } from './gcra';
+import { adjustmentUs, costUs, gcraAdjust, gcraStep, usToMs } from './gcra';
 import type { RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
 
 /** Options of {@link MemoryRateLimiter}. */
@@ -77,7 +77,25 @@ export class MemoryRateLimiter implements RateLimiter {
       remaining: step.remaining,
       resetAfterMs: usToMs(step.resetAfterUs),
       at: now,
+      reservedUntil: step.allowed ? step.tat / 1_000 : now,
     };
+  }
+
+  adjust(key: string, rule: RateRule, delta: number, reservedUntil?: number): Promise<void> {
+    this.adjustNow(key, rule, delta, reservedUntil);
+    return Promise.resolve();
+  }
+
+  /** The same correction, synchronously. */
+  adjustNow(key: string, rule: RateRule, delta: number, reservedUntil?: number): void {
+    if (delta === 0) return;
+    const nowUs = Math.round(this.#clock.now() * 1_000);
+    const deltaUs = adjustmentUs(rule, delta);
+    const untilUs = reservedUntil === undefined ? Infinity : Math.round(reservedUntil * 1_000);
+    const tat = gcraAdjust(this.#tats.get(key), nowUs, rule, deltaUs, untilUs);
+    if (tat === undefined) return;
+    this.#tats.set(key, tat);
+    if (rule.restUs > this.#restUs) this.#restUs = rule.restUs;
   }
 
   /** Forgets every key. */
