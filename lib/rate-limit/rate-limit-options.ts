@@ -60,7 +60,7 @@ export interface RateLimitedOptions<Args extends unknown[] = any[]> {
    * charged to the same key at once, never waited for nor refused (the call has happened): an overdraft
    * makes later calls wait longer, a refund lets them in sooner (never beyond the rested state). The
    * call returns after the correction is recorded, so one caller's next call always sees it. Return
-   * `undefined` to keep the reservation as it is (a result with no usage). A call that throws refunds its
+   * `undefined` to keep the estimate (a result with no usage). A call that throws refunds its
    * whole reservation. With N calls in flight, any window of `interval` admits at most
    * `limit + burst` units (plus less than one with fractional costs), plus the overdrafts of the calls
    * not yet corrected when the window's last call was admitted.

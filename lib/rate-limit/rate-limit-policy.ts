@@ -70,14 +70,17 @@ export class RateLimitPolicy {
     if (delta === 0) return;
     const { rule, onStoreError } = this.#options;
     const { key, reservedUntil } = reserved;
-    if (reserved.via === 'local') return this.#localLimiter().adjustNow(key, rule, delta, reservedUntil);
-    try {
-      await this.#limiter.adjust(key, rule, delta, reservedUntil);
-    } catch (error) {
-      if (isUnknownResourceError(error)) throw error;
-      // An overdraft the store could not record still limits this process while it is down.
-      if (onStoreError === 'local' && delta > 0) this.#localLimiter().adjustNow(key, rule, delta);
+    if (reserved.via === 'local') this.#localLimiter().adjustNow(key, rule, delta, reservedUntil);
+    else {
+      try {
+        await this.#limiter.adjust(key, rule, delta, reservedUntil);
+      } catch (error) {
+        if (isUnknownResourceError(error)) throw error;
+        // An overdraft the store could not record still limits this process while it is down.
+        if (onStoreError === 'local' && delta > 0) this.#localLimiter().adjustNow(key, rule, delta);
+      }
     }
+    if (delta < 0) this.#queues.get(key)?.freed();
   }
 
   /** One decision, with the store-error policy applied; `via` says who decided. */

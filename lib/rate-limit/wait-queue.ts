@@ -36,6 +36,8 @@ export class WaitQueue<D extends RateDecision = RateDecision> {
   #nextAttemptAt = 0;
   #deciding = false;
   #soon = false;
+  /** A refund arrived while a decision was out: its denial may be stale, so ask again at once. */
+  #freed = false;
 
   constructor(private readonly hooks: WaitQueueHooks<D>) {}
 
@@ -54,6 +56,15 @@ export class WaitQueue<D extends RateDecision = RateDecision> {
       this.#waiters.push(waiter);
       if (this.#waiters.length === 1 && !this.#deciding) this.#schedule(retryAfterMs);
     });
+  }
+
+  /**
+   * Units were given back on the key (a corrected reservation): the head asks again now rather than at
+   * the time its last denial named, which the refund may have brought forward.
+   */
+  freed(): void {
+    if (this.#deciding) this.#freed = true;
+    else if (this.#waiters.length > 0) this.#schedule(0);
   }
 
   #schedule(delayMs: number): void {
@@ -99,6 +110,7 @@ export class WaitQueue<D extends RateDecision = RateDecision> {
         const head = this.#waiters[0];
         if (head === undefined) return this.hooks.onIdle();
         let decision: D;
+        this.#freed = false;
         try {
           decision = await this.hooks.decide(head.cost);
         } catch (error) {
@@ -112,6 +124,7 @@ export class WaitQueue<D extends RateDecision = RateDecision> {
           continue;
         }
         if (this.#waiters.length === 0) return this.hooks.onIdle();
+        if (this.#freed) continue;
         return this.#schedule(decision.retryAfterMs);
       }
     } finally {
