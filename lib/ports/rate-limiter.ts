@@ -47,6 +47,12 @@ export interface RateDecision {
   readonly reservedUntil: number;
 }
 
+/** The outcome of one {@link RateLimiter.adjust}. */
+export interface RateAdjustment {
+  /** The limiter's clock when the correction was recorded, ms (as {@link RateDecision.at}). */
+  readonly at: number;
+}
+
 /**
  * A rate limiter backend: {@link MemoryRateLimiter} in one process, `RedisRateLimiter` across processes.
  *
@@ -70,7 +76,7 @@ export interface RateLimiter {
    * ahead of the clock (`reservedUntil`, from the reservation's {@link RateDecision}) and never beyond
    * the rested state (all of `burst` available). Atomic, like `decide`; rejects only when the backend fails.
    */
-  adjust(key: string, rule: RateRule, delta: number, reservedUntil?: number): Promise<void>;
+  adjust(key: string, rule: RateRule, delta: number, reservedUntil?: number): Promise<RateAdjustment>;
   /** Releases what the limiter holds (connections, timers). */
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import type { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
 import { assertKeyPart, assertKnownOptions } from '../core/validate';
 import { adjustmentUs, costUs, usToMs } from '../rate-limit/gcra';
-import type { RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
+import type { RateAdjustment, RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
 import { GCRA_ADJUST, GCRA_DECIDE } from './gcra-script';
 import { runLua } from './lua';
 import {
@@ -110,11 +110,10 @@ export class RedisRateLimiter implements RateLimiter {
     }
   }
 
-  async adjust(key: string, rule: RateRule, delta: number, reservedUntil?: number): Promise<void> {
-    if (delta === 0) return;
+  async adjust(key: string, rule: RateRule, delta: number, reservedUntil?: number): Promise<RateAdjustment> {
     const redisKey = this.#prefix + key;
     try {
-      await this.#redis.run('rate', redisKey, (client) =>
+      const reply = await this.#redis.run('rate', redisKey, (client) =>
         runLua<number[]>(
           client,
           GCRA_ADJUST,
@@ -127,6 +126,7 @@ export class RedisRateLimiter implements RateLimiter {
           ],
         ),
       );
+      return { at: (reply[1] as number) / 1_000 };
     } catch (error) {
       throw this.#failed(error, redisKey);
     }
