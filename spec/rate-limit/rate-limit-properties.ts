@@ -133,7 +133,8 @@ export function describeRateProperties(fixture: () => LimiterFixture): void {
         fc.record({
           estimate: fc.integer({ min: 0, max: 8 }),
           actual: fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 20 })),
-          holdFor: gap,
+          // Up to a whole burst's worth of emissions: long enough for a reservation to drain while held.
+          holdFor: fc.oneof(gap, fc.double({ min: 0, max: 7, noNaN: true })),
           thenWait: gap,
           late: fc.double({ min: 0, max: 1, noNaN: true }),
         }),
