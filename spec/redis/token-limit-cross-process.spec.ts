@@ -68,7 +68,7 @@ describe('A token budget shared through Redis across processes', () => {
     expect(all.filter((a) => a.settledOrder !== Infinity && a.overdraft === 0).length).toBeGreaterThan(10);
     // The bound, on the server's clock.
     expect(busiestCorrectedWindow(all, 1_000_000)).toBeLessThanOrEqual(2 * LIMIT);
-    // The budget is used: over the span after the first burst, at least 90% of the limit.
+    // The budget is used: at least 90% of the burst plus the limit over the span of the admissions.
     const spanUs = (all.at(-1) as Corrected).atUs - (all[0] as Corrected).atUs;
     const total = all.reduce((sum, a) => sum + a.units, 0);
     expect(total).toBeGreaterThanOrEqual(0.9 * ((LIMIT * spanUs) / 1_000_000 + LIMIT));
