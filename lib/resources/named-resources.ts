@@ -86,6 +86,8 @@ export function namedRateLimiter(name: string): RateLimiter {
   return {
     name,
     decide: (key, rule, cost) => resolveResource('rateLimiter', name).decide(key, rule, cost),
+    adjust: (key, rule, delta, reservedUntil) =>
+      resolveResource('rateLimiter', name).adjust(key, rule, delta, reservedUntil),
     // The registrant owns the limiter and closes it.
     close: async () => {},
   };

@@ -6,6 +6,7 @@ import type { CachedStream } from '../cache/cached-stream';
 import { getDefaultCache } from '../cache/default-cache';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
+import { optionError } from '../core/validate';
 import { MemoryRateLimiter } from '../rate-limit/memory-rate-limiter';
 import type { RateLimiter } from '../ports/rate-limiter';
 import { TimeoutError } from '../resilience/errors';
@@ -13,6 +14,7 @@ import { classifyFailure, type FailureVerdict } from './classify';
 import { EndpointHealth, type EndpointState } from './endpoint-health';
 import { orderEndpoints } from './order';
 import { RouterError, type RouteAttempt, type SkippedEndpoint } from './router-error';
+import { reserveTokens, settleTokens, usedTokens, type TokenReservation } from './token-quota';
 import {
   resolveRouterOptions,
   type ResolvedEndpoint,
@@ -80,6 +82,7 @@ export interface RouterEvents {
 interface Endpoint extends ResolvedEndpoint {
   readonly permits: Semaphore;
   readonly limiter: RateLimiter | undefined;
+  readonly tokenLimiter: RateLimiter | undefined;
   readonly health: EndpointHealth;
   inFlight: number;
   queued: number;
@@ -92,6 +95,8 @@ interface Lease {
   readonly probe: boolean;
   readonly started: number;
   readonly waitedMs: number;
+  /** The tokens reserved for this attempt (`tokensPerMinute`). */
+  readonly tokens: TokenReservation | undefined;
 }
 
 /**
@@ -122,14 +127,15 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
   constructor(options: RouterOptions<Req, Res, Chunk>) {
     this.#options = resolveRouterOptions(options);
     let shared: RateLimiter | undefined;
+    const routerLimiter = () =>
+      this.#options.limiter ?? (shared ??= new MemoryRateLimiter({ clock: this.#options.clock }));
     const limiterFor = (endpoint: ResolvedEndpoint) =>
-      endpoint.rateLimit === undefined
-        ? undefined
-        : (endpoint.rateLimit.limiter ?? (shared ??= new MemoryRateLimiter({ clock: this.#options.clock })));
+      endpoint.rateLimit === undefined ? undefined : (endpoint.rateLimit.limiter ?? routerLimiter());
     this.#endpoints = this.#options.endpoints.map((endpoint) => ({
       ...endpoint,
       permits: endpoint.semaphore ?? new LocalSemaphore({ max: endpoint.maxConcurrent }),
       limiter: limiterFor(endpoint),
+      tokenLimiter: endpoint.tokens === undefined ? undefined : routerLimiter(),
       health: new EndpointHealth(this.#options.failureThreshold, this.#options.cooldownMs),
       inFlight: 0,
       queued: 0,
@@ -193,8 +199,15 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     for (;;) {
       const lease = await run.next();
       try {
-        const response = await run.attempt(lease, (req, signal) => lease.endpoint.client.complete(req, { signal }));
+        let response: Res;
+        try {
+          response = await run.attempt(lease, (req, signal) => lease.endpoint.client.complete(req, { signal }));
+        } catch (error) {
+          await settleTokens(lease.tokens, 0);
+          throw error;
+        }
         run.succeeded(lease);
+        await settleTokens(lease.tokens, usedTokens(response));
         return run.result(lease, response);
       } catch (error) {
         run.failed(lease, error);
@@ -215,6 +228,7 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
         const controller = new AbortController();
         const unlink = link(options.signal, controller);
         let iterator: AsyncIterator<Chunk> | undefined;
+        let used: number | undefined;
         try {
           const first = await run.attempt(lease, (req, signal) => {
             link(signal, controller); // the attempt's limit also ends the stream (dropped with the attempt)
@@ -223,10 +237,12 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
           });
           run.succeeded(lease);
           if (first.done === true) return;
+          used = usedTokens(first.value) ?? used;
           yield first.value;
           for (;;) {
             const next = await (iterator as AsyncIterator<Chunk>).next();
             if (next.done === true) return;
+            used = usedTokens(next.value) ?? used;
             yield next.value;
           }
         } catch (error) {
@@ -240,6 +256,8 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
           unlink();
           if (!controller.signal.aborted) controller.abort(new Error('The stream ended'));
           await iterator?.return?.().catch(() => undefined);
+          // Before its first chunk a stream used nothing; after it, its usage chunk says, else the estimate.
+          await settleTokens(lease.tokens, run.streaming ? used : 0);
         }
       } finally {
         this.#release(lease);
@@ -308,6 +326,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
   readonly #started: number;
   readonly #deadlineAt: number;
   #minContext = 0;
+  #tokens: number | undefined;
   #lastError: unknown;
   /** Set once a stream's first chunk went to the caller. */
   streaming = false;
@@ -400,7 +419,8 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       void permit.release();
       return undefined;
     }
-    if (!(await this.#withinQuota(endpoint))) {
+    const quota = await this.#withinQuota(endpoint);
+    if (quota === undefined) {
       void permit.release();
       if (admission === 'probe') endpoint.health.abandoned();
       return undefined;
@@ -412,22 +432,46 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       probe: admission === 'probe',
       started: clock.now(),
       waitedMs: clock.now() - waitStarted,
+      tokens: quota.tokens,
     };
   }
 
   /**
-   * Spends one request of the endpoint's quota; false (and the endpoint skipped for this request) when
-   * the quota is spent. A limiter that fails (Redis down) does not stop routing.
+   * Reserves the request's tokens and spends one request of the endpoint's quotas; `undefined` (and the
+   * endpoint skipped for this request) when either is spent, the tokens then given back. A limiter that
+   * fails (Redis down) does not stop routing.
    */
-  async #withinQuota(endpoint: Endpoint): Promise<boolean> {
-    if (endpoint.rateLimit === undefined || endpoint.limiter === undefined) return true;
+  async #withinQuota(endpoint: Endpoint): Promise<{ tokens: TokenReservation | undefined } | undefined> {
+    let tokens: TokenReservation | undefined;
+    if (endpoint.tokens !== undefined && endpoint.tokenLimiter !== undefined) {
+      const key = `router:${endpoint.name}:tokens`;
+      const admission = await reserveTokens(endpoint.tokenLimiter, key, endpoint.tokens, this.#tokenEstimate());
+      if (!admission.admitted) return this.#spent(endpoint, admission.retryAfterMs);
+      tokens = admission.reservation;
+    }
+    if (endpoint.rateLimit === undefined || endpoint.limiter === undefined) return { tokens };
     const decision = await endpoint.limiter
       .decide(`router:${endpoint.name}`, endpoint.rateLimit.rule, 1)
       .catch(() => undefined);
-    if (decision === undefined || decision.allowed) return true;
+    if (decision === undefined || decision.allowed) return { tokens };
+    await settleTokens(tokens, 0);
+    return this.#spent(endpoint, decision.retryAfterMs);
+  }
+
+  #spent(endpoint: Endpoint, retryAfterMs: number): undefined {
     this.#tried.add(endpoint);
-    this.#skip(endpoint, 'rate-limited', this.router.options.clock.now() + decision.retryAfterMs);
-    return false;
+    this.#skip(endpoint, 'rate-limited', this.router.options.clock.now() + retryAfterMs);
+    return undefined;
+  }
+
+  /** The request's token estimate, made once per request. */
+  #tokenEstimate(): number {
+    if (this.#tokens !== undefined) return this.#tokens;
+    const estimate = this.router.options.estimateTokens(this.request);
+    if (typeof estimate !== 'number' || !Number.isFinite(estimate) || estimate < 0) {
+      throw optionError('estimateTokens()', 'a finite number >= 0', estimate);
+    }
+    return (this.#tokens = estimate);
   }
 
   /**

@@ -20,7 +20,8 @@ import {
  * @example
  * { "strategy": "priority", "cooldown": "30s", "endpoints": [
  *   { "name": "primary", "baseURL": "https://api.openai.com/v1", "apiKeyEnv": "OPENAI_API_KEY",
- *     "model": "gpt-4o", "maxConcurrent": 16, "rateLimit": { "limit": 500, "interval": "1m", "limiter": "openai" } },
+ *     "model": "gpt-4o", "maxConcurrent": 16, "rateLimit": { "limit": 500, "interval": "1m", "limiter": "openai" },
+ *     "tokensPerMinute": 90000 },
  *   { "name": "fallback", "client": "azure", "model": "gpt-4o-mini", "maxConcurrent": 8, "priority": 1 } ] }
  */
 export interface RouterConfig {
@@ -29,6 +30,8 @@ export interface RouterConfig {
   readonly timeout?: Duration;
   readonly failureThreshold?: number;
   readonly cooldown?: Duration;
+  /** Names a registered rate limiter (e.g. a `RedisRateLimiter`) for the endpoints' quotas: `tokensPerMinute`, and `rateLimit` where it names none. */
+  readonly limiter?: string;
   readonly endpoints: readonly EndpointConfig[];
 }
 
@@ -58,6 +61,8 @@ export interface EndpointConfig {
     readonly burst?: number;
     readonly limiter?: string;
   };
+  /** The provider's token quota: tokens a minute, reserved from an estimate and corrected from the answer's usage. */
+  readonly tokensPerMinute?: number;
 }
 
 /** What code supplies to {@link routerFromConfig} beside the data. */
@@ -66,8 +71,8 @@ export interface RouterFromConfigOptions {
   readonly clients?: Readonly<Record<string, EndpointClient>>;
   /** Where `apiKeyEnv` is read. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Router options that are code, not data: `cached`, `classify`, `random`, `clock`. */
-  readonly router?: Pick<RouterOptions, 'cached' | 'classify' | 'random' | 'clock'>;
+  /** Router options that are code, not data: `cached`, `classify`, `estimateTokens`, `random`, `clock`. */
+  readonly router?: Pick<RouterOptions, 'cached' | 'classify' | 'estimateTokens' | 'random' | 'clock'>;
 }
 
 /** A router made from data, with the clients it made (closed by `close()`). */
@@ -77,7 +82,15 @@ export interface ConfiguredRouter {
   close(): Promise<void>;
 }
 
-const CONFIG_KNOWN = ['strategy', 'spillover', 'timeout', 'failureThreshold', 'cooldown', 'endpoints'] as const;
+const CONFIG_KNOWN = [
+  'strategy',
+  'spillover',
+  'timeout',
+  'failureThreshold',
+  'cooldown',
+  'limiter',
+  'endpoints',
+] as const;
 /** An endpoint of the data: the router's endpoint options, with `client` a name, or a `baseURL` to connect to. */
 const ENDPOINT_KNOWN = [...ENDPOINT_OPTIONS, 'baseURL', 'apiKeyEnv', 'connections'] as const;
 const RATE_KNOWN = ['limit', 'interval', 'burst', 'limiter'] as const;
@@ -161,10 +174,18 @@ export function routerFromConfig(config: unknown, options: RouterFromConfigOptio
       ...(rate === undefined ? {} : { rateLimit: rate }),
     };
   });
-  const { endpoints: _, ...settings } = data;
+  const { endpoints: _, limiter, ...settings } = data;
+  if (limiter !== undefined && typeof limiter !== 'string') {
+    throw optionError('limiter', 'the name of a registered rate limiter', limiter);
+  }
   let router: ConcurrentRouter;
   try {
-    router = new ConcurrentRouter({ ...settings, ...options.router, endpoints });
+    router = new ConcurrentRouter({
+      ...settings,
+      ...(limiter === undefined ? {} : { limiter: namedRateLimiter(limiter) }),
+      ...options.router,
+      endpoints,
+    });
   } catch (error) {
     void Promise.all([...made.values()].map((chat) => chat.close()));
     throw error;

@@ -14,6 +14,7 @@ import type { Semaphore } from '../ports/semaphore';
 import { toRateRule } from '../rate-limit/gcra';
 import type { RateLimiter, RateRule } from '../ports/rate-limiter';
 import type { CachedOptions } from '../cache/cached-options';
+import { estimateChatTokens } from '../llm/chat-tokens';
 import type { FailureClassifier } from './classify';
 
 /**
@@ -57,6 +58,16 @@ export interface EndpointOptions<Req = any, Res = any, Chunk = any> {
    * as `limiter` so the quota holds across instances. @default none
    */
   readonly rateLimit?: EndpointRateLimit;
+  /**
+   * The provider's token quota for this endpoint: at most this many tokens (prompt and completion) a
+   * minute, the whole minute's worth at once. Each attempt reserves the router's `estimateTokens` of the
+   * request before it is sent, and is corrected from the answer's `usage.total_tokens` (for a stream,
+   * the chunk that carries usage): what it did not use comes back, what it used beyond is charged. A
+   * failed attempt gives its reservation back. A request whose estimate does not fit skips the endpoint,
+   * as a spent `rateLimit` does. Shared across instances through the router's `limiter`. A positive
+   * integer. @default none
+   */
+  readonly tokensPerMinute?: number;
 }
 
 /** See {@link EndpointOptions.rateLimit}. */
@@ -66,7 +77,7 @@ export interface EndpointRateLimit {
   readonly interval: Duration;
   /** Requests admitted at once from rest. @default 1 */
   readonly burst?: number;
-  /** @default a MemoryRateLimiter shared by the router's endpoints */
+  /** @default the router's `limiter` */
   readonly limiter?: RateLimiter;
 }
 
@@ -96,6 +107,17 @@ export interface RouterOptions<Req = any, Res = any, Chunk = any> {
    * a cached answer takes no permit and calls no endpoint. The key reads only the request.
    */
   readonly cached?: Omit<CachedOptions, 'stream'>;
+  /**
+   * The rate limiter that holds the endpoints' quotas (`tokensPerMinute`, and `rateLimit` when it names
+   * none): a `RedisRateLimiter` makes them hold across every instance that shares it.
+   * @default a MemoryRateLimiter of this router, on its `clock`
+   */
+  readonly limiter?: RateLimiter;
+  /**
+   * Estimates the tokens of a request, reserved from an endpoint's `tokensPerMinute` before it is sent.
+   * Returns a number >= 0. @default estimateChatTokens (characters / 4, plus the completion allowed)
+   */
+  readonly estimateTokens?: (request: Req) => number;
   /** Source of numbers in [0, 1) for the `weighted` strategy. @default Math.random */
   readonly random?: () => number;
   /** Time source. @default Date.now */
@@ -113,6 +135,8 @@ export interface ResolvedEndpoint<Req = any, Res = any, Chunk = any> {
   readonly contextWindow: number | undefined;
   readonly semaphore: Semaphore | undefined;
   readonly rateLimit: { readonly rule: RateRule; readonly limiter: RateLimiter | undefined } | undefined;
+  /** The token quota: `tokensPerMinute` per minute, all of it at once. */
+  readonly tokens: RateRule | undefined;
   /** Declaration order, the last tie-breaker. */
   readonly index: number;
 }
@@ -125,6 +149,8 @@ export interface ResolvedRouterOptions {
   readonly cooldownMs: number;
   readonly classify: FailureClassifier | undefined;
   readonly cached: Omit<CachedOptions, 'stream'> | undefined;
+  readonly limiter: RateLimiter | undefined;
+  readonly estimateTokens: (request: any) => number;
   readonly random: () => number;
   readonly clock: Clock;
 }
@@ -139,6 +165,8 @@ const KNOWN = [
   'cooldown',
   'classify',
   'cached',
+  'limiter',
+  'estimateTokens',
   'random',
   'clock',
 ] as const;
@@ -154,6 +182,7 @@ export const ENDPOINT_KNOWN = [
   'contextWindow',
   'semaphore',
   'rateLimit',
+  'tokensPerMinute',
 ] as const;
 const DEFAULTS = {
   strategy: 'priority',
@@ -163,6 +192,7 @@ const DEFAULTS = {
   cooldown: '30s',
   random: Math.random,
   clock: systemClock,
+  estimateTokens: estimateChatTokens,
 } as const;
 
 /** Validates router options once, at construction; a bad option throws a `TypeError` naming it. */
@@ -175,6 +205,8 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
   assertPositiveInteger('failureThreshold', merged.failureThreshold);
   assertOptionalFunction('classify', merged.classify);
   assertOptionalFunction('random', merged.random);
+  assertOptionalFunction('estimateTokens', merged.estimateTokens);
+  if (merged.limiter !== undefined) assertLimiter('limiter', merged.limiter);
   if (merged.cached !== undefined) assertPlainObject('cached', merged.cached);
   const timeoutMs = parseDuration('timeout', merged.timeout);
   if (!Array.isArray(merged.endpoints) || merged.endpoints.length === 0) {
@@ -195,6 +227,8 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
     cooldownMs: parseDuration('cooldown', merged.cooldown),
     classify: merged.classify,
     cached: merged.cached,
+    limiter: merged.limiter,
+    estimateTokens: merged.estimateTokens,
     random: merged.random,
     clock: merged.clock,
   };
@@ -219,6 +253,8 @@ function resolveEndpoint(endpoint: EndpointOptions, index: number, defaultTimeou
   if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight))
     throw optionError(at('weight'), 'a number > 0', weight);
   if (contextWindow !== undefined) assertPositiveInteger(at('contextWindow'), contextWindow);
+  const { tokensPerMinute } = endpoint;
+  if (tokensPerMinute !== undefined) assertPositiveInteger(at('tokensPerMinute'), tokensPerMinute);
   if (semaphore !== undefined && (typeof semaphore !== 'object' || typeof semaphore.acquire !== 'function')) {
     throw optionError(at('semaphore'), 'a Semaphore (LocalSemaphore, RedisSemaphore)', semaphore);
   }
@@ -233,6 +269,7 @@ function resolveEndpoint(endpoint: EndpointOptions, index: number, defaultTimeou
     contextWindow,
     semaphore,
     rateLimit: endpoint.rateLimit === undefined ? undefined : resolveRateLimit(endpoint.rateLimit, at('rateLimit')),
+    tokens: tokensPerMinute === undefined ? undefined : toRateRule(tokensPerMinute, MINUTE_MS, tokensPerMinute),
     index,
   };
 }
@@ -245,8 +282,15 @@ function resolveRateLimit(rateLimit: EndpointRateLimit, name: string): ResolvedE
   assertPositiveInteger(`${name}.burst`, burst);
   const intervalMs = parseDuration(`${name}.interval`, interval);
   if (intervalMs < 1) throw optionError(`${name}.interval`, 'a duration of at least 1ms', interval);
-  if (limiter !== undefined && typeof limiter?.decide !== 'function') {
-    throw optionError(`${name}.limiter`, 'a RateLimiter (MemoryRateLimiter, RedisRateLimiter)', limiter);
-  }
+  if (limiter !== undefined) assertLimiter(`${name}.limiter`, limiter);
   return { rule: toRateRule(limit, intervalMs, burst), limiter };
+}
+
+const MINUTE_MS = 60_000;
+
+function assertLimiter(name: string, limiter: unknown): void {
+  const { decide, adjust } = (limiter ?? {}) as Partial<RateLimiter>;
+  if (typeof decide !== 'function' || typeof adjust !== 'function') {
+    throw optionError(name, 'a RateLimiter (MemoryRateLimiter, RedisRateLimiter)', limiter);
+  }
 }
