@@ -30,6 +30,8 @@ export type {
   CacheErrorEvent,
   InvalidateEvent,
   SemanticHitEvent,
+  FillInfo,
+  FillScope,
 } from './cache/cache-events';
 export type { SemanticCandidate, SemanticExplanation } from './cache/semantic-index';
 export type { SemanticOptions } from './cache/semantic-options';

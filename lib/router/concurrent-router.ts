@@ -74,6 +74,8 @@ export interface RouterEvents {
   cooldown: (event: { readonly endpoint: string; readonly forMs: number; readonly error: unknown }) => void;
   /** A probe succeeded and the endpoint takes requests again. */
   recovered: (event: { readonly endpoint: string }) => void;
+  /** An attempt ended: the same record `RouteResult.attempts` and `RouterError.attempts` hold. */
+  attempt: (event: RouteAttempt) => void;
 }
 
 /** One endpoint at run time. */
@@ -137,7 +139,7 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     this.#context = { options: this.#options, endpoints: this.#endpoints, events: this.#events };
   }
 
-  /** Listens to `fallback`, `cooldown` or `recovered`; returns a function that stops listening. */
+  /** Listens to `fallback`, `cooldown`, `recovered` or `attempt`; returns a function that stops listening. */
   on<E extends keyof RouterEvents>(event: E, listener: RouterEvents[E]): () => void {
     return this.#events.on(event, listener);
   }
@@ -381,7 +383,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       this.options.signal?.throwIfAborted();
       this.#tried.add(endpoint);
       this.#lastError = error;
-      this.attempts.push({
+      this.#record({
         endpoint: endpoint.name,
         model: this.#modelFor(endpoint),
         outcome: 'no-permit',
@@ -461,7 +463,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
   succeeded(lease: Lease): void {
     const { clock } = this.router.options;
     const latencyMs = clock.now() - lease.started;
-    this.attempts.push({
+    this.#record({
       endpoint: lease.endpoint.name,
       model: this.#modelFor(lease.endpoint),
       outcome: 'ok',
@@ -489,7 +491,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       endpoint.health.abandoned();
       this.#lastError = error;
       const latencyMs = now - lease.started + lease.waitedMs;
-      this.attempts.push({
+      this.#record({
         endpoint: endpoint.name,
         model: this.#modelFor(endpoint),
         outcome: 'timeout',
@@ -505,7 +507,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       : (opts.classify?.(error, endpoint.name) ?? classifyFailure(error));
     this.#tried.add(endpoint);
     this.#lastError = error;
-    this.attempts.push({
+    this.#record({
       endpoint: endpoint.name,
       model: this.#modelFor(endpoint),
       outcome: timedOut ? 'timeout' : 'failed',
@@ -542,6 +544,12 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       latencyMs: clock.now() - this.#started,
       cached: false,
     };
+  }
+
+  /** Adds an attempt to the record and tells `attempt` listeners. */
+  #record(attempt: RouteAttempt): void {
+    this.attempts.push(attempt);
+    if (this.router.events.has('attempt')) this.router.events.emit('attempt', attempt);
   }
 
   #modelFor(endpoint: Endpoint): string {
