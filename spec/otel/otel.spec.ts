@@ -113,9 +113,13 @@ describe('cachet/otel', () => {
       const metrics = await telemetry.collect();
       const redis = { 'cachet.store': 'redis' };
       // Five lookups, and the two fills' re-reads under their lease: at least one get per call.
-      expect(countOf(metrics, METRICS.storeOperationDuration, { ...redis, 'cachet.operation': 'get' })).toBeGreaterThanOrEqual(5);
+      expect(
+        countOf(metrics, METRICS.storeOperationDuration, { ...redis, 'cachet.operation': 'get' }),
+      ).toBeGreaterThanOrEqual(5);
       // A fill stores through `setIfCurrent` (the write that checks no invalidation raced it).
-      expect(countOf(metrics, METRICS.storeOperationDuration, { ...redis, 'cachet.operation': 'setIfCurrent' })).toBe(2);
+      expect(countOf(metrics, METRICS.storeOperationDuration, { ...redis, 'cachet.operation': 'setIfCurrent' })).toBe(
+        2,
+      );
       expect(countOf(metrics, METRICS.storeOperationDuration, { ...redis, 'cachet.operation': 'set' })).toBe(0);
       expect(countOf(metrics, METRICS.storeOperationDuration, { 'error.type': 'ERR_CACHET_STORE' })).toBe(0);
     });
@@ -240,7 +244,12 @@ describe('cachet/otel', () => {
         ],
       });
       const { meterProvider, tracerProvider } = telemetry;
-      const stop = instrument({ routers: [router], chatClients: [client, backupClient], meterProvider, tracerProvider });
+      const stop = instrument({
+        routers: [router],
+        chatClients: [client, backupClient],
+        meterProvider,
+        tracerProvider,
+      });
       provider.failNext(1, 500);
       const tracer = tracerProvider.getTracer('test');
       const result = await tracer.startActiveSpan('route', async (span) => {
@@ -265,7 +274,9 @@ describe('cachet/otel', () => {
         }),
       ).toBe(1);
       expect(countOf(metrics, METRICS.routerAttemptDuration, { 'cachet.endpoint': 'backup' })).toBe(1);
-      expect(valueOf(metrics, METRICS.routerFallbacks, { 'cachet.endpoint': 'primary', 'cachet.verdict': 'next' })).toBe(1);
+      expect(
+        valueOf(metrics, METRICS.routerFallbacks, { 'cachet.endpoint': 'primary', 'cachet.verdict': 'next' }),
+      ).toBe(1);
       expect(valueOf(metrics, METRICS.routerCooldowns, { 'cachet.endpoint': 'primary' })).toBe(1);
       expect(valueOf(metrics, METRICS.routerInFlight, { 'cachet.endpoint': 'backup' })).toBe(0);
       const spans = telemetry.finished();
@@ -295,8 +306,12 @@ describe('cachet/otel', () => {
       await expect(circuit.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
       expect(circuit.state).toBe('open');
       const metrics = await telemetry.collect();
-      expect(valueOf(metrics, METRICS.rateLimitDecisions, { 'cachet.limiter': 'redis', 'cachet.decision': 'admitted' })).toBe(1);
-      expect(valueOf(metrics, METRICS.rateLimitDecisions, { 'cachet.limiter': 'redis', 'cachet.decision': 'rejected' })).toBe(2);
+      expect(
+        valueOf(metrics, METRICS.rateLimitDecisions, { 'cachet.limiter': 'redis', 'cachet.decision': 'admitted' }),
+      ).toBe(1);
+      expect(
+        valueOf(metrics, METRICS.rateLimitDecisions, { 'cachet.limiter': 'redis', 'cachet.decision': 'rejected' }),
+      ).toBe(2);
       const circuitOf = (state: string) => ({ 'cachet.circuit': 'openai', 'cachet.circuit.state': state });
       expect(valueOf(metrics, METRICS.circuitTransitions, circuitOf('open'))).toBe(1);
       expect(valueOf(metrics, METRICS.circuitState, circuitOf('open'))).toBe(1);
@@ -328,4 +343,3 @@ describe('cachet/otel', () => {
 function parentOf(span: ReadableSpan): string | undefined {
   return span.parentSpanContext?.spanId;
 }
-

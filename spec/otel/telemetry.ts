@@ -46,7 +46,8 @@ export class Telemetry {
     const { resourceMetrics, errors } = await this.reader.collect();
     if (errors.length > 0) throw new Error(`collection failed: ${errors.map(String).join('; ')}`);
     const byName = new Map<string, MetricData>();
-    for (const scope of resourceMetrics.scopeMetrics) for (const metric of scope.metrics) byName.set(metric.descriptor.name, metric);
+    for (const scope of resourceMetrics.scopeMetrics)
+      for (const metric of scope.metrics) byName.set(metric.descriptor.name, metric);
     return byName;
   }
 
