@@ -29,6 +29,8 @@ export const METRICS = {
   storeBreakerTransitions: 'cachet.store.breaker.transitions',
   /** Rate limiter decisions by `cachet.decision`: `admitted`, `rejected` or `error` (the backend failed). */
   rateLimitDecisions: 'cachet.ratelimit.decisions',
+  /** Calls that queued for a slot (`mode: 'wait'`). */
+  rateLimitWaits: 'cachet.ratelimit.waits',
   /** Background failures of a Redis rate limiter (a decision that failed). */
   rateLimitErrors: 'cachet.ratelimit.errors',
   /** State changes of the breaker in front of a Redis rate limiter. */

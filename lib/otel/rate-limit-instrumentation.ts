@@ -1,5 +1,7 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Attributes } from '@opentelemetry/api';
 import type { RateDecision, RateLimiter } from '../ports/rate-limiter';
+import { RATE_LIMIT_WAIT_CHANNEL, type RateLimitWait } from '../rate-limit/rate-limit-policy';
 import { ATTRIBUTES, METRICS } from './names';
 import { assertOtelOptions, assertShape, errorType, meterOf, type OtelOptions } from './otel-options';
 import { patchMethod } from './patch-method';
@@ -7,9 +9,10 @@ import { backendEvents, type BackendEvents } from './store-instrumentation';
 
 /**
  * Counts a rate limiter's decisions (`cachet.ratelimit.decisions`: `admitted`, `rejected`, or `error`
- * when the backend failed) by limiter, and for a `RedisRateLimiter` its breaker's state changes
- * (`cachet.ratelimit.breaker.transitions`). A `@RateLimited` call that waits for a slot asks again, so
- * a wait shows as rejections followed by an admission. Returns a function that restores the limiter.
+ * when the backend failed) by limiter, the calls that queued for a slot (`cachet.ratelimit.waits`:
+ * `@RateLimited({ mode: 'wait', limiter })`; a waiting call asks again, so its decisions count a rejection
+ * and then an admission), and for a `RedisRateLimiter` its breaker's state changes
+ * (`cachet.ratelimit.breaker.transitions`). Returns a function that restores the limiter.
  * @example
  * const stop = instrumentRateLimiter(limiter, { meterProvider });
  */
@@ -43,6 +46,15 @@ export function instrumentRateLimiter(limiter: RateLimiter, options: OtelOptions
         },
     ),
   ];
+  const waits = meter.createCounter(METRICS.rateLimitWaits, {
+    description: 'Calls that queued for a rate limit slot',
+    unit: '{call}',
+  });
+  const onWait = (message: unknown): void => {
+    if ((message as RateLimitWait).limiter === limiter) waits.add(1, base);
+  };
+  subscribe(RATE_LIMIT_WAIT_CHANNEL, onWait);
+  stops.push(() => void unsubscribe(RATE_LIMIT_WAIT_CHANNEL, onWait));
   const events = (limiter as { events?: BackendEvents }).events;
   if (events !== undefined)
     stops.push(...backendEvents(events, options, base, METRICS.rateLimitErrors, METRICS.rateLimitBreakerTransitions));
