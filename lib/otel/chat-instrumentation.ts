@@ -1,4 +1,14 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Histogram,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type {
   ChatCallOptions,
   ChatClient,
@@ -110,9 +120,9 @@ export function instrumentChatClient(client: ChatClient, options: ChatInstrument
 
 /** Opens and closes the span and records the metrics of each call. */
 class ChatCalls {
-  readonly #tracer;
-  readonly #tokens;
-  readonly #duration;
+  readonly #tracer: Tracer;
+  readonly #tokens: Histogram;
+  readonly #duration: Histogram;
 
   constructor(
     readonly provider: string,
@@ -148,21 +158,22 @@ class ChatCalls {
   }
 }
 
-type Histogram = ReturnType<ReturnType<typeof meterOf>['createHistogram']>;
-
 /** One model call in flight. */
 class ChatCall {
   #ended = false;
+  /** `error.type` of a failure, for the duration metric. */
+  #errorType: string | undefined;
 
   constructor(
     readonly span: Span,
-    readonly context: ReturnType<typeof trace.setSpan>,
+    readonly context: Context,
     readonly attributes: Attributes,
     readonly started: number,
     readonly tokens: Histogram,
     readonly duration: Histogram,
   ) {}
 
+  /** Ends the span with what the response said (for a stream, its last chunk and its usage), once. */
   end(
     response: { readonly id?: string; readonly model?: string } | undefined,
     usage: ChatCompletionUsage | null | undefined,
@@ -188,28 +199,20 @@ class ChatCall {
       this.tokens.record(usage.prompt_tokens, { ...metric, [GEN_AI.tokenType]: 'input' });
       this.tokens.record(usage.completion_tokens, { ...metric, [GEN_AI.tokenType]: 'output' });
     }
+    if (this.#errorType !== undefined) metric[ATTRIBUTES.errorType] = this.#errorType;
     this.duration.record((performance.now() - this.started) / 1_000, metric);
     span.end();
   }
 
-  /** Marks the span failed; for `complete`, also ends it and rethrows. */
+  /** Marks the call failed and rethrows; for `complete` (`end`), also ends it. A stream ends in its `finally`. */
   fail(error: unknown, end = true): never {
-    const type = errorType(error);
-    this.span.setAttribute(ATTRIBUTES.errorType, type);
+    this.#errorType = errorType(error);
+    this.span.setAttribute(ATTRIBUTES.errorType, this.#errorType);
     this.span.setStatus({
       code: SpanStatusCode.ERROR,
       message: error instanceof Error ? error.message : String(error),
     });
-    if (end) {
-      this.#ended = true;
-      this.duration.record((performance.now() - this.started) / 1_000, {
-        [GEN_AI.operationName]: 'chat',
-        [GEN_AI.providerName]: this.attributes[GEN_AI.providerName],
-        [GEN_AI.requestModel]: this.attributes[GEN_AI.requestModel],
-        [ATTRIBUTES.errorType]: type,
-      });
-      this.span.end();
-    }
+    if (end) this.end(undefined, undefined, []);
     throw error;
   }
 }

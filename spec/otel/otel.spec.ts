@@ -232,6 +232,26 @@ describe('cachet/otel', () => {
     stop();
   });
 
+  it('marks a stream that fails mid-way with the error the provider sent, and ends its span', async () => {
+    const { meterProvider, tracerProvider } = telemetry;
+    const stop = instrumentChatClient(client, { meterProvider, tracerProvider });
+    provider.configure({ streamError: { after: 1 } });
+    const chunks = [];
+    await expect(
+      (async () => {
+        for await (const chunk of client.stream(request('Overloaded?'))) chunks.push(chunk);
+      })(),
+    ).rejects.toMatchObject({ inStream: true });
+    expect(chunks.length).toBeGreaterThan(0);
+    const [chat] = telemetry.finished();
+    expect(chat!.status.code).toBe(SpanStatusCode.ERROR);
+    // `overloaded_error` is the status a provider gives it over HTTP: 529.
+    expect(chat!.attributes['error.type']).toBe('529');
+    const metrics = await telemetry.collect();
+    expect(countOf(metrics, METRICS.genAiOperationDuration, { 'error.type': chat!.attributes['error.type'] })).toBe(1);
+    stop();
+  });
+
   it('counts router attempts, fallbacks and cooldowns per endpoint, with chat spans under the route', async () => {
     const backup = new LocalProvider();
     const backupClient = new ChatClient({ baseURL: await backup.start(), apiKey: 'k' });
