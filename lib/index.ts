@@ -109,6 +109,8 @@ export type { ClassOptions } from './codec/value-codec';
 export { parseDuration } from './core/duration';
 export type { Duration } from './core/duration';
 export type { Clock } from './core/clock';
+export { setLogger, getLogger } from './core/logger';
+export type { CachetLogger, CachetLogEvent, LogFields, LogLevel } from './core/logger';
 export { readSettings } from './core/settings';
 export type { Settings } from './core/settings';
 

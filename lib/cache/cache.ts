@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
+import { assertLogger, logEvent, type CachetLogger } from '../core/logger';
 import { StoreError } from '../core/errors';
 import {
   assertKeyPart,
@@ -85,6 +86,12 @@ export interface CacheOptions {
    * `chatKeyPolicy(...)` does). @default none
    */
   readonly ledger?: CostLedger;
+  /**
+   * Where this cache logs its rare events (a key collision, a refused value, an entry that does not
+   * decode, a listener that threw): `console`, a pino or NestJS logger. @default the one `setLogger`
+   * set, else process warnings
+   */
+  readonly logger?: CachetLogger;
 }
 
 const DEFAULTS = {
@@ -93,9 +100,9 @@ const DEFAULTS = {
   ttl: '30m',
   onStoreError: 'bypass',
   clock: systemClock,
-} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger' | 'random' | 'sharedStats'>;
+} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger' | 'random' | 'sharedStats' | 'logger'>;
 
-const KNOWN = ['store', 'lock', 'ledger', 'random', 'sharedStats', ...Object.keys(DEFAULTS)] as const;
+const KNOWN = ['store', 'lock', 'ledger', 'random', 'sharedStats', 'logger', ...Object.keys(DEFAULTS)] as const;
 
 /**
  * A cache: a store plus the rules for keys, TTLs, single flight and store failures. Use it through the
@@ -113,7 +120,8 @@ export class Cache {
   readonly #onStoreError: StoreErrorPolicy;
   readonly #lock: false | { readonly ttlMs: number; readonly waitMs: number };
   readonly #clock: Clock;
-  readonly #events = new Emitter<CacheEvents>();
+  readonly #events: Emitter<CacheEvents>;
+  readonly #logger: CachetLogger | undefined;
   readonly #fills = new FillTable();
   readonly #live: LiveStreams = new Map();
   readonly #ledger: CostLedger | undefined;
@@ -143,6 +151,9 @@ export class Cache {
     this.#onStoreError = resolved.onStoreError;
     this.#lock = resolveLock(options.lock) ?? DEFAULT_LOCK;
     this.#clock = resolved.clock;
+    if (options.logger !== undefined) assertLogger('logger', options.logger);
+    this.#logger = options.logger;
+    this.#events = new Emitter<CacheEvents>(options.logger);
     if (options.ledger !== undefined && typeof options.ledger?.recordFill !== 'function') {
       throw optionError('ledger', 'a CostLedger (MemoryCostLedger, RedisCostLedger)', options.ledger);
     }
@@ -240,10 +251,13 @@ export class Cache {
     const qualified = `${namespace}:${name}`;
     const previous = this.#owners.get(qualified);
     if (previous !== undefined && previous !== owner) {
-      process.emitWarning(
+      logEvent(
+        this.#logger,
+        'warn',
+        { event: 'cachet.key-collision', namespace, method: qualified, store: this.store.name },
         `Two different cached methods are both named ${qualified}; they share cache entries. ` +
           'Give one of them a `namespace` or a `key`.',
-        'CachetKeyCollisionWarning',
+        { type: 'CachetKeyCollisionWarning' },
       );
     }
     this.#owners.set(qualified, owner);
@@ -259,6 +273,7 @@ export class Cache {
       fills: this.#fills,
       events: this.#events,
       clock: this.#clock,
+      logger: this.#logger,
       ttlMs: options.ttlMs ?? this.#ttlMs,
       ttlFn: options.ttlFn,
       when: options.when,

@@ -75,8 +75,7 @@ export class CachedStreamMethod {
         if (rt.ledger !== undefined) rt.ledger.record('hit', entry.value.chunks, self, args, key);
         return replayRecording(entry.value, this.pace);
       }
-      rt.counters.decodeErrors++;
-      this.#store.emitError(notARecording(entry.value), 'get', key);
+      this.#store.decodeFailed(notARecording(entry.value), key);
     }
     let query: SemanticQuery | undefined;
     if (this.#semantic !== undefined && !this.live.has(key)) {

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock';
 import type { Emitter } from '../core/events';
+import type { CachetLogger } from '../core/logger';
 import type { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore } from '../ports/cache-store';
 import type { ResolvedFreshness, StoreErrorPolicy } from './cached-options';
@@ -20,6 +21,8 @@ export interface MethodRuntime {
   readonly fills: FillTable;
   readonly events: Emitter<CacheEvents>;
   readonly clock: Clock;
+  /** The cache's own logger; `undefined` for the global one (see `setLogger`). */
+  readonly logger: CachetLogger | undefined;
   readonly ttlMs: number;
   readonly ttlFn: ((result: unknown) => unknown) | undefined;
   readonly when: ((...args: unknown[]) => boolean) | undefined;

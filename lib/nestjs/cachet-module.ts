@@ -1,6 +1,7 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Cache, type CacheOptions } from '../cache/cache';
 import { getDefaultCache, setDefaultCache } from '../cache/default-cache';
+import { assertLogger, getLogger, setLogger, type CachetLogger } from '../core/logger';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import type { CacheStore } from '../ports/cache-store';
 import type { CircuitStateStore } from '../ports/circuit-state';
@@ -38,6 +39,11 @@ export interface CachetModuleOptions {
   readonly circuitStores?: Readonly<Record<string, CircuitStateStore>>;
   /** The cost ledger of the default cache; also registered as the cost ledger `default`. */
   readonly costLedger?: CostLedger;
+  /**
+   * Where cachet logs, as the global logger (`setLogger`) while the module runs: Nest's own, e.g.
+   * `new Logger('cachet')`. The one set before comes back on shutdown. @default the one set before, if any
+   */
+  readonly logger?: CachetLogger;
 }
 
 /** The options of {@link CachetModule.forRootAsync}, as Nest's own `registerAsync` modules take them. */
@@ -50,7 +56,7 @@ export interface CachetModuleAsyncOptions {
 /** Injection token of the options; `Cache` is the token of the default cache. */
 export const CACHET_OPTIONS = Symbol('CACHET_OPTIONS');
 
-const KNOWN = ['store', 'cache', 'rateLimiters', 'semaphores', 'circuitStores', 'costLedger'] as const;
+const KNOWN = ['store', 'cache', 'rateLimiters', 'semaphores', 'circuitStores', 'costLedger', 'logger'] as const;
 
 /**
  * What the module opened from its options: the default cache and the registrations. Closed on application
@@ -59,6 +65,8 @@ const KNOWN = ['store', 'cache', 'rateLimiters', 'semaphores', 'circuitStores', 
 export class CachetRuntime implements OnApplicationShutdown {
   readonly #unregister: (() => void)[] = [];
   readonly #owned: { close?: () => Promise<unknown> }[] = [];
+  readonly #logger: CachetLogger | undefined;
+  readonly #loggerBefore = getLogger();
   #closed: Promise<void> | undefined;
 
   constructor(
@@ -78,6 +86,8 @@ export class CachetRuntime implements OnApplicationShutdown {
       }
     }
     setDefaultCache(cache);
+    this.#logger = options.logger;
+    if (options.logger !== undefined) setLogger(options.logger);
   }
 
   /** Unregisters the resources and the default cache, then closes everything. Idempotent. */
@@ -93,6 +103,7 @@ export class CachetRuntime implements OnApplicationShutdown {
     for (const unregister of this.#unregister) unregister();
     // The default cache goes back to the environment's (made only if a call needs it).
     if (getDefaultCache() === this.cache) setDefaultCache(undefined);
+    if (this.#logger !== undefined && getLogger() === this.#logger) setLogger(this.#loggerBefore);
     const results = await Promise.allSettled([
       this.cache.close(),
       ...this.#owned.map(async (resource) => resource.close?.()),
@@ -127,6 +138,7 @@ function loadRedisStore(): typeof RedisStore {
 export function openCachet(options: CachetModuleOptions): CachetRuntime {
   assertPlainObject('options', options);
   assertKnownOptions('CachetModule', options, KNOWN);
+  if (options.logger !== undefined) assertLogger('logger', options.logger);
   const store = makeStore(options.store);
   const cache = new Cache({
     ...options.cache,

@@ -51,7 +51,7 @@ export interface RedisRateLimiterEvents {
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly name = 'redis';
-  readonly events = new Emitter<RedisRateLimiterEvents>();
+  readonly events: Emitter<RedisRateLimiterEvents>;
   readonly #redis: RedisExecutor;
   readonly #prefix: string;
   #errors = 0;
@@ -61,7 +61,10 @@ export class RedisRateLimiter implements RateLimiter {
     const prefix = options.prefix ?? 'cachet-rate';
     assertKeyPart('prefix', prefix);
     this.#prefix = `${prefix}:`;
-    this.#redis = new RedisExecutor(options, {}, (state) => this.events.emit('circuit', state));
+    this.#redis = new RedisExecutor(options, { owner: 'RedisRateLimiter' }, (state) =>
+      this.events.emit('circuit', state),
+    );
+    this.events = new Emitter(this.#redis.logger);
   }
 
   /** State of the circuit in front of Redis. */

@@ -11,10 +11,13 @@ import {
   CircuitBreaker,
   RateLimited,
   getDefaultCache,
+  getLogger,
   isUnknownResourceError,
   resolveResource,
+  setLogger,
 } from '../../lib';
 import { CachetModule, CachetRuntime } from '../../lib/nestjs';
+import { recordingLogger } from '../support/logger';
 
 // CachetModule.forRoot in one process, with memory resources: what it provides, and that app.close() closes
 // and unregisters everything it opened.
@@ -137,5 +140,34 @@ describe('CachetModule.forRoot', () => {
     await expect(
       NestFactory.createApplicationContext(BadOption, { logger: false, abortOnError: false }),
     ).rejects.toThrow(/stores/);
+  });
+});
+
+describe('CachetModule.forRoot({ logger })', () => {
+  afterEach(() => setLogger(undefined));
+
+  it('makes the logger global while the application runs, and gives back the one before on close', async () => {
+    const before = recordingLogger();
+    setLogger(before);
+    const logger = recordingLogger();
+    @Module({ imports: [CachetModule.forRoot({ cache: { prefix: 'nest-logger' }, logger })] })
+    class Logged {}
+    const app = await NestFactory.createApplicationContext(Logged, { logger: false });
+    expect(getLogger()).toBe(logger);
+    const cache = app.get(Cache);
+    cache.wrap(async () => 1, { name: 'twice' });
+    cache.wrap(async () => 2, { name: 'twice' });
+    expect(logger.lines.map(([level, fields]) => [level, fields.event])).toEqual([['warn', 'cachet.key-collision']]);
+    await app.close();
+    expect(getLogger()).toBe(before);
+    expect(before.lines).toEqual([]);
+  });
+
+  it('refuses a logger without warn and error methods when the module starts', async () => {
+    @Module({ imports: [CachetModule.forRoot({ logger: console.log as never })] })
+    class BadLogger {}
+    await expect(
+      NestFactory.createApplicationContext(BadLogger, { logger: false, abortOnError: false }),
+    ).rejects.toThrow('Expected `logger` to be a logger with warn(fields, message) and error(fields, message) methods');
   });
 });
