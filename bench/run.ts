@@ -16,6 +16,7 @@ import { clusterFailover } from './scenarios/cluster-failover';
 import { importCost } from './scenarios/import-cost';
 import { keyDerivation } from './scenarios/key-derivation';
 import { memoryHit } from './scenarios/memory-hit';
+import { otel } from './scenarios/otel';
 import { rateLimit } from './scenarios/rate-limit';
 import { redisHitLatency } from './scenarios/redis-hit-latency';
 import { retrieval } from './scenarios/retrieval';
@@ -53,6 +54,7 @@ const SCENARIOS: readonly Scenario[] = [
   taggedWrites,
   importCost,
   clusterFailover,
+  otel,
 ];
 
 async function main(): Promise<number> {

@@ -30,6 +30,8 @@ export type {
   CacheErrorEvent,
   InvalidateEvent,
   SemanticHitEvent,
+  FillInfo,
+  FillScope,
 } from './cache/cache-events';
 export type { SemanticCandidate, SemanticExplanation } from './cache/semantic-index';
 export type { SemanticOptions } from './cache/semantic-options';
@@ -156,6 +158,7 @@ export { RateLimitError, isRateLimitError } from './rate-limit/rate-limit-error'
 export { MemoryRateLimiter } from './rate-limit/memory-rate-limiter';
 export type { MemoryRateLimiterOptions } from './rate-limit/memory-rate-limiter';
 export { toRateRule } from './rate-limit/gcra';
+export { RATE_LIMIT_WAIT_CHANNEL, type RateLimitWait } from './rate-limit/rate-limit-policy';
 export type { RateLimiter, RateDecision, RateAdjustment, RateRule } from './ports/rate-limiter';
 
 // Cost accounting: what misses spent and hits saved, per namespace, tenant and model.

@@ -16,7 +16,7 @@ import {
 import { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore, SharedCounters, StoreInfo } from '../ports/cache-store';
 import { MemoryStore } from './memory-store';
-import type { CacheEvents } from './cache-events';
+import type { CacheEvents, FillScope } from './cache-events';
 import type { CostLedger } from '../ports/cost-ledger';
 import { CachedMethod } from './cached-method';
 import type { CachedStream } from './cached-stream';
@@ -132,6 +132,8 @@ export class Cache {
   readonly #replay = new InvalidationReplay();
   /** Which decorated method owns each `namespace:Class.method`, to warn when two share one. */
   readonly #owners = new Map<string, object>();
+  /** The fill scope every method of this cache reads when a fill starts (`scopeFills`). */
+  readonly #fillScope: { current: FillScope | undefined } = { current: undefined };
 
   constructor(options: CacheOptions = {}) {
     assertKnownOptions('Cache', options, KNOWN);
@@ -288,6 +290,7 @@ export class Cache {
       freshness: options.freshness,
       random: this.#random,
       semantic: options.semantic,
+      fillScope: this.#fillScope,
     };
   }
 
@@ -479,6 +482,19 @@ export class Cache {
 
   off<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): void {
     this.#events.off(event, listener);
+  }
+
+  /**
+   * Runs every fill's method call of this cache inside `scope` (one at a time: a second call replaces
+   * the first), so that tracing can open a span the method's own calls nest under; `cachet/otel` uses it.
+   * Returns a function that removes it. Hits never reach it.
+   */
+  scopeFills(scope: FillScope): () => void {
+    if (typeof scope !== 'function') throw optionError('scope', 'a function (fill, run) => run()', scope);
+    this.#fillScope.current = scope;
+    return () => {
+      if (this.#fillScope.current === scope) this.#fillScope.current = undefined;
+    };
   }
 
   /** Counters per method and in total, with hit rates. A snapshot: later calls do not change it. */

@@ -150,9 +150,12 @@ export class CachedStreamMethod {
       const pending = this.#store.mark();
       const mark = pending instanceof Promise ? await pending : pending;
       const started = rt.clock.now();
-      const end = await runWithSignal(stop.signal, async () =>
-        live.pump(iteratorOf(await fn.apply(self, args), rt.method)),
-      );
+      const pump = () =>
+        runWithSignal(stop.signal, async () => live.pump(iteratorOf(await fn.apply(self, args), rt.method)));
+      const scope = rt.fillScope.current;
+      const end = await (scope === undefined
+        ? pump()
+        : scope({ method: rt.method, namespace: rt.namespace, key }, pump));
       if (end !== 'done') return;
       rt.counters.fills++;
       const recording: StreamRecording = { chunks: live.chunks, gaps: live.gaps };

@@ -4,7 +4,7 @@ import type { CachetLogger } from '../core/logger';
 import type { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore } from '../ports/cache-store';
 import type { ResolvedFreshness, StoreErrorPolicy } from './cached-options';
-import type { CacheEvents } from './cache-events';
+import type { CacheEvents, FillScope } from './cache-events';
 import type { FillTable } from './fill-table';
 import type { MethodLedger } from './method-ledger';
 import type { CacheCounters } from './stats';
@@ -46,4 +46,6 @@ export interface MethodRuntime {
   readonly ledger: MethodLedger | undefined;
   /** The semantic cache's options; `undefined` for a method without `semantic`. */
   readonly semantic: ResolvedSemantic | undefined;
+  /** The cache's fill scope (`Cache.scopeFills`), read when a fill starts; `current` is unset normally. */
+  readonly fillScope: { readonly current: FillScope | undefined };
 }

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { optionError } from '../core/validate';
 import { MemoryRateLimiter } from './memory-rate-limiter';
 import { RateLimitError } from './rate-limit-error';
@@ -5,6 +6,22 @@ import type { ResolvedRateLimitedOptions } from './rate-limit-options';
 import type { RateDecision, RateLimiter } from '../ports/rate-limiter';
 import { isUnknownResourceError } from '../resources/named-resources';
 import { WaitQueue } from './wait-queue';
+
+/**
+ * The diagnostics channel a {@link RateLimitWait} is published on when a call queues for a slot
+ * (`mode: 'wait'`). A process-wide channel, because a decorated method's policy has no handle a caller
+ * could listen on; publishing costs one check while nobody subscribes. `cachet/otel` counts the waits.
+ */
+export const RATE_LIMIT_WAIT_CHANNEL = 'cachet:rate-limit:wait';
+
+/** What {@link RATE_LIMIT_WAIT_CHANNEL} carries: a call that queues for a slot of `limiter`. */
+export interface RateLimitWait {
+  readonly limiter: RateLimiter;
+  readonly key: string;
+  readonly cost: number;
+}
+
+const waits = channel(RATE_LIMIT_WAIT_CHANNEL);
 
 /**
  * The admission step of one rate-limited function: derives the key and cost of a call, asks the limiter,
@@ -39,7 +56,10 @@ export class RateLimitPolicy {
     const cost = Math.min(estimate, options.rule.burst);
     const queue = this.#queues.get(key);
     // A newcomer never overtakes a waiter: while anyone waits on the key, it joins the line.
-    if (queue !== undefined) return reservation(key, estimate, cost, await queue.wait(cost, options.maxWaitMs));
+    if (queue !== undefined) {
+      this.#waiting(key, cost);
+      return reservation(key, estimate, cost, await queue.wait(cost, options.maxWaitMs));
+    }
     const decision = await this.decide(key, cost);
     if (decision.allowed) return reservation(key, estimate, cost, decision);
     if (options.mode === 'reject') throw this.#error(key, decision.retryAfterMs, 'rejected');
@@ -54,7 +74,12 @@ export class RateLimitPolicy {
       });
       this.#queues.set(key, line);
     }
+    this.#waiting(key, cost);
     return reservation(key, estimate, cost, await line.wait(cost, options.maxWaitMs, decision.retryAfterMs));
+  }
+
+  #waiting(key: string, cost: number): void {
+    if (waits.hasSubscribers) waits.publish({ limiter: this.#limiter, key, cost } satisfies RateLimitWait);
   }
 
   /**

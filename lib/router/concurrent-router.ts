@@ -76,6 +76,8 @@ export interface RouterEvents {
   cooldown: (event: { readonly endpoint: string; readonly forMs: number; readonly error: unknown }) => void;
   /** A probe succeeded and the endpoint takes requests again. */
   recovered: (event: { readonly endpoint: string }) => void;
+  /** An attempt ended: the same record `RouteResult.attempts` and `RouterError.attempts` hold. */
+  attempt: (event: RouteAttempt) => void;
 }
 
 /** One endpoint at run time. */
@@ -143,7 +145,7 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     this.#context = { options: this.#options, endpoints: this.#endpoints, events: this.#events };
   }
 
-  /** Listens to `fallback`, `cooldown` or `recovered`; returns a function that stops listening. */
+  /** Listens to `fallback`, `cooldown`, `recovered` or `attempt`; returns a function that stops listening. */
   on<E extends keyof RouterEvents>(event: E, listener: RouterEvents[E]): () => void {
     return this.#events.on(event, listener);
   }
@@ -400,7 +402,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       this.options.signal?.throwIfAborted();
       this.#tried.add(endpoint);
       this.#lastError = error;
-      this.attempts.push({
+      this.#record({
         endpoint: endpoint.name,
         model: this.#modelFor(endpoint),
         outcome: 'no-permit',
@@ -505,7 +507,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
   succeeded(lease: Lease): void {
     const { clock } = this.router.options;
     const latencyMs = clock.now() - lease.started;
-    this.attempts.push({
+    this.#record({
       endpoint: lease.endpoint.name,
       model: this.#modelFor(lease.endpoint),
       outcome: 'ok',
@@ -533,7 +535,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       endpoint.health.abandoned();
       this.#lastError = error;
       const latencyMs = now - lease.started + lease.waitedMs;
-      this.attempts.push({
+      this.#record({
         endpoint: endpoint.name,
         model: this.#modelFor(endpoint),
         outcome: 'timeout',
@@ -549,7 +551,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       : (opts.classify?.(error, endpoint.name) ?? classifyFailure(error));
     this.#tried.add(endpoint);
     this.#lastError = error;
-    this.attempts.push({
+    this.#record({
       endpoint: endpoint.name,
       model: this.#modelFor(endpoint),
       outcome: timedOut ? 'timeout' : 'failed',
@@ -586,6 +588,12 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       latencyMs: clock.now() - this.#started,
       cached: false,
     };
+  }
+
+  /** Adds an attempt to the record and tells `attempt` listeners. */
+  #record(attempt: RouteAttempt): void {
+    this.attempts.push(attempt);
+    if (this.router.events.has('attempt')) this.router.events.emit('attempt', attempt);
   }
 
   #modelFor(endpoint: Endpoint): string {
