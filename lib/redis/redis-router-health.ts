@@ -98,6 +98,15 @@ export class RedisRouterHealth implements EndpointHealthStore {
     return this.#redis.circuit;
   }
 
+  /**
+   * Whether change notices are being received now. While false (before a router watches, or while the
+   * subscriber connection is down), routers may not hear of other instances' changes; they read every
+   * endpoint again once it is back.
+   */
+  get live(): boolean {
+    return this.#notices.live;
+  }
+
   async claimProbe(endpoint: string, policy: HealthPolicy): Promise<ProbeClaim> {
     const token = `${this.instance}/${randomUUID()}`;
     const [claimed, view] = await this.#run('router-health-claim', endpoint, HEALTH_CLAIM, [
