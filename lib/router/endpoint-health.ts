@@ -97,7 +97,9 @@ export class EndpointHealth {
       this.#latencyMs === undefined ? latencyMs : this.#latencyMs + LATENCY_WEIGHT * (latencyMs - this.#latencyMs);
     if (this.#open && !probe) return false;
     const recovered = this.#open;
-    this.#recover();
+    // A success ends a run of failures; failures within the window still count.
+    if (recovered) this.#recover();
+    else this.#failures = 0;
     return recovered;
   }
 
