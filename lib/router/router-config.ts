@@ -8,9 +8,11 @@ import {
   ENDPOINT_KNOWN as ENDPOINT_OPTIONS,
   type EndpointClient,
   type EndpointOptions,
+  type FailureWindow,
   type RouterOptions,
   type RouterStrategy,
 } from './router-options';
+import type { HealthStoreFallback } from './shared-health';
 
 /**
  * Routing as data: what an operator edits to change routing without code. Everything in it is plain JSON;
@@ -29,6 +31,10 @@ export interface RouterConfig {
   readonly timeout?: Duration;
   readonly failureThreshold?: number;
   readonly cooldown?: Duration;
+  readonly failures?: FailureWindow;
+  /** Names a registered router health store (e.g. a `RedisRouterHealth`, so health is shared across instances). */
+  readonly health?: string;
+  readonly onHealthStoreError?: HealthStoreFallback;
   readonly endpoints: readonly EndpointConfig[];
 }
 
@@ -77,7 +83,17 @@ export interface ConfiguredRouter {
   close(): Promise<void>;
 }
 
-const CONFIG_KNOWN = ['strategy', 'spillover', 'timeout', 'failureThreshold', 'cooldown', 'endpoints'] as const;
+const CONFIG_KNOWN = [
+  'strategy',
+  'spillover',
+  'timeout',
+  'failureThreshold',
+  'cooldown',
+  'failures',
+  'health',
+  'onHealthStoreError',
+  'endpoints',
+] as const;
 /** An endpoint of the data: the router's endpoint options, with `client` a name, or a `baseURL` to connect to. */
 const ENDPOINT_KNOWN = [...ENDPOINT_OPTIONS, 'baseURL', 'apiKeyEnv', 'connections'] as const;
 const RATE_KNOWN = ['limit', 'interval', 'burst', 'limiter'] as const;
@@ -94,6 +110,9 @@ export function routerFromConfig(config: unknown, options: RouterFromConfigOptio
   const data = config as RouterConfig;
   if (!Array.isArray(data.endpoints) || data.endpoints.length === 0) {
     throw optionError('endpoints', 'a non-empty array of endpoints', data.endpoints);
+  }
+  if (data.health !== undefined && typeof data.health !== 'string') {
+    throw optionError('health', 'the name of a registered router health store', data.health);
   }
   const clients = options.clients ?? {};
   const env = options.env ?? process.env;
