@@ -131,12 +131,13 @@ export function namedRouterHealth(name: string): EndpointHealthStore {
     get instance() {
       return target().instance;
     },
-    claimProbe: (endpoint, policy) => target().claimProbe(endpoint, policy),
-    failed: (endpoint, policy, failure) => target().failed(endpoint, policy, failure),
-    succeeded: (endpoint, policy, probe) => target().succeeded(endpoint, policy, probe),
-    abandoned: (endpoint, policy, probe) => target().abandoned(endpoint, policy, probe),
-    read: (endpoint, policy) => target().read(endpoint, policy),
-    // The store must be registered before the router starts; a missing one surfaces as a `healthError`.
-    watch: (endpoints, policy, listener) => Promise.resolve().then(() => target().watch(endpoints, policy, listener)),
+    // Async, so that a missing store rejects (the router then decides alone) instead of throwing.
+    claimProbe: async (endpoint, policy) => target().claimProbe(endpoint, policy),
+    failed: async (endpoint, policy, failure) => target().failed(endpoint, policy, failure),
+    succeeded: async (endpoint, policy, probe) => target().succeeded(endpoint, policy, probe),
+    abandoned: async (endpoint, policy, probe) => target().abandoned(endpoint, policy, probe),
+    read: async (endpoint, policy) => target().read(endpoint, policy),
+    // Followed from the router's start: a store registered later is not followed (a `healthError`).
+    watch: async (endpoints, policy, listener) => target().watch(endpoints, policy, listener),
   };
 }

@@ -46,11 +46,14 @@ export class SharedHealth {
       this.#endpoints.set(endpoint.name, endpoint);
       this.#policies.set(endpoint.name, { ...policy, probeLeaseMs: endpoint.timeoutMs + LEASE_MARGIN_MS });
     }
-    this.#watching = store
-      .watch(
-        endpoints.map((e) => e.name),
-        (name) => this.#policy(name),
-        (name, view) => this.#apply(name, view, undefined),
+    // Every store call goes through a promise, so that a store that throws is handled as one that rejects.
+    this.#watching = Promise.resolve()
+      .then(() =>
+        store.watch(
+          endpoints.map((e) => e.name),
+          (name) => this.#policy(name),
+          (name, view) => this.#apply(name, view, undefined),
+        ),
       )
       .catch((error: unknown) => {
         hooks.error(undefined, error);
@@ -94,17 +97,19 @@ export class SharedHealth {
       ...(retry === undefined ? {} : { retryAfterMs: retry }),
       ...(token === undefined ? {} : { probe: token }),
     };
-    this.store.failed(endpoint.name, this.#policy(endpoint.name), failure).then(
-      (outcome) => this.#apply(endpoint.name, outcome.view, error),
-      (storeError: unknown) => {
-        this.hooks.error(endpoint.name, storeError);
-        const at = this.clock.now();
-        if (this.fallback !== 'local' || endpoint.health.state(at) !== 'healthy' || !endpoint.health.countedOut(at))
-          return;
-        const { cooldownMs } = this.#policy(endpoint.name);
-        this.hooks.cooldown(endpoint.name, endpoint.health.setAside(at, cooldownMs), error);
-      },
-    );
+    Promise.resolve()
+      .then(() => this.store.failed(endpoint.name, this.#policy(endpoint.name), failure))
+      .then(
+        (outcome) => this.#apply(endpoint.name, outcome.view, error),
+        (storeError: unknown) => {
+          this.hooks.error(endpoint.name, storeError);
+          const at = this.clock.now();
+          if (this.fallback !== 'local' || endpoint.health.state(at) !== 'healthy' || !endpoint.health.countedOut(at))
+            return;
+          const { cooldownMs } = this.#policy(endpoint.name);
+          this.hooks.cooldown(endpoint.name, endpoint.health.setAside(at, cooldownMs), error);
+        },
+      );
     return forMs;
   }
 
@@ -112,8 +117,8 @@ export class SharedHealth {
   succeeded(endpoint: SharedEndpoint, token: string | undefined): void {
     if (token === undefined && !endpoint.health.failing) return;
     endpoint.health.failing = false;
-    this.store
-      .succeeded(endpoint.name, this.#policy(endpoint.name), token)
+    Promise.resolve()
+      .then(() => this.store.succeeded(endpoint.name, this.#policy(endpoint.name), token))
       .catch((error: unknown) => this.hooks.error(endpoint.name, error));
   }
 
@@ -121,8 +126,8 @@ export class SharedHealth {
   abandoned(endpoint: SharedEndpoint, token: string | undefined): void {
     endpoint.health.abandoned();
     if (token === undefined) return;
-    this.store
-      .abandoned(endpoint.name, this.#policy(endpoint.name), token)
+    Promise.resolve()
+      .then(() => this.store.abandoned(endpoint.name, this.#policy(endpoint.name), token))
       .catch((error: unknown) => this.hooks.error(endpoint.name, error));
   }
 

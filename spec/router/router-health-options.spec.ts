@@ -91,6 +91,12 @@ describe('ConcurrentRouter health options', () => {
       await eventually(() => errors.length === 1);
       expect(errors[0]).toBeInstanceOf(UnknownResourceError);
       expect(await outcome(missing)).toBe('ok'); // routing goes on
+      provider.failNext(1, 429, { retryAfter: '1s' });
+      expect(await outcome(missing)).toBe('failed');
+      await eventually(() => errors.length === 2); // recording the failure failed too: decided locally
+      expect(missing.health()[0]?.state).toBe('cooling');
+      expect(await outcome(missing)).toBe('failed');
+      expect(provider.requests).toBe(3); // the 429 of `named`, then `missing`: one answer, one 429, none while cooling
     } finally {
       unregister();
     }
