@@ -67,14 +67,14 @@ describe('ConcurrentRouter health shared across 3 processes (RedisRouterHealth)'
   it('honours one 429 Retry-After in every process, then lets exactly one probe through, and all come back', async () => {
     const instances = await start({ THRESHOLD: '3' });
     const [a, b, c] = workers as [Worker, Worker, Worker];
-    provider.failNext(1, 429, { retryAfter: '1500ms' });
+    provider.failNext(1, 429, { retryAfter: '3s' });
 
     // The first 429 sets the endpoint aside in every process (each prints its router's `cooldown`).
     expect(await route(a, 1)).toEqual([{ ok: false, probe: false, skipped: [] }]);
     const cooldowns = await Promise.all(workers.map((w) => w.message<number>('cooldown')));
     for (const forMs of cooldowns) {
-      expect(forMs).toBeGreaterThan(1_000);
-      expect(forMs).toBeLessThanOrEqual(1_500);
+      expect(forMs).toBeGreaterThan(2_000);
+      expect(forMs).toBeLessThanOrEqual(3_000);
     }
     expect(provider.byStatus).toEqual({ 429: 1 });
 
