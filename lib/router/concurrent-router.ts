@@ -56,7 +56,7 @@ export interface EndpointHealthReport {
   readonly state: EndpointState;
   /** When a cooling endpoint may be probed (epoch ms), else 0. */
   readonly cooldownUntil: number;
-  /** With a shared `health` store: the instance probing the endpoint when another one is. */
+  /** With a shared `health` store: the instance probing the endpoint (this one's `instance`, or another's). */
   readonly prober?: string;
   /** Requests (streams included) holding a permit from this router now. */
   readonly inFlight: number;
@@ -173,12 +173,13 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
    */
   health(): EndpointHealthReport[] {
     const now = this.#options.clock.now();
+    const { shared } = this.#context;
     return this.#endpoints.map((e) => ({
       name: e.name,
       model: e.model,
       state: e.health.state(now),
       cooldownUntil: e.health.until,
-      ...(e.health.prober(now) === undefined ? {} : { prober: e.health.prober(now) }),
+      ...(shared?.prober(e, now) === undefined ? {} : { prober: shared.prober(e, now) }),
       inFlight: e.inFlight,
       queued: e.queued,
       maxConcurrent: e.maxConcurrent,

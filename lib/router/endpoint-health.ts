@@ -58,6 +58,11 @@ export class EndpointHealth {
     return this.#remoteProbe(now) ? this.#prober : undefined;
   }
 
+  /** Whether a request of this instance is probing the endpoint now. */
+  get probing(): boolean {
+    return this.#probing;
+  }
+
   /** Failures in a row since the last success. */
   get failures(): number {
     return this.#failures;

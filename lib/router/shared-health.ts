@@ -131,6 +131,11 @@ export class SharedHealth {
       .catch((error: unknown) => this.hooks.error(endpoint.name, error));
   }
 
+  /** The instance probing `endpoint`, as the mirror knows it: another one, or this one. */
+  prober(endpoint: SharedEndpoint, now: number): string | undefined {
+    return endpoint.health.prober(now) ?? (endpoint.health.probing ? this.store.instance : undefined);
+  }
+
   /** Stops following the store's changes (the store stays open). */
   async close(): Promise<void> {
     (await this.#watching)?.();
