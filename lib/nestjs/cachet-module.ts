@@ -6,6 +6,7 @@ import { assertKnownOptions, assertPlainObject, optionError } from '../core/vali
 import type { CacheStore } from '../ports/cache-store';
 import type { CircuitStateStore } from '../ports/circuit-state';
 import type { CostLedger } from '../ports/cost-ledger';
+import type { EndpointHealthStore } from '../ports/endpoint-health';
 import type { RateLimiter } from '../ports/rate-limiter';
 import type { Semaphore } from '../ports/semaphore';
 import type { RedisStore } from '../redis/redis-store';
@@ -37,6 +38,8 @@ export interface CachetModuleOptions {
   readonly semaphores?: Readonly<Record<string, Semaphore>>;
   /** Circuit state stores by name, for `@CircuitBreaker({ store: name })`. */
   readonly circuitStores?: Readonly<Record<string, CircuitStateStore>>;
+  /** Router health stores by name, for `new ConcurrentRouter({ health: name })` and `routerFromConfig`. */
+  readonly routerHealth?: Readonly<Record<string, EndpointHealthStore>>;
   /** The cost ledger of the default cache; also registered as the cost ledger `default`. */
   readonly costLedger?: CostLedger;
   /**
@@ -56,7 +59,16 @@ export interface CachetModuleAsyncOptions {
 /** Injection token of the options; `Cache` is the token of the default cache. */
 export const CACHET_OPTIONS = Symbol('CACHET_OPTIONS');
 
-const KNOWN = ['store', 'cache', 'rateLimiters', 'semaphores', 'circuitStores', 'costLedger', 'logger'] as const;
+const KNOWN = [
+  'store',
+  'cache',
+  'rateLimiters',
+  'semaphores',
+  'circuitStores',
+  'routerHealth',
+  'costLedger',
+  'logger',
+] as const;
 
 /**
  * What the module opened from its options: the default cache and the registrations. Closed on application
@@ -77,6 +89,7 @@ export class CachetRuntime implements OnApplicationShutdown {
       ['rateLimiter', options.rateLimiters],
       ['semaphore', options.semaphores],
       ['circuitStore', options.circuitStores],
+      ['routerHealth', options.routerHealth],
       ['costLedger', options.costLedger === undefined ? undefined : { default: options.costLedger }],
     ];
     for (const [kind, named] of groups) {

@@ -26,3 +26,5 @@ export { RedisRateLimiter } from './redis-rate-limiter';
 export type { RedisRateLimiterOptions, RedisRateLimiterEvents } from './redis-rate-limiter';
 export { RedisCostLedger } from './redis-cost-ledger';
 export type { RedisCostLedgerOptions } from './redis-cost-ledger';
+export { RedisRouterHealth } from './redis-router-health';
+export type { RedisRouterHealthOptions, RedisRouterHealthEvents } from './redis-router-health';

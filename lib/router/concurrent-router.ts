@@ -11,7 +11,8 @@ import { MemoryRateLimiter } from '../rate-limit/memory-rate-limiter';
 import type { RateLimiter } from '../ports/rate-limiter';
 import { TimeoutError } from '../resilience/errors';
 import { classifyFailure, type FailureVerdict } from './classify';
-import { EndpointHealth, type EndpointState } from './endpoint-health';
+import { EndpointHealth, type Admission, type EndpointState } from './endpoint-health';
+import { SharedHealth } from './shared-health';
 import { orderEndpoints } from './order';
 import { RouterError, type RouteAttempt, type SkippedEndpoint } from './router-error';
 import { reserveTokens, settleTokens, usedTokens, type TokenReservation } from './token-quota';
@@ -57,6 +58,8 @@ export interface EndpointHealthReport {
   readonly state: EndpointState;
   /** When a cooling endpoint may be probed (epoch ms), else 0. */
   readonly cooldownUntil: number;
+  /** With a shared `health` store: the instance probing the endpoint (this one's `instance`, or another's). */
+  readonly prober?: string;
   /** Requests (streams included) holding a permit from this router now. */
   readonly inFlight: number;
   /** Requests of this router waiting for a permit. */
@@ -72,12 +75,20 @@ export interface EndpointHealthReport {
 export interface RouterEvents {
   /** A request left `from` after a failure and goes on to the next endpoint. */
   fallback: (event: { readonly from: string; readonly error: unknown; readonly verdict: FailureVerdict }) => void;
-  /** An endpoint was set aside for `forMs`. */
+  /**
+   * An endpoint was set aside for `forMs`: by this router, or (with a shared `health` store) by another
+   * instance, when `error` is `undefined`.
+   */
   cooldown: (event: { readonly endpoint: string; readonly forMs: number; readonly error: unknown }) => void;
-  /** A probe succeeded and the endpoint takes requests again. */
+  /** A probe (of this router, or of another instance sharing `health`) succeeded: the endpoint is back. */
   recovered: (event: { readonly endpoint: string }) => void;
   /** An attempt ended: the same record `RouteResult.attempts` and `RouterError.attempts` hold. */
   attempt: (event: RouteAttempt) => void;
+  /**
+   * The shared `health` store failed (Redis down); this router decides alone meanwhile (`onHealthStoreError`).
+   * `endpoint` is `undefined` when following the store's changes failed.
+   */
+  healthError: (event: { readonly endpoint: string | undefined; readonly error: unknown }) => void;
 }
 
 /** One endpoint at run time. */
@@ -95,6 +106,8 @@ interface Lease {
   readonly endpoint: Endpoint;
   readonly permit: Permit;
   readonly probe: boolean;
+  /** The shared probe lease's token, when the probe holds one. */
+  readonly token: string | undefined;
   readonly started: number;
   readonly waitedMs: number;
   /** The tokens reserved for this attempt (`tokensPerMinute`). */
@@ -138,32 +151,54 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
       permits: endpoint.semaphore ?? new LocalSemaphore({ max: endpoint.maxConcurrent }),
       limiter: limiterFor(endpoint),
       tokenLimiter: endpoint.tokens === undefined ? undefined : routerLimiter(),
-      health: new EndpointHealth(this.#options.failureThreshold, this.#options.cooldownMs),
+      health: new EndpointHealth(this.#options.failureThreshold, this.#options.cooldownMs, this.#options.failureWindow),
       inFlight: 0,
       queued: 0,
     }));
-    this.#context = { options: this.#options, endpoints: this.#endpoints, events: this.#events };
+    const { health: store, clock } = this.#options;
+    const sharedHealth =
+      store === undefined
+        ? undefined
+        : new SharedHealth(
+            store,
+            this.#endpoints,
+            this.#healthPolicy(),
+            clock,
+            this.#healthHooks(),
+            this.#options.onHealthStoreError,
+          );
+    this.#context = { options: this.#options, endpoints: this.#endpoints, events: this.#events, shared: sharedHealth };
   }
 
-  /** Listens to `fallback`, `cooldown`, `recovered` or `attempt`; returns a function that stops listening. */
+  /** Listens to `fallback`, `cooldown`, `recovered`, `attempt` or `healthError`; returns a function that stops listening. */
   on<E extends keyof RouterEvents>(event: E, listener: RouterEvents[E]): () => void {
     return this.#events.on(event, listener);
   }
 
-  /** Each endpoint's state, load and recent latency and error rate. */
+  /**
+   * Each endpoint's state, load and recent latency and error rate. With a shared `health` store, the
+   * state is the shared one as this instance last heard of it (cooldowns set by any instance, who probes).
+   */
   health(): EndpointHealthReport[] {
     const now = this.#options.clock.now();
+    const { shared } = this.#context;
     return this.#endpoints.map((e) => ({
       name: e.name,
       model: e.model,
       state: e.health.state(now),
       cooldownUntil: e.health.until,
+      ...(shared?.prober(e, now) === undefined ? {} : { prober: shared.prober(e, now) }),
       inFlight: e.inFlight,
       queued: e.queued,
       maxConcurrent: e.maxConcurrent,
       latencyMs: e.health.latencyMs,
       errorRate: e.health.errorRate,
     }));
+  }
+
+  /** Stops following the shared `health` store's changes; the store stays open (its owner closes it). */
+  async close(): Promise<void> {
+    await this.#context.shared?.close();
   }
 
   /**
@@ -250,7 +285,7 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
         } catch (error) {
           if (run.streaming) {
             // Chunks already reached the caller: no other endpoint can continue this stream.
-            lease.endpoint.health.failed(this.#options.clock.now(), undefined, lease.probe);
+            run.endpointFailed(lease, undefined, error);
             throw error;
           }
           run.failed(lease, error);
@@ -291,6 +326,26 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     });
   }
 
+  #healthPolicy() {
+    const { failureThreshold, failureWindow, cooldownMs } = this.#options;
+    return {
+      threshold: failureThreshold,
+      windowFailures: failureWindow.failures,
+      windowMs: failureWindow.ms,
+      cooldownMs,
+    };
+  }
+
+  #healthHooks() {
+    const events = this.#events;
+    return {
+      cooldown: (endpoint: string, forMs: number, error: unknown) =>
+        events.emit('cooldown', { endpoint, forMs, error }),
+      recovered: (endpoint: string) => events.emit('recovered', { endpoint }),
+      error: (endpoint: string | undefined, error: unknown) => events.emit('healthError', { endpoint, error }),
+    };
+  }
+
   #release(lease: Lease): void {
     lease.endpoint.inFlight--;
     void lease.permit.release();
@@ -302,6 +357,8 @@ interface RouterContext {
   readonly options: ResolvedRouterOptions;
   readonly endpoints: readonly Endpoint[];
   readonly events: Emitter<RouterEvents>;
+  /** The shared health, when the router has a `health` store. */
+  readonly shared: SharedHealth | undefined;
 }
 
 /** The out-of-band half of a cached route call: the options in, the fresh result out (absent on a hit). */
@@ -416,7 +473,11 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       clearTimeout(timer);
       unlink();
     }
-    const admission = endpoint.health.admit(clock.now());
+    let admission: Admission = endpoint.health.admit(clock.now());
+    let token: string | undefined;
+    const { shared } = this.router;
+    // Only a probe asks the shared store (one probe across every instance); other calls read the mirror.
+    if (admission === 'probe' && shared !== undefined) ({ admission, token } = await shared.claim(endpoint));
     if (admission === 'skip') {
       void permit.release();
       return undefined;
@@ -424,7 +485,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     const quota = await this.#withinQuota(endpoint);
     if (quota === undefined) {
       void permit.release();
-      if (admission === 'probe') endpoint.health.abandoned();
+      if (admission === 'probe') this.#abandon(endpoint, token);
       return undefined;
     }
     endpoint.inFlight++;
@@ -432,6 +493,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       endpoint,
       permit,
       probe: admission === 'probe',
+      token,
       started: clock.now(),
       waitedMs: clock.now() - waitStarted,
       tokens: quota.tokens,
@@ -515,8 +577,30 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       probe: lease.probe,
     });
     this.streaming = true;
+    this.#endpointSucceeded(lease, latencyMs);
+  }
+
+  #endpointSucceeded(lease: Lease, latencyMs: number): void {
     if (lease.endpoint.health.succeeded(latencyMs, lease.probe))
       this.router.events.emit('recovered', { endpoint: lease.endpoint.name });
+    this.router.shared?.succeeded(lease.endpoint, lease.token);
+  }
+
+  /** Records a failure through the endpoint's fault; sets it aside when it keeps failing. */
+  endpointFailed(lease: Lease, retryAfterMs: number | undefined, error: unknown): void {
+    const { options: opts, events, shared } = this.router;
+    const { endpoint } = lease;
+    const now = opts.clock.now();
+    const forMs =
+      shared === undefined
+        ? endpoint.health.failed(now, retryAfterMs, lease.probe)
+        : shared.failed(endpoint, lease.token, lease.probe, retryAfterMs, error);
+    if (forMs > 0) events.emit('cooldown', { endpoint: endpoint.name, forMs, error });
+  }
+
+  #abandon(endpoint: Endpoint, token: string | undefined): void {
+    if (this.router.shared === undefined) endpoint.health.abandoned();
+    else this.router.shared.abandoned(endpoint, token);
   }
 
   /**
@@ -528,11 +612,11 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     const { endpoint } = lease;
     const now = opts.clock.now();
     if (this.options.signal?.aborted) {
-      endpoint.health.abandoned();
+      this.#abandon(endpoint, lease.token);
       throw this.options.signal.reason;
     }
     if (error instanceof TimeoutError && error.operation === DEADLINE) {
-      endpoint.health.abandoned();
+      this.#abandon(endpoint, lease.token);
       this.#lastError = error;
       const latencyMs = now - lease.started + lease.waitedMs;
       this.#record({
@@ -562,16 +646,10 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     });
     if (verdict === 'next') {
       const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-      const forMs = endpoint.health.failed(
-        now,
-        typeof retryAfterMs === 'number' ? retryAfterMs : undefined,
-        lease.probe,
-      );
-      if (forMs > 0) events.emit('cooldown', { endpoint: endpoint.name, forMs, error });
+      this.endpointFailed(lease, typeof retryAfterMs === 'number' ? retryAfterMs : undefined, error);
     } else {
       // The endpoint answered; the request was at fault. Its health is not in question.
-      if (endpoint.health.succeeded(now - lease.started, lease.probe))
-        events.emit('recovered', { endpoint: endpoint.name });
+      this.#endpointSucceeded(lease, now - lease.started);
     }
     if (verdict === 'fail') throw this.#fail('request');
     if (verdict === 'larger-context') this.#minContext = Math.max(this.#minContext, endpoint.contextWindow ?? 0, 1);

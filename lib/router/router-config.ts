@@ -8,9 +8,11 @@ import {
   ENDPOINT_KNOWN as ENDPOINT_OPTIONS,
   type EndpointClient,
   type EndpointOptions,
+  type FailureWindow,
   type RouterOptions,
   type RouterStrategy,
 } from './router-options';
+import type { HealthStoreFallback } from './shared-health';
 
 /**
  * Routing as data: what an operator edits to change routing without code. Everything in it is plain JSON;
@@ -32,6 +34,10 @@ export interface RouterConfig {
   readonly cooldown?: Duration;
   /** Names a registered rate limiter (e.g. a `RedisRateLimiter`) for the endpoints' quotas: `tokensPerMinute`, and `rateLimit` where it names none. */
   readonly limiter?: string;
+  readonly failures?: FailureWindow;
+  /** Names a registered router health store (e.g. a `RedisRouterHealth`, so health is shared across instances). */
+  readonly health?: string;
+  readonly onHealthStoreError?: HealthStoreFallback;
   readonly endpoints: readonly EndpointConfig[];
 }
 
@@ -89,6 +95,9 @@ const CONFIG_KNOWN = [
   'failureThreshold',
   'cooldown',
   'limiter',
+  'failures',
+  'health',
+  'onHealthStoreError',
   'endpoints',
 ] as const;
 /** An endpoint of the data: the router's endpoint options, with `client` a name, or a `baseURL` to connect to. */
@@ -107,6 +116,9 @@ export function routerFromConfig(config: unknown, options: RouterFromConfigOptio
   const data = config as RouterConfig;
   if (!Array.isArray(data.endpoints) || data.endpoints.length === 0) {
     throw optionError('endpoints', 'a non-empty array of endpoints', data.endpoints);
+  }
+  if (data.health !== undefined && typeof data.health !== 'string') {
+    throw optionError('health', 'the name of a registered router health store', data.health);
   }
   const clients = options.clients ?? {};
   const env = options.env ?? process.env;

@@ -11,6 +11,9 @@ import {
   withDefaults,
 } from '../core/validate';
 import type { Semaphore } from '../ports/semaphore';
+import type { EndpointHealthStore } from '../ports/endpoint-health';
+import { namedRouterHealth } from '../resources/named-resources';
+import type { HealthStoreFallback } from './shared-health';
 import { toRateRule } from '../rate-limit/gcra';
 import type { RateLimiter, RateRule } from '../ports/rate-limiter';
 import type { CachedOptions } from '../cache/cached-options';
@@ -81,6 +84,13 @@ export interface EndpointRateLimit {
   readonly limiter?: RateLimiter;
 }
 
+/** See {@link RouterOptions.failures}. */
+export interface FailureWindow {
+  /** Failures within `window` that set an endpoint aside, a positive integer. */
+  readonly threshold: number;
+  readonly window: Duration;
+}
+
 /** Order of trial after the preferred model. */
 export type RouterStrategy = 'priority' | 'least-busy' | 'latency' | 'weighted';
 
@@ -100,6 +110,24 @@ export interface RouterOptions<Req = any, Res = any, Chunk = any> {
   readonly failureThreshold?: number;
   /** How long an endpoint is set aside after `failureThreshold` failures (a 429's `Retry-After` wins). @default '30s' */
   readonly cooldown?: Duration;
+  /**
+   * Also set an endpoint aside after `threshold` failures within `window`, whatever succeeded between
+   * them (`failureThreshold` counts failures in a row). @default none
+   */
+  readonly failures?: FailureWindow;
+  /**
+   * Shares endpoint health between instances: a `RedisRouterHealth` (from `cachet/redis`), a
+   * `MemoryRouterHealth` shared by routers of one process, or the name of one registered with
+   * `registerResource('routerHealth', name, store)`. A cooldown set by any instance is honoured by all,
+   * and one probe across all of them ends it. @default none: each router keeps its own
+   */
+  readonly health?: EndpointHealthStore | string;
+  /**
+   * What the router does while the `health` store fails (Redis down): `'local'` counts failures and sets
+   * endpoints aside on its own, as without a store; `'ignore'` honours only `Retry-After`s and failed
+   * probes. Either way it keeps routing, and emits `healthError`. @default 'local'
+   */
+  readonly onHealthStoreError?: HealthStoreFallback;
   /** Overrides the default verdict on a failure; see {@link classifyFailure}. */
   readonly classify?: FailureClassifier;
   /**
@@ -147,6 +175,10 @@ export interface ResolvedRouterOptions {
   readonly spillover: boolean;
   readonly failureThreshold: number;
   readonly cooldownMs: number;
+  /** `failures` resolved; `{ failures: 0, ms: 0 }` when off. */
+  readonly failureWindow: { readonly failures: number; readonly ms: number };
+  readonly health: EndpointHealthStore | undefined;
+  readonly onHealthStoreError: HealthStoreFallback;
   readonly classify: FailureClassifier | undefined;
   readonly cached: Omit<CachedOptions, 'stream'> | undefined;
   readonly limiter: RateLimiter | undefined;
@@ -163,6 +195,9 @@ const KNOWN = [
   'timeout',
   'failureThreshold',
   'cooldown',
+  'failures',
+  'health',
+  'onHealthStoreError',
   'classify',
   'cached',
   'limiter',
@@ -190,6 +225,7 @@ const DEFAULTS = {
   timeout: '60s',
   failureThreshold: 3,
   cooldown: '30s',
+  onHealthStoreError: 'local',
   random: Math.random,
   clock: systemClock,
   estimateTokens: estimateChatTokens,
@@ -208,6 +244,7 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
   assertOptionalFunction('estimateTokens', merged.estimateTokens);
   if (merged.limiter !== undefined) assertLimiter('limiter', merged.limiter);
   if (merged.cached !== undefined) assertPlainObject('cached', merged.cached);
+  assertOneOf('onHealthStoreError', merged.onHealthStoreError, ['local', 'ignore']);
   const timeoutMs = parseDuration('timeout', merged.timeout);
   if (!Array.isArray(merged.endpoints) || merged.endpoints.length === 0) {
     throw optionError('endpoints', 'a non-empty array of endpoints', merged.endpoints);
@@ -225,6 +262,9 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
     spillover: merged.spillover,
     failureThreshold: merged.failureThreshold,
     cooldownMs: parseDuration('cooldown', merged.cooldown),
+    failureWindow: resolveFailureWindow(merged.failures),
+    health: resolveHealth(merged.health),
+    onHealthStoreError: merged.onHealthStoreError,
     classify: merged.classify,
     cached: merged.cached,
     limiter: merged.limiter,
@@ -272,6 +312,30 @@ function resolveEndpoint(endpoint: EndpointOptions, index: number, defaultTimeou
     tokens: tokensPerMinute === undefined ? undefined : toRateRule(tokensPerMinute, MINUTE_MS, tokensPerMinute),
     index,
   };
+}
+
+function resolveFailureWindow(value: FailureWindow | undefined): ResolvedRouterOptions['failureWindow'] {
+  if (value === undefined) return { failures: 0, ms: 0 };
+  assertPlainObject('failures', value);
+  assertKnownOptions('failures', value, ['threshold', 'window']);
+  assertPositiveInteger('failures.threshold', value.threshold);
+  const ms = parseDuration('failures.window', value.window);
+  if (ms < 1) throw optionError('failures.window', 'a duration of at least 1ms', value.window);
+  return { failures: value.threshold, ms };
+}
+
+function resolveHealth(value: EndpointHealthStore | string | undefined): EndpointHealthStore | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return namedRouterHealth(value);
+  const methods = ['claimProbe', 'failed', 'succeeded', 'abandoned', 'read', 'watch'] as const;
+  if (typeof value !== 'object' || value === null || methods.some((m) => typeof value[m] !== 'function')) {
+    throw optionError(
+      'health',
+      'an EndpointHealthStore (RedisRouterHealth, MemoryRouterHealth) or a registered name',
+      value,
+    );
+  }
+  return value;
 }
 
 function resolveRateLimit(rateLimit: EndpointRateLimit, name: string): ResolvedEndpoint['rateLimit'] {

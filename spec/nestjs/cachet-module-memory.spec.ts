@@ -18,6 +18,7 @@ import {
 } from '../../lib';
 import { CachetModule, CachetRuntime } from '../../lib/nestjs';
 import { recordingLogger } from '../support/logger';
+import { MemoryRouterHealth } from '../../lib/router';
 
 // CachetModule.forRoot in one process, with memory resources: what it provides, and that app.close() closes
 // and unregisters everything it opened.
@@ -60,6 +61,7 @@ class AppController {
 
 describe('CachetModule.forRoot', () => {
   let app: INestApplication;
+  const routerHealth = new MemoryRouterHealth();
   const closed: string[] = [];
   const limiter = new MemoryRateLimiter();
   const closeLimiter = limiter.close.bind(limiter);
@@ -76,6 +78,7 @@ describe('CachetModule.forRoot', () => {
           rateLimiters: { 'mem-limiter': limiter },
           semaphores: { 'mem-semaphore': new LocalSemaphore({ max: 2 }) },
           circuitStores: { 'mem-circuits': new MemoryCircuitState() },
+          routerHealth: { 'mem-health': routerHealth },
         }),
       ],
       controllers: [AppController],
@@ -101,6 +104,7 @@ describe('CachetModule.forRoot', () => {
     // The second call is over the limit of the registered limiter: RateLimitError, a 500 without a filter.
     expect((await fetch(`${base}/guarded`)).status).toBe(500);
     expect(resolveResource('rateLimiter', 'mem-limiter')).toBe(limiter);
+    expect(resolveResource('routerHealth', 'mem-health')).toBe(routerHealth);
   });
 
   it('closes and unregisters everything on app.close()', async () => {
@@ -113,6 +117,7 @@ describe('CachetModule.forRoot', () => {
       ['rateLimiter', 'mem-limiter'],
       ['semaphore', 'mem-semaphore'],
       ['circuitStore', 'mem-circuits'],
+      ['routerHealth', 'mem-health'],
     ] as const) {
       expect(
         isUnknownResourceError(
