@@ -433,10 +433,13 @@ export class Cache {
     ...args: Parameters<Extract<T[K], (...a: any[]) => any>>
   ): Promise<CacheEntryDetails | undefined>;
   async peek(target: object, ...rest: unknown[]): Promise<CacheEntryDetails | undefined> {
-    const key = isCachedFunction(target)
-      ? locateCachedFunction(this, target).keyFor(undefined, rest)
-      : locateCachedMethod(this, target, rest[0] as PropertyKey).keyFor(target, rest.slice(1));
-    return this.#inspector.details(key);
+    const wrapped = isCachedFunction(target);
+    const located = wrapped
+      ? locateCachedFunction(this, target)
+      : locateCachedMethod(this, target, rest[0] as PropertyKey);
+    const args = wrapped ? rest : rest.slice(1);
+    const key = located.keyFor(wrapped ? undefined : target, args);
+    return this.#inspector.details(key, (value) => located.tagKeysOf(args, value));
   }
 
   /**

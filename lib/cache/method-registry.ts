@@ -11,6 +11,8 @@ export type MethodLocator = (cache: Cache, self: unknown) => LocatedMethod;
 /** What `cache.invalidate` and warming need of a cached method. `has`/`put` are absent for streams. */
 export interface LocatedMethod {
   keyFor(self: unknown, args: readonly unknown[]): string;
+  /** The tag keys the method gives a call's stored `value` (`[]` without `tags`); for `cache.peek`. */
+  tagKeysOf(args: readonly unknown[], value: unknown): readonly string[];
   has?(self: unknown, args: readonly unknown[]): Promise<boolean>;
   put?(self: unknown, args: readonly unknown[], value: unknown): Promise<boolean>;
   explainSemantic?(self: unknown, args: readonly unknown[]): Promise<SemanticExplanation>;
