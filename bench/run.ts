@@ -15,6 +15,7 @@ import { chatHit } from './scenarios/chat-hit';
 import { clusterFailover } from './scenarios/cluster-failover';
 import { importCost } from './scenarios/import-cost';
 import { keyDerivation } from './scenarios/key-derivation';
+import { keyListing } from './scenarios/key-listing';
 import { memoryHit } from './scenarios/memory-hit';
 import { otel } from './scenarios/otel';
 import { rateLimit } from './scenarios/rate-limit';
@@ -52,6 +53,7 @@ const SCENARIOS: readonly Scenario[] = [
   tiered,
   valueSizes,
   taggedWrites,
+  keyListing,
   importCost,
   clusterFailover,
   otel,

@@ -9,8 +9,10 @@ import type {
   CacheStore,
   CurrencyCheck,
   SharedCounters,
+  StoredEntry,
   StoreInfo,
 } from '../ports/cache-store';
+import { scanKeys } from './key-scan';
 import { readRedisInfo, RedisStatsRecorder } from './shared-stats';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import {
@@ -21,6 +23,7 @@ import {
   type StoreCircuitState,
 } from './redis-executor';
 import { formatEntry, parseEntry } from './entry-format';
+import { ValueDecodeError } from '../codec/value-codec';
 import { RedisFillCoordinator } from './fill-coordinator';
 import { RedisNoticeBus } from './notice-bus';
 import { LargeValueSizes, ReadBatcher } from './read-batcher';
@@ -56,6 +59,9 @@ const MAX_BATCH_BYTES = 1 << 20;
  * structured JSON here; 16 KB and 256 KB slices measured the same within this VM's noise.
  */
 const DECODE_SLICE_CHARS = 64 * 1024;
+
+/** What `peek` reads from a key that holds a hash, a set... rather than a string. */
+const OTHER_TYPE: unique symbol = Symbol('other type');
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -234,6 +240,33 @@ export class RedisStore implements CacheStore {
   /** Deletes every entry whose key starts with `prefix`, with `SCAN` and `UNLINK` in batches. */
   clear(prefix: string): Promise<number> {
     return clearPrefix((operation, key, run) => this.#removing(operation, key, run), prefix);
+  }
+
+  /**
+   * {@link CacheStore.peek}: one `GET`, outside the read batcher. Redis 7.0's `GET` refreshes the key's
+   * idle time, which its LRU eviction reads; `CLIENT NO-TOUCH` (7.2) would avoid it on a connection of
+   * its own, not worth one here.
+   */
+  async peek(key: string): Promise<StoredEntry | undefined> {
+    const text = await this.#redis.run('peek', key, (client) =>
+      // A key of another type is an answer, not a failure of Redis: it must not count against the breaker.
+      client.sendCommand<string | null>(['GET', key], COMMAND_OPTIONS).catch((error: unknown): typeof OTHER_TYPE => {
+        if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return OTHER_TYPE;
+        throw error;
+      }),
+    );
+    if (text === null) return undefined;
+    if (text === OTHER_TYPE) throw new ValueDecodeError('Expected a cachet entry (a Redis string), got another type');
+    const entry = parseEntry(text);
+    if (entry.expiresAt <= this.#clock.now()) return undefined;
+    // The header (`<expiresAt>[/<freshUntil>]|`) is ASCII and ends at the first `|`.
+    const size = Buffer.byteLength(text) - text.indexOf('|') - 1;
+    return { ...entry, size, store: this.name };
+  }
+
+  /** {@link CacheStore.scan}: `SCAN ... MATCH` on every master, never `KEYS`. */
+  scan(pattern: string, count: number): AsyncGenerator<string[]> {
+    return scanKeys((operation, key, run) => this.#redis.run(operation, key, run), pattern, count);
   }
 
   /** Keeps a cache's counters summed in Redis (`<prefix>:stats`), for `sharedStats`. */

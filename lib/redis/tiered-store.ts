@@ -11,6 +11,7 @@ import type {
   FillCoordinator,
   MaybePromise,
   SharedCounters,
+  StoredEntry,
   StoreInfo,
   TagIndex,
 } from '../ports/cache-store';
@@ -89,6 +90,7 @@ export class TieredStore implements CacheStore {
     mark: (clockKey) => this.redis.tags.mark(clockKey),
     stamp: (clockKey, names) => this.redis.tags.stamp(clockKey, names),
     stampedSince: (clockKey, names, mark) => this.redis.tags.stampedSince(clockKey, names, mark),
+    tagsOf: (key, tagPrefix, candidates) => this.redis.tags.tagsOf(key, tagPrefix, candidates),
     invalidate: async (tagKeys) => {
       let found: { keys: string[]; removed: number };
       try {
@@ -190,6 +192,22 @@ export class TieredStore implements CacheStore {
     const removed = await this.redis.clear(prefix);
     await this.#publish({ origin: this.#origin, prefix });
     return removed;
+  }
+
+  /**
+   * {@link CacheStore.peek} of the Redis tier, the one every instance shares; `memoryCopy` says whether
+   * this instance's memory tier would answer a lookup first.
+   */
+  async peek(key: string): Promise<StoredEntry | undefined> {
+    const entry = await this.redis.peek(key);
+    if (entry === undefined) return undefined;
+    const memoryCopy = this.#live && (await this.memory.peek(key)) !== undefined;
+    return { ...entry, memoryCopy };
+  }
+
+  /** {@link CacheStore.scan} of the Redis tier, which holds every key the memory tier does. */
+  scan(pattern: string, count: number): AsyncGenerator<string[]> {
+    return this.redis.scan(pattern, count);
   }
 
   shareCounters(
