@@ -94,8 +94,9 @@ export const semanticLookup: Scenario = {
     // The flat scan's fill costs a scan per question (quadratic): 5,000 at most.
     for (const size of [1_000, 5_000]) results.push(await semanticHit(ctx, size, 'flat'));
     for (const size of [1_000, 10_000]) results.push(await semanticHit(ctx, size, 'hnsw'));
-    for (const dimensions of [384, 1536]) {
-      for (const size of [1_000, 10_000, 100_000]) {
+    // The flat scan at the other sizes is the baseline of the HNSW rows (`annRows`); 100,000 × 1536 has none there.
+    for (const dimensions of [1536]) {
+      for (const size of [100_000]) {
         const vectors = unitVectors(size, dimensions, 11);
         // The vectors' payload (4 bytes a dimension); each Float32Array adds about 100 bytes of its own.
         const bytes = size * dimensions * 4;
