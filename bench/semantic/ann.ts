@@ -86,6 +86,9 @@ export async function annRows(name: string, ctx: BenchContext): Promise<Result[]
       recallRandom = `, random vectors ${recall(queries, randomHnsw, randomFlat).toFixed(3)}`;
     }
     const vectorMiB = (size * dimensions * 4) / 1024 / 1024;
+    // hnswlib's layout: its own copy of the vector, 2M base-layer links and a count, the label, a lock and a
+    // label-map entry (about 230 bytes with M 16); upper layers add about 1/M of that. Resident memory is noisy.
+    const layoutMiB = (size * (dimensions * 4 + 8 * DEFAULT_HNSW.m + 100)) / 1024 / 1024;
     results.push(
       row(
         name,
@@ -96,6 +99,7 @@ export async function annRows(name: string, ctx: BenchContext): Promise<Result[]
         undefined,
         `baseline: the flat scan (FlatIndex, 8 nearest); recall@1 (${perSet} queries a set) clustered near ${recallNear.toFixed(3)}, far ${recallFar.toFixed(3)}` +
           `${recallRandom}; insert ${insertUs.toFixed(0)} µs each; graph ${graphMiB.toFixed(0)} MiB resident ` +
+          `(about ${layoutMiB.toFixed(0)} MiB by hnswlib's layout) ` +
           `beside the vectors' ${vectorMiB.toFixed(1)} MiB (M ${DEFAULT_HNSW.m}, efConstruction ` +
           `${DEFAULT_HNSW.efConstruction}, efSearch ${DEFAULT_HNSW.efSearch})`,
       ),
