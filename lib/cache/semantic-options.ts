@@ -50,7 +50,7 @@ export interface SemanticOptions<Args extends any[] = any[]> {
   /**
    * How a partition's questions are searched: `'flat'`, an exact scan of every question (about 0.8 µs a
    * question at 384 dimensions, 3.5 µs at 1536); `'hnsw'`, an approximate HNSW graph from the optional
-   * peer dependency `hnswlib-node` (`npm install hnswlib-node`), about 0.1-0.6 ms a lookup at 10,000
+   * peer dependency `hnswlib-node` (`npm install hnswlib-node`), about 0.2-0.7 ms a lookup at 10,000
    * questions; `'auto'`, the flat scan below 1,000 questions in the partition and the graph from there.
    * The graph may miss a match, never add one: its candidates are re-checked with the exact similarity,
    * the threshold and the guards. Without `hnswlib-node`, a process warning (once) and the flat scan.
