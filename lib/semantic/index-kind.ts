@@ -12,9 +12,9 @@ export type IndexKind = 'flat' | 'hnsw' | 'auto';
 export const INDEX_KINDS: readonly IndexKind[] = ['flat', 'hnsw', 'auto'];
 
 /**
- * Where `auto` builds the graph. Measured (docs/semantic.md): the graph's lookup is faster from about 250
- * questions; below 1,000 the flat scan costs at most about 1 ms at 384 dimensions and 3.5 ms at 1536,
- * exactly, with no build cost (0.1-1 ms an insert) and no native memory.
+ * Where `auto` builds the graph. Measured (docs/decisions.md): counting the insert each fill adds, the graph
+ * is cheaper from between 100 and 250 questions; below 1,000 the flat scan costs at most about 0.7 ms at 384
+ * dimensions and 2.4 ms at 1536, exactly, with no insert cost and no native memory.
  */
 export const AUTO_HNSW_SIZE = 1_000;
 
