@@ -74,6 +74,13 @@ module.exports = {
       to: { path: '^lib/', pathNot: ['^lib/core/', '^lib/semantic/'] },
     },
     {
+      name: 'hnswlib-behind-its-loader',
+      comment: 'hnswlib-node is an optional peer: only its loader (lib/semantic/hnswlib.ts) requires it, on first use',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/semantic/hnswlib\\.ts$' },
+      to: { path: 'hnswlib-node' },
+    },
+    {
       name: 'backends-behind-ports',
       comment:
         'Features and services reach Redis only through ports; only the entry points cachet and cachet/nestjs (lazily) name a Redis class',

@@ -6,6 +6,8 @@ import type { GuardName, GuardRefusal } from '../semantic/guards';
 import type { MethodRuntime } from './method-runtime';
 import type { ResolvedSemantic } from './semantic-options';
 import { normalised } from '../semantic/embedder';
+import { createVectorIndex } from '../semantic/index-kind';
+import type { VectorIndex } from '../semantic/vector-index';
 
 /** A call's question: its text, its partition's key, and (once embedded) its normalised vector. */
 export interface SemanticQuery {
@@ -59,7 +61,8 @@ export interface SemanticExplanation {
 const MAX_CANDIDATES = 8;
 
 interface Partition {
-  readonly records: Map<string, VectorRecord>;
+  /** Flat, or an approximate graph (`semantic.index`). */
+  readonly records: VectorIndex<VectorRecord>;
   /** Set while the shared store's records of the partition are being read. */
   loading: Promise<void> | undefined;
 }
@@ -103,18 +106,14 @@ export class SemanticIndex {
     const vector = await this.#embed(query);
     const partition = await this.#partition(query.partitionKey);
     const now = rt.clock.now();
-    const candidates: { record: VectorRecord; similarity: number }[] = [];
-    for (const record of partition.records.values()) {
-      if (record.expiresAt <= now) {
-        this.#drop(query.partitionKey, record.key, false);
-        continue;
-      }
-      if (record.vector.length !== vector.length) continue;
-      const similarity = dot(vector, record.vector);
-      if (similarity >= options.threshold) candidates.push({ record, similarity });
-    }
-    candidates.sort((a, b) => b.similarity - a.similarity);
-    for (const { record, similarity } of candidates.slice(0, MAX_CANDIDATES)) {
+    const nearest = partition.records.nearest(vector, MAX_CANDIDATES, (record) => {
+      if (record.expiresAt > now) return true;
+      this.#drop(query.partitionKey, record.key, false);
+      return false;
+    });
+    // Similarities are exact (an approximate index only proposes): the threshold means what it means flat.
+    for (const { record, similarity } of nearest) {
+      if (similarity < options.threshold) break;
       if (!this.#guardsAgree(query.text, record.question)) continue;
       if (options.verify !== undefined && !(await options.verify(query.text, record.question))) continue;
       const entry = await rt.store.get(record.key);
@@ -146,14 +145,9 @@ export class SemanticIndex {
     const vector = await this.#embed(query);
     const partition = await this.#partition(query.partitionKey);
     const now = rt.clock.now();
-    const nearest: { record: VectorRecord; similarity: number }[] = [];
-    for (const record of partition.records.values()) {
-      if (record.expiresAt <= now || record.vector.length !== vector.length) continue;
-      nearest.push({ record, similarity: dot(vector, record.vector) });
-    }
-    nearest.sort((a, b) => b.similarity - a.similarity);
+    const nearest = partition.records.nearest(vector, MAX_CANDIDATES, (record) => record.expiresAt > now);
     const candidates: SemanticCandidate[] = [];
-    for (const { record, similarity } of nearest.slice(0, MAX_CANDIDATES)) {
+    for (const { record, similarity } of nearest) {
       const candidate = { question: record.question, key: record.key, similarity };
       if (similarity < options.threshold) {
         candidates.push({ ...candidate, refusedBy: 'threshold' });
@@ -242,22 +236,21 @@ export class SemanticIndex {
 
   #insert(partitionKey: string, record: VectorRecord): void {
     let partition = this.#partitions.get(partitionKey);
-    if (partition === undefined)
-      this.#partitions.set(partitionKey, (partition = { records: new Map(), loading: undefined }));
+    if (partition === undefined) this.#partitions.set(partitionKey, (partition = this.#newPartition()));
     const id = `${partitionKey}\0${record.key}`;
     this.#order.delete(id);
-    partition.records.set(record.key, record);
+    partition.records.add(record);
     this.#order.set(id, { ...record, partitionKey });
     while (this.#order.size > this.options.maxEntries) {
       const [oldest, item] = this.#order.entries().next().value as [string, VectorRecord & { partitionKey: string }];
       this.#order.delete(oldest);
-      this.#partitions.get(item.partitionKey)?.records.delete(item.key);
+      this.#partitions.get(item.partitionKey)?.records.remove(item.key);
     }
   }
 
   #drop(partitionKey: string, key: string, shared: boolean): void {
     this.#order.delete(`${partitionKey}\0${key}`);
-    this.#partitions.get(partitionKey)?.records.delete(key);
+    this.#partitions.get(partitionKey)?.records.remove(key);
     const vectors = this.rt.store.vectors;
     if (shared && vectors !== undefined) {
       void vectors.remove(partitionKey, key).catch((error) => this.#failed(error, 'semantic remove', key));
@@ -269,7 +262,7 @@ export class SemanticIndex {
     let partition = this.#partitions.get(partitionKey);
     const vectors = this.rt.store.vectors;
     if (partition === undefined) {
-      partition = { records: new Map(), loading: undefined };
+      partition = this.#newPartition();
       this.#partitions.set(partitionKey, partition);
       if (vectors !== undefined) {
         partition.loading = this.#load(partitionKey, partition);
@@ -277,6 +270,10 @@ export class SemanticIndex {
     }
     if (partition.loading !== undefined) await partition.loading;
     return partition;
+  }
+
+  #newPartition(): Partition {
+    return { records: createVectorIndex(this.options.index), loading: undefined };
   }
 
   async #load(partitionKey: string, partition: Partition): Promise<void> {
@@ -309,10 +306,4 @@ export class SemanticIndex {
     this.rt.counters.storeErrors++;
     if (this.rt.events.has('error')) this.rt.events.emit('error', { method: this.rt.method, key, operation, error });
   }
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number);
-  return sum;
 }
