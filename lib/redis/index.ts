@@ -26,3 +26,5 @@ export { RedisRateLimiter } from './redis-rate-limiter';
 export type { RedisRateLimiterOptions, RedisRateLimiterEvents } from './redis-rate-limiter';
 export { RedisCostLedger } from './redis-cost-ledger';
 export type { RedisCostLedgerOptions } from './redis-cost-ledger';
+export { connectRedis, RedisConnectError, isRedisConnectError } from './connect-redis';
+export type { ConnectRedisOptions, RedisConnection, RedisConnectFailure } from './connect-redis';
