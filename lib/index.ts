@@ -18,6 +18,7 @@ setStoreForUrl((url) => {
 export { Cache } from './cache/cache';
 export type { WarmOptions, WarmFromLogOptions, WarmProgress, WarmResult } from './cache/warming';
 export type { CacheOptions, CacheReport } from './cache/cache';
+export type { CacheEntryDetails, CacheKeysOptions } from './cache/cache-inspector';
 
 export type { CachedOptions, CachedStreamOptions, LockOptions, StoreErrorPolicy } from './cache/cached-options';
 export { CachedStream } from './cache/cached-stream';
@@ -80,6 +81,7 @@ export type {
   SharedCounters,
   StoreInfo,
   CurrencyCheck,
+  StoredEntry,
 } from './ports/cache-store';
 
 export {
@@ -89,12 +91,14 @@ export {
   StoreTimeoutError,
   StoreUnavailableError,
   InvalidationQueuedError,
+  NotCachetKeyError,
   isCachetError,
   isCacheKeyError,
   isStoreError,
   isStoreTimeoutError,
   isStoreUnavailableError,
   isInvalidationQueuedError,
+  isNotCachetKeyError,
 } from './core/errors';
 export {
   ValueEncodeError,

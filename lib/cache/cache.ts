@@ -22,7 +22,14 @@ import type { CachedStream } from './cached-stream';
 import { CachedStreamMethod, type LiveStreams } from './cached-stream-method';
 import { MethodLedger } from './method-ledger';
 import type { MethodRuntime } from './method-runtime';
-import { locateCachedMethod, type MethodKeys } from './method-registry';
+import {
+  isCachedFunction,
+  locateCachedFunction,
+  locateCachedMethod,
+  registerCachedMethod,
+  type MethodKeys,
+} from './method-registry';
+import { CacheInspector, type CacheEntryDetails, type CacheKeysOptions } from './cache-inspector';
 import type { SemanticExplanation } from './semantic-index';
 import { warm, warmFromLog, type WarmFromLogOptions, type WarmOptions, type WarmResult } from './warming';
 import {
@@ -124,6 +131,7 @@ export class Cache {
   readonly #replay = new InvalidationReplay();
   /** Which decorated method owns each `namespace:Class.method`, to warn when two share one. */
   readonly #owners = new Map<string, object>();
+  readonly #inspector: CacheInspector;
 
   constructor(options: CacheOptions = {}) {
     assertKnownOptions('Cache', options, KNOWN);
@@ -149,6 +157,7 @@ export class Cache {
       throw optionError('random', 'a function returning [0, 1)', options.random);
     this.#random = options.random ?? Math.random;
     this.#shared = this.#sharedStatsFor(options.sharedStats);
+    this.#inspector = new CacheInspector(this.store, this.#prefix, this.#clock);
   }
 
   #sharedStatsFor(option: CacheOptions['sharedStats']): SharedCounters | undefined {
@@ -211,12 +220,18 @@ export class Cache {
     if (typeof name !== 'string' || !name)
       throw optionError('name', 'a non-empty name for an anonymous function', name);
     const resolved = resolveCachedOptions(rest);
-    const method: { call(fn: never, self: unknown, args: unknown[]): unknown } =
+    const bound =
       resolved.stream === undefined ? this.method(name, resolved, fn) : this.streamMethod(name, resolved, fn);
+    const method: { call(fn: never, self: unknown, args: unknown[]): unknown } = bound;
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
       return method.call(fn as never, this, args);
     };
     Object.defineProperty(wrapped, 'name', { value: name });
+    // For cache.peek(wrapped, ...args): the key a call would use; only this cache holds its entries.
+    registerCachedMethod(wrapped, (cache) => {
+      if (cache !== this) throw optionError('fn', 'a function wrapped by this cache', wrapped);
+      return bound;
+    });
     return wrapped;
   }
 
@@ -402,6 +417,46 @@ export class Cache {
     const located = locateCachedMethod(this, instance, method as PropertyKey);
     if (located.explainSemantic === undefined) throw optionError('method', 'a @Cached method', method);
     return located.explainSemantic(instance, args);
+  }
+
+  /**
+   * What the store holds for one call, without using it: `await cache.peek(assistant, 'answer', question)`
+   * (or `cache.peek(wrapped, ...args)` for a function made by {@link Cache.wrap}) gives the entry's key,
+   * value, expiry, freshness, tags, size and store, or `undefined`. It counts no lookup, starts no fill,
+   * makes no semantic lookup, and leaves the memory store's recency order alone. The key is the one the
+   * call would use.
+   */
+  peek<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Promise<CacheEntryDetails | undefined>;
+  peek<T extends object, K extends MethodKeys<T>>(
+    instance: T,
+    method: K,
+    ...args: Parameters<Extract<T[K], (...a: any[]) => any>>
+  ): Promise<CacheEntryDetails | undefined>;
+  async peek(target: object, ...rest: unknown[]): Promise<CacheEntryDetails | undefined> {
+    const key = isCachedFunction(target)
+      ? locateCachedFunction(this, target).keyFor(undefined, rest)
+      : locateCachedMethod(this, target, rest[0] as PropertyKey).keyFor(target, rest.slice(1));
+    return this.#inspector.details(key);
+  }
+
+  /**
+   * The details of the entry under a store key, as {@link Cache.peek} gives them: for the command line
+   * (`cachet inspect KEY`) and keys found by {@link Cache.keys}. `undefined` when the key holds nothing;
+   * a `NotCachetKeyError` when it is not the key of one of this cache's entries.
+   * @example await cache.inspect('cachet:default:Assistant.answer:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sL2PFmBk');
+   */
+  inspect(key: string): Promise<CacheEntryDetails | undefined> {
+    if (typeof key !== 'string') throw optionError('key', 'a cache key (a string)', key);
+    return this.#inspector.details(key);
+  }
+
+  /**
+   * This cache's entry keys in the store, in pages, filtered by namespace, method or a glob; on Redis
+   * with `SCAN` on every master, never `KEYS`. Its own keys (leases, tag sets...) only with `internal`.
+   * @example for await (const page of cache.keys({ namespace: 'chat', count: 500 })) console.log(page);
+   */
+  keys(options?: CacheKeysOptions): AsyncIterable<readonly string[]> {
+    return this.#inspector.keys(options);
   }
 
   /**

@@ -1,11 +1,13 @@
 import { systemClock, type Clock } from '../core/clock';
 import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
-import { assertEncodable, estimateSize } from '../codec/value-codec';
+import { assertEncodable, encodeValue, estimateSize } from '../codec/value-codec';
+import { globToRegExp } from '../keys/glob';
 import {
   STAMP_TTL_MS,
   type CacheEntry,
   type CacheStore,
   type CurrencyCheck,
+  type StoredEntry,
   type TagIndex,
 } from '../ports/cache-store';
 
@@ -50,6 +52,8 @@ interface Node extends CacheEntry {
   freshUntil: number | undefined;
   settled: Promise<unknown> | undefined;
   size: number;
+  /** When it was stored here, for `peek`. */
+  storedAt: number;
   newer: Node | undefined;
   older: Node | undefined;
   /** Tag keys of this entry, so that removing it also removes it from their sets. */
@@ -163,7 +167,7 @@ export class MemoryStore implements CacheStore {
   set(key: string, value: unknown, ttlMs: number, freshMs?: number): void {
     if (this.#checkValues) assertEncodable(value);
     const now = this.#clock.now();
-    this.setUntil(key, value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs);
+    this.#place(key, value, now + ttlMs, freshMs === undefined ? undefined : now + freshMs, now);
   }
 
   /** {@link CacheStore.setIfCurrent}, atomically: nothing else runs between the check and the write. */
@@ -186,6 +190,10 @@ export class MemoryStore implements CacheStore {
    * copy does. The value is not checked: it is one a Redis store already encoded or decoded.
    */
   setUntil(key: string, value: unknown, expiresAt: number, freshUntil?: number): void {
+    this.#place(key, value, expiresAt, freshUntil, this.#clock.now());
+  }
+
+  #place(key: string, value: unknown, expiresAt: number, freshUntil: number | undefined, storedAt: number): void {
     const size = key.length * 2 + estimateSize(value);
     const existing = this.#nodes.get(key);
     if (existing !== undefined) this.#remove(existing);
@@ -198,6 +206,7 @@ export class MemoryStore implements CacheStore {
       freshUntil,
       settled: undefined,
       size,
+      storedAt,
       newer: undefined,
       older: undefined,
       tags: undefined,
@@ -227,6 +236,42 @@ export class MemoryStore implements CacheStore {
       }
     }
     return removed;
+  }
+
+  /**
+   * {@link CacheStore.peek}: the live entry without moving it in the recency order. `size` is the value
+   * encoded as Redis would keep it (the estimate when `checkValues` is off and it cannot be encoded).
+   */
+  async peek(key: string, tagPrefix: string): Promise<StoredEntry | undefined> {
+    const node = this.#nodes.get(key);
+    if (node === undefined || node.expiresAt <= this.#clock.now()) return undefined;
+    let size: number;
+    try {
+      size = Buffer.byteLength(encodeValue(node.value));
+    } catch {
+      size = estimateSize(node.value);
+    }
+    const tags = (node.tags ?? []).filter((tagKey) => tagKey.startsWith(tagPrefix));
+    const { value, expiresAt, freshUntil, storedAt } = node;
+    return freshUntil === undefined
+      ? { value, expiresAt, storedAt, size, tags, store: this.name }
+      : { value, expiresAt, freshUntil, storedAt, size, tags, store: this.name };
+  }
+
+  /** {@link CacheStore.scan}: the live keys matching `pattern`, in pages of `count`, oldest stored first. */
+  async *scan(pattern: string, count: number): AsyncGenerator<readonly string[]> {
+    const match = globToRegExp(pattern);
+    let page: string[] = [];
+    // A Map iterates in insertion order and tolerates writes and deletes during the iteration.
+    for (const node of this.#nodes.values()) {
+      if (node.expiresAt <= this.#clock.now() || !match.test(node.key)) continue;
+      page.push(node.key);
+      if (page.length >= count) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
   }
 
   async close(): Promise<void> {

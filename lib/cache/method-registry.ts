@@ -30,3 +30,15 @@ export function locateCachedMethod(cache: Cache, instance: object, method: Prope
   if (locate === undefined) throw optionError('method', 'the name of a @Cached method of the instance', method);
   return locate(cache, instance);
 }
+
+/** Whether `fn` is a function that `cache.wrap` made (or a decorated method), known to the registry. */
+export function isCachedFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && locators.has(fn);
+}
+
+/** The cached method behind `fn`, a function `cache.wrap` made; a `TypeError` for any other function. */
+export function locateCachedFunction(cache: Cache, fn: unknown): LocatedMethod {
+  const locate = typeof fn === 'function' ? locators.get(fn) : undefined;
+  if (locate === undefined) throw optionError('fn', 'a function made by cache.wrap', fn);
+  return locate(cache, undefined);
+}

@@ -104,6 +104,25 @@ export class InvalidationQueuedError extends StoreError {
   }
 }
 
+/**
+ * A key given to `cache.inspect` is not one of the cache's entries: its name is not
+ * `<prefix>:<namespace>:<method>:<digest>` (a lease, a tag set, another prefix, a key of another tool), or
+ * what the store holds under it is not a cachet entry (`cause` says why).
+ */
+export class NotCachetKeyError extends CachetError {
+  readonly code = 'ERR_CACHET_NOT_A_KEY';
+
+  constructor(
+    /** The key asked about. */
+    readonly key: string,
+    /** What was expected of it. */
+    expected: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Expected ${expected}, got ${JSON.stringify(key)}`, options);
+  }
+}
+
 export function isCachetError(error: unknown): error is CachetError {
   return error instanceof CachetError;
 }
@@ -118,6 +137,9 @@ export function isStoreTimeoutError(error: unknown): error is StoreTimeoutError 
 }
 export function isStoreUnavailableError(error: unknown): error is StoreUnavailableError {
   return error instanceof StoreUnavailableError;
+}
+export function isNotCachetKeyError(error: unknown): error is NotCachetKeyError {
+  return error instanceof NotCachetKeyError;
 }
 export function isInvalidationQueuedError(error: unknown): error is InvalidationQueuedError {
   return error instanceof InvalidationQueuedError;

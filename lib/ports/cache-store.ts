@@ -17,6 +17,28 @@ export interface CacheEntry<T = unknown> {
   settled?: Promise<unknown>;
 }
 
+/**
+ * An entry as a store holds it, read to look inside the cache (`cache.peek`, `cache.inspect`): no
+ * lookup is counted, no recency is touched where the store can avoid it, nothing is filled.
+ */
+export interface StoredEntry {
+  readonly value: unknown;
+  /** Epoch milliseconds after which the entry is no longer served. */
+  readonly expiresAt: number;
+  /** Epoch milliseconds after which the entry is stale (absent: fresh until `expiresAt`). */
+  readonly freshUntil?: number;
+  /** Epoch milliseconds at which this store stored it, when the store knows (the memory store does). */
+  readonly storedAt?: number;
+  /** Bytes of the value encoded with the value codec, as Redis keeps it (without the expiry header). */
+  readonly size: number;
+  /** Tag keys (`<prefix>:tag:<tag>`) of the entry, of those under the `tagPrefix` asked for. */
+  readonly tags: readonly string[];
+  /** Name of the store that holds it: `memory`, `redis`. */
+  readonly store: string;
+  /** For a `TieredStore`: whether this instance's memory tier holds a live copy (a lookup would be served it). */
+  readonly memoryCopy?: boolean;
+}
+
 /** A value, or a promise of it: the memory store answers synchronously so a memory hit costs no extra tick. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -193,6 +215,18 @@ export interface CacheStore {
     tagKeys: readonly string[],
     check: CurrencyCheck,
   ): MaybePromise<boolean>;
+  /**
+   * The live entry under `key` with its details, without counting, filling or (where the store can)
+   * touching its recency; `undefined` when there is none. Its tags are looked for under `tagPrefix`.
+   * Throws `ValueDecodeError` when the key holds something that is not a cachet entry.
+   */
+  peek?(key: string, tagPrefix: string): Promise<StoredEntry | undefined>;
+  /**
+   * The keys matching `pattern` (a Redis glob: `*`, `?`, `[...]`, `\\` escapes), in pages of about
+   * `count`; in Redis with `SCAN` on every master (never `KEYS`). A key written or removed during the
+   * scan may or may not be listed; one may be listed twice when Redis resizes its table meanwhile.
+   */
+  scan?(pattern: string, count: number): AsyncIterable<readonly string[]>;
   /** Removes every entry whose key starts with `prefix` (in batches, never blocking the store); resolves how many. */
   clear?(prefix: string): MaybePromise<number>;
   /**

@@ -11,6 +11,7 @@ import type {
   FillCoordinator,
   MaybePromise,
   SharedCounters,
+  StoredEntry,
   StoreInfo,
   TagIndex,
 } from '../ports/cache-store';
@@ -188,6 +189,22 @@ export class TieredStore implements CacheStore {
     const removed = await this.redis.clear(prefix);
     await this.#publish({ origin: this.#origin, prefix });
     return removed;
+  }
+
+  /**
+   * {@link CacheStore.peek} of the Redis tier, which holds the entry's tags and is what every instance
+   * shares; `memoryCopy` says whether this instance's memory tier would answer a lookup first.
+   */
+  async peek(key: string, tagPrefix: string): Promise<StoredEntry | undefined> {
+    const entry = await this.redis.peek(key, tagPrefix);
+    if (entry === undefined) return undefined;
+    const memoryCopy = this.#live && (await this.memory.peek(key, tagPrefix)) !== undefined;
+    return { ...entry, memoryCopy };
+  }
+
+  /** {@link CacheStore.scan} of the Redis tier, which holds every key the memory tier does. */
+  scan(pattern: string, count: number): AsyncGenerator<string[]> {
+    return this.redis.scan(pattern, count);
   }
 
   shareCounters(
