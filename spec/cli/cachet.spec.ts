@@ -29,7 +29,7 @@ describe('cachet: commands, options and help', () => {
   it('lists the commands with --help and exits 0; without a command it prints the same and exits 2', async () => {
     const help = await cli.run(['--help']);
     expect(help.code).toBe(0);
-    for (const name of ['stats', 'ledger', 'invalidate', 'warm'])
+    for (const name of ['stats', 'ledger', 'keys', 'inspect', 'invalidate', 'warm'])
       expect(help.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(help.stdout).toContain('--url URL');
     const bare = await cli.run([]);
@@ -48,7 +48,7 @@ describe('cachet: commands, options and help', () => {
     const command = await cli.run(['stat']);
     expect(command.code).toBe(2);
     expect(command.stderr).toBe(
-      'cachet: Unknown command `stat`: expected one of stats, ledger, invalidate, warm (see `cachet --help`)\n',
+      'cachet: Unknown command `stat`: expected one of stats, ledger, keys, inspect, invalidate, warm (see `cachet --help`)\n',
     );
     const option = await cli.run(['stats', '--verbose', '--url', url()]);
     expect(option.code).toBe(2);
@@ -198,6 +198,82 @@ describe('cachet ledger', () => {
   });
 });
 
+describe('cachet keys and inspect', () => {
+  const prefix = uniquePrefix('cli-keys');
+  afterAll(() => cleanUpKeys(prefix));
+
+  it('lists entry keys by namespace and method, up to --limit, and shows one entry with inspect', async () => {
+    const cache = serviceCache(prefix);
+    const answer = cache.wrap(async (q: string) => ({ text: q.toUpperCase() }), {
+      name: 'Faq.answer',
+      namespace: 'faq',
+      ttl: '1h',
+      tags: ['faq-set'],
+    });
+    const lookup = cache.wrap(async (id: number) => id, { name: 'Users.lookup', namespace: 'users' });
+    for (const q of ['a', 'b', 'c']) await answer(q);
+    await lookup(7);
+    const details = await cache.peek(answer, 'b');
+    await cache.close();
+
+    const all = await cli.run(['keys', '--url', url(), '--prefix', prefix, '--json']);
+    expect(all.code).toBe(0);
+    const listed = JSON.parse(all.stdout);
+    expect(listed.keys).toHaveLength(4);
+    expect(listed.more).toBe(false);
+
+    const faq = await cli.run(['keys', '--url', url(), '--prefix', prefix, '--namespace', 'faq']);
+    const rows = faq.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^namespace +method +kind +key$/);
+    expect(rows.slice(1)).toHaveLength(3);
+    for (const row of rows.slice(1))
+      expect(row).toMatch(new RegExp(`^faq +Faq\\.answer +entry +${prefix}:faq:Faq\\.answer:`));
+
+    const limited = await cli.run([
+      'keys',
+      '--url',
+      url(),
+      '--prefix',
+      prefix,
+      '--method',
+      'Faq.answer',
+      '--limit',
+      '2',
+    ]);
+    expect(limited.stdout.trimEnd().split('\n')).toHaveLength(3);
+    expect(limited.stderr).toBe('cachet: more than 2 keys match; showing the first 2 (raise --limit)\n');
+
+    const inspected = await cli.run(['inspect', details!.key, '--url', url(), '--prefix', prefix, '--json']);
+    expect(inspected.code).toBe(0);
+    expect(JSON.parse(inspected.stdout)).toMatchObject({
+      key: details!.key,
+      namespace: 'faq',
+      method: 'Faq.answer',
+      value: { text: 'B' },
+      tags: ['faq-set'],
+      state: 'fresh',
+      store: 'redis',
+    });
+    const table = await cli.run(['inspect', details!.key, '--url', url(), '--prefix', prefix]);
+    expect(table.stdout).toMatch(/^value +\{"text":"B"\}$/m);
+    expect(table.stdout).toMatch(/^expires +\d{4}-\d\d-\d\dT[\d:.]+Z \(in 59m \d+s\)$/m);
+    expect(table.stdout).toMatch(/^tags +faq-set$/m);
+  });
+
+  it('says no entry is under a key with exit code 5, and refuses a key that is not an entry’s with exit code 2', async () => {
+    const missing = `${prefix}:faq:Faq.answer:${'A'.repeat(43)}`;
+    const none = await cli.run(['inspect', missing, '--url', url(), '--prefix', prefix]);
+    expect(none.code).toBe(5);
+    expect(none.stderr).toBe(`cachet: No entry under key \`${missing}\` (expired, removed, or never stored)\n`);
+    const foreign = await cli.run(['inspect', 'cachet-ledger', '--url', url(), '--prefix', prefix]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain('Expected the key of a cachet entry');
+    const noKey = await cli.run(['inspect', '--url', url()]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('`cachet inspect` takes 1 argument, got 0');
+  });
+});
+
 describe('cachet invalidate', () => {
   const prefix = uniquePrefix('cli-inv');
   afterAll(() => cleanUpKeys(prefix));
@@ -306,7 +382,7 @@ describe('cachet invalidate', () => {
       '--yes',
     ]);
     expect(outside.code).toBe(2);
-    expect(outside.stderr).toContain(`Expected --key to be an entry's key under \`${prefix}:\`, got \`cachet-ledger\``);
+    expect(outside.stderr).toContain(`Expected --key to be the key of an entry under \`${prefix}:\``);
   });
 
   it('asks for exactly one of --tag, --namespace and --key', async () => {

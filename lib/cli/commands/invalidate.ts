@@ -1,3 +1,4 @@
+import { describeKey } from '../../cache/key-layout';
 import { assertKeyPart, assertNamespace } from '../../core/validate';
 import { CliError, EXIT, usageError, type ExitCode } from '../cli-error';
 import type { Command, CommandContext } from '../command';
@@ -96,10 +97,13 @@ async function remove(s: Session, target: Target): Promise<number> {
   return removed;
 }
 
-/** The keys, each checked to lie under the prefix: the command never removes a key no cache owns. */
+/** The keys, each checked to be an entry's key under the prefix: the command never removes a key no cache owns. */
 function ownKeys(s: Session, keys: readonly string[]): readonly string[] {
   for (const key of keys)
-    if (!key.startsWith(`${s.prefix}:`) || key.startsWith(`${s.prefix}:tag:`) || key === `${s.prefix}:stats`)
-      throw new CliError(`Expected --key to be an entry's key under \`${s.prefix}:\`, got \`${key}\``, EXIT.usage);
+    if (describeKey(s.prefix, key)?.kind !== 'entry')
+      throw new CliError(
+        `Expected --key to be the key of an entry under \`${s.prefix}:\` (as \`cachet keys\` lists them), got \`${key}\``,
+        EXIT.usage,
+      );
   return keys;
 }
