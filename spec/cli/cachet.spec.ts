@@ -6,7 +6,9 @@ import { chatKeyPolicy, type ChatCompletion, type ChatRequest } from '../../lib/
 import { RedisCostLedger, RedisStore } from '../../lib/redis';
 import { LocalProvider } from '../../lib/testing';
 import { cleanUpKeys, connectTestClient, testRedisUrl, uniquePrefix } from '../support/redis';
+import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { freePort, startRedisServer } from '../support/redis-server';
+import { connectCluster } from '../support/redis-target';
 import { buildCli, type BuiltCli } from './cli-runner';
 
 // The command line runs as a child process, built once, against the Redis of the run, which each test
@@ -444,6 +446,7 @@ describe('cachet warm', () => {
 
     const second = await cli.run(args);
     expect(second.code).toBe(0);
+    expect(second.stderr).toBe(''); // no progress bar when stdout is not a terminal
     expect(second.stdout).toMatch(
       /^calls +distinct +warmed +already cached +failed +not cacheable\n +5 +3 +0 +3 +0 +1\n$/,
     );
@@ -490,4 +493,43 @@ describe('cachet warm', () => {
     );
     expect(provider.requests).toBe(before);
   });
+});
+
+describe('cachet on a Redis Cluster', () => {
+  let cluster: TestRedisCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(() => cluster.stop());
+
+  it('detects the cluster from one node and reads stats, keys and a namespace clear across its three masters', async () => {
+    const prefix = uniquePrefix('cli-cluster');
+    const client = await connectCluster(cluster.urls);
+    const cache = new Cache({ store: new RedisStore({ client }), prefix, sharedStats: true });
+    const answer = cache.wrap(async (q: string) => q, { name: 'Faq.answer', namespace: 'faq' });
+    const questions = Array.from({ length: 24 }, (_, i) => `question ${i}`);
+    for (const q of questions) await answer(q);
+    for (const q of questions.slice(0, 6)) await answer(q);
+    await cache.close();
+    await client.close();
+    const seed = cluster.urls[1]!;
+
+    const stats = await cli.run(['stats', '--url', seed, '--prefix', prefix, '--json']);
+    expect(stats.code).toBe(0);
+    const report = JSON.parse(stats.stdout);
+    expect(report.namespaces.faq).toMatchObject({ hits: 6, misses: 24, fills: 24 });
+    expect(report.servers).toHaveLength(3);
+    // The 24 entries spread over the masters: each holds some of them.
+    expect(report.servers.every((server: { keys: number }) => server.keys > 0)).toBe(true);
+
+    const keys = await cli.run(['keys', '--url', seed, '--prefix', prefix, '--json', '--limit', '100']);
+    expect(JSON.parse(keys.stdout).keys).toHaveLength(24);
+
+    const refused = await cli.run(['invalidate', '--url', seed, '--prefix', prefix, '--namespace', 'faq']);
+    expect(refused.stderr).toContain('refusing to remove 24 entries of namespace `faq`');
+    const cleared = await cli.run(['invalidate', '--url', seed, '--prefix', prefix, '--namespace', 'faq', '--yes']);
+    expect(cleared.stdout).toBe(`Removed 24 entries of namespace \`faq\` (${prefix}:faq:*)\n`);
+    const after = await cli.run(['keys', '--url', seed, '--prefix', prefix, '--json']);
+    expect(JSON.parse(after.stdout).keys).toEqual([]);
+  }, 60_000);
 });

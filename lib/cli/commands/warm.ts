@@ -1,31 +1,13 @@
-import type { Cache } from '../../cache/cache';
-import { resolveCachedOptions } from '../../cache/cached-options';
-import { registerCachedMethod } from '../../cache/method-registry';
 import { warmFromLog } from '../../cache/warming';
 import { assertPositiveInteger } from '../../core/validate';
-import { ChatClient, chatKeyPolicy, type ChatRequest } from '../../llm';
+import { ChatClient, type ChatRequest } from '../../llm';
 import { EXIT, usageError, type ExitCode } from '../cli-error';
 import type { Command, CommandContext } from '../command';
 import { formatTable, grouped } from '../format';
 import { progressBar } from '../progress';
 import { durationOption } from '../run';
-import { readWarmLog, type WarmLogLine } from '../warm-log';
-
-/** The calls of one cached method and tenant, replayed together. */
-interface Group {
-  readonly namespace: string;
-  readonly method: string;
-  readonly tenant: string | undefined;
-  readonly requests: ChatRequest[];
-}
-
-/** A group ready to replay: the stand-in instance whose `complete` is the cached method, and what it will call. */
-interface Replay {
-  readonly group: Group;
-  readonly replayer: { complete(request: ChatRequest): Promise<unknown> };
-  readonly cacheable: ChatRequest[];
-  readonly distinct: number;
-}
+import { readWarmLog } from '../warm-log';
+import { prepareReplays } from '../warm-replay';
 
 /** `cachet warm --from LOG`: replays logged chat calls through a provider so that the cache holds their answers. */
 export const warmCommand: Command = {
@@ -78,24 +60,11 @@ export const warmCommand: Command = {
     try {
       const cache = (await session()).cache();
       const send = (request: ChatRequest) => client.complete(request);
-      // One owner per namespace and method: the groups of its tenants are one method of the service.
-      const owners = new Map<string, object>();
-      const ownerOf = (group: Group) => {
-        const id = `${group.namespace}:${group.method}`;
-        if (!owners.has(id)) owners.set(id, {});
-        return owners.get(id)!;
-      };
-      const replays = groupsOf(lines).map((group) =>
-        prepare(
-          cache,
-          group,
-          ownerOf(group),
-          send,
-          ttl,
-          values.normalize === true,
-          values['cache-non-deterministic'] === true,
-        ),
-      );
+      const replays = prepareReplays(cache, lines, send, {
+        ttlMs: ttl,
+        normalize: values.normalize === true,
+        cacheNonDeterministic: values['cache-non-deterministic'] === true,
+      });
       const total = replays.reduce((sum, r) => sum + r.distinct, 0);
       const progress = progressBar(out);
       progress.start(total);
@@ -164,51 +133,6 @@ export const warmCommand: Command = {
     }
   },
 };
-
-/** Lines grouped by namespace, method and tenant, in the order each group first appears. */
-function groupsOf(lines: readonly WarmLogLine[]): Group[] {
-  const groups = new Map<string, Group>();
-  for (const line of lines) {
-    const id = JSON.stringify([line.namespace, line.method, line.tenant ?? null]);
-    let group = groups.get(id);
-    if (group === undefined)
-      groups.set(id, (group = { namespace: line.namespace, method: line.method, tenant: line.tenant, requests: [] }));
-    group.requests.push(line.request);
-  }
-  return [...groups.values()];
-}
-
-/**
- * Binds the group's method to the cache as `@Cached({ namespace, ttl, ...chatKeyPolicy(...) })` on a
- * method of that name would be, on a stand-in instance that `warmFromLog` can find, and keeps the calls
- * the policy caches.
- */
-function prepare(
-  cache: Cache,
-  group: Group,
-  owner: object,
-  send: (request: ChatRequest) => Promise<unknown>,
-  ttlMs: number,
-  normalize: boolean,
-  cacheNonDeterministic: boolean,
-): Replay {
-  const tenant = group.tenant;
-  const policy = chatKeyPolicy({
-    tenant: tenant === undefined ? false : () => tenant,
-    normalize,
-    cacheNonDeterministic,
-  });
-  const method = cache.method(
-    group.method,
-    resolveCachedOptions({ namespace: group.namespace, ttl: ttlMs, ...policy }),
-    owner,
-  );
-  const replayer = { complete: (request: ChatRequest) => method.call(send as never, replayer, [request]) };
-  registerCachedMethod(replayer.complete, () => method);
-  const cacheable = group.requests.filter((request) => policy.when.call(replayer, request));
-  const distinct = new Set(cacheable.map((request) => method.keyFor(replayer, [request]))).size;
-  return { group, replayer, cacheable, distinct };
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
