@@ -85,7 +85,8 @@ module.exports = {
     },
     {
       name: 'cli-through-redis-entry',
-      comment: 'The command line uses Redis as users do: through cachet/redis (lib/redis/index.ts), never its inner files',
+      comment:
+        'The command line uses Redis as users do: through cachet/redis (lib/redis/index.ts), never its inner files',
       severity: 'error',
       from: { path: '^lib/cli/' },
       to: { path: '^lib/redis/', pathNot: '^lib/redis/index\\.ts$' },

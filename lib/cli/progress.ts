@@ -16,10 +16,11 @@ const SILENT: Progress = { start() {}, update() {}, stop() {} };
  * A progress bar on stderr when stdout is a terminal and the output is for people; nothing otherwise
  * (a pipe, a CI log, `--json`), so that scripts read clean output.
  */
-export function progressBar(out: Output): Progress {
+export function progressBar(out: Output, stream: NodeJS.WritableStream = process.stderr): Progress {
   if (out.json || !out.tty) return SILENT;
   const bar = new SingleBar(
     {
+      stream,
       format: 'warming [{bar}] {value}/{total}  warmed {warmed}  cached {cached}  failed {failed}',
       hideCursor: true,
       clearOnComplete: false,
