@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../core/duration';
-import { StoreError } from '../core/errors';
+import { isInvalidationQueuedError, StoreError } from '../core/errors';
 import { isRedisConnectError } from '../redis';
 import { CliError, EXIT, usageError, type ExitCode } from './cli-error';
 import type { Command, CommandContext, OptionSpec, Output } from './command';
@@ -113,6 +113,11 @@ export function durationOption(command: string, name: string, value: unknown, fa
 function describeFailure(error: unknown): [string, ExitCode] {
   if (error instanceof CliError) return [error.message, error.exitCode];
   if (isRedisConnectError(error)) return [error.message, error.reason === 'auth' ? EXIT.auth : EXIT.unreachable];
+  // The cache would replay it, but this process ends with the command: nothing is queued.
+  if (isInvalidationQueuedError(error)) {
+    const cause = error.cause instanceof Error ? error.cause.message : 'the store failed';
+    return [`Redis did not take the invalidation (${cause}); nothing was queued: run the command again`, EXIT.failed];
+  }
   if (error instanceof StoreError) {
     const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
     return [`${error.message}${cause.includes(error.message) ? '' : cause}`, EXIT.failed];
