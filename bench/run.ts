@@ -15,6 +15,7 @@ import { chatHit } from './scenarios/chat-hit';
 import { clusterFailover } from './scenarios/cluster-failover';
 import { importCost } from './scenarios/import-cost';
 import { keyDerivation } from './scenarios/key-derivation';
+import { keyListing } from './scenarios/key-listing';
 import { memoryHit } from './scenarios/memory-hit';
 import { rateLimit } from './scenarios/rate-limit';
 import { redisHitLatency } from './scenarios/redis-hit-latency';
@@ -51,6 +52,7 @@ const SCENARIOS: readonly Scenario[] = [
   tiered,
   valueSizes,
   taggedWrites,
+  keyListing,
   importCost,
   clusterFailover,
 ];

@@ -8,7 +8,7 @@ import {
   optionError,
 } from '../core/validate';
 import { encodeValue, estimateSize, isValueDecodeError } from '../codec/value-codec';
-import { escapeGlob, globToRegExp } from '../keys/glob';
+import { escapeGlob, globMatcher } from '../keys/glob';
 import type { CacheStore, StoredEntry } from '../ports/cache-store';
 import { describeKey } from './key-layout';
 
@@ -74,8 +74,12 @@ export class CacheInspector {
     private readonly clock: Clock,
   ) {}
 
-  /** The details of the entry under `key`, a key of this cache's entries; `undefined` when there is none. */
-  async details(key: string): Promise<CacheEntryDetails | undefined> {
+  /**
+   * The details of the entry under `key`, a key of this cache's entries; `undefined` when there is none.
+   * `tagsOf` gives the tag keys the entry's method gives its value, the only ones then checked in the
+   * store; without it (a raw key), the store looks at every tag of the cache.
+   */
+  async details(key: string, tagsOf?: (value: unknown) => readonly string[]): Promise<CacheEntryDetails | undefined> {
     const described = describeKey(this.prefix, key);
     if (described?.kind !== 'entry') {
       throw new NotCachetKeyError(key, `the key of a cachet entry (\`${this.prefix}:<namespace>:<method>:<digest>\`)`);
@@ -93,6 +97,7 @@ export class CacheInspector {
     }
     if (stored === undefined) return undefined;
     const tagPrefix = this.#tagPrefix;
+    const tagKeys = await this.#tagsOf(key, stored.value, tagsOf);
     const freshUntil = stored.freshUntil;
     const details: CacheEntryDetails = {
       key,
@@ -103,7 +108,7 @@ export class CacheInspector {
       expiresAt: stored.expiresAt,
       freshUntil,
       state: this.clock.now() < (freshUntil ?? stored.expiresAt) ? 'fresh' : 'stale',
-      tags: stored.tags.map((tagKey) => tagKey.slice(tagPrefix.length)).sort(),
+      tags: tagKeys.map((tagKey) => tagKey.slice(tagPrefix.length)).sort(),
       size: stored.size,
       store: stored.store,
     };
@@ -128,13 +133,13 @@ export class CacheInspector {
       pattern = `${escapeGlob(`${scope}${namespace}:`)}${method === undefined ? '' : escapeGlob(`${method}:`)}*`;
     else if (method !== undefined) pattern = `${escapeGlob(scope)}*:${escapeGlob(`${method}:`)}*`;
     else if (match !== undefined) pattern = escapeGlob(scope) + match;
-    const rest = match === undefined ? undefined : globToRegExp(match);
+    const rest = match === undefined ? undefined : globMatcher(match);
     const keep = (key: string): boolean => {
       const d = describeKey(this.prefix, key);
       if (d === undefined || (!internal && d.kind !== 'entry')) return false;
       if (namespace !== undefined && d.namespace !== namespace) return false;
       if (method !== undefined && d.method !== method) return false;
-      return rest === undefined || rest.test(key.slice(scope.length));
+      return rest === undefined || rest(key.slice(scope.length));
     };
     const scan = store.scan.bind(store);
     return {
@@ -151,9 +156,30 @@ export class CacheInspector {
     return `${this.prefix}:tag:`;
   }
 
-  /** The store's `peek`; for a store without one, its `get` (which may count as a use there) with no tags. */
+  /**
+   * The entry's tag keys as the store recorded them: among those its method gives (none without `tags`,
+   * then nothing is asked), or among all (a raw key, or a `tags` function that fails now).
+   */
+  async #tagsOf(
+    key: string,
+    value: unknown,
+    tagsOf: ((value: unknown) => readonly string[]) | undefined,
+  ): Promise<readonly string[]> {
+    const index = this.store.tags;
+    if (index?.tagsOf === undefined) return [];
+    let candidates: readonly string[] | undefined;
+    try {
+      candidates = tagsOf?.(value);
+    } catch {
+      candidates = undefined;
+    }
+    if (candidates !== undefined && candidates.length === 0) return [];
+    return index.tagsOf(key, this.#tagPrefix, candidates);
+  }
+
+  /** The store's `peek`; for a store without one, its `get` (which may count as a use there). */
   async #read(key: string): Promise<StoredEntry | undefined> {
-    if (this.store.peek !== undefined) return this.store.peek(key, this.#tagPrefix);
+    if (this.store.peek !== undefined) return this.store.peek(key);
     const entry = await this.store.get(key);
     if (entry === undefined) return undefined;
     let size: number;
@@ -163,14 +189,7 @@ export class CacheInspector {
       size = estimateSize(entry.value);
     }
     const { value, expiresAt, freshUntil } = entry;
-    return {
-      value,
-      expiresAt,
-      ...(freshUntil === undefined ? {} : { freshUntil }),
-      size,
-      tags: [],
-      store: this.store.name,
-    };
+    return { value, expiresAt, ...(freshUntil === undefined ? {} : { freshUntil }), size, store: this.store.name };
   }
 }
 

@@ -23,10 +23,10 @@ import { CachedStreamMethod, type LiveStreams } from './cached-stream-method';
 import { MethodLedger } from './method-ledger';
 import type { MethodRuntime } from './method-runtime';
 import {
-  isCachedFunction,
-  locateCachedFunction,
+  isWrappedFunction,
   locateCachedMethod,
-  registerCachedMethod,
+  locateWrappedFunction,
+  registerWrappedFunction,
   type MethodKeys,
 } from './method-registry';
 import { CacheInspector, type CacheEntryDetails, type CacheKeysOptions } from './cache-inspector';
@@ -228,10 +228,7 @@ export class Cache {
     };
     Object.defineProperty(wrapped, 'name', { value: name });
     // For cache.peek(wrapped, ...args): the key a call would use; only this cache holds its entries.
-    registerCachedMethod(wrapped, (cache) => {
-      if (cache !== this) throw optionError('fn', 'a function wrapped by this cache', wrapped);
-      return bound;
-    });
+    registerWrappedFunction(wrapped, this, bound);
     return wrapped;
   }
 
@@ -433,10 +430,13 @@ export class Cache {
     ...args: Parameters<Extract<T[K], (...a: any[]) => any>>
   ): Promise<CacheEntryDetails | undefined>;
   async peek(target: object, ...rest: unknown[]): Promise<CacheEntryDetails | undefined> {
-    const key = isCachedFunction(target)
-      ? locateCachedFunction(this, target).keyFor(undefined, rest)
-      : locateCachedMethod(this, target, rest[0] as PropertyKey).keyFor(target, rest.slice(1));
-    return this.#inspector.details(key);
+    const wrapped = isWrappedFunction(target);
+    const located = wrapped
+      ? locateWrappedFunction(this, target)
+      : locateCachedMethod(this, target, rest[0] as PropertyKey);
+    const args = wrapped ? rest : rest.slice(1);
+    const key = located.keyFor(wrapped ? undefined : target, args);
+    return this.#inspector.details(key, (value) => located.tagKeysOf(args, value));
   }
 
   /**

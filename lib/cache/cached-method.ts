@@ -31,6 +31,11 @@ export class CachedMethod {
     return this.rt.keys.keyFor(self, args as unknown[]);
   }
 
+  /** The tag keys the method gives a call's stored `value` (`[]` without `tags`), for `cache.peek`. */
+  tagKeysOf(args: readonly unknown[], value: unknown): readonly string[] {
+    return this.rt.tagKeys?.(value, args) ?? [];
+  }
+
   /** What a semantic lookup of this call would do (`cache.explainSemantic`); a `TypeError` without `semantic`. */
   explainSemantic(self: unknown, args: readonly unknown[]): Promise<SemanticExplanation> {
     if (this.#semantic === undefined) throw new TypeError(`${this.rt.method} is not cached with \`semantic\``);

@@ -44,6 +44,11 @@ export class CachedStreamMethod {
     return this.rt.keys.keyFor(self, args as unknown[]);
   }
 
+  /** The tag keys the method gave a stored recording (computed from its chunks), for `cache.peek`. */
+  tagKeysOf(args: readonly unknown[], value: unknown): readonly string[] {
+    return this.rt.tagKeys?.(isStreamRecording(value) ? value.chunks : value, args) ?? [];
+  }
+
   /** What a semantic lookup of this call would do (`cache.explainSemantic`); a `TypeError` without `semantic`. */
   explainSemantic(self: unknown, args: readonly unknown[]): Promise<SemanticExplanation> {
     if (this.#semantic === undefined) throw new TypeError(`${this.rt.method} is not cached with \`semantic\``);

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { assertKnownOptions, assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import { assertEncodable, encodeValue, estimateSize } from '../codec/value-codec';
-import { globToRegExp } from '../keys/glob';
+import { globMatcher } from '../keys/glob';
 import {
   STAMP_TTL_MS,
   type CacheEntry,
@@ -116,6 +116,11 @@ export class MemoryStore implements CacheStore {
       for (const name of names) this.#stamps.set(`${clockKey}\0${name}`, { value, at });
     },
     stampedSince: (clockKey, names, mark) => this.#stampedSince(clockKey, names, mark),
+    // The memory store keeps each entry's tags: no need for candidates.
+    tagsOf: (key, tagPrefix) => {
+      const node = this.#nodes.get(key);
+      return (node?.tags ?? []).filter((tagKey) => tagKey.startsWith(tagPrefix)).sort();
+    },
     invalidate: async (tagKeys) => {
       let removed = 0;
       for (const tagKey of tagKeys) {
@@ -242,7 +247,7 @@ export class MemoryStore implements CacheStore {
    * {@link CacheStore.peek}: the live entry without moving it in the recency order. `size` is the value
    * encoded as Redis would keep it (the estimate when `checkValues` is off and it cannot be encoded).
    */
-  async peek(key: string, tagPrefix: string): Promise<StoredEntry | undefined> {
+  async peek(key: string): Promise<StoredEntry | undefined> {
     const node = this.#nodes.get(key);
     if (node === undefined || node.expiresAt <= this.#clock.now()) return undefined;
     let size: number;
@@ -251,20 +256,19 @@ export class MemoryStore implements CacheStore {
     } catch {
       size = estimateSize(node.value);
     }
-    const tags = (node.tags ?? []).filter((tagKey) => tagKey.startsWith(tagPrefix));
     const { value, expiresAt, freshUntil, storedAt } = node;
     return freshUntil === undefined
-      ? { value, expiresAt, storedAt, size, tags, store: this.name }
-      : { value, expiresAt, freshUntil, storedAt, size, tags, store: this.name };
+      ? { value, expiresAt, storedAt, size, store: this.name }
+      : { value, expiresAt, freshUntil, storedAt, size, store: this.name };
   }
 
   /** {@link CacheStore.scan}: the live keys matching `pattern`, in pages of `count`, oldest stored first. */
   async *scan(pattern: string, count: number): AsyncGenerator<readonly string[]> {
-    const match = globToRegExp(pattern);
+    const matches = globMatcher(pattern);
     let page: string[] = [];
     // A Map iterates in insertion order and tolerates writes and deletes during the iteration.
     for (const node of this.#nodes.values()) {
-      if (node.expiresAt <= this.#clock.now() || !match.test(node.key)) continue;
+      if (node.expiresAt <= this.#clock.now() || !matches(node.key)) continue;
       page.push(node.key);
       if (page.length >= count) {
         yield page;

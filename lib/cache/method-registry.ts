@@ -11,6 +11,8 @@ export type MethodLocator = (cache: Cache, self: unknown) => LocatedMethod;
 /** What `cache.invalidate` and warming need of a cached method. `has`/`put` are absent for streams. */
 export interface LocatedMethod {
   keyFor(self: unknown, args: readonly unknown[]): string;
+  /** The tag keys the method gives a call's stored `value` (`[]` without `tags`); for `cache.peek`. */
+  tagKeysOf(args: readonly unknown[], value: unknown): readonly string[];
   has?(self: unknown, args: readonly unknown[]): Promise<boolean>;
   put?(self: unknown, args: readonly unknown[], value: unknown): Promise<boolean>;
   explainSemantic?(self: unknown, args: readonly unknown[]): Promise<SemanticExplanation>;
@@ -31,14 +33,22 @@ export function locateCachedMethod(cache: Cache, instance: object, method: Prope
   return locate(cache, instance);
 }
 
-/** Whether `fn` is a function that `cache.wrap` made (or a decorated method), known to the registry. */
-export function isCachedFunction(fn: unknown): boolean {
-  return typeof fn === 'function' && locators.has(fn);
+// Functions made by `cache.wrap` -> their cached method, for `cache.peek(fn, ...args)`. Apart from the
+// decorated methods: a decorated method taken off its class has no instance to derive keys with.
+const wrapped = new WeakMap<object, { readonly cache: Cache; readonly method: LocatedMethod }>();
+
+export function registerWrappedFunction(fn: object, cache: Cache, method: LocatedMethod): void {
+  wrapped.set(fn, { cache, method });
 }
 
-/** The cached method behind `fn`, a function `cache.wrap` made; a `TypeError` for any other function. */
-export function locateCachedFunction(cache: Cache, fn: unknown): LocatedMethod {
-  const locate = typeof fn === 'function' ? locators.get(fn) : undefined;
-  if (locate === undefined) throw optionError('fn', 'a function made by cache.wrap', fn);
-  return locate(cache, undefined);
+/** Whether `fn` is a function that `cache.wrap` made. */
+export function isWrappedFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && wrapped.has(fn);
+}
+
+/** The cached method behind `fn`, a function that `cache` wrapped; a `TypeError` for any other. */
+export function locateWrappedFunction(cache: Cache, fn: unknown): LocatedMethod {
+  const found = typeof fn === 'function' ? wrapped.get(fn) : undefined;
+  if (found === undefined || found.cache !== cache) throw optionError('fn', 'a function wrapped by this cache', fn);
+  return found.method;
 }

@@ -1,7 +1,8 @@
 /**
  * Redis's glob patterns (`SCAN ... MATCH`, `KEYS`), so that the memory store lists exactly the keys
  * Redis would: `*` any run of characters (`:` included), `?` one character, `[abc]`, `[a-z]` and
- * `[^a]` sets, `\` makes the next character literal. Written here rather than taken from a glob library:
+ * `[^a]` sets, `\` makes the next character literal, all on UTF-8 bytes, as Redis compares (`?` is one
+ * byte, so `h?llo` does not match `héllo`). Written here rather than taken from a glob library:
  * those follow shell or path rules (`*` stops at `/`, `**`, braces), which Redis does not.
  */
 
@@ -13,8 +14,21 @@ export function escapeGlob(text: string): string {
   return text.replace(GLOB_SPECIAL, (c) => `\\${c}`);
 }
 
-/** A regular expression matching whole strings as Redis matches `pattern`. */
-export function globToRegExp(pattern: string): RegExp {
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A string's UTF-8 bytes, one character each (latin1), so that a regular expression reads bytes. */
+function bytes(text: string): string {
+  return NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
+
+/** Tells whether a string matches `pattern` as Redis would match it. */
+export function globMatcher(pattern: string): (text: string) => boolean {
+  const regExp = globToRegExp(bytes(pattern));
+  return (text) => regExp.test(bytes(text));
+}
+
+/** A regular expression matching whole strings as Redis matches `pattern`, character for byte. */
+function globToRegExp(pattern: string): RegExp {
   let source = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;

@@ -31,8 +31,6 @@ export interface StoredEntry {
   readonly storedAt?: number;
   /** Bytes of the value encoded with the value codec, as Redis keeps it (without the expiry header). */
   readonly size: number;
-  /** Tag keys (`<prefix>:tag:<tag>`) of the entry, of those under the `tagPrefix` asked for. */
-  readonly tags: readonly string[];
   /** Name of the store that holds it: `memory`, `redis`. */
   readonly store: string;
   /** For a `TieredStore`: whether this instance's memory tier holds a live copy (a lookup would be served it). */
@@ -105,6 +103,12 @@ export interface TagIndex {
   stamp(clockKey: string, names: readonly string[]): MaybePromise<void>;
   /** Whether any of `names` was stamped after the counter read `mark`. */
   stampedSince(clockKey: string, names: readonly string[], mark: number): MaybePromise<boolean>;
+  /**
+   * The tag keys under `tagPrefix` that `key` carries, sorted; for looking inside the cache, not for a
+   * hot path. With `candidates`, only those are checked (the tags the entry's method gives it); without,
+   * every tag under the prefix may be (Redis walks its tag sets).
+   */
+  tagsOf?(key: string, tagPrefix: string, candidates?: readonly string[]): MaybePromise<readonly string[]>;
 }
 
 /** What {@link CacheStore.setIfCurrent} checks: that no name was stamped on `clockKey` after `mark`. */
@@ -217,10 +221,10 @@ export interface CacheStore {
   ): MaybePromise<boolean>;
   /**
    * The live entry under `key` with its details, without counting, filling or (where the store can)
-   * touching its recency; `undefined` when there is none. Its tags are looked for under `tagPrefix`.
+   * touching its recency; `undefined` when there is none. Its tags come from {@link TagIndex.tagsOf}.
    * Throws `ValueDecodeError` when the key holds something that is not a cachet entry.
    */
-  peek?(key: string, tagPrefix: string): Promise<StoredEntry | undefined>;
+  peek?(key: string): Promise<StoredEntry | undefined>;
   /**
    * The keys matching `pattern` (a Redis glob: `*`, `?`, `[...]`, `\\` escapes), in pages of about
    * `count`; in Redis with `SCAN` on every master (never `KEYS`). A key written or removed during the

@@ -2,8 +2,12 @@ import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { ClusterClientAdapter } from './cluster';
 import type { GuardedSend } from './tag-index';
 
-/** Tag sets asked about per round trip when looking for an entry's tags. */
-const MEMBERSHIP_BATCH = 500;
+/**
+ * `SCAN`'s `COUNT` when walking the tag sets: each call walks about this many slots of the key space, so
+ * the walk takes (keys in the database / 5,000) round trips, each a fraction of a millisecond of Redis's
+ * time. With 500, a peek in a database of 40,000 keys and 200 tag sets took 26 ms, mostly round trips.
+ */
+const TAG_SCAN_COUNT = 5_000;
 
 /**
  * The keys matching `pattern` (a Redis glob), in the pages `SCAN` returns (empty ones skipped): on a
@@ -34,22 +38,30 @@ export async function* scanKeys(
 }
 
 /**
- * The tag sets matching `tagPattern` that hold `key`. Redis keeps no list of an entry's tags (only each
- * tag's list of keys), so this walks every tag set: one `SCAN` of the tag sets and one `SISMEMBER` per
- * set, sent in batches. Fine for looking at one entry, too slow for a hot path.
+ * The tag sets that hold `key`, among `candidates` or, without them, among every set matching
+ * `tagPattern`. Redis keeps no list of an entry's tags (only each tag's list of keys), so without
+ * candidates this walks the whole database (`SCAN ... MATCH ... TYPE set`), then asks each tag set found.
+ * Fine for looking at one entry, far too slow for a request path.
  */
-export async function tagsOf(send: GuardedSend, key: string, tagPattern: string): Promise<string[]> {
+export async function tagsOf(
+  send: GuardedSend,
+  key: string,
+  tagPattern: string,
+  candidates?: readonly string[],
+): Promise<string[]> {
   const tags: string[] = [];
-  for await (const page of scanKeys(send, tagPattern, MEMBERSHIP_BATCH, 'set')) {
+  const check = async (tagKeys: readonly string[]): Promise<void> => {
     const members = await Promise.all(
-      page.map((tagKey) =>
+      tagKeys.map((tagKey) =>
         send('peek', tagKey, (client) => client.sendCommand<number>(['SISMEMBER', tagKey, key], COMMAND_OPTIONS)),
       ),
     );
-    page.forEach((tagKey, i) => {
+    tagKeys.forEach((tagKey, i) => {
       if (Number(members[i]) === 1) tags.push(tagKey);
     });
-  }
+  };
+  if (candidates !== undefined) await check([...new Set(candidates)]);
+  else for await (const page of scanKeys(send, tagPattern, TAG_SCAN_COUNT, 'set')) await check(page);
   return tags.sort();
 }
 

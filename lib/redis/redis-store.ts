@@ -11,8 +11,7 @@ import type {
   StoredEntry,
   StoreInfo,
 } from '../ports/cache-store';
-import { escapeGlob } from '../keys/glob';
-import { scanKeys, tagsOf } from './key-scan';
+import { scanKeys } from './key-scan';
 import { readRedisInfo, RedisStatsRecorder } from './shared-stats';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import {
@@ -232,26 +231,20 @@ export class RedisStore implements CacheStore {
   }
 
   /**
-   * {@link CacheStore.peek}: one `GET` outside the read batcher, and the tag sets under `tagPrefix` that
-   * hold the key (a walk over every tag set; see {@link tagsOf}). Redis 7.0's `GET` refreshes the key's
+   * {@link CacheStore.peek}: one `GET`, outside the read batcher. Redis 7.0's `GET` refreshes the key's
    * idle time, which its LRU eviction reads; `CLIENT NO-TOUCH` (7.2) would avoid it on a connection of
    * its own, not worth one here.
    */
-  async peek(key: string, tagPrefix: string): Promise<StoredEntry | undefined> {
+  async peek(key: string): Promise<StoredEntry | undefined> {
     const text = await this.#redis.run('peek', key, (client) =>
       client.sendCommand<string | null>(['GET', key], COMMAND_OPTIONS),
     );
     if (text === null) return undefined;
     const entry = parseEntry(text);
     if (entry.expiresAt <= this.#clock.now()) return undefined;
-    const tags = await tagsOf(
-      (operation, k, run) => this.#redis.run(operation, k, run),
-      key,
-      `${escapeGlob(tagPrefix)}*`,
-    );
     // The header (`<expiresAt>[/<freshUntil>]|`) is ASCII and ends at the first `|`.
     const size = Buffer.byteLength(text) - text.indexOf('|') - 1;
-    return { ...entry, size, tags, store: this.name };
+    return { ...entry, size, store: this.name };
   }
 
   /** {@link CacheStore.scan}: `SCAN ... MATCH` on every master, never `KEYS`. */

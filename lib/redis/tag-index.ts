@@ -2,6 +2,8 @@ import { STAMP_TTL_MS, type TagIndex } from '../ports/cache-store';
 import { COMMAND_OPTIONS, type RedisClientLike } from './connection';
 import { ClusterClientAdapter, groupBySlot } from './cluster';
 import { defineLua, runLua } from './lua';
+import { escapeGlob } from '../keys/glob';
+import { tagsOf } from './key-scan';
 
 /** Runs one Redis round trip for a store operation under the store's timeout and breaker. */
 export type GuardedSend = <T>(
@@ -132,6 +134,20 @@ export class RedisTagIndex implements TagIndex {
     }
     if (!read) throw (groups[0] as PromiseRejectedResult).reason;
     return false;
+  }
+
+  /**
+   * {@link TagIndex.tagsOf}: with `candidates`, one `SISMEMBER` each; without, a walk over every tag set
+   * under `tagPrefix` (see {@link tagsOf}), which costs a `SCAN` of the whole database.
+   */
+  async tagsOf(key: string, tagPrefix: string, candidates?: readonly string[]): Promise<string[]> {
+    const pattern = `${escapeGlob(tagPrefix)}*`;
+    return tagsOf(
+      this.send,
+      key,
+      pattern,
+      candidates?.filter((tagKey) => tagKey.startsWith(tagPrefix)),
+    );
   }
 
   async invalidate(tagKeys: readonly string[]): Promise<number> {

@@ -90,6 +90,7 @@ export class TieredStore implements CacheStore {
     mark: (clockKey) => this.redis.tags.mark(clockKey),
     stamp: (clockKey, names) => this.redis.tags.stamp(clockKey, names),
     stampedSince: (clockKey, names, mark) => this.redis.tags.stampedSince(clockKey, names, mark),
+    tagsOf: (key, tagPrefix, candidates) => this.redis.tags.tagsOf(key, tagPrefix, candidates),
     invalidate: async (tagKeys) => {
       let found: { keys: string[]; removed: number };
       try {
@@ -192,13 +193,13 @@ export class TieredStore implements CacheStore {
   }
 
   /**
-   * {@link CacheStore.peek} of the Redis tier, which holds the entry's tags and is what every instance
-   * shares; `memoryCopy` says whether this instance's memory tier would answer a lookup first.
+   * {@link CacheStore.peek} of the Redis tier, the one every instance shares; `memoryCopy` says whether
+   * this instance's memory tier would answer a lookup first.
    */
-  async peek(key: string, tagPrefix: string): Promise<StoredEntry | undefined> {
-    const entry = await this.redis.peek(key, tagPrefix);
+  async peek(key: string): Promise<StoredEntry | undefined> {
+    const entry = await this.redis.peek(key);
     if (entry === undefined) return undefined;
-    const memoryCopy = this.#live && (await this.memory.peek(key, tagPrefix)) !== undefined;
+    const memoryCopy = this.#live && (await this.memory.peek(key)) !== undefined;
     return { ...entry, memoryCopy };
   }
 

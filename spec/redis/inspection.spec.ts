@@ -1,4 +1,5 @@
-import { Cache, Cached } from '../../lib';
+import { Cache, Cached, MemoryStore } from '../../lib';
+import { escapeGlob } from '../../lib/keys/glob';
 import { hashSlot } from '../../lib/redis/cluster';
 import type { RedisClientLike } from '../../lib/redis/connection';
 import { RedisStore } from '../../lib/redis/redis-store';
@@ -54,6 +55,44 @@ describe('on one Redis', () => {
     () => inspectionTarget(redis, [redis.admin]),
     () => uniquePrefix('insp'),
   );
+
+  it('lists the keys Redis lists for the same glob, on a memory store', async () => {
+    const prefix = uniquePrefix('iglob');
+    const keys = ['a:b:c', 'a:x', 'ab', 'a*b', 'a\\b', 'h[1]', 'hello', 'hallo', 'hxllo', 'héllo', 'a:b/c'];
+    const memory = new MemoryStore();
+    const store = new RedisStore({ url: testRedisUrl(), operationTimeout });
+    try {
+      for (const key of keys) {
+        memory.set(`${prefix}${key}`, 1, 60_000);
+        await store.set(`${prefix}${key}`, 1, 60_000);
+      }
+      const list = async (s: MemoryStore | RedisStore, pattern: string) => {
+        const all: string[] = [];
+        for await (const page of s.scan(`${escapeGlob(prefix)}${pattern}`, 100)) all.push(...page);
+        return all.sort();
+      };
+      for (const pattern of [
+        '*',
+        'a*',
+        'a:*',
+        'a?b',
+        'a\\*b',
+        'h[ae]llo',
+        'h[^e]llo',
+        'h[a-f]llo',
+        'h?llo',
+        'h??llo',
+        'h\\[1]',
+        'a\\\\b',
+        '*/*',
+      ]) {
+        expect([pattern, await list(memory, pattern)]).toEqual([pattern, await list(store, pattern)]);
+      }
+    } finally {
+      await store.close();
+      await cleanUpKeys(prefix);
+    }
+  });
 
   it('peeks through a TieredStore at the Redis entry, saying whether this instance holds a memory copy', async () => {
     const prefix = uniquePrefix('itier');
