@@ -135,6 +135,10 @@ describe('cachet stats', () => {
     expect(report.servers[0].keyspaceHits).toBeGreaterThan(0);
     expect(report.servers[0].connectedClients).toBeGreaterThan(0);
 
+    // REDIS_URL and CACHET_PREFIX stand for --url and --prefix.
+    const fromEnv = await cli.run(['stats', '--json'], { REDIS_URL: url(), CACHET_PREFIX: prefix });
+    expect(JSON.parse(fromEnv.stdout).namespaces).toEqual(report.namespaces);
+
     const table = await cli.run(['stats', '--url', url(), '--prefix', prefix]);
     expect(table.code).toBe(0);
     const lines = table.stdout.split('\n');
