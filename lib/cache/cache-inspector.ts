@@ -193,10 +193,7 @@ export class CacheInspector {
   }
 }
 
-/** A failure that says the key holds something cachet did not write: not an entry, or not a string in Redis. */
+/** A failure that says the key holds something cachet did not write (a store may wrap the decode error). */
 function isForeign(error: unknown): boolean {
-  if (isValueDecodeError(error)) return true;
-  if (!(error instanceof StoreError)) return false;
-  const cause = error.cause;
-  return isValueDecodeError(cause) || (cause instanceof Error && cause.message.startsWith('WRONGTYPE'));
+  return isValueDecodeError(error) || (error instanceof StoreError && isValueDecodeError(error.cause));
 }

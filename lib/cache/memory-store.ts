@@ -116,10 +116,12 @@ export class MemoryStore implements CacheStore {
       for (const name of names) this.#stamps.set(`${clockKey}\0${name}`, { value, at });
     },
     stampedSince: (clockKey, names, mark) => this.#stampedSince(clockKey, names, mark),
-    // The memory store keeps each entry's tags: no need for candidates.
-    tagsOf: (key, tagPrefix) => {
-      const node = this.#nodes.get(key);
-      return (node?.tags ?? []).filter((tagKey) => tagKey.startsWith(tagPrefix)).sort();
+    // Each entry keeps its own tags here: candidates only narrow the answer, as they do in Redis.
+    tagsOf: (key, tagPrefix, candidates) => {
+      const tags = this.#nodes.get(key)?.tags ?? [];
+      return tags
+        .filter((tagKey) => tagKey.startsWith(tagPrefix) && (candidates === undefined || candidates.includes(tagKey)))
+        .sort();
     },
     invalidate: async (tagKeys) => {
       let removed = 0;

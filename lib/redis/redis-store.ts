@@ -22,6 +22,7 @@ import {
   type StoreCircuitState,
 } from './redis-executor';
 import { formatEntry, parseEntry } from './entry-format';
+import { ValueDecodeError } from '../codec/value-codec';
 import { RedisFillCoordinator } from './fill-coordinator';
 import { RedisNoticeBus } from './notice-bus';
 import { LargeValueSizes, ReadBatcher } from './read-batcher';
@@ -57,6 +58,9 @@ const MAX_BATCH_BYTES = 1 << 20;
  * structured JSON here; 16 KB and 256 KB slices measured the same within this VM's noise.
  */
 const DECODE_SLICE_CHARS = 64 * 1024;
+
+/** What `peek` reads from a key that holds a hash, a set... rather than a string. */
+const OTHER_TYPE: unique symbol = Symbol('other type');
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -237,9 +241,14 @@ export class RedisStore implements CacheStore {
    */
   async peek(key: string): Promise<StoredEntry | undefined> {
     const text = await this.#redis.run('peek', key, (client) =>
-      client.sendCommand<string | null>(['GET', key], COMMAND_OPTIONS),
+      // A key of another type is an answer, not a failure of Redis: it must not count against the breaker.
+      client.sendCommand<string | null>(['GET', key], COMMAND_OPTIONS).catch((error: unknown): typeof OTHER_TYPE => {
+        if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return OTHER_TYPE;
+        throw error;
+      }),
     );
     if (text === null) return undefined;
+    if (text === OTHER_TYPE) throw new ValueDecodeError('Expected a cachet entry (a Redis string), got another type');
     const entry = parseEntry(text);
     if (entry.expiresAt <= this.#clock.now()) return undefined;
     // The header (`<expiresAt>[/<freshUntil>]|`) is ASCII and ends at the first `|`.

@@ -1,13 +1,14 @@
 import { Cache, Cached, isNotCachetKeyError, type CacheStore, type Clock } from '../../lib';
 import { manualClock, type ManualClock } from '../ports/cache-store-contract';
+import { deferred } from '../support/async';
 
 /** Where the inspection suite runs: a memory store, one Redis, or the three-master cluster. */
 export interface InspectionTarget {
   readonly kind: 'memory' | 'redis' | 'cluster';
   /** A new store on `clock`; closed by the cache that gets it. */
   store(clock: Clock): Promise<CacheStore>;
-  /** Writes `text` under `key` as another tool would (Redis only). */
-  writeRaw?(key: string, text: string): Promise<void>;
+  /** Sends a command as another tool would, routed by its key (Redis only). */
+  command?(args: string[]): Promise<unknown>;
   /** Calls of a command on each master so far, from `INFO commandstats` (Redis only). */
   commandCalls?(command: string): Promise<number[]>;
   /** Index of the master that holds `key` (cluster only). */
@@ -245,15 +246,50 @@ export function describeInspection(
     });
 
     // Only Redis can hold what another tool wrote: a memory store holds only what the cache gave it.
+    // Nor does a memory store keep fill leases: single flight in one process needs none.
     if (kind !== 'memory') {
-      it('refuses, with a NotCachetKeyError, a key holding something cachet did not write', async () => {
-        const key = `${prefix}:chat:Assistant.answer:${'B'.repeat(43)}`;
-        await t.writeRaw!(key, 'written by another tool');
-        const error: unknown = await cache.inspect(key).catch((e: unknown) => e);
-        expect(isNotCachetKeyError(error)).toBe(true);
-        expect((error as Error).message).toBe(
-          `Expected a key holding a cachet entry (this one holds something else), got ${JSON.stringify(key)}`,
+      it('lists a running fill’s lease only when asked for internal keys', async () => {
+        const started = deferred<void>();
+        const release = deferred<void>();
+        const slow = cache.wrap(
+          async (x: string) => {
+            started.resolve(); // the lease is taken before the method runs
+            await release.promise;
+            return x;
+          },
+          { name: 'slow' },
         );
+        const call = slow('a');
+        await started.promise;
+        const list = async (internal: boolean) => {
+          const all: string[] = [];
+          for await (const page of cache.keys({ internal })) all.push(...page);
+          return all;
+        };
+        const lease = `${prefix}:default:slow:`;
+        expect((await list(true)).filter((key) => key.startsWith(lease) && key.endsWith('#lock'))).toHaveLength(1);
+        expect(await list(false)).toEqual([]);
+        release.resolve();
+        await call;
+        const [entry] = await list(false);
+        expect((await list(true)).sort()).toEqual([entry]);
+      });
+
+      it('refuses, with a NotCachetKeyError, a key holding something cachet did not write', async () => {
+        const text = `${prefix}:chat:Assistant.answer:${'B'.repeat(43)}`;
+        const hash = `${prefix}:chat:Assistant.answer:${'C'.repeat(43)}`;
+        await t.command!(['SET', text, 'written by another tool', 'PX', '60000']);
+        await t.command!(['HSET', hash, 'field', 'value']);
+        // The hash three times: enough failures in a row to open the breaker, were they counted as failures.
+        for (const key of [text, hash, hash, hash]) {
+          const error: unknown = await cache.inspect(key).catch((e: unknown) => e);
+          expect(isNotCachetKeyError(error)).toBe(true);
+          expect((error as Error).message).toBe(
+            `Expected a key holding a cachet entry (this one holds something else), got ${JSON.stringify(key)}`,
+          );
+          expect((error as Error).cause).toBeDefined();
+        }
+        expect((cache.store as CacheStore & { circuit: string }).circuit).toBe('closed');
       });
     }
   });

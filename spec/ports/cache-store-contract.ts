@@ -349,6 +349,47 @@ export function describeCacheStore(name: string, factory: () => Promise<StoreFix
       expect(later).toBeUndefined();
     });
 
+    it('peek() shows an entry with its expiry, freshness and encoded size, and nothing for a missing key', async () => {
+      const k = key('peeked');
+      const setAt = fixture.clock.now();
+      await store.set(k, { answer: 42 }, TTL, 1_000);
+      const entry = await store.peek!(k);
+      expect(entry).toMatchObject({
+        value: { answer: 42 },
+        expiresAt: setAt + TTL,
+        freshUntil: setAt + 1_000,
+        size: Buffer.byteLength('1:{"answer":42}'),
+      });
+      expect(['memory', 'redis']).toContain(entry?.store);
+      await expect(store.peek!(key('never-set'))).resolves.toBeUndefined();
+    });
+
+    it('scan() lists the live keys matching a glob, in pages of about `count`', async () => {
+      const keys = Array.from({ length: 30 }, (_, i) => key(`listed:${i}`));
+      await Promise.all(keys.map((k) => store.set(k, 1, TTL)));
+      await store.set(key('unlisted'), 1, TTL);
+      const pages: (readonly string[])[] = [];
+      for await (const page of store.scan!(`${prefix}:listed:*`, 10)) pages.push(page);
+      expect(new Set(pages.flat())).toEqual(new Set(keys));
+      expect(pages.length).toBeGreaterThan(1);
+    });
+
+    it('tags.tagsOf() answers the tags under a prefix that a key carries, among candidates or all', async () => {
+      const k = key('tagged');
+      const tagKeys = [`${prefix}:tag:b`, `${prefix}:tag:a`];
+      await store.set(k, 'v', TTL);
+      await store.tags!.tag(k, tagKeys, TTL);
+      tagKeys.forEach((t) => written.add(t));
+      await expect(Promise.resolve(store.tags!.tagsOf!(k, `${prefix}:tag:`))).resolves.toEqual([
+        `${prefix}:tag:a`,
+        `${prefix}:tag:b`,
+      ]);
+      await expect(
+        Promise.resolve(store.tags!.tagsOf!(k, `${prefix}:tag:`, [`${prefix}:tag:b`, `${prefix}:tag:c`])),
+      ).resolves.toEqual([`${prefix}:tag:b`]);
+      await expect(Promise.resolve(store.tags!.tagsOf!(key('untagged'), `${prefix}:tag:`))).resolves.toEqual([]);
+    });
+
     it('stops serving entries after close(), settles every call, and closes twice without error', async () => {
       // A short TTL: once the store is closed this test cannot delete the key, so it must expire on its own.
       const k = key('closing');

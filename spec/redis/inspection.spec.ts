@@ -31,7 +31,7 @@ function inspectionTarget(
   return {
     kind: redis.kind,
     store: async (clock) => new RedisStore({ ...(await redis.source()), clock, operationTimeout }),
-    writeRaw: async (key, text) => void (await redis.admin.sendCommand(['SET', key, text, 'PX', '60000'])),
+    command: (args) => redis.admin.sendCommand(args),
     commandCalls: (command) => commandCalls(nodes, command),
     ...(masterOf === undefined ? {} : { masterOf }),
     cleanup: async (prefix) => {
