@@ -11,8 +11,9 @@
 //   5  redis                                      every Redis backend (behind ports: only entry points name it)
 //   6  llm                                        chat keys, the chat client, provider errors
 //   7  router · retrieval · testing               services
-//   8  nestjs · ai-sdk                            the NestJS module (cachet/nestjs), the only importer of @nestjs/*;
-//                                               the AI SDK middleware (cachet/ai-sdk), the only importer of ai, @ai-sdk/*
+//   8  nestjs · ai-sdk · otel                     the NestJS module (cachet/nestjs), the only importer of @nestjs/*;
+//                                               the AI SDK middleware (cachet/ai-sdk), the only importer of ai, @ai-sdk/*;
+//                                               OpenTelemetry (cachet/otel), the only importer of @opentelemetry/*
 //   9  cli                                        the `cachet` command line (bin): an application of the library, above
 //                                               every part of it; it reaches Redis through cachet/redis like users do
 //  10  lib/*.ts                                   entry points
@@ -25,7 +26,7 @@ const LAYERS = [
   ['redis'],
   ['llm'],
   ['router', 'retrieval', 'testing'],
-  ['nestjs', 'ai-sdk'],
+  ['nestjs', 'ai-sdk', 'otel'],
   ['cli'],
 ];
 
@@ -111,6 +112,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/', pathNot: '^lib/ai-sdk/' },
       to: { path: '^node_modules/(ai|@ai-sdk/[^/]+)/' },
+    },
+    {
+      name: 'otel-only-in-otel',
+      comment: 'Only lib/otel (cachet/otel) imports OpenTelemetry: the rest of cachet loads nothing of it',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/otel/' },
+      to: { path: '^node_modules/@opentelemetry/' },
     },
     {
       name: 'http-client-only-in-llm',

@@ -17,6 +17,7 @@ import { importCost } from './scenarios/import-cost';
 import { keyDerivation } from './scenarios/key-derivation';
 import { keyListing } from './scenarios/key-listing';
 import { memoryHit } from './scenarios/memory-hit';
+import { otel } from './scenarios/otel';
 import { rateLimit } from './scenarios/rate-limit';
 import { redisHitLatency } from './scenarios/redis-hit-latency';
 import { retrieval } from './scenarios/retrieval';
@@ -55,6 +56,7 @@ const SCENARIOS: readonly Scenario[] = [
   keyListing,
   importCost,
   clusterFailover,
+  otel,
 ];
 
 async function main(): Promise<number> {

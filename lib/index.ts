@@ -31,6 +31,8 @@ export type {
   CacheErrorEvent,
   InvalidateEvent,
   SemanticHitEvent,
+  FillInfo,
+  FillScope,
 } from './cache/cache-events';
 export type { SemanticCandidate, SemanticExplanation } from './cache/semantic-index';
 export type { SemanticOptions } from './cache/semantic-options';
@@ -111,6 +113,8 @@ export type { ClassOptions } from './codec/value-codec';
 export { parseDuration } from './core/duration';
 export type { Duration } from './core/duration';
 export type { Clock } from './core/clock';
+export { setLogger, getLogger } from './core/logger';
+export type { CachetLogger, CachetLogEvent, LogFields, LogLevel } from './core/logger';
 export { readSettings } from './core/settings';
 export type { Settings } from './core/settings';
 
@@ -158,7 +162,8 @@ export { RateLimitError, isRateLimitError } from './rate-limit/rate-limit-error'
 export { MemoryRateLimiter } from './rate-limit/memory-rate-limiter';
 export type { MemoryRateLimiterOptions } from './rate-limit/memory-rate-limiter';
 export { toRateRule } from './rate-limit/gcra';
-export type { RateLimiter, RateDecision, RateRule } from './ports/rate-limiter';
+export { RATE_LIMIT_WAIT_CHANNEL, type RateLimitWait } from './rate-limit/rate-limit-policy';
+export type { RateLimiter, RateDecision, RateAdjustment, RateRule } from './ports/rate-limiter';
 
 // Cost accounting: what misses spent and hits saved, per namespace, tenant and model.
 export {

@@ -24,7 +24,7 @@ const { execFileSync } = require('node:child_process');
 const tarball = process.argv[2];
 const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const need = ['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/lib/index.ts', 'package/dist/cli/main.js'];
-for (const entry of ['redis', 'llm', 'router', 'retrieval', 'testing', 'nestjs', 'ai-sdk']) need.push(`package/dist/${entry}/index.js`, `package/dist/${entry}/index.d.ts`);
+for (const entry of ['redis', 'llm', 'router', 'retrieval', 'testing', 'nestjs', 'ai-sdk', 'otel']) need.push(`package/dist/${entry}/index.js`, `package/dist/${entry}/index.d.ts`);
 const missing = need.filter((file) => !files.includes(file));
 if (missing.length > 0) throw new Error(`the tarball lacks ${missing.join(', ')}`);
 const strays = files.filter((file) => !/^package\/(dist|lib)\//.test(file) && !['package/LICENSE', 'package/README.md', 'package/package.json'].includes(file));
@@ -41,13 +41,14 @@ JS
 cd "$work"
 npm init -y >/dev/null
 version() { node -p "require('$root/node_modules/$1/package.json').version"; }
-# cachet/nestjs and cachet/ai-sdk need their optional peer dependencies, as the applications that use them have
+# cachet/nestjs, cachet/ai-sdk and cachet/otel need their optional peer dependencies, as the applications that use them have
 # them; @ai-sdk/openai-compatible is the provider the ai-sdk exercise talks to. @ai-sdk/provider's declarations
 # import `json-schema` without depending on its types: a project with skipLibCheck off (the last one below) needs
 # @types/json-schema, as every AI SDK user with skipLibCheck off does.
 npm install --no-audit --no-fund --prefer-offline --silent "./$tarball" "typescript@$(version typescript)" "@types/node@$(version @types/node)" \
   "@nestjs/common@$(version @nestjs/common)" "@nestjs/core@$(version @nestjs/core)" "rxjs@$(version rxjs)" \
-  "ai@$(version ai)" "@ai-sdk/openai-compatible@$(version @ai-sdk/openai-compatible)" "zod@$(version zod)" "@types/json-schema@$(version @types/json-schema)"
+  "ai@$(version ai)" "@ai-sdk/openai-compatible@$(version @ai-sdk/openai-compatible)" "zod@$(version zod)" "@types/json-schema@$(version @types/json-schema)" \
+  "@opentelemetry/api@$(version @opentelemetry/api)"
 step "installed"
 
 # JavaScript: every entry point from require() and from import, then what each one loads and changes.

@@ -105,6 +105,8 @@ export const rateLimit: Scenario = {
           ours: (i: number) => limiter.decide(keys[i % KEYS] as string, OPEN_RULE, 1),
           evalsha: (_i: number) => raw.sendCommand(['EVALSHA', sha, '0']),
           gcra: rawGcra,
+          // A token limit's correction after the call: one unit of overdraft, on the same keys.
+          adjust: (i: number) => limiter.adjust(keys[i % KEYS] as string, OPEN_RULE, 1),
         },
         { concurrency: CONCURRENCY, warmupMs: ctx.ms(500), roundMs: ctx.ms(500), rounds: 6 },
       );
@@ -128,6 +130,15 @@ export const rateLimit: Scenario = {
           timings.gcra.median,
           undefined,
           'what our client side (timeout, breaker, reply parsing) costs',
+        ),
+        row(
+          NAME,
+          `Redis correction (adjust) vs decision, concurrency ${CONCURRENCY}`,
+          'ops/s',
+          timings.adjust.median,
+          timings.ours.median,
+          undefined,
+          `a token limit's second round trip per call (reserve, then correct from usage); spread ${spread(timings.adjust)}`,
         ),
       );
     } finally {

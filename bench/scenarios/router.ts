@@ -1,6 +1,8 @@
 import { ChatClient, type ChatCompletion, type ChatRequest } from '../../lib/llm';
 import { ConcurrentRouter, type RouteResult } from '../../lib/router';
 import { LocalProvider } from '../../lib/testing';
+import { RedisRouterHealth } from '../../lib/redis';
+import { connectRaw, type RawClient } from '../support/redis';
 import { compareLatency, compareThroughput, sleep, type Summary } from '../support/measure';
 import { atLeast, atMost, row, type BenchContext, type Result, type Scenario } from '../support/scenario';
 
@@ -49,12 +51,13 @@ export const router: Scenario = {
   name: NAME,
   measures:
     '`await router.route(request)`: p50 at concurrency 1 over one endpoint (ChatClient → LocalProvider, no latency, `maxConcurrent: 16`); ' +
-    `req/s from ${CALLERS} closed loops over ${ENDPOINTS} endpoints (a LocalProvider each, latency ${LATENCY}, \`maxConcurrent: ${PER_ENDPOINT}\`, \`spillover: true\`)`,
-  baseline: `\`await client.complete(request)\` on the same client and provider; the same router with one such endpoint`,
+    `req/s from ${CALLERS} closed loops over ${ENDPOINTS} endpoints (a LocalProvider each, latency ${LATENCY}, \`maxConcurrent: ${PER_ENDPOINT}\`, \`spillover: true\`); ` +
+    'p50 of `route()` at concurrency 1 with `health: new RedisRouterHealth(...)` (shared health, healthy endpoint)',
+  baseline: `\`await client.complete(request)\` on the same client and provider; the same router with one such endpoint; the same router without \`health\``,
   async run(ctx: BenchContext): Promise<Result[]> {
     const open: Opened = { providers: [], clients: [] };
     try {
-      return [await overhead(ctx, open), await spread(ctx, open)];
+      return [await overhead(ctx, open), await spread(ctx, open), await sharedHealth(ctx, open)];
     } finally {
       for (const client of open.clients) await client.close();
       for (const provider of open.providers) await provider.close();
@@ -199,4 +202,64 @@ async function spread(ctx: BenchContext, open: Opened): Promise<Result> {
 /** The provider counts a request when its response closes, which may come a moment after the client read it. */
 async function settle(provider: LocalProvider, expected: number): Promise<void> {
   for (let i = 0; i < 50 && provider.requests < expected; i++) await sleep(10);
+}
+
+/** Total commands Redis has processed (INFO stats), to count what the router sent. */
+async function commandsProcessed(raw: RawClient): Promise<number> {
+  const info = String(await raw.sendCommand(['INFO', 'stats']));
+  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? NaN);
+}
+
+/**
+ * Row 3: p50 of `route()` over one healthy endpoint with shared health in Redis against the same router
+ * without it. The healthy path reads the local mirror only, so Redis should see no command per route.
+ */
+async function sharedHealth(ctx: BenchContext, open: Opened): Promise<Result> {
+  const { provider, client } = await backend('shared', 0, 16, open);
+  const url = await ctx.redisUrl();
+  const health = new RedisRouterHealth({ url, prefix: ctx.prefix('router-health') });
+  const raw = await connectRaw(url);
+  try {
+    const endpoints = [{ name: 'only', client, maxConcurrent: 16 }];
+    const shared = new ConcurrentRouter<ChatRequest, ChatCompletion>({ endpoints, health });
+    const local = new ConcurrentRouter<ChatRequest, ChatCompletion>({ endpoints });
+    for (let i = 0; i < 200 && !health.live; i++) await sleep(5);
+    if (!health.live) throw new Error(`${NAME}: the shared health never subscribed to its notices`);
+    let failed = 0;
+    const check = (result: RouteResult<ChatCompletion>): void => {
+      if (result.endpoint !== 'only' || result.attempts.length !== 1) failed++;
+    };
+    const before = await commandsProcessed(raw);
+    let routes = 0;
+    const latency = await compareLatency(
+      {
+        ours: async () => {
+          routes++;
+          check(await shared.route(REQUEST));
+        },
+        baseline: async () => check(await local.route(REQUEST)),
+      },
+      { warmup: 500, rounds: 20, perRound: Math.max(25, Math.round(ctx.ms(250))) },
+    );
+    // The INFO call that reads the count is itself one command.
+    const commands = (await commandsProcessed(raw)) - before - 1;
+    await shared.close();
+    if (failed > 0) throw new Error(`${NAME}: ${failed} routes did not succeed on their first attempt`);
+    if ((provider.byStatus[200] ?? 0) !== provider.requests)
+      throw new Error(`${NAME}: provider statuses ${JSON.stringify(provider.byStatus)}`);
+    const { ours, baseline } = latency;
+    return row(
+      NAME,
+      'shared health (RedisRouterHealth) vs none: p50, concurrency 1, healthy endpoint',
+      'µs',
+      ours.p50,
+      baseline.p50,
+      atMost(1.1),
+      `adds ${(ours.p50 - baseline.p50).toFixed(1)} µs at p50; Redis processed ${commands} commands during ${routes.toLocaleString('en-US')} shared-health routes ` +
+        `(${(commands / routes).toFixed(3)} per route); ${ours.samples.toLocaleString('en-US')} samples each`,
+    );
+  } finally {
+    await raw.close();
+    await health.close();
+  }
 }

@@ -48,3 +48,17 @@ export interface CacheEvents {
   fill: (event: FillEvent) => void;
   error: (event: CacheErrorEvent) => void;
 }
+
+/** What a {@link FillScope} is told about the fill it wraps. */
+export interface FillInfo {
+  /** `namespace:Class.method`. */
+  readonly method: string;
+  readonly namespace: string;
+  readonly key: string;
+}
+
+/**
+ * Runs one fill's method call (`run`) and returns what it returns: the hook tracing uses to open a span
+ * that the method's own calls nest under (`cachet/otel`). It must call `run` exactly once.
+ */
+export type FillScope = <T>(fill: FillInfo, run: () => Promise<T>) => Promise<T>;

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
+import { assertLogger, logEvent, type CachetLogger } from '../core/logger';
 import { StoreError } from '../core/errors';
 import {
   assertKeyPart,
@@ -15,7 +16,7 @@ import {
 import { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore, SharedCounters, StoreInfo } from '../ports/cache-store';
 import { MemoryStore } from './memory-store';
-import type { CacheEvents } from './cache-events';
+import type { CacheEvents, FillScope } from './cache-events';
 import type { CostLedger } from '../ports/cost-ledger';
 import { CachedMethod } from './cached-method';
 import type { CachedStream } from './cached-stream';
@@ -92,6 +93,12 @@ export interface CacheOptions {
    * `chatKeyPolicy(...)` does). @default none
    */
   readonly ledger?: CostLedger;
+  /**
+   * Where this cache logs its rare events (a key collision, a refused value, an entry that does not
+   * decode, a listener that threw): `console`, a pino or NestJS logger. @default the one `setLogger`
+   * set, else process warnings
+   */
+  readonly logger?: CachetLogger;
 }
 
 const DEFAULTS = {
@@ -100,9 +107,9 @@ const DEFAULTS = {
   ttl: '30m',
   onStoreError: 'bypass',
   clock: systemClock,
-} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger' | 'random' | 'sharedStats'>;
+} as const satisfies Omit<Required<CacheOptions>, 'store' | 'lock' | 'ledger' | 'random' | 'sharedStats' | 'logger'>;
 
-const KNOWN = ['store', 'lock', 'ledger', 'random', 'sharedStats', ...Object.keys(DEFAULTS)] as const;
+const KNOWN = ['store', 'lock', 'ledger', 'random', 'sharedStats', 'logger', ...Object.keys(DEFAULTS)] as const;
 
 /**
  * A cache: a store plus the rules for keys, TTLs, single flight and store failures. Use it through the
@@ -120,7 +127,8 @@ export class Cache {
   readonly #onStoreError: StoreErrorPolicy;
   readonly #lock: false | { readonly ttlMs: number; readonly waitMs: number };
   readonly #clock: Clock;
-  readonly #events = new Emitter<CacheEvents>();
+  readonly #events: Emitter<CacheEvents>;
+  readonly #logger: CachetLogger | undefined;
   readonly #fills = new FillTable();
   readonly #live: LiveStreams = new Map();
   readonly #ledger: CostLedger | undefined;
@@ -131,6 +139,8 @@ export class Cache {
   readonly #replay = new InvalidationReplay();
   /** Which decorated method owns each `namespace:Class.method`, to warn when two share one. */
   readonly #owners = new Map<string, object>();
+  /** The fill scope every method of this cache reads when a fill starts (`scopeFills`). */
+  readonly #fillScope: { current: FillScope | undefined } = { current: undefined };
   readonly #inspector: CacheInspector;
 
   constructor(options: CacheOptions = {}) {
@@ -149,6 +159,9 @@ export class Cache {
     this.#onStoreError = resolved.onStoreError;
     this.#lock = resolveLock(options.lock) ?? DEFAULT_LOCK;
     this.#clock = resolved.clock;
+    if (options.logger !== undefined) assertLogger('logger', options.logger);
+    this.#logger = options.logger;
+    this.#events = new Emitter<CacheEvents>(options.logger);
     if (options.ledger !== undefined && typeof options.ledger?.recordFill !== 'function') {
       throw optionError('ledger', 'a CostLedger (MemoryCostLedger, RedisCostLedger)', options.ledger);
     }
@@ -250,10 +263,13 @@ export class Cache {
     const qualified = `${namespace}:${name}`;
     const previous = this.#owners.get(qualified);
     if (previous !== undefined && previous !== owner) {
-      process.emitWarning(
+      logEvent(
+        this.#logger,
+        'warn',
+        { event: 'cachet.key-collision', namespace, method: qualified, store: this.store.name },
         `Two different cached methods are both named ${qualified}; they share cache entries. ` +
           'Give one of them a `namespace` or a `key`.',
-        'CachetKeyCollisionWarning',
+        { type: 'CachetKeyCollisionWarning' },
       );
     }
     this.#owners.set(qualified, owner);
@@ -269,6 +285,7 @@ export class Cache {
       fills: this.#fills,
       events: this.#events,
       clock: this.#clock,
+      logger: this.#logger,
       ttlMs: options.ttlMs ?? this.#ttlMs,
       ttlFn: options.ttlFn,
       when: options.when,
@@ -285,6 +302,7 @@ export class Cache {
       freshness: options.freshness,
       random: this.#random,
       semantic: options.semantic,
+      fillScope: this.#fillScope,
     };
   }
 
@@ -519,6 +537,19 @@ export class Cache {
 
   off<E extends keyof CacheEvents>(event: E, listener: CacheEvents[E]): void {
     this.#events.off(event, listener);
+  }
+
+  /**
+   * Runs every fill's method call of this cache inside `scope` (one at a time: a second call replaces
+   * the first), so that tracing can open a span the method's own calls nest under; `cachet/otel` uses it.
+   * Returns a function that removes it. Hits never reach it.
+   */
+  scopeFills(scope: FillScope): () => void {
+    if (typeof scope !== 'function') throw optionError('scope', 'a function (fill, run) => run()', scope);
+    this.#fillScope.current = scope;
+    return () => {
+      if (this.#fillScope.current === scope) this.#fillScope.current = undefined;
+    };
   }
 
   /** Counters per method and in total, with hit rates. A snapshot: later calls do not change it. */

@@ -253,7 +253,10 @@ export class CachedMethod {
       const pending = this.#store.mark();
       const mark = pending instanceof Promise ? await pending : pending;
       const started = rt.clock.now();
-      const value = await fn.apply(self, args);
+      const scope = rt.fillScope.current;
+      const value = await (scope === undefined
+        ? fn.apply(self, args)
+        : scope({ method: rt.method, namespace: rt.namespace, key }, () => fn.apply(self, args)));
       const durationMs = rt.clock.now() - started;
       rt.counters.fills++;
       if (rt.ledger !== undefined) rt.ledger.record('fill', value, self, args, key);

@@ -80,8 +80,7 @@ export class CachedStreamMethod {
         if (rt.ledger !== undefined) rt.ledger.record('hit', entry.value.chunks, self, args, key);
         return replayRecording(entry.value, this.pace);
       }
-      rt.counters.decodeErrors++;
-      this.#store.emitError(notARecording(entry.value), 'get', key);
+      this.#store.decodeFailed(notARecording(entry.value), key);
     }
     let query: SemanticQuery | undefined;
     if (this.#semantic !== undefined && !this.live.has(key)) {
@@ -156,9 +155,12 @@ export class CachedStreamMethod {
       const pending = this.#store.mark();
       const mark = pending instanceof Promise ? await pending : pending;
       const started = rt.clock.now();
-      const end = await runWithSignal(stop.signal, async () =>
-        live.pump(iteratorOf(await fn.apply(self, args), rt.method)),
-      );
+      const pump = () =>
+        runWithSignal(stop.signal, async () => live.pump(iteratorOf(await fn.apply(self, args), rt.method)));
+      const scope = rt.fillScope.current;
+      const end = await (scope === undefined
+        ? pump()
+        : scope({ method: rt.method, namespace: rt.namespace, key }, pump));
       if (end !== 'done') return;
       rt.counters.fills++;
       const recording: StreamRecording = { chunks: live.chunks, gaps: live.gaps };

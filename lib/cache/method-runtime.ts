@@ -1,9 +1,10 @@
 import type { Clock } from '../core/clock';
 import type { Emitter } from '../core/events';
+import type { CachetLogger } from '../core/logger';
 import type { KeyBuilder } from '../keys/key-builder';
 import type { CacheStore } from '../ports/cache-store';
 import type { ResolvedFreshness, StoreErrorPolicy } from './cached-options';
-import type { CacheEvents } from './cache-events';
+import type { CacheEvents, FillScope } from './cache-events';
 import type { FillTable } from './fill-table';
 import type { MethodLedger } from './method-ledger';
 import type { CacheCounters } from './stats';
@@ -20,6 +21,8 @@ export interface MethodRuntime {
   readonly fills: FillTable;
   readonly events: Emitter<CacheEvents>;
   readonly clock: Clock;
+  /** The cache's own logger; `undefined` for the global one (see `setLogger`). */
+  readonly logger: CachetLogger | undefined;
   readonly ttlMs: number;
   readonly ttlFn: ((result: unknown) => unknown) | undefined;
   readonly when: ((...args: unknown[]) => boolean) | undefined;
@@ -43,4 +46,6 @@ export interface MethodRuntime {
   readonly ledger: MethodLedger | undefined;
   /** The semantic cache's options; `undefined` for a method without `semantic`. */
   readonly semantic: ResolvedSemantic | undefined;
+  /** The cache's fill scope (`Cache.scopeFills`), read when a fill starts; `current` is unset normally. */
+  readonly fillScope: { readonly current: FillScope | undefined };
 }

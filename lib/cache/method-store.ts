@@ -1,6 +1,7 @@
 import { isValueDecodeError, isValueEncodeError, type ValueEncodeError } from '../codec/value-codec';
 import { parseDuration } from '../core/duration';
 import { StoreError } from '../core/errors';
+import { logEvent } from '../core/logger';
 import type { CacheEntry, FillCoordinator, FillLease, MaybePromise } from '../ports/cache-store';
 import type { MethodRuntime } from './method-runtime';
 
@@ -18,18 +19,34 @@ export interface Coordination {
  * by promise methods ({@link CachedMethod}) and stream methods ({@link CachedStreamMethod}).
  */
 export class MethodStore {
+  /** Whether a refused value, and an entry that did not decode, have been logged: once per method each. */
   #warned = false;
+  #decodeLogged = false;
 
   constructor(private readonly rt: MethodRuntime) {}
 
   /** A failed read: counted as a decode error or a store error (rethrown under `throw`). */
   readFailed(error: unknown, key: string): void {
-    if (isDecodeFailure(error)) {
-      this.rt.counters.decodeErrors++;
-      this.emitError(error, 'get', key);
-    } else {
-      this.storeFailed(error, 'get', key);
-    }
+    if (isDecodeFailure(error)) this.decodeFailed(error, key);
+    else this.storeFailed(error, 'get', key);
+  }
+
+  /**
+   * An entry that did not decode (written by another version, or not a stream's recording): a miss,
+   * counted, reported as an `error` event, and logged once per method (the counter has the rest).
+   */
+  decodeFailed(error: unknown, key: string): void {
+    this.rt.counters.decodeErrors++;
+    this.emitError(error, 'get', key);
+    if (this.#decodeLogged) return;
+    this.#decodeLogged = true;
+    logEvent(
+      this.rt.logger,
+      'warn',
+      { event: 'cachet.decode-failed', ...this.#where(key), err: error },
+      `${this.rt.method} read an entry it cannot decode, so it was a miss (logged once; see decodeErrors in stats): ` +
+        (error instanceof Error ? error.message : String(error)),
+    );
   }
 
   /**
@@ -220,15 +237,19 @@ export class MethodStore {
     this.emitError(error, 'set', key);
     if (!this.#warned) {
       this.#warned = true;
-      process.emitWarning(
+      logEvent(
+        this.rt.logger,
+        'warn',
+        { event: 'cachet.value-refused', ...this.#where(key), err: error },
         `${this.rt.method} returned a value the cache cannot store, so it is not cached: ${error.message}`,
-        {
-          type: 'CachetValueWarning',
-          code: error.code,
-        },
+        { type: 'CachetValueWarning', code: error.code },
       );
     }
     if (strict) throw error;
+  }
+
+  #where(key: string): { namespace: string; method: string; key: string; store: string } {
+    return { namespace: this.rt.namespace, method: this.rt.method, key, store: this.rt.store.name };
   }
 
   emitError(error: unknown, operation: string, key: string): void {

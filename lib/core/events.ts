@@ -1,9 +1,14 @@
+import { logEvent, type CachetLogger } from './logger';
+
 /**
  * A minimal typed event emitter. Emitting to an event nobody listens to costs one property read, so
  * hot paths can call `has()` first and skip building the payload.
  */
 export class Emitter<Events extends { [E in keyof Events]: (payload: never) => void }> {
   #listeners: { [E in keyof Events]?: Events[E][] } = {};
+
+  /** `logger`: where a listener's exception is logged (its owner's logger; else the global one). */
+  constructor(private readonly logger?: CachetLogger) {}
 
   /** Adds a listener; returns a function that removes it. */
   on<E extends keyof Events>(event: E, listener: Events[E]): () => void {
@@ -26,7 +31,7 @@ export class Emitter<Events extends { [E in keyof Events]: (payload: never) => v
 
   /**
    * Calls every listener. A listener that throws must not break the call that emitted (a cache hit), so
-   * its error becomes a process warning instead.
+   * its error is logged instead (a process warning when no logger is set).
    */
   emit<E extends keyof Events>(event: E, payload: Parameters<Events[E]>[0]): void {
     const list = this.#listeners[event];
@@ -35,7 +40,13 @@ export class Emitter<Events extends { [E in keyof Events]: (payload: never) => v
       try {
         (listener as (p: typeof payload) => void)(payload);
       } catch (error) {
-        process.emitWarning(`A cachet '${String(event)}' listener threw: ${String(error)}`, 'CachetListenerWarning');
+        logEvent(
+          this.logger,
+          'error',
+          { event: 'cachet.listener-threw', listener: String(event), err: error },
+          `A cachet '${String(event)}' listener threw: ${String(error)}`,
+          { type: 'CachetListenerWarning' },
+        );
       }
     }
   }

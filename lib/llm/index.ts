@@ -7,6 +7,8 @@
 export { chatKeyPolicy, explainKey, ChatKeyError, isChatKeyError } from './chat-key';
 export { CHAT_IGNORED_FIELDS } from './chat-key-fields';
 export { usageOfChatResult } from './chat-usage';
+export { estimateChatTokens } from './chat-tokens';
+export type { EstimateChatTokensOptions } from './chat-tokens';
 export type { ChatKeyOptions, ChatNormalizeOptions, ChatKeyPolicy, ChatKeyExplanation } from './chat-key';
 export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool, ChatRole } from './chat-request';
 export { ChatClient } from './chat-client';

@@ -1,10 +1,12 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Cache, type CacheOptions } from '../cache/cache';
 import { getDefaultCache, setDefaultCache } from '../cache/default-cache';
+import { assertLogger, getLogger, setLogger, type CachetLogger } from '../core/logger';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import type { CacheStore } from '../ports/cache-store';
 import type { CircuitStateStore } from '../ports/circuit-state';
 import type { CostLedger } from '../ports/cost-ledger';
+import type { EndpointHealthStore } from '../ports/endpoint-health';
 import type { RateLimiter } from '../ports/rate-limiter';
 import type { Semaphore } from '../ports/semaphore';
 import type { RedisStore } from '../redis/redis-store';
@@ -36,8 +38,15 @@ export interface CachetModuleOptions {
   readonly semaphores?: Readonly<Record<string, Semaphore>>;
   /** Circuit state stores by name, for `@CircuitBreaker({ store: name })`. */
   readonly circuitStores?: Readonly<Record<string, CircuitStateStore>>;
+  /** Router health stores by name, for `new ConcurrentRouter({ health: name })` and `routerFromConfig`. */
+  readonly routerHealth?: Readonly<Record<string, EndpointHealthStore>>;
   /** The cost ledger of the default cache; also registered as the cost ledger `default`. */
   readonly costLedger?: CostLedger;
+  /**
+   * Where cachet logs, as the global logger (`setLogger`) while the module runs: Nest's own, e.g.
+   * `new Logger('cachet')`. The one set before comes back on shutdown. @default the one set before, if any
+   */
+  readonly logger?: CachetLogger;
 }
 
 /** The options of {@link CachetModule.forRootAsync}, as Nest's own `registerAsync` modules take them. */
@@ -50,7 +59,16 @@ export interface CachetModuleAsyncOptions {
 /** Injection token of the options; `Cache` is the token of the default cache. */
 export const CACHET_OPTIONS = Symbol('CACHET_OPTIONS');
 
-const KNOWN = ['store', 'cache', 'rateLimiters', 'semaphores', 'circuitStores', 'costLedger'] as const;
+const KNOWN = [
+  'store',
+  'cache',
+  'rateLimiters',
+  'semaphores',
+  'circuitStores',
+  'routerHealth',
+  'costLedger',
+  'logger',
+] as const;
 
 /**
  * What the module opened from its options: the default cache and the registrations. Closed on application
@@ -59,6 +77,8 @@ const KNOWN = ['store', 'cache', 'rateLimiters', 'semaphores', 'circuitStores', 
 export class CachetRuntime implements OnApplicationShutdown {
   readonly #unregister: (() => void)[] = [];
   readonly #owned: { close?: () => Promise<unknown> }[] = [];
+  readonly #logger: CachetLogger | undefined;
+  readonly #loggerBefore = getLogger();
   #closed: Promise<void> | undefined;
 
   constructor(
@@ -69,6 +89,7 @@ export class CachetRuntime implements OnApplicationShutdown {
       ['rateLimiter', options.rateLimiters],
       ['semaphore', options.semaphores],
       ['circuitStore', options.circuitStores],
+      ['routerHealth', options.routerHealth],
       ['costLedger', options.costLedger === undefined ? undefined : { default: options.costLedger }],
     ];
     for (const [kind, named] of groups) {
@@ -78,6 +99,8 @@ export class CachetRuntime implements OnApplicationShutdown {
       }
     }
     setDefaultCache(cache);
+    this.#logger = options.logger;
+    if (options.logger !== undefined) setLogger(options.logger);
   }
 
   /** Unregisters the resources and the default cache, then closes everything. Idempotent. */
@@ -93,6 +116,7 @@ export class CachetRuntime implements OnApplicationShutdown {
     for (const unregister of this.#unregister) unregister();
     // The default cache goes back to the environment's (made only if a call needs it).
     if (getDefaultCache() === this.cache) setDefaultCache(undefined);
+    if (this.#logger !== undefined && getLogger() === this.#logger) setLogger(this.#loggerBefore);
     const results = await Promise.allSettled([
       this.cache.close(),
       ...this.#owned.map(async (resource) => resource.close?.()),
@@ -127,6 +151,7 @@ function loadRedisStore(): typeof RedisStore {
 export function openCachet(options: CachetModuleOptions): CachetRuntime {
   assertPlainObject('options', options);
   assertKnownOptions('CachetModule', options, KNOWN);
+  if (options.logger !== undefined) assertLogger('logger', options.logger);
   const store = makeStore(options.store);
   const cache = new Cache({
     ...options.cache,

@@ -38,6 +38,19 @@ export interface RateDecision {
   readonly resetAfterMs: number;
   /** The limiter's clock at the decision, ms: Redis's server time for the Redis limiter, `performance.now()` for the memory limiter by default. */
   readonly at: number;
+  /**
+   * When allowed: the limiter's clock (ms, to the microsecond) at which the units just charged leave the
+   * schedule (the key's theoretical arrival time after the charge). Pass it to
+   * {@link RateLimiter.adjust} with a refund, which can give back only what still lies ahead of it.
+   * Equal to `at` when denied.
+   */
+  readonly reservedUntil: number;
+}
+
+/** The outcome of one {@link RateLimiter.adjust}. */
+export interface RateAdjustment {
+  /** The limiter's clock when the correction was recorded, ms (as {@link RateDecision.at}). */
+  readonly at: number;
 }
 
 /**
@@ -56,6 +69,14 @@ export interface RateLimiter {
    * when the backend fails (a Redis outage); never for a denial.
    */
   decide(key: string, rule: RateRule, cost: number): Promise<RateDecision>;
+  /**
+   * Corrects an earlier charge on `key` under `rule` by `delta` units, unconditionally (the call it
+   * charged for has happened): a positive delta is an overdraft that pushes the schedule forward, so later
+   * calls wait longer; a negative delta refunds, but never more than the part of the reservation still
+   * ahead of the clock (`reservedUntil`, from the reservation's {@link RateDecision}) and never beyond
+   * the rested state (all of `burst` available). Atomic, like `decide`; rejects only when the backend fails.
+   */
+  adjust(key: string, rule: RateRule, delta: number, reservedUntil?: number): Promise<RateAdjustment>;
   /** Releases what the limiter holds (connections, timers). */
   close(): Promise<void>;
 }

@@ -42,6 +42,11 @@ export function costUs(rule: RateRule, cost: number): number {
   return Math.ceil(cost * rule.emissionUs);
 }
 
+/** A correction of `delta` units in µs: an overdraft rounded up, a refund rounded down, each on the safe side. */
+export function adjustmentUs(rule: RateRule, delta: number): number {
+  return delta >= 0 ? costUs(rule, delta) : -Math.floor(-delta * rule.emissionUs);
+}
+
 /** The outcome of {@link gcraStep}, all in µs. */
 export interface GcraStep {
   readonly allowed: boolean;
@@ -73,6 +78,30 @@ export function gcraStep(tat: number | undefined, nowUs: number, rule: RateRule,
   }
   const remaining = Math.floor((rule.toleranceUs - (next - nowUs)) / rule.emissionUs);
   return { allowed: true, tat: next, retryAfterUs: 0, remaining, resetAfterUs: Math.max(0, next - nowUs) };
+}
+
+/**
+ * One correction, charged after the fact (never denied: the call it corrects has already happened). A
+ * positive `deltaUs` is an overdraft: the schedule moves forward from where `gcraStep` would start it, so
+ * later calls wait for it. A negative one is a refund, of at most the part of the reservation still ahead
+ * of the clock (`reservedUntilUs`, the TAT its admission stored): time that has already elapsed was
+ * already offered to other callers, and giving it back again would admit it twice. A refund never moves
+ * the schedule behind the clock (the rested state, a full `burst`) nor behind where it stood. Returns the
+ * TAT to store, or `undefined` when there is nothing to store (a refund on a rested key).
+ * @example gcraAdjust(now + 900_000, now, toRateRule(10, 1_000, 10), -500_000, now + 900_000) // now + 400_000
+ */
+export function gcraAdjust(
+  tat: number | undefined,
+  nowUs: number,
+  rule: RateRule,
+  deltaUs: number,
+  reservedUntilUs = Infinity,
+): number | undefined {
+  const rested = tat === undefined || tat <= nowUs - rule.restUs;
+  if (deltaUs >= 0) return (rested ? nowUs : Math.max(tat, nowUs - rule.creditUs)) + deltaUs;
+  if (rested) return undefined;
+  const refundUs = Math.min(-deltaUs, Math.max(0, reservedUntilUs - nowUs));
+  return Math.max(tat - refundUs, Math.min(tat, nowUs));
 }
 
 /** Microseconds to whole milliseconds, rounded up: waiting `retryAfterMs` must be enough. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock';
 import { assertKnownOptions, withDefaults } from '../core/validate';
-import { costUs, gcraStep, usToMs } from './gcra';
-import type { RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
+import { adjustmentUs, costUs, gcraAdjust, gcraStep, usToMs } from './gcra';
+import type { RateAdjustment, RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
 
 /** Options of {@link MemoryRateLimiter}. */
 export interface MemoryRateLimiterOptions {
@@ -77,7 +77,26 @@ export class MemoryRateLimiter implements RateLimiter {
       remaining: step.remaining,
       resetAfterMs: usToMs(step.resetAfterUs),
       at: now,
+      reservedUntil: step.allowed ? step.tat / 1_000 : now,
     };
+  }
+
+  adjust(key: string, rule: RateRule, delta: number, reservedUntil?: number): Promise<RateAdjustment> {
+    return Promise.resolve(this.adjustNow(key, rule, delta, reservedUntil));
+  }
+
+  /** The same correction, synchronously. */
+  adjustNow(key: string, rule: RateRule, delta: number, reservedUntil?: number): RateAdjustment {
+    const at = this.#clock.now();
+    if (delta === 0) return { at };
+    const nowUs = Math.round(at * 1_000);
+    const deltaUs = adjustmentUs(rule, delta);
+    const untilUs = reservedUntil === undefined ? Infinity : Math.round(reservedUntil * 1_000);
+    const tat = gcraAdjust(this.#tats.get(key), nowUs, rule, deltaUs, untilUs);
+    if (tat === undefined) return { at };
+    this.#tats.set(key, tat);
+    if (rule.restUs > this.#restUs) this.#restUs = rule.restUs;
+    return { at };
   }
 
   /** Forgets every key. */

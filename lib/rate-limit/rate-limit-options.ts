@@ -33,7 +33,11 @@ export interface RateLimitedOptions<Args extends unknown[] = any[]> {
    *   per `interval` in the long run.
    * The one unit over `limit + burst - 1` is the price of not losing late callers' slots. For a hard cap
    * of N in every window, set `limit` to N - `burst`. A positive integer.
-   * @default 1
+   *
+   * For a token budget (with `actualCost`) `burst` is in tokens too, and defaults to `limit`: a
+   * provider's 90,000 tokens per minute is a bucket of 90,000 that refills continuously, which
+   * `{ limit: 90_000, interval: '1m' }` then means.
+   * @default 1; `limit` when `actualCost` is given
    */
   readonly burst?: number;
   /**
@@ -42,8 +46,27 @@ export interface RateLimitedOptions<Args extends unknown[] = any[]> {
    * @default `name` (for a method, `Class.method`: one limit shared by every instance)
    */
   readonly key?: (this: any, ...args: Args) => string;
-  /** Units one call spends, e.g. estimated tokens; a number from 0 to `burst`. @default () => 1 */
+  /**
+   * Units one call spends, e.g. estimated tokens; a number from 0 to `burst`. With `actualCost` it is
+   * an estimate reserved before the call, and may exceed `burst`: the call then reserves the whole burst
+   * and the rest is charged by the correction.
+   * @default () => 1
+   */
   readonly cost?: (...args: Args) => number;
+  /**
+   * What the call really spent, read from its result once it has answered, e.g.
+   * `(completion) => completion.usage.total_tokens`: the limit becomes a budget of units (tokens) reserved
+   * from the `cost` estimate and corrected after the call. The difference from the reservation is
+   * charged to the same key at once, never waited for nor refused (the call has happened): an overdraft
+   * makes later calls wait longer, a refund lets them in sooner (never beyond the rested state). The
+   * call returns after the correction is recorded, so one caller's next call always sees it. Return
+   * `undefined` to keep the estimate (a result with no usage). A call that throws refunds its
+   * whole reservation. With N calls in flight, any window of `interval` admits at most
+   * `limit + burst` units (plus less than one with fractional costs), plus the overdrafts of the calls
+   * not yet corrected when the window's last call was admitted.
+   * @default none: `cost` is final
+   */
+  readonly actualCost?: (result: any, ...args: Args) => number | undefined;
   /**
    * `'reject'` throws a `RateLimitError` at once, with `retryAfterMs`; `'wait'` queues the call, first
    * come first served, until it is admitted or `maxWait` has passed.
@@ -77,7 +100,6 @@ export interface RateLimitedOptions<Args extends unknown[] = any[]> {
 
 const DEFAULTS = {
   interval: '1s',
-  burst: 1,
   mode: 'reject',
   maxWait: '30s',
   onStoreError: 'local',
@@ -89,6 +111,7 @@ const KNOWN = [
   'burst',
   'key',
   'cost',
+  'actualCost',
   'mode',
   'maxWait',
   'limiter',
@@ -103,6 +126,7 @@ export interface ResolvedRateLimitedOptions {
   readonly rule: RateRule;
   readonly key: ((this: unknown, ...args: unknown[]) => string) | undefined;
   readonly cost: ((...args: unknown[]) => number) | undefined;
+  readonly actualCost: ((result: unknown, ...args: unknown[]) => number | undefined) | undefined;
   readonly mode: 'reject' | 'wait';
   readonly maxWaitMs: number;
   readonly limiter: RateLimiter | undefined;
@@ -121,9 +145,11 @@ export function resolveRateLimitedOptions(options: RateLimitedOptions): Resolved
   assertPositiveInteger('limit', merged.limit);
   const intervalMs = parseDuration('interval', merged.interval);
   if (intervalMs < 1) throw optionError('interval', 'a duration of at least 1 ms', merged.interval);
-  assertPositiveInteger('burst', merged.burst);
+  const burst = merged.burst ?? (merged.actualCost === undefined ? 1 : merged.limit);
+  assertPositiveInteger('burst', burst);
   assertOptionalFunction('key', merged.key);
   assertOptionalFunction('cost', merged.cost);
+  assertOptionalFunction('actualCost', merged.actualCost);
   assertOneOf('mode', merged.mode, ['reject', 'wait'] as const);
   const maxWaitMs = parseDuration('maxWait', merged.maxWait);
   // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
@@ -131,16 +157,20 @@ export function resolveRateLimitedOptions(options: RateLimitedOptions): Resolved
   const limiter = typeof merged.limiter === 'string' ? namedRateLimiter(merged.limiter) : merged.limiter;
   if (
     limiter !== undefined &&
-    (typeof limiter !== 'object' || limiter === null || typeof limiter.decide !== 'function')
+    (typeof limiter !== 'object' ||
+      limiter === null ||
+      typeof limiter.decide !== 'function' ||
+      typeof limiter.adjust !== 'function')
   ) {
     throw optionError('limiter', 'a RateLimiter (MemoryRateLimiter or RedisRateLimiter)', limiter);
   }
   assertOneOf('onStoreError', merged.onStoreError, STORE_ERROR_POLICIES);
   if (merged.name !== undefined) assertKeyPart('name', merged.name);
   return {
-    rule: toRateRule(merged.limit, intervalMs, merged.burst),
+    rule: toRateRule(merged.limit, intervalMs, burst),
     key: merged.key as ResolvedRateLimitedOptions['key'],
     cost: merged.cost as ResolvedRateLimitedOptions['cost'],
+    actualCost: merged.actualCost as ResolvedRateLimitedOptions['actualCost'],
     mode: merged.mode,
     maxWaitMs,
     limiter,

@@ -50,7 +50,16 @@ function limitedCall<F extends AsyncFunction>(
   defaultKey: (self: unknown) => string,
 ): F {
   return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    await policy.admit(this, args, defaultKey(this));
-    return fn.apply(this, args);
+    const reserved = await policy.admit(this, args, defaultKey(this));
+    if (!policy.corrects) return fn.apply(this, args);
+    let result: unknown;
+    try {
+      result = await fn.apply(this, args);
+    } catch (error) {
+      await policy.settle(reserved, undefined, args, true);
+      throw error;
+    }
+    await policy.settle(reserved, result, args, false);
+    return result;
   } as F;
 }

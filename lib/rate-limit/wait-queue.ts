@@ -1,16 +1,16 @@
 import type { RateDecision } from '../ports/rate-limiter';
 
-interface Waiter {
+interface Waiter<D> {
   readonly cost: number;
-  readonly resolve: () => void;
+  readonly resolve: (decision: D) => void;
   readonly reject: (error: unknown) => void;
   timer: NodeJS.Timeout | undefined;
 }
 
 /** What a {@link WaitQueue} needs from its owner. */
-export interface WaitQueueHooks {
+export interface WaitQueueHooks<D extends RateDecision = RateDecision> {
   /** One decision for the head waiter; may reject (a store failure under `onStoreError: 'deny'`). */
-  decide(cost: number): Promise<RateDecision>;
+  decide(cost: number): Promise<D>;
   /** The error for a waiter that gave up; `retryAfterMs` is the time until the queue's next attempt. */
   giveUp(retryAfterMs: number): Error;
   /** The queue is empty and idle; the owner may drop it. */
@@ -30,30 +30,41 @@ export interface WaitQueueHooks {
  * const queue = new WaitQueue({ decide: (cost) => limiter.decide(key, rule, cost), giveUp, onIdle });
  * await queue.wait(1, 30_000, denial.retryAfterMs);
  */
-export class WaitQueue {
-  readonly #waiters: Waiter[] = [];
+export class WaitQueue<D extends RateDecision = RateDecision> {
+  readonly #waiters: Waiter<D>[] = [];
   #retry: NodeJS.Timeout | undefined;
   #nextAttemptAt = 0;
   #deciding = false;
   #soon = false;
+  /** A refund arrived while a decision was out: its denial may be stale, so ask again at once. */
+  #freed = false;
 
-  constructor(private readonly hooks: WaitQueueHooks) {}
+  constructor(private readonly hooks: WaitQueueHooks<D>) {}
 
   get length(): number {
     return this.#waiters.length;
   }
 
   /**
-   * Resolves when `cost` units were charged for this caller, or rejects after `maxWaitMs`. `retryAfterMs`
+   * Resolves with the admitting decision when `cost` units were charged for this caller, or rejects after `maxWaitMs`. `retryAfterMs`
    * is the caller's own denial when it found the queue empty: the first attempt is due then.
    */
-  wait(cost: number, maxWaitMs: number, retryAfterMs = 0): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { cost, resolve, reject, timer: undefined };
+  wait(cost: number, maxWaitMs: number, retryAfterMs = 0): Promise<D> {
+    return new Promise<D>((resolve, reject) => {
+      const waiter: Waiter<D> = { cost, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => this.#abandon(waiter), maxWaitMs);
       this.#waiters.push(waiter);
       if (this.#waiters.length === 1 && !this.#deciding) this.#schedule(retryAfterMs);
     });
+  }
+
+  /**
+   * Units were given back on the key (a corrected reservation): the head asks again now rather than at
+   * the time its last denial named, which the refund may have brought forward.
+   */
+  freed(): void {
+    if (this.#deciding) this.#freed = true;
+    else if (this.#waiters.length > 0) this.#schedule(0);
   }
 
   #schedule(delayMs: number): void {
@@ -74,7 +85,7 @@ export class WaitQueue {
     });
   }
 
-  #abandon(waiter: Waiter): void {
+  #abandon(waiter: Waiter<D>): void {
     const index = this.#waiters.indexOf(waiter);
     if (index < 0) return;
     this.#waiters.splice(index, 1);
@@ -98,7 +109,8 @@ export class WaitQueue {
       for (;;) {
         const head = this.#waiters[0];
         if (head === undefined) return this.hooks.onIdle();
-        let decision: RateDecision;
+        let decision: D;
+        this.#freed = false;
         try {
           decision = await this.hooks.decide(head.cost);
         } catch (error) {
@@ -108,10 +120,11 @@ export class WaitQueue {
         // The head may have given up while the decision was out; its units are then spent on nobody,
         // which errs on the safe side of the limit.
         if (decision.allowed) {
-          if (this.#remove(head)) head.resolve();
+          if (this.#remove(head)) head.resolve(decision);
           continue;
         }
         if (this.#waiters.length === 0) return this.hooks.onIdle();
+        if (this.#freed) continue;
         return this.#schedule(decision.retryAfterMs);
       }
     } finally {
@@ -119,7 +132,7 @@ export class WaitQueue {
     }
   }
 
-  #remove(waiter: Waiter): boolean {
+  #remove(waiter: Waiter<D>): boolean {
     const index = this.#waiters.indexOf(waiter);
     if (index < 0) return false;
     this.#waiters.splice(index, 1);

@@ -1,4 +1,5 @@
 import { Emitter } from '../core/events';
+import { logEvent, type CachetLogger } from '../core/logger';
 import type { NoticeBus } from '../ports/notice-bus';
 import { closeClient } from './close-client';
 import type { RedisClientLike } from './connection';
@@ -12,7 +13,8 @@ interface BusEvents {
  * opened on the first `subscribe`) carries every channel, fill notices and tier notices alike, so a
  * store holds two connections at most. Publishing goes through the store's own connection, behind its
  * timeout and breaker. The bus is live from the first subscription until the subscriber connection
- * fails or ends, and live again once node-redis has reconnected (it subscribes again by itself).
+ * fails or ends, and live again once node-redis has reconnected (it subscribes again by itself). Each
+ * loss is logged once (`warn`, with the first error), and so is each return (`info`).
  */
 export class RedisNoticeBus implements NoticeBus {
   readonly #events = new Emitter<BusEvents>();
@@ -21,11 +23,16 @@ export class RedisNoticeBus implements NoticeBus {
   #connecting: Promise<void> | undefined;
   #live = false;
   #closed = false;
+  /** The error that ended the subscription, for the log line of its loss. */
+  #lostBy: unknown;
+  /** Whether the bus has been live before (a return is logged, the first subscription is not). */
+  #hadLive = false;
 
   constructor(
     private readonly client: RedisClientLike,
     private readonly send: (channel: string, message: string) => Promise<void>,
     private readonly onError: (error: unknown) => void,
+    private readonly logger?: CachetLogger,
   ) {}
 
   get live(): boolean {
@@ -71,6 +78,7 @@ export class RedisNoticeBus implements NoticeBus {
     this.#subscriber = subscriber;
     const lost = (error?: unknown): void => {
       if (error !== undefined) this.onError(error);
+      this.#lostBy ??= error;
       this.#setLive(false);
     };
     subscriber.on('error', lost);
@@ -93,6 +101,31 @@ export class RedisNoticeBus implements NoticeBus {
   #setLive(live: boolean): void {
     if (this.#live === live) return;
     this.#live = live;
+    if (!this.#closed) this.#log(live);
     this.#events.emit('live', live);
+  }
+
+  /** Logs a loss of the subscription, or its return after one (not the first subscription). */
+  #log(live: boolean): void {
+    const channels = [...this.#channels.keys()];
+    if (!live) {
+      const err = this.#lostBy;
+      logEvent(
+        this.logger,
+        'warn',
+        { event: 'cachet.notices-lost', backend: 'RedisStore', channels, ...(err === undefined ? {} : { err }) },
+        'RedisStore: the notice channel was lost; notices may be missed until it is subscribed again' +
+          (err === undefined ? '' : `: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    } else if (this.#hadLive) {
+      this.#lostBy = undefined;
+      logEvent(
+        this.logger,
+        'info',
+        { event: 'cachet.notices-restored', backend: 'RedisStore', channels },
+        'RedisStore: the notice channel is subscribed again',
+      );
+    }
+    this.#hadLive = true;
   }
 }

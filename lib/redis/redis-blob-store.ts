@@ -19,7 +19,7 @@ export class RedisBlobStore implements BlobStore {
 
   constructor(options: RedisBlobStoreOptions) {
     assertKnownOptions('RedisBlobStore', options, CONNECTION_OPTIONS);
-    this.#redis = new RedisExecutor(options, { operationTimeout: '2s' });
+    this.#redis = new RedisExecutor(options, { operationTimeout: '2s', owner: 'RedisBlobStore' });
   }
 
   async getBlob(key: string): Promise<Uint8Array | undefined> {

@@ -78,7 +78,7 @@ export class RedisCircuitState implements CircuitStateStore {
     if (typeof o.serverTime !== 'boolean') throw optionError('serverTime', 'a boolean', o.serverTime);
     this.#prefix = o.prefix;
     this.#serverTime = o.serverTime;
-    this.#redis = new RedisExecutor(o);
+    this.#redis = new RedisExecutor(o, { owner: 'RedisCircuitState' });
   }
 
   async enter(name: string, policy: CircuitPolicy, now: number): Promise<CircuitAdmission> {

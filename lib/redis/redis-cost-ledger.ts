@@ -110,7 +110,7 @@ export class RedisCostLedger implements CostLedger {
     this.prices = resolved.prices ?? new PriceTable();
     this.#key = resolved.key;
     this.#maxPendingRows = resolved.maxPendingRows;
-    this.#connection = new RedisExecutor(options, { operationTimeout: '2s' });
+    this.#connection = new RedisExecutor(options, { operationTimeout: '2s', owner: 'RedisCostLedger' });
     this.#timer = setInterval(() => this.flush().catch(() => {}), interval);
     this.#timer.unref();
   }

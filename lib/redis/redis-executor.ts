@@ -1,10 +1,12 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { StoreError, StoreUnavailableError } from '../core/errors';
+import { assertLogger, logEvent, type CachetLogger } from '../core/logger';
 import { assertPositiveInteger, optionError, withDefaults } from '../core/validate';
 import { closeClient } from './close-client';
 import { ClusterClientAdapter, isClusterClient, type RedisClusterLike } from './cluster';
 import { createOwnedClient, type RedisClientLike } from './connection';
+import { BreakerLog } from './breaker-log';
 import { StoreBreaker, type StoreCircuitState } from './store-breaker';
 import { TimeoutSweeper } from './timeout-sweeper';
 
@@ -36,6 +38,11 @@ export interface RedisConnectionOptions {
   readonly breakerCooldown?: Duration;
   /** Time source of the breaker, for tests. @default Date.now */
   readonly clock?: Clock;
+  /**
+   * Where the breaker opening and closing is logged (and, for a `RedisStore`, its notice channel being
+   * lost and restored): `console`, a pino or NestJS logger. @default the one `setLogger` set, else none
+   */
+  readonly logger?: CachetLogger;
 }
 
 /** The option names of {@link RedisConnectionOptions}, for the classes' own `assertKnownOptions`. */
@@ -46,6 +53,7 @@ export const CONNECTION_OPTIONS = [
   'breakerThreshold',
   'breakerCooldown',
   'clock',
+  'logger',
 ] as const;
 
 const DEFAULTS = {
@@ -53,7 +61,13 @@ const DEFAULTS = {
   breakerThreshold: 3,
   breakerCooldown: '1s',
   clock: systemClock,
-} as const satisfies Omit<Required<RedisConnectionOptions>, 'url' | 'client'>;
+} as const satisfies Omit<Required<RedisConnectionOptions>, 'url' | 'client' | 'logger'>;
+
+/** Per-class settings of an executor: defaults that differ from the common ones, and the class's name in logs. */
+export type ExecutorSetup = Partial<Omit<RedisConnectionOptions, 'url' | 'client' | 'logger'>> & {
+  /** The Redis class, as the `backend` field of its log messages. @default 'Redis' */
+  readonly owner?: string;
+};
 
 /**
  * The most time one call spends on Redis operations that fail, however Redis fails (a node down, hung,
@@ -90,8 +104,10 @@ export class RedisExecutor {
   /** A single Redis's one lane; on a cluster, one per master in {@link #lanes}. */
   readonly #single: Lane | undefined;
   readonly #lanes = new Map<string, Lane>();
-  readonly #newLane: () => Lane;
+  readonly #newLane: (node: string) => Lane;
   readonly #onCircuit: (state: StoreCircuitState) => void;
+  readonly #owner: string;
+  readonly logger: CachetLogger | undefined;
   #reported: StoreCircuitState = 'closed';
   /** Which master {@link runAnywhere} tries first next. */
   #turn = 0;
@@ -106,9 +122,10 @@ export class RedisExecutor {
    */
   constructor(
     options: RedisConnectionOptions,
-    defaults: Partial<Omit<RedisConnectionOptions, 'url' | 'client'>> = {},
+    setup: ExecutorSetup = {},
     onCircuit: (state: StoreCircuitState) => void = () => {},
   ) {
+    const { owner = 'Redis', ...defaults } = setup;
     const o = withDefaults(withDefaults(DEFAULTS, defaults), options);
     const { url, client } = o;
     if ((url === undefined) === (client === undefined)) {
@@ -119,21 +136,35 @@ export class RedisExecutor {
     assertPositiveInteger('breakerThreshold', o.breakerThreshold);
     const cooldownMs = parseDuration('breakerCooldown', o.breakerCooldown);
     if (typeof o.clock?.now !== 'function') throw optionError('clock', 'an object with a now() method', o.clock);
+    if (o.logger !== undefined) assertLogger('logger', o.logger);
+    this.logger = o.logger;
+    this.#owner = owner;
     this.#onCircuit = onCircuit;
     const clock = o.clock;
-    this.#newLane = () => ({
-      breaker: new StoreBreaker(o.breakerThreshold, cooldownMs, clock, () => this.#laneChanged()),
-      timeouts: new TimeoutSweeper(this.timeoutMs),
-    });
+    this.#newLane = (node) => {
+      // `node` is '' for a single Redis, a master's address on a cluster, '*' for commands without a key.
+      const where = node ? { backend: this.#owner, node } : { backend: this.#owner };
+      const label = !node ? '' : node === '*' ? ' (commands without a key)' : ` (master ${node})`;
+      const log = new BreakerLog(o.breakerThreshold, cooldownMs, clock, (level, fields, message) =>
+        logEvent(this.logger, level, { ...fields, ...where }, `${this.#owner}${label}: ${message}`),
+      );
+      return {
+        breaker: new StoreBreaker(o.breakerThreshold, cooldownMs, clock, (state) => {
+          log.changed(state);
+          this.#laneChanged();
+        }),
+        timeouts: new TimeoutSweeper(this.timeoutMs),
+      };
+    };
     if (url === undefined) {
       this.#cluster = isClusterClient(client) ? new ClusterClientAdapter(client) : undefined;
-      this.#single = this.#cluster === undefined ? this.#newLane() : undefined;
+      this.#single = this.#cluster === undefined ? this.#newLane('') : undefined;
       this.client = this.#cluster ?? (client as RedisClientLike);
       this.#owned = false;
       return;
     }
     this.#cluster = undefined;
-    this.#single = this.#newLane();
+    this.#single = this.#newLane('');
     if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
       throw optionError('url', 'a redis:// or rediss:// URL', url);
     this.client = createOwnedClient(url, this.timeoutMs * 4);
@@ -293,7 +324,7 @@ export class RedisExecutor {
 
   #laneAt(node: string): Lane {
     let lane = this.#lanes.get(node);
-    if (lane === undefined) this.#lanes.set(node, (lane = this.#newLane()));
+    if (lane === undefined) this.#lanes.set(node, (lane = this.#newLane(node)));
     return lane;
   }
 

@@ -1,9 +1,9 @@
 import type { StoreError } from '../core/errors';
 import { Emitter } from '../core/events';
 import { assertKeyPart, assertKnownOptions } from '../core/validate';
-import { costUs, usToMs } from '../rate-limit/gcra';
-import type { RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
-import { GCRA_DECIDE } from './gcra-script';
+import { adjustmentUs, costUs, usToMs } from '../rate-limit/gcra';
+import type { RateAdjustment, RateDecision, RateLimiter, RateRule } from '../ports/rate-limiter';
+import { GCRA_ADJUST, GCRA_DECIDE } from './gcra-script';
 import { runLua } from './lua';
 import {
   CONNECTION_OPTIONS,
@@ -51,7 +51,7 @@ export interface RedisRateLimiterEvents {
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly name = 'redis';
-  readonly events = new Emitter<RedisRateLimiterEvents>();
+  readonly events: Emitter<RedisRateLimiterEvents>;
   readonly #redis: RedisExecutor;
   readonly #prefix: string;
   #errors = 0;
@@ -61,7 +61,10 @@ export class RedisRateLimiter implements RateLimiter {
     const prefix = options.prefix ?? 'cachet-rate';
     assertKeyPart('prefix', prefix);
     this.#prefix = `${prefix}:`;
-    this.#redis = new RedisExecutor(options, {}, (state) => this.events.emit('circuit', state));
+    this.#redis = new RedisExecutor(options, { owner: 'RedisRateLimiter' }, (state) =>
+      this.events.emit('circuit', state),
+    );
+    this.events = new Emitter(this.#redis.logger);
   }
 
   /** State of the circuit in front of Redis. */
@@ -74,7 +77,7 @@ export class RedisRateLimiter implements RateLimiter {
     return this.#redis.circuits;
   }
 
-  /** Decisions that failed since the limiter was created. */
+  /** Decisions and corrections that failed since the limiter was created. */
   get errors(): number {
     return this.#errors;
   }
@@ -103,13 +106,40 @@ export class RedisRateLimiter implements RateLimiter {
         remaining,
         resetAfterMs: usToMs(resetAfterUs),
         at: nowUs / 1_000,
+        reservedUntil: (allowed === 1 ? nowUs + resetAfterUs : nowUs) / 1_000,
       };
     } catch (error) {
-      const wrapped = toStoreError(error, 'rate', redisKey);
-      this.#errors++;
-      this.events.emit('error', wrapped);
-      throw wrapped;
+      throw this.#failed(error, redisKey);
     }
+  }
+
+  async adjust(key: string, rule: RateRule, delta: number, reservedUntil?: number): Promise<RateAdjustment> {
+    const redisKey = this.#prefix + key;
+    try {
+      const reply = await this.#redis.run('rate', redisKey, (client) =>
+        runLua<number[]>(
+          client,
+          GCRA_ADJUST,
+          [redisKey],
+          [
+            String(adjustmentUs(rule, delta)),
+            String(rule.creditUs),
+            String(rule.restUs),
+            reservedUntil === undefined ? '-1' : String(Math.round(reservedUntil * 1_000)),
+          ],
+        ),
+      );
+      return { at: (reply[1] as number) / 1_000 };
+    } catch (error) {
+      throw this.#failed(error, redisKey);
+    }
+  }
+
+  #failed(error: unknown, redisKey: string): StoreError {
+    const wrapped = toStoreError(error, 'rate', redisKey);
+    this.#errors++;
+    this.events.emit('error', wrapped);
+    return wrapped;
   }
 
   /** Closes the connection the limiter opened (a client passed in is left open). Never waits on a Redis that is down. */

@@ -117,7 +117,7 @@ export class RedisSemaphore implements Semaphore {
     // Its own queue timeout stays infinite: a caller that falls back brings its remaining deadline along.
     this.#fallback = new LocalSemaphore({ max: queue.max, maxQueue: queue.maxQueue });
     // Last, once every option is valid: with a `url` this opens a connection.
-    this.#redis = new RedisExecutor(o);
+    this.#redis = new RedisExecutor(o, { owner: 'RedisSemaphore' });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { Emitter } from '../core/events';
 import { type StoreError } from '../core/errors';
+import type { CachetLogger } from '../core/logger';
 import { assertKeyPart, assertKnownOptions } from '../core/validate';
 import type {
   CacheCounters,
@@ -89,7 +90,7 @@ export class RedisStore implements CacheStore {
   readonly coordinator: RedisFillCoordinator;
   /** Pub/sub between instances on one subscriber connection: fill notices, and a `TieredStore`'s. */
   readonly notices: RedisNoticeBus;
-  readonly events = new Emitter<RedisStoreEvents>();
+  readonly events: Emitter<RedisStoreEvents>;
   /** Entries Redis still held past the expiry written in them, read as misses. */
   readonly counts = { expired: 0 };
   readonly #redis: RedisExecutor;
@@ -106,7 +107,8 @@ export class RedisStore implements CacheStore {
     assertKnownOptions('RedisStore', options, KNOWN);
     const channel = options.channel ?? 'cachet:fills';
     assertKeyPart('channel', channel);
-    this.#redis = new RedisExecutor(options, {}, (state) => this.events.emit('circuit', state));
+    this.#redis = new RedisExecutor(options, { owner: 'RedisStore' }, (state) => this.events.emit('circuit', state));
+    this.events = new Emitter(this.#redis.logger);
     this.tags = new RedisTagIndex((operation, key, run) => this.#removing(operation, key, run));
     this.#clock = options.clock ?? systemClock;
 
@@ -119,6 +121,7 @@ export class RedisStore implements CacheStore {
       this.#redis.client,
       (noticeChannel, message) => this.publish(noticeChannel, message),
       (error) => this.events.emit('error', toStoreError(error, 'subscribe', undefined)),
+      this.#redis.logger,
     );
     this.vectors = new RedisVectors(
       (operation, key, run) => this.#redis.run(operation, key, run),
@@ -145,6 +148,11 @@ export class RedisStore implements CacheStore {
   /** On a cluster, the state of each master's breaker, by address (`host:port`). */
   get circuits(): ReadonlyMap<string, StoreCircuitState> {
     return this.#redis.circuits;
+  }
+
+  /** The logger given in the options, if any (a `TieredStore` over this store logs there too). */
+  get logger(): CachetLogger | undefined {
+    return this.#redis.logger;
   }
 
   /** The client the store sends its commands through (for extensions such as `TieredStore`). */

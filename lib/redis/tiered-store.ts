@@ -63,7 +63,7 @@ interface Notice {
 export class TieredStore implements CacheStore {
   readonly name = 'tiered';
   readonly coordinator: FillCoordinator;
-  readonly events = new Emitter<TieredStoreEvents>();
+  readonly events: Emitter<TieredStoreEvents>;
   readonly memory: MemoryStore;
   readonly redis: RedisStore;
   readonly #channel: string;
@@ -123,6 +123,8 @@ export class TieredStore implements CacheStore {
     const channel = options.channel ?? 'cachet:tier';
     assertKeyPart('channel', channel);
     this.redis = options.redis;
+    // Listeners' exceptions go where the Redis store logs: the tier has no logger of its own.
+    this.events = new Emitter(this.redis.logger);
     this.memory = options.memory ?? new MemoryStore();
     this.coordinator = this.redis.coordinator;
     this.#channel = channel;

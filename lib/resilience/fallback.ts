@@ -1,3 +1,4 @@
+import { logEvent } from '../core/logger';
 import { assertKnownOptions, assertOptionalFunction, assertPlainObject, optionError } from '../core/validate';
 import type { AsyncMethod } from '../decorate/method-decorator';
 import { createMethodDecorator, type UniversalMethodDecorator } from '../decorate/method-decorator';
@@ -146,7 +147,7 @@ function guard<F extends AsyncMethod>(fn: F, r: ResolvedFallback, operationOf: (
       const causes = isFallbackError(error) ? error.errors : [error];
       const latest = causes.at(-1);
       if (!r.accepts(latest)) throw error;
-      notify(r.onFallback, latest);
+      notify(r.onFallback, latest, operation);
       try {
         return await r.step(this, latest, args);
       } catch (failure) {
@@ -156,10 +157,16 @@ function guard<F extends AsyncMethod>(fn: F, r: ResolvedFallback, operationOf: (
   } as F;
 }
 
-function notify(onFallback: ((error: unknown) => void) | undefined, error: unknown): void {
+function notify(onFallback: ((error: unknown) => void) | undefined, error: unknown, method: string): void {
   try {
     onFallback?.(error);
   } catch (thrown) {
-    process.emitWarning(`A cachet onFallback callback threw: ${String(thrown)}`, 'CachetListenerWarning');
+    logEvent(
+      undefined,
+      'error',
+      { event: 'cachet.listener-threw', listener: 'onFallback', method, err: thrown },
+      `A cachet onFallback callback threw: ${String(thrown)}`,
+      { type: 'CachetListenerWarning' },
+    );
   }
 }

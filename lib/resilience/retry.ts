@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { CachetError } from '../core/errors';
+import { logEvent } from '../core/logger';
 import {
   assertFunction,
   assertKnownOptions,
@@ -202,18 +203,24 @@ function retrying<F extends AsyncMethod>(fn: F, r: ResolvedRetry): F {
         const backoff = fullJitterDelay(attempt, r.baseMs, r.maxMs, r.random);
         const asked = retryAfterOf(error, r.clock);
         const delayMs = asked === undefined ? backoff : Math.max(backoff, Math.min(asked, r.maxRetryAfterMs));
-        notify(r.onRetry, { attempt, error, delayMs });
+        notify(r.onRetry, { attempt, error, delayMs }, fn.name);
         await sleep(delayMs, signal);
       }
     }
   } as F;
 }
 
-function notify(onRetry: ((info: RetryInfo) => void) | undefined, info: RetryInfo): void {
+function notify(onRetry: ((info: RetryInfo) => void) | undefined, info: RetryInfo, method: string): void {
   try {
     onRetry?.(info);
   } catch (error) {
-    process.emitWarning(`A cachet onRetry callback threw: ${String(error)}`, 'CachetListenerWarning');
+    logEvent(
+      undefined,
+      'error',
+      { event: 'cachet.listener-threw', listener: 'onRetry', method, attempt: info.attempt, err: error },
+      `A cachet onRetry callback threw: ${String(error)}`,
+      { type: 'CachetListenerWarning' },
+    );
   }
 }
 

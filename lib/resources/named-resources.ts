@@ -2,6 +2,7 @@ import { CachetError } from '../core/errors';
 import { assertKeyPart, optionError } from '../core/validate';
 import type { CircuitStateStore } from '../ports/circuit-state';
 import type { CostLedger } from '../ports/cost-ledger';
+import type { EndpointHealthStore } from '../ports/endpoint-health';
 import type { RateLimiter } from '../ports/rate-limiter';
 import type { Semaphore } from '../ports/semaphore';
 
@@ -16,6 +17,7 @@ export interface NamedResources {
   semaphore: Semaphore;
   circuitStore: CircuitStateStore;
   costLedger: CostLedger;
+  routerHealth: EndpointHealthStore;
 }
 
 export type ResourceKind = keyof NamedResources;
@@ -25,6 +27,7 @@ const LABELS: Record<ResourceKind, string> = {
   semaphore: 'semaphore',
   circuitStore: 'circuit store',
   costLedger: 'cost ledger',
+  routerHealth: 'router health store',
 };
 
 /** A decorator named a resource that nothing registered: thrown by the first call that needs it. */
@@ -32,7 +35,7 @@ export class UnknownResourceError extends CachetError {
   readonly code = 'ERR_CACHET_UNKNOWN_RESOURCE';
 
   constructor(
-    /** What was looked up: `rateLimiter`, `semaphore`, `circuitStore` or `costLedger`. */
+    /** What was looked up: `rateLimiter`, `semaphore`, `circuitStore`, `costLedger` or `routerHealth`. */
     readonly kind: ResourceKind,
     /** The name it was looked up by. */
     readonly resourceName: string,
@@ -86,6 +89,8 @@ export function namedRateLimiter(name: string): RateLimiter {
   return {
     name,
     decide: (key, rule, cost) => resolveResource('rateLimiter', name).decide(key, rule, cost),
+    adjust: (key, rule, delta, reservedUntil) =>
+      resolveResource('rateLimiter', name).adjust(key, rule, delta, reservedUntil),
     // The registrant owns the limiter and closes it.
     close: async () => {},
   };
@@ -117,5 +122,24 @@ export function namedCircuitStore(name: string): CircuitStateStore {
     enter: (circuit, policy, now) => resolveResource('circuitStore', name).enter(circuit, policy, now),
     report: (circuit, policy, outcome, now) =>
       resolveResource('circuitStore', name).report(circuit, policy, outcome, now),
+  };
+}
+
+/** A router health store that forwards to the one registered under `name` at each call. */
+export function namedRouterHealth(name: string): EndpointHealthStore {
+  assertKeyPart('health', name);
+  const target = () => resolveResource('routerHealth', name);
+  return {
+    get instance() {
+      return target().instance;
+    },
+    // Async, so that a missing store rejects (the router then decides alone) instead of throwing.
+    claimProbe: async (endpoint, policy) => target().claimProbe(endpoint, policy),
+    failed: async (endpoint, policy, failure) => target().failed(endpoint, policy, failure),
+    succeeded: async (endpoint, policy, probe) => target().succeeded(endpoint, policy, probe),
+    abandoned: async (endpoint, policy, probe) => target().abandoned(endpoint, policy, probe),
+    read: async (endpoint, policy) => target().read(endpoint, policy),
+    // Followed from the router's start: a store registered later is not followed (a `healthError`).
+    watch: async (endpoints, policy, listener) => target().watch(endpoints, policy, listener),
   };
 }

@@ -6,13 +6,16 @@ import type { CachedStream } from '../cache/cached-stream';
 import { getDefaultCache } from '../cache/default-cache';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
+import { optionError } from '../core/validate';
 import { MemoryRateLimiter } from '../rate-limit/memory-rate-limiter';
 import type { RateLimiter } from '../ports/rate-limiter';
 import { TimeoutError } from '../resilience/errors';
 import { classifyFailure, type FailureVerdict } from './classify';
-import { EndpointHealth, type EndpointState } from './endpoint-health';
+import { EndpointHealth, type Admission, type EndpointState } from './endpoint-health';
+import { SharedHealth } from './shared-health';
 import { orderEndpoints } from './order';
 import { RouterError, type RouteAttempt, type SkippedEndpoint } from './router-error';
+import { reserveTokens, settleTokens, usedTokens, type TokenReservation } from './token-quota';
 import {
   resolveRouterOptions,
   type ResolvedEndpoint,
@@ -55,6 +58,8 @@ export interface EndpointHealthReport {
   readonly state: EndpointState;
   /** When a cooling endpoint may be probed (epoch ms), else 0. */
   readonly cooldownUntil: number;
+  /** With a shared `health` store: the instance probing the endpoint (this one's `instance`, or another's). */
+  readonly prober?: string;
   /** Requests (streams included) holding a permit from this router now. */
   readonly inFlight: number;
   /** Requests of this router waiting for a permit. */
@@ -70,16 +75,27 @@ export interface EndpointHealthReport {
 export interface RouterEvents {
   /** A request left `from` after a failure and goes on to the next endpoint. */
   fallback: (event: { readonly from: string; readonly error: unknown; readonly verdict: FailureVerdict }) => void;
-  /** An endpoint was set aside for `forMs`. */
+  /**
+   * An endpoint was set aside for `forMs`: by this router, or (with a shared `health` store) by another
+   * instance, when `error` is `undefined`.
+   */
   cooldown: (event: { readonly endpoint: string; readonly forMs: number; readonly error: unknown }) => void;
-  /** A probe succeeded and the endpoint takes requests again. */
+  /** A probe (of this router, or of another instance sharing `health`) succeeded: the endpoint is back. */
   recovered: (event: { readonly endpoint: string }) => void;
+  /** An attempt ended: the same record `RouteResult.attempts` and `RouterError.attempts` hold. */
+  attempt: (event: RouteAttempt) => void;
+  /**
+   * The shared `health` store failed (Redis down); this router decides alone meanwhile (`onHealthStoreError`).
+   * `endpoint` is `undefined` when following the store's changes failed.
+   */
+  healthError: (event: { readonly endpoint: string | undefined; readonly error: unknown }) => void;
 }
 
 /** One endpoint at run time. */
 interface Endpoint extends ResolvedEndpoint {
   readonly permits: Semaphore;
   readonly limiter: RateLimiter | undefined;
+  readonly tokenLimiter: RateLimiter | undefined;
   readonly health: EndpointHealth;
   inFlight: number;
   queued: number;
@@ -90,8 +106,12 @@ interface Lease {
   readonly endpoint: Endpoint;
   readonly permit: Permit;
   readonly probe: boolean;
+  /** The shared probe lease's token, when the probe holds one. */
+  readonly token: string | undefined;
   readonly started: number;
   readonly waitedMs: number;
+  /** The tokens reserved for this attempt (`tokensPerMinute`). */
+  readonly tokens: TokenReservation | undefined;
 }
 
 /**
@@ -122,40 +142,63 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
   constructor(options: RouterOptions<Req, Res, Chunk>) {
     this.#options = resolveRouterOptions(options);
     let shared: RateLimiter | undefined;
+    const routerLimiter = () =>
+      this.#options.limiter ?? (shared ??= new MemoryRateLimiter({ clock: this.#options.clock }));
     const limiterFor = (endpoint: ResolvedEndpoint) =>
-      endpoint.rateLimit === undefined
-        ? undefined
-        : (endpoint.rateLimit.limiter ?? (shared ??= new MemoryRateLimiter({ clock: this.#options.clock })));
+      endpoint.rateLimit === undefined ? undefined : (endpoint.rateLimit.limiter ?? routerLimiter());
     this.#endpoints = this.#options.endpoints.map((endpoint) => ({
       ...endpoint,
       permits: endpoint.semaphore ?? new LocalSemaphore({ max: endpoint.maxConcurrent }),
       limiter: limiterFor(endpoint),
-      health: new EndpointHealth(this.#options.failureThreshold, this.#options.cooldownMs),
+      tokenLimiter: endpoint.tokens === undefined ? undefined : routerLimiter(),
+      health: new EndpointHealth(this.#options.failureThreshold, this.#options.cooldownMs, this.#options.failureWindow),
       inFlight: 0,
       queued: 0,
     }));
-    this.#context = { options: this.#options, endpoints: this.#endpoints, events: this.#events };
+    const { health: store, clock } = this.#options;
+    const sharedHealth =
+      store === undefined
+        ? undefined
+        : new SharedHealth(
+            store,
+            this.#endpoints,
+            this.#healthPolicy(),
+            clock,
+            this.#healthHooks(),
+            this.#options.onHealthStoreError,
+          );
+    this.#context = { options: this.#options, endpoints: this.#endpoints, events: this.#events, shared: sharedHealth };
   }
 
-  /** Listens to `fallback`, `cooldown` or `recovered`; returns a function that stops listening. */
+  /** Listens to `fallback`, `cooldown`, `recovered`, `attempt` or `healthError`; returns a function that stops listening. */
   on<E extends keyof RouterEvents>(event: E, listener: RouterEvents[E]): () => void {
     return this.#events.on(event, listener);
   }
 
-  /** Each endpoint's state, load and recent latency and error rate. */
+  /**
+   * Each endpoint's state, load and recent latency and error rate. With a shared `health` store, the
+   * state is the shared one as this instance last heard of it (cooldowns set by any instance, who probes).
+   */
   health(): EndpointHealthReport[] {
     const now = this.#options.clock.now();
+    const { shared } = this.#context;
     return this.#endpoints.map((e) => ({
       name: e.name,
       model: e.model,
       state: e.health.state(now),
       cooldownUntil: e.health.until,
+      ...(shared?.prober(e, now) === undefined ? {} : { prober: shared.prober(e, now) }),
       inFlight: e.inFlight,
       queued: e.queued,
       maxConcurrent: e.maxConcurrent,
       latencyMs: e.health.latencyMs,
       errorRate: e.health.errorRate,
     }));
+  }
+
+  /** Stops following the shared `health` store's changes; the store stays open (its owner closes it). */
+  async close(): Promise<void> {
+    await this.#context.shared?.close();
   }
 
   /**
@@ -193,8 +236,15 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     for (;;) {
       const lease = await run.next();
       try {
-        const response = await run.attempt(lease, (req, signal) => lease.endpoint.client.complete(req, { signal }));
+        let response: Res;
+        try {
+          response = await run.attempt(lease, (req, signal) => lease.endpoint.client.complete(req, { signal }));
+        } catch (error) {
+          await settleTokens(lease.tokens, 0);
+          throw error;
+        }
         run.succeeded(lease);
+        await settleTokens(lease.tokens, usedTokens(response));
         return run.result(lease, response);
       } catch (error) {
         run.failed(lease, error);
@@ -215,6 +265,7 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
         const controller = new AbortController();
         const unlink = link(options.signal, controller);
         let iterator: AsyncIterator<Chunk> | undefined;
+        let used: number | undefined;
         try {
           const first = await run.attempt(lease, (req, signal) => {
             link(signal, controller); // the attempt's limit also ends the stream (dropped with the attempt)
@@ -223,16 +274,18 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
           });
           run.succeeded(lease);
           if (first.done === true) return;
+          used = usedTokens(first.value) ?? used;
           yield first.value;
           for (;;) {
             const next = await (iterator as AsyncIterator<Chunk>).next();
             if (next.done === true) return;
+            used = usedTokens(next.value) ?? used;
             yield next.value;
           }
         } catch (error) {
           if (run.streaming) {
             // Chunks already reached the caller: no other endpoint can continue this stream.
-            lease.endpoint.health.failed(this.#options.clock.now(), undefined, lease.probe);
+            run.endpointFailed(lease, undefined, error);
             throw error;
           }
           run.failed(lease, error);
@@ -240,6 +293,8 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
           unlink();
           if (!controller.signal.aborted) controller.abort(new Error('The stream ended'));
           await iterator?.return?.().catch(() => undefined);
+          // Before its first chunk a stream used nothing; after it, its usage chunk says, else the estimate.
+          await settleTokens(lease.tokens, run.streaming ? used : 0);
         }
       } finally {
         this.#release(lease);
@@ -271,6 +326,26 @@ export class ConcurrentRouter<Req extends { readonly model?: string } = any, Res
     });
   }
 
+  #healthPolicy() {
+    const { failureThreshold, failureWindow, cooldownMs } = this.#options;
+    return {
+      threshold: failureThreshold,
+      windowFailures: failureWindow.failures,
+      windowMs: failureWindow.ms,
+      cooldownMs,
+    };
+  }
+
+  #healthHooks() {
+    const events = this.#events;
+    return {
+      cooldown: (endpoint: string, forMs: number, error: unknown) =>
+        events.emit('cooldown', { endpoint, forMs, error }),
+      recovered: (endpoint: string) => events.emit('recovered', { endpoint }),
+      error: (endpoint: string | undefined, error: unknown) => events.emit('healthError', { endpoint, error }),
+    };
+  }
+
   #release(lease: Lease): void {
     lease.endpoint.inFlight--;
     void lease.permit.release();
@@ -282,6 +357,8 @@ interface RouterContext {
   readonly options: ResolvedRouterOptions;
   readonly endpoints: readonly Endpoint[];
   readonly events: Emitter<RouterEvents>;
+  /** The shared health, when the router has a `health` store. */
+  readonly shared: SharedHealth | undefined;
 }
 
 /** The out-of-band half of a cached route call: the options in, the fresh result out (absent on a hit). */
@@ -308,6 +385,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
   readonly #started: number;
   readonly #deadlineAt: number;
   #minContext = 0;
+  #tokens: number | undefined;
   #lastError: unknown;
   /** Set once a stream's first chunk went to the caller. */
   streaming = false;
@@ -381,7 +459,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       this.options.signal?.throwIfAborted();
       this.#tried.add(endpoint);
       this.#lastError = error;
-      this.attempts.push({
+      this.#record({
         endpoint: endpoint.name,
         model: this.#modelFor(endpoint),
         outcome: 'no-permit',
@@ -395,14 +473,19 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       clearTimeout(timer);
       unlink();
     }
-    const admission = endpoint.health.admit(clock.now());
+    let admission: Admission = endpoint.health.admit(clock.now());
+    let token: string | undefined;
+    const { shared } = this.router;
+    // Only a probe asks the shared store (one probe across every instance); other calls read the mirror.
+    if (admission === 'probe' && shared !== undefined) ({ admission, token } = await shared.claim(endpoint));
     if (admission === 'skip') {
       void permit.release();
       return undefined;
     }
-    if (!(await this.#withinQuota(endpoint))) {
+    const quota = await this.#withinQuota(endpoint);
+    if (quota === undefined) {
       void permit.release();
-      if (admission === 'probe') endpoint.health.abandoned();
+      if (admission === 'probe') this.#abandon(endpoint, token);
       return undefined;
     }
     endpoint.inFlight++;
@@ -410,24 +493,49 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       endpoint,
       permit,
       probe: admission === 'probe',
+      token,
       started: clock.now(),
       waitedMs: clock.now() - waitStarted,
+      tokens: quota.tokens,
     };
   }
 
   /**
-   * Spends one request of the endpoint's quota; false (and the endpoint skipped for this request) when
-   * the quota is spent. A limiter that fails (Redis down) does not stop routing.
+   * Reserves the request's tokens and spends one request of the endpoint's quotas; `undefined` (and the
+   * endpoint skipped for this request) when either is spent, the tokens then given back. A limiter that
+   * fails (Redis down) does not stop routing.
    */
-  async #withinQuota(endpoint: Endpoint): Promise<boolean> {
-    if (endpoint.rateLimit === undefined || endpoint.limiter === undefined) return true;
+  async #withinQuota(endpoint: Endpoint): Promise<{ tokens: TokenReservation | undefined } | undefined> {
+    let tokens: TokenReservation | undefined;
+    if (endpoint.tokens !== undefined && endpoint.tokenLimiter !== undefined) {
+      const key = `router:${endpoint.name}:tokens`;
+      const admission = await reserveTokens(endpoint.tokenLimiter, key, endpoint.tokens, this.#tokenEstimate());
+      if (!admission.admitted) return this.#spent(endpoint, admission.retryAfterMs);
+      tokens = admission.reservation;
+    }
+    if (endpoint.rateLimit === undefined || endpoint.limiter === undefined) return { tokens };
     const decision = await endpoint.limiter
       .decide(`router:${endpoint.name}`, endpoint.rateLimit.rule, 1)
       .catch(() => undefined);
-    if (decision === undefined || decision.allowed) return true;
+    if (decision === undefined || decision.allowed) return { tokens };
+    await settleTokens(tokens, 0);
+    return this.#spent(endpoint, decision.retryAfterMs);
+  }
+
+  #spent(endpoint: Endpoint, retryAfterMs: number): undefined {
     this.#tried.add(endpoint);
-    this.#skip(endpoint, 'rate-limited', this.router.options.clock.now() + decision.retryAfterMs);
-    return false;
+    this.#skip(endpoint, 'rate-limited', this.router.options.clock.now() + retryAfterMs);
+    return undefined;
+  }
+
+  /** The request's token estimate, made once per request. */
+  #tokenEstimate(): number {
+    if (this.#tokens !== undefined) return this.#tokens;
+    const estimate = this.router.options.estimateTokens(this.request);
+    if (typeof estimate !== 'number' || !Number.isFinite(estimate) || estimate < 0) {
+      throw optionError('estimateTokens()', 'a finite number >= 0', estimate);
+    }
+    return (this.#tokens = estimate);
   }
 
   /**
@@ -461,7 +569,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
   succeeded(lease: Lease): void {
     const { clock } = this.router.options;
     const latencyMs = clock.now() - lease.started;
-    this.attempts.push({
+    this.#record({
       endpoint: lease.endpoint.name,
       model: this.#modelFor(lease.endpoint),
       outcome: 'ok',
@@ -469,8 +577,30 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       probe: lease.probe,
     });
     this.streaming = true;
+    this.#endpointSucceeded(lease, latencyMs);
+  }
+
+  #endpointSucceeded(lease: Lease, latencyMs: number): void {
     if (lease.endpoint.health.succeeded(latencyMs, lease.probe))
       this.router.events.emit('recovered', { endpoint: lease.endpoint.name });
+    this.router.shared?.succeeded(lease.endpoint, lease.token);
+  }
+
+  /** Records a failure through the endpoint's fault; sets it aside when it keeps failing. */
+  endpointFailed(lease: Lease, retryAfterMs: number | undefined, error: unknown): void {
+    const { options: opts, events, shared } = this.router;
+    const { endpoint } = lease;
+    const now = opts.clock.now();
+    const forMs =
+      shared === undefined
+        ? endpoint.health.failed(now, retryAfterMs, lease.probe)
+        : shared.failed(endpoint, lease.token, lease.probe, retryAfterMs, error);
+    if (forMs > 0) events.emit('cooldown', { endpoint: endpoint.name, forMs, error });
+  }
+
+  #abandon(endpoint: Endpoint, token: string | undefined): void {
+    if (this.router.shared === undefined) endpoint.health.abandoned();
+    else this.router.shared.abandoned(endpoint, token);
   }
 
   /**
@@ -482,14 +612,14 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     const { endpoint } = lease;
     const now = opts.clock.now();
     if (this.options.signal?.aborted) {
-      endpoint.health.abandoned();
+      this.#abandon(endpoint, lease.token);
       throw this.options.signal.reason;
     }
     if (error instanceof TimeoutError && error.operation === DEADLINE) {
-      endpoint.health.abandoned();
+      this.#abandon(endpoint, lease.token);
       this.#lastError = error;
       const latencyMs = now - lease.started + lease.waitedMs;
-      this.attempts.push({
+      this.#record({
         endpoint: endpoint.name,
         model: this.#modelFor(endpoint),
         outcome: 'timeout',
@@ -505,7 +635,7 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       : (opts.classify?.(error, endpoint.name) ?? classifyFailure(error));
     this.#tried.add(endpoint);
     this.#lastError = error;
-    this.attempts.push({
+    this.#record({
       endpoint: endpoint.name,
       model: this.#modelFor(endpoint),
       outcome: timedOut ? 'timeout' : 'failed',
@@ -516,16 +646,10 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
     });
     if (verdict === 'next') {
       const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-      const forMs = endpoint.health.failed(
-        now,
-        typeof retryAfterMs === 'number' ? retryAfterMs : undefined,
-        lease.probe,
-      );
-      if (forMs > 0) events.emit('cooldown', { endpoint: endpoint.name, forMs, error });
+      this.endpointFailed(lease, typeof retryAfterMs === 'number' ? retryAfterMs : undefined, error);
     } else {
       // The endpoint answered; the request was at fault. Its health is not in question.
-      if (endpoint.health.succeeded(now - lease.started, lease.probe))
-        events.emit('recovered', { endpoint: endpoint.name });
+      this.#endpointSucceeded(lease, now - lease.started);
     }
     if (verdict === 'fail') throw this.#fail('request');
     if (verdict === 'larger-context') this.#minContext = Math.max(this.#minContext, endpoint.contextWindow ?? 0, 1);
@@ -542,6 +666,12 @@ class RouteRun<Req extends { readonly model?: string }, Res> {
       latencyMs: clock.now() - this.#started,
       cached: false,
     };
+  }
+
+  /** Adds an attempt to the record and tells `attempt` listeners. */
+  #record(attempt: RouteAttempt): void {
+    this.attempts.push(attempt);
+    if (this.router.events.has('attempt')) this.router.events.emit('attempt', attempt);
   }
 
   #modelFor(endpoint: Endpoint): string {

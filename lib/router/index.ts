@@ -11,7 +11,19 @@ export type {
   EndpointClient,
   EndpointRateLimit,
   RouterStrategy,
+  FailureWindow,
 } from './router-options';
+export { MemoryRouterHealth } from './memory-router-health';
+export type { MemoryRouterHealthOptions } from './memory-router-health';
+export type { HealthStoreFallback } from './shared-health';
+export type {
+  EndpointHealthStore,
+  HealthPolicy,
+  SharedEndpointView,
+  ProbeClaim,
+  HealthFailure,
+  FailureOutcome,
+} from '../ports/endpoint-health';
 export { RouterError, isRouterError } from './router-error';
 export type { RouteAttempt, SkippedEndpoint, RouteFailure } from './router-error';
 export { classifyFailure, isContextLengthError } from './classify';

@@ -8,9 +8,11 @@ import {
   ENDPOINT_KNOWN as ENDPOINT_OPTIONS,
   type EndpointClient,
   type EndpointOptions,
+  type FailureWindow,
   type RouterOptions,
   type RouterStrategy,
 } from './router-options';
+import type { HealthStoreFallback } from './shared-health';
 
 /**
  * Routing as data: what an operator edits to change routing without code. Everything in it is plain JSON;
@@ -20,7 +22,8 @@ import {
  * @example
  * { "strategy": "priority", "cooldown": "30s", "endpoints": [
  *   { "name": "primary", "baseURL": "https://api.openai.com/v1", "apiKeyEnv": "OPENAI_API_KEY",
- *     "model": "gpt-4o", "maxConcurrent": 16, "rateLimit": { "limit": 500, "interval": "1m", "limiter": "openai" } },
+ *     "model": "gpt-4o", "maxConcurrent": 16, "rateLimit": { "limit": 500, "interval": "1m", "limiter": "openai" },
+ *     "tokensPerMinute": 90000 },
  *   { "name": "fallback", "client": "azure", "model": "gpt-4o-mini", "maxConcurrent": 8, "priority": 1 } ] }
  */
 export interface RouterConfig {
@@ -29,6 +32,12 @@ export interface RouterConfig {
   readonly timeout?: Duration;
   readonly failureThreshold?: number;
   readonly cooldown?: Duration;
+  /** Names a registered rate limiter (e.g. a `RedisRateLimiter`) for the endpoints' quotas: `tokensPerMinute`, and `rateLimit` where it names none. */
+  readonly limiter?: string;
+  readonly failures?: FailureWindow;
+  /** Names a registered router health store (e.g. a `RedisRouterHealth`, so health is shared across instances). */
+  readonly health?: string;
+  readonly onHealthStoreError?: HealthStoreFallback;
   readonly endpoints: readonly EndpointConfig[];
 }
 
@@ -58,6 +67,8 @@ export interface EndpointConfig {
     readonly burst?: number;
     readonly limiter?: string;
   };
+  /** The provider's token quota: tokens a minute, reserved from an estimate and corrected from the answer's usage. */
+  readonly tokensPerMinute?: number;
 }
 
 /** What code supplies to {@link routerFromConfig} beside the data. */
@@ -66,8 +77,8 @@ export interface RouterFromConfigOptions {
   readonly clients?: Readonly<Record<string, EndpointClient>>;
   /** Where `apiKeyEnv` is read. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Router options that are code, not data: `cached`, `classify`, `random`, `clock`. */
-  readonly router?: Pick<RouterOptions, 'cached' | 'classify' | 'random' | 'clock'>;
+  /** Router options that are code, not data: `cached`, `classify`, `estimateTokens`, `random`, `clock`. */
+  readonly router?: Pick<RouterOptions, 'cached' | 'classify' | 'estimateTokens' | 'random' | 'clock'>;
 }
 
 /** A router made from data, with the clients it made (closed by `close()`). */
@@ -77,7 +88,18 @@ export interface ConfiguredRouter {
   close(): Promise<void>;
 }
 
-const CONFIG_KNOWN = ['strategy', 'spillover', 'timeout', 'failureThreshold', 'cooldown', 'endpoints'] as const;
+const CONFIG_KNOWN = [
+  'strategy',
+  'spillover',
+  'timeout',
+  'failureThreshold',
+  'cooldown',
+  'limiter',
+  'failures',
+  'health',
+  'onHealthStoreError',
+  'endpoints',
+] as const;
 /** An endpoint of the data: the router's endpoint options, with `client` a name, or a `baseURL` to connect to. */
 const ENDPOINT_KNOWN = [...ENDPOINT_OPTIONS, 'baseURL', 'apiKeyEnv', 'connections'] as const;
 const RATE_KNOWN = ['limit', 'interval', 'burst', 'limiter'] as const;
@@ -94,6 +116,9 @@ export function routerFromConfig(config: unknown, options: RouterFromConfigOptio
   const data = config as RouterConfig;
   if (!Array.isArray(data.endpoints) || data.endpoints.length === 0) {
     throw optionError('endpoints', 'a non-empty array of endpoints', data.endpoints);
+  }
+  if (data.health !== undefined && typeof data.health !== 'string') {
+    throw optionError('health', 'the name of a registered router health store', data.health);
   }
   const clients = options.clients ?? {};
   const env = options.env ?? process.env;
@@ -161,10 +186,18 @@ export function routerFromConfig(config: unknown, options: RouterFromConfigOptio
       ...(rate === undefined ? {} : { rateLimit: rate }),
     };
   });
-  const { endpoints: _, ...settings } = data;
+  const { endpoints: _, limiter, ...settings } = data;
+  if (limiter !== undefined && typeof limiter !== 'string') {
+    throw optionError('limiter', 'the name of a registered rate limiter', limiter);
+  }
   let router: ConcurrentRouter;
   try {
-    router = new ConcurrentRouter({ ...settings, ...options.router, endpoints });
+    router = new ConcurrentRouter({
+      ...settings,
+      ...(limiter === undefined ? {} : { limiter: namedRateLimiter(limiter) }),
+      ...options.router,
+      endpoints,
+    });
   } catch (error) {
     void Promise.all([...made.values()].map((chat) => chat.close()));
     throw error;

@@ -11,9 +11,13 @@ import {
   withDefaults,
 } from '../core/validate';
 import type { Semaphore } from '../ports/semaphore';
+import type { EndpointHealthStore } from '../ports/endpoint-health';
+import { namedRouterHealth } from '../resources/named-resources';
+import type { HealthStoreFallback } from './shared-health';
 import { toRateRule } from '../rate-limit/gcra';
 import type { RateLimiter, RateRule } from '../ports/rate-limiter';
 import type { CachedOptions } from '../cache/cached-options';
+import { estimateChatTokens } from '../llm/chat-tokens';
 import type { FailureClassifier } from './classify';
 
 /**
@@ -57,6 +61,16 @@ export interface EndpointOptions<Req = any, Res = any, Chunk = any> {
    * as `limiter` so the quota holds across instances. @default none
    */
   readonly rateLimit?: EndpointRateLimit;
+  /**
+   * The provider's token quota for this endpoint: at most this many tokens (prompt and completion) a
+   * minute, the whole minute's worth at once. Each attempt reserves the router's `estimateTokens` of the
+   * request before it is sent, and is corrected from the answer's `usage.total_tokens` (for a stream,
+   * the chunk that carries usage): what it did not use comes back, what it used beyond is charged. A
+   * failed attempt gives its reservation back. A request whose estimate does not fit skips the endpoint,
+   * as a spent `rateLimit` does. Shared across instances through the router's `limiter`. A positive
+   * integer. @default none
+   */
+  readonly tokensPerMinute?: number;
 }
 
 /** See {@link EndpointOptions.rateLimit}. */
@@ -66,8 +80,15 @@ export interface EndpointRateLimit {
   readonly interval: Duration;
   /** Requests admitted at once from rest. @default 1 */
   readonly burst?: number;
-  /** @default a MemoryRateLimiter shared by the router's endpoints */
+  /** @default the router's `limiter` */
   readonly limiter?: RateLimiter;
+}
+
+/** See {@link RouterOptions.failures}. */
+export interface FailureWindow {
+  /** Failures within `window` that set an endpoint aside, a positive integer. */
+  readonly threshold: number;
+  readonly window: Duration;
 }
 
 /** Order of trial after the preferred model. */
@@ -89,6 +110,24 @@ export interface RouterOptions<Req = any, Res = any, Chunk = any> {
   readonly failureThreshold?: number;
   /** How long an endpoint is set aside after `failureThreshold` failures (a 429's `Retry-After` wins). @default '30s' */
   readonly cooldown?: Duration;
+  /**
+   * Also set an endpoint aside after `threshold` failures within `window`, whatever succeeded between
+   * them (`failureThreshold` counts failures in a row). @default none
+   */
+  readonly failures?: FailureWindow;
+  /**
+   * Shares endpoint health between instances: a `RedisRouterHealth` (from `cachet/redis`), a
+   * `MemoryRouterHealth` shared by routers of one process, or the name of one registered with
+   * `registerResource('routerHealth', name, store)`. A cooldown set by any instance is honoured by all,
+   * and one probe across all of them ends it. @default none: each router keeps its own
+   */
+  readonly health?: EndpointHealthStore | string;
+  /**
+   * What the router does while the `health` store fails (Redis down): `'local'` counts failures and sets
+   * endpoints aside on its own, as without a store; `'ignore'` honours only `Retry-After`s and failed
+   * probes. Either way it keeps routing, and emits `healthError`. @default 'local'
+   */
+  readonly onHealthStoreError?: HealthStoreFallback;
   /** Overrides the default verdict on a failure; see {@link classifyFailure}. */
   readonly classify?: FailureClassifier;
   /**
@@ -96,6 +135,17 @@ export interface RouterOptions<Req = any, Res = any, Chunk = any> {
    * a cached answer takes no permit and calls no endpoint. The key reads only the request.
    */
   readonly cached?: Omit<CachedOptions, 'stream'>;
+  /**
+   * The rate limiter that holds the endpoints' quotas (`tokensPerMinute`, and `rateLimit` when it names
+   * none): a `RedisRateLimiter` makes them hold across every instance that shares it.
+   * @default a MemoryRateLimiter of this router, on its `clock`
+   */
+  readonly limiter?: RateLimiter;
+  /**
+   * Estimates the tokens of a request, reserved from an endpoint's `tokensPerMinute` before it is sent.
+   * Returns a number >= 0. @default estimateChatTokens (characters / 4, plus the completion allowed)
+   */
+  readonly estimateTokens?: (request: Req) => number;
   /** Source of numbers in [0, 1) for the `weighted` strategy. @default Math.random */
   readonly random?: () => number;
   /** Time source. @default Date.now */
@@ -113,6 +163,8 @@ export interface ResolvedEndpoint<Req = any, Res = any, Chunk = any> {
   readonly contextWindow: number | undefined;
   readonly semaphore: Semaphore | undefined;
   readonly rateLimit: { readonly rule: RateRule; readonly limiter: RateLimiter | undefined } | undefined;
+  /** The token quota: `tokensPerMinute` per minute, all of it at once. */
+  readonly tokens: RateRule | undefined;
   /** Declaration order, the last tie-breaker. */
   readonly index: number;
 }
@@ -123,8 +175,14 @@ export interface ResolvedRouterOptions {
   readonly spillover: boolean;
   readonly failureThreshold: number;
   readonly cooldownMs: number;
+  /** `failures` resolved; `{ failures: 0, ms: 0 }` when off. */
+  readonly failureWindow: { readonly failures: number; readonly ms: number };
+  readonly health: EndpointHealthStore | undefined;
+  readonly onHealthStoreError: HealthStoreFallback;
   readonly classify: FailureClassifier | undefined;
   readonly cached: Omit<CachedOptions, 'stream'> | undefined;
+  readonly limiter: RateLimiter | undefined;
+  readonly estimateTokens: (request: any) => number;
   readonly random: () => number;
   readonly clock: Clock;
 }
@@ -137,8 +195,13 @@ const KNOWN = [
   'timeout',
   'failureThreshold',
   'cooldown',
+  'failures',
+  'health',
+  'onHealthStoreError',
   'classify',
   'cached',
+  'limiter',
+  'estimateTokens',
   'random',
   'clock',
 ] as const;
@@ -154,6 +217,7 @@ export const ENDPOINT_KNOWN = [
   'contextWindow',
   'semaphore',
   'rateLimit',
+  'tokensPerMinute',
 ] as const;
 const DEFAULTS = {
   strategy: 'priority',
@@ -161,8 +225,10 @@ const DEFAULTS = {
   timeout: '60s',
   failureThreshold: 3,
   cooldown: '30s',
+  onHealthStoreError: 'local',
   random: Math.random,
   clock: systemClock,
+  estimateTokens: estimateChatTokens,
 } as const;
 
 /** Validates router options once, at construction; a bad option throws a `TypeError` naming it. */
@@ -175,7 +241,10 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
   assertPositiveInteger('failureThreshold', merged.failureThreshold);
   assertOptionalFunction('classify', merged.classify);
   assertOptionalFunction('random', merged.random);
+  assertOptionalFunction('estimateTokens', merged.estimateTokens);
+  if (merged.limiter !== undefined) assertLimiter('limiter', merged.limiter);
   if (merged.cached !== undefined) assertPlainObject('cached', merged.cached);
+  assertOneOf('onHealthStoreError', merged.onHealthStoreError, ['local', 'ignore']);
   const timeoutMs = parseDuration('timeout', merged.timeout);
   if (!Array.isArray(merged.endpoints) || merged.endpoints.length === 0) {
     throw optionError('endpoints', 'a non-empty array of endpoints', merged.endpoints);
@@ -193,8 +262,13 @@ export function resolveRouterOptions(options: RouterOptions): ResolvedRouterOpti
     spillover: merged.spillover,
     failureThreshold: merged.failureThreshold,
     cooldownMs: parseDuration('cooldown', merged.cooldown),
+    failureWindow: resolveFailureWindow(merged.failures),
+    health: resolveHealth(merged.health),
+    onHealthStoreError: merged.onHealthStoreError,
     classify: merged.classify,
     cached: merged.cached,
+    limiter: merged.limiter,
+    estimateTokens: merged.estimateTokens,
     random: merged.random,
     clock: merged.clock,
   };
@@ -219,6 +293,8 @@ function resolveEndpoint(endpoint: EndpointOptions, index: number, defaultTimeou
   if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight))
     throw optionError(at('weight'), 'a number > 0', weight);
   if (contextWindow !== undefined) assertPositiveInteger(at('contextWindow'), contextWindow);
+  const { tokensPerMinute } = endpoint;
+  if (tokensPerMinute !== undefined) assertPositiveInteger(at('tokensPerMinute'), tokensPerMinute);
   if (semaphore !== undefined && (typeof semaphore !== 'object' || typeof semaphore.acquire !== 'function')) {
     throw optionError(at('semaphore'), 'a Semaphore (LocalSemaphore, RedisSemaphore)', semaphore);
   }
@@ -233,8 +309,33 @@ function resolveEndpoint(endpoint: EndpointOptions, index: number, defaultTimeou
     contextWindow,
     semaphore,
     rateLimit: endpoint.rateLimit === undefined ? undefined : resolveRateLimit(endpoint.rateLimit, at('rateLimit')),
+    tokens: tokensPerMinute === undefined ? undefined : toRateRule(tokensPerMinute, MINUTE_MS, tokensPerMinute),
     index,
   };
+}
+
+function resolveFailureWindow(value: FailureWindow | undefined): ResolvedRouterOptions['failureWindow'] {
+  if (value === undefined) return { failures: 0, ms: 0 };
+  assertPlainObject('failures', value);
+  assertKnownOptions('failures', value, ['threshold', 'window']);
+  assertPositiveInteger('failures.threshold', value.threshold);
+  const ms = parseDuration('failures.window', value.window);
+  if (ms < 1) throw optionError('failures.window', 'a duration of at least 1ms', value.window);
+  return { failures: value.threshold, ms };
+}
+
+function resolveHealth(value: EndpointHealthStore | string | undefined): EndpointHealthStore | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return namedRouterHealth(value);
+  const methods = ['claimProbe', 'failed', 'succeeded', 'abandoned', 'read', 'watch'] as const;
+  if (typeof value !== 'object' || value === null || methods.some((m) => typeof value[m] !== 'function')) {
+    throw optionError(
+      'health',
+      'an EndpointHealthStore (RedisRouterHealth, MemoryRouterHealth) or a registered name',
+      value,
+    );
+  }
+  return value;
 }
 
 function resolveRateLimit(rateLimit: EndpointRateLimit, name: string): ResolvedEndpoint['rateLimit'] {
@@ -245,8 +346,15 @@ function resolveRateLimit(rateLimit: EndpointRateLimit, name: string): ResolvedE
   assertPositiveInteger(`${name}.burst`, burst);
   const intervalMs = parseDuration(`${name}.interval`, interval);
   if (intervalMs < 1) throw optionError(`${name}.interval`, 'a duration of at least 1ms', interval);
-  if (limiter !== undefined && typeof limiter?.decide !== 'function') {
-    throw optionError(`${name}.limiter`, 'a RateLimiter (MemoryRateLimiter, RedisRateLimiter)', limiter);
-  }
+  if (limiter !== undefined) assertLimiter(`${name}.limiter`, limiter);
   return { rule: toRateRule(limit, intervalMs, burst), limiter };
+}
+
+const MINUTE_MS = 60_000;
+
+function assertLimiter(name: string, limiter: unknown): void {
+  const { decide, adjust } = (limiter ?? {}) as Partial<RateLimiter>;
+  if (typeof decide !== 'function' || typeof adjust !== 'function') {
+    throw optionError(name, 'a RateLimiter (MemoryRateLimiter, RedisRateLimiter)', limiter);
+  }
 }

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock';
-import { optionError } from '../core/validate';
+import { parseDuration, type Duration } from '../core/duration';
+import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import { defaultReply, errorBody, invalidRequestReason, usageFor, type ChatRequestBody } from './chat-answer';
 import {
   resolveOptions,
@@ -46,7 +47,8 @@ export class LocalProvider {
   readonly #clock: Clock;
   readonly #server: Server;
   #url: string | undefined;
-  #failures: number[] = [];
+  /** Planned failures, served in order: each for `left` more requests. */
+  #failures: { readonly status: number; readonly retryAfterMs: number | undefined; left: number }[] = [];
   #window = { start: -1, count: 0 };
   #paused: (() => void)[] | undefined;
   #nextId = 1;
@@ -91,13 +93,28 @@ export class LocalProvider {
     return this;
   }
 
-  /** Makes the next `count` requests fail with `status` (400..599) and an OpenAI-style error body. */
-  failNext(count: number, status = 500): this {
-    if (!Number.isSafeInteger(count) || count < 1) throw optionError('count', 'a positive integer', count);
+  /**
+   * Makes the next `count` requests fail with `status` (400..599) and an OpenAI-style error body; with
+   * `retryAfter`, they carry it as `Retry-After` (whole seconds, rounded up) and `retry-after-ms` headers,
+   * as a provider's 429 does. `count` may be `Infinity` (until {@link clearFailures}).
+   */
+  failNext(count: number, status = 500, options: { readonly retryAfter?: Duration } = {}): this {
+    if (count !== Infinity && (!Number.isSafeInteger(count) || count < 1)) {
+      throw optionError('count', 'a positive integer or Infinity', count);
+    }
     if (!Number.isSafeInteger(status) || status < 400 || status > 599) {
       throw optionError('status', 'an HTTP error status between 400 and 599', status);
     }
-    for (let i = 0; i < count; i++) this.#failures.push(status);
+    assertPlainObject('options', options);
+    assertKnownOptions('failNext options', options, ['retryAfter']);
+    const retryAfterMs = options.retryAfter === undefined ? undefined : parseDuration('retryAfter', options.retryAfter);
+    this.#failures.push({ status, retryAfterMs, left: count });
+    return this;
+  }
+
+  /** Drops the failures that {@link failNext} planned and that have not been served yet. */
+  clearFailures(): this {
+    this.#failures = [];
     return this;
   }
 
@@ -160,8 +177,15 @@ export class LocalProvider {
       res.setHeader('retry-after-ms', String(retryAfterMs));
       return this.#error(res, 429, 'Rate limit reached for requests.', 'requests', 'rate_limit_exceeded');
     }
-    const forced = this.#failures.shift();
-    if (forced !== undefined) return this.#error(res, forced, `Forced failure ${forced}.`, 'server_error', null);
+    const forced = this.#failures[0];
+    if (forced !== undefined) {
+      if (--forced.left <= 0) this.#failures.shift();
+      if (forced.retryAfterMs !== undefined) {
+        res.setHeader('Retry-After', String(Math.ceil(forced.retryAfterMs / 1000)));
+        res.setHeader('retry-after-ms', String(forced.retryAfterMs));
+      }
+      return this.#error(res, forced.status, `Forced failure ${forced.status}.`, 'server_error', null);
+    }
     let body: unknown;
     try {
       body = JSON.parse(raw);

@@ -11,6 +11,7 @@ const entries = {
   testing: require('cachet/testing'),
   nestjs: require('cachet/nestjs'),
   aiSdk: require('cachet/ai-sdk'),
+  otel: require('cachet/otel'),
 };
 
 (async () => {

@@ -34,6 +34,7 @@ import { Bm25Index, chunk, createTokenizer } from 'cachet/retrieval';
 import { LocalProvider } from 'cachet/testing';
 import { CachetInterceptor, CachetModule, CachetRuntime } from 'cachet/nestjs';
 import { ChatKeyError as AiSdkChatKeyError, cachetMiddleware, isWholeStream } from 'cachet/ai-sdk';
+import { METRICS, instrument, instrumentCache, instrumentChatClient } from 'cachet/otel';
 import * as rootNs from 'cachet';
 import * as redisNs from 'cachet/redis';
 import * as llmNs from 'cachet/llm';
@@ -42,6 +43,7 @@ import * as retrievalNs from 'cachet/retrieval';
 import * as testingNs from 'cachet/testing';
 import * as nestjsNs from 'cachet/nestjs';
 import * as aiSdkNs from 'cachet/ai-sdk';
+import * as otelNs from 'cachet/otel';
 import exercise from './exercise.cjs';
 
 // Every export that require() sees must be a named export of the ES module too.
@@ -55,6 +57,7 @@ const namespaces = {
   'cachet/testing': testingNs,
   'cachet/nestjs': nestjsNs,
   'cachet/ai-sdk': aiSdkNs,
+  'cachet/otel': otelNs,
 };
 for (const [specifier, namespace] of Object.entries(namespaces)) {
   const missing = Object.keys(require(specifier)).filter((name) => name !== '__esModule' && !(name in namespace));
@@ -95,6 +98,7 @@ const entries = {
   testing: { LocalProvider },
   nestjs: { CachetModule, CachetRuntime, CachetInterceptor },
   aiSdk: { ChatKeyError: AiSdkChatKeyError, cachetMiddleware, isWholeStream },
+  otel: { METRICS, instrument, instrumentCache, instrumentChatClient },
 };
 for (const name of Object.keys(entries)) await exercise[name](entries);
 console.log(`  ES module: ${Object.keys(namespaces).join(', ')}: ok (named imports)`);

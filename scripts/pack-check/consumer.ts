@@ -10,6 +10,7 @@ import { Bm25Index, createTokenizer, type ScoredChunk } from 'cachet/retrieval';
 import { LocalProvider, type LocalProviderOptions } from 'cachet/testing';
 import { CacheRoute, CachetModule, type CacheRouteOptions, type CachetModuleOptions } from 'cachet/nestjs';
 import { cachetMiddleware, type CachetMiddlewareOptions } from 'cachet/ai-sdk';
+import { instrument, type InstrumentOptions } from 'cachet/otel';
 import type { LanguageModelMiddleware } from 'ai';
 import { createClient } from '@redis/client';
 
@@ -81,7 +82,25 @@ export function typeUses(): void {
   // @ts-expect-error: `tenant` is required (a function or false)
   cachetMiddleware({ cache });
 
-  void [stores, like, completion, routed, hits, terms, numbers, nestModule, cacheRoute, untenanted, middleware];
+  const telemetry: InstrumentOptions = { caches: [cache] };
+  const stopTelemetry: () => void = instrument(telemetry);
+  // @ts-expect-error: `caches` holds caches
+  instrument({ caches: ['faq'] });
+
+  void [
+    stores,
+    like,
+    completion,
+    routed,
+    hits,
+    terms,
+    numbers,
+    nestModule,
+    cacheRoute,
+    untenanted,
+    middleware,
+    stopTelemetry,
+  ];
 }
 
 async function main(): Promise<void> {

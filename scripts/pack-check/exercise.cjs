@@ -238,4 +238,26 @@ module.exports = {
       await provider.close();
     }
   },
+
+  /**
+   * `cachet/otel`: a cache instrumented into the real OpenTelemetry API with no SDK installed (its no-op
+   * providers): calls go on unchanged and stopping restores nothing it should not.
+   */
+  async otel({ root, otel }) {
+    assert.equal(typeof otel.instrument, 'function', 'cachet/otel: instrument is not exported');
+    assert.equal(otel.METRICS.cacheLookups, 'cachet.cache.lookups');
+    const cache = new root.Cache();
+    const stop = otel.instrument({ caches: [cache], stores: [cache.store] });
+    const answer = cache.wrap(async (q) => `answer to ${q}`, { name: 'answer' });
+    assert.equal(await answer('refunds'), await answer('refunds'));
+    assert.equal(cache.stats().total.hits, 1, 'cachet/otel: an instrumented cache did not hit');
+    stop();
+    assert.equal(
+      Object.prototype.hasOwnProperty.call(cache.store, 'get'),
+      false,
+      'cachet/otel: the store stayed patched',
+    );
+    assert.throws(() => otel.instrumentCache({}), /Expected `cache` to be a Cache/);
+    await cache.close();
+  },
 };

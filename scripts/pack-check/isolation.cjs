@@ -1,6 +1,7 @@
 // Loads each entry point of the installed package in a fresh process and checks what it brings in: the
-// Redis client only with `cachet/redis`, the HTTP client (undici) only once a ChatClient is made, and no change to
-// any global for any entry point. Run without arguments; it starts one child per case.
+// Redis client only with `cachet/redis`, the HTTP client (undici) only once a ChatClient is made,
+// @opentelemetry only with `cachet/otel`, and no change to any global for any entry point.
+// Run without arguments; it starts one child per case.
 'use strict';
 const { execFileSync } = require('node:child_process');
 
@@ -16,6 +17,8 @@ const CASES = [
   { specifier: 'cachet/nestjs', format: 'module', redis: false, undici: false },
   { specifier: 'cachet/ai-sdk', format: 'commonjs', redis: false, undici: false, ai: false },
   { specifier: 'cachet/ai-sdk', format: 'module', redis: false, undici: false, ai: false },
+  { specifier: 'cachet/otel', format: 'commonjs', redis: false, undici: false, otel: true },
+  { specifier: 'cachet/otel', format: 'module', redis: false, undici: false, otel: true },
 ];
 
 // Global changes known to come from the library or its dependencies, with where they come from. They are
@@ -98,7 +101,8 @@ function child(watched) {
     const redis = count(/[\\/]node_modules[\\/](redis|@redis[\\/][^\\/]+)[\\/]/);
     const undici = count(/[\\/]node_modules[\\/]undici[\\/]/);
     const ai = count(/[\\/]node_modules[\\/](ai|@ai-sdk[\\/][^\\/]+)[\\/]/);
-    process.stdout.write(JSON.stringify({ modules: loaded.length, redis, undici, ai, changed }));
+    const otel = count(/[\\/]node_modules[\\/]@opentelemetry[\\/]/);
+    process.stdout.write(JSON.stringify({ modules: loaded.length, redis, undici, ai, otel, changed }));
   };
   return { snapshot, report };
 }
@@ -127,6 +131,9 @@ for (const expected of CASES) {
     problems.push(expected.undici ? 'did not load undici' : `loaded ${got.undici} undici modules`);
   // cachet/ai-sdk imports only the AI SDK's types: loading it loads no AI SDK code.
   if (expected.ai === false && got.ai > 0) problems.push(`loaded ${got.ai} AI SDK modules`);
+  // @opentelemetry/api is an optional peer: only cachet/otel loads it.
+  if (got.otel > 0 !== (expected.otel === true))
+    problems.push(expected.otel ? 'did not load @opentelemetry/api' : `loaded ${got.otel} @opentelemetry modules`);
   const known = [];
   for (const key of got.changed) {
     const explanation = KNOWN.find((k) => k.test.test(key));

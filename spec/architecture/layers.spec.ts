@@ -101,6 +101,6 @@ describe('the dependency rule', () => {
         'lib/cli/keys.ts': "import { r } from '../redis/store';\nexport const k = r;",
         'lib/nestjs/module.ts': "import { s } from '../cli/stats';\nexport const m = s;",
       }),
-    ).toEqual(['cli-through-redis-entry', 'layer-nestjs-ai-sdk']);
+    ).toEqual(['cli-through-redis-entry', 'layer-nestjs-ai-sdk-otel']);
   });
 });

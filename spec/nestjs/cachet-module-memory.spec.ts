@@ -11,10 +11,14 @@ import {
   CircuitBreaker,
   RateLimited,
   getDefaultCache,
+  getLogger,
   isUnknownResourceError,
   resolveResource,
+  setLogger,
 } from '../../lib';
 import { CachetModule, CachetRuntime } from '../../lib/nestjs';
+import { recordingLogger } from '../support/logger';
+import { MemoryRouterHealth } from '../../lib/router';
 
 // CachetModule.forRoot in one process, with memory resources: what it provides, and that app.close() closes
 // and unregisters everything it opened.
@@ -57,6 +61,7 @@ class AppController {
 
 describe('CachetModule.forRoot', () => {
   let app: INestApplication;
+  const routerHealth = new MemoryRouterHealth();
   const closed: string[] = [];
   const limiter = new MemoryRateLimiter();
   const closeLimiter = limiter.close.bind(limiter);
@@ -73,6 +78,7 @@ describe('CachetModule.forRoot', () => {
           rateLimiters: { 'mem-limiter': limiter },
           semaphores: { 'mem-semaphore': new LocalSemaphore({ max: 2 }) },
           circuitStores: { 'mem-circuits': new MemoryCircuitState() },
+          routerHealth: { 'mem-health': routerHealth },
         }),
       ],
       controllers: [AppController],
@@ -98,6 +104,7 @@ describe('CachetModule.forRoot', () => {
     // The second call is over the limit of the registered limiter: RateLimitError, a 500 without a filter.
     expect((await fetch(`${base}/guarded`)).status).toBe(500);
     expect(resolveResource('rateLimiter', 'mem-limiter')).toBe(limiter);
+    expect(resolveResource('routerHealth', 'mem-health')).toBe(routerHealth);
   });
 
   it('closes and unregisters everything on app.close()', async () => {
@@ -110,6 +117,7 @@ describe('CachetModule.forRoot', () => {
       ['rateLimiter', 'mem-limiter'],
       ['semaphore', 'mem-semaphore'],
       ['circuitStore', 'mem-circuits'],
+      ['routerHealth', 'mem-health'],
     ] as const) {
       expect(
         isUnknownResourceError(
@@ -137,5 +145,34 @@ describe('CachetModule.forRoot', () => {
     await expect(
       NestFactory.createApplicationContext(BadOption, { logger: false, abortOnError: false }),
     ).rejects.toThrow(/stores/);
+  });
+});
+
+describe('CachetModule.forRoot({ logger })', () => {
+  afterEach(() => setLogger(undefined));
+
+  it('makes the logger global while the application runs, and gives back the one before on close', async () => {
+    const before = recordingLogger();
+    setLogger(before);
+    const logger = recordingLogger();
+    @Module({ imports: [CachetModule.forRoot({ cache: { prefix: 'nest-logger' }, logger })] })
+    class Logged {}
+    const app = await NestFactory.createApplicationContext(Logged, { logger: false });
+    expect(getLogger()).toBe(logger);
+    const cache = app.get(Cache);
+    cache.wrap(async () => 1, { name: 'twice' });
+    cache.wrap(async () => 2, { name: 'twice' });
+    expect(logger.lines.map(([level, fields]) => [level, fields.event])).toEqual([['warn', 'cachet.key-collision']]);
+    await app.close();
+    expect(getLogger()).toBe(before);
+    expect(before.lines).toEqual([]);
+  });
+
+  it('refuses a logger without warn and error methods when the module starts', async () => {
+    @Module({ imports: [CachetModule.forRoot({ logger: console.log as never })] })
+    class BadLogger {}
+    await expect(
+      NestFactory.createApplicationContext(BadLogger, { logger: false, abortOnError: false }),
+    ).rejects.toThrow('Expected `logger` to be a logger with warn(fields, message) and error(fields, message) methods');
   });
 });

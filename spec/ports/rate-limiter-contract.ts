@@ -120,6 +120,64 @@ export function describeRateLimiter(name: string, factory: () => Promise<Limiter
       expect(restarted.retryAfterMs).toBeGreaterThan(55_000);
     });
 
+    it('charges an overdraft without deciding: later calls wait for it, even past the burst', async () => {
+      const rule = toRateRule(10, HOUR, 10); // 6 minutes a unit
+      const key = fixture.key('overdraft');
+      const reserved = await fixture.limiter.decide(key, rule, 4);
+      expect(reserved).toMatchObject({ allowed: true, remaining: 6 });
+      // The call used 15 units, not 4: 11 more go on the schedule, 5 beyond the whole burst.
+      await fixture.limiter.adjust(key, rule, 11, reserved.reservedUntil);
+      const next = await fixture.limiter.decide(key, rule, 1);
+      expect(next.allowed).toBe(false);
+      // 15 units charged on a burst of 10: 6 units (36 minutes) must drain before one more fits.
+      expect(next.retryAfterMs).toBeLessThanOrEqual(6 * 360_000);
+      expect(next.retryAfterMs).toBeGreaterThan(6 * 360_000 - 5_000);
+    });
+
+    it('refunds what a call did not use, and an overdraft on a rested key starts from now', async () => {
+      const rule = toRateRule(10, HOUR, 10);
+      const key = fixture.key('refund');
+      const reserved = await fixture.limiter.decide(key, rule, 8);
+      expect((await fixture.limiter.decide(key, rule, 3)).allowed).toBe(false);
+      // It used 2 of its 8: 6 come back at once.
+      await fixture.limiter.adjust(key, rule, -6, reserved.reservedUntil);
+      expect(await fixture.limiter.decide(key, rule, 8)).toMatchObject({ allowed: true, remaining: 0 });
+      const rested = fixture.key('rested');
+      await fixture.limiter.adjust(rested, rule, 3);
+      expect(await fixture.limiter.decide(rested, rule, 7)).toMatchObject({ allowed: true, remaining: 0 });
+      expect((await fixture.limiter.decide(rested, rule, 1)).allowed).toBe(false);
+    });
+
+    it('never refunds beyond the rested state, nor anything on a rested key', async () => {
+      const rule = toRateRule(10, HOUR, 10);
+      const key = fixture.key('floor');
+      const reserved = await fixture.limiter.decide(key, rule, 5);
+      // A refund larger than anything charged gives back the 5 units and no more: the burst, not 15.
+      await fixture.limiter.adjust(key, rule, -10, reserved.reservedUntil);
+      await fixture.limiter.adjust(key, rule, -10);
+      expect(await fixture.limiter.decide(key, rule, 10)).toMatchObject({ allowed: true, remaining: 0 });
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(false);
+      const untouched = fixture.key('untouched');
+      await fixture.limiter.adjust(untouched, rule, -5);
+      expect(await fixture.limiter.decide(untouched, rule, 10)).toMatchObject({ allowed: true, remaining: 0 });
+      expect((await fixture.limiter.decide(untouched, rule, 1)).allowed).toBe(false);
+    });
+
+    it('refunds only the part of a reservation still ahead of the clock: elapsed time was offered to others already', async () => {
+      const rule = toRateRule(60, HOUR, 10); // one unit a minute
+      const key = fixture.key('elapsed');
+      const reserved = await fixture.limiter.decide(key, rule, 10);
+      const untilUs = fixture.timeUs(key, reserved.reservedUntil);
+      // Nine minutes later nine units have drained, and another call takes them.
+      await fixture.elapse(key, 9 * 60_000);
+      expect((await fixture.limiter.decide(key, rule, 9)).allowed).toBe(true);
+      // The first call used nothing, but only its last minute still lies ahead: one unit comes back, not ten.
+      // (On the limiter's clock as it reads now: the Redis fixture moves the schedule, not the clock.)
+      await fixture.limiter.adjust(key, rule, -10, (untilUs - fixture.timeUs(key, 0)) / 1_000);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(true);
+      expect((await fixture.limiter.decide(key, rule, 1)).allowed).toBe(false);
+    });
+
     describeRateProperties(() => fixture);
 
     it('reports the time of each decision on its clock', async () => {

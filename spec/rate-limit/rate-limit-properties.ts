@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { toRateRule } from '../../lib/rate-limit/gcra';
 import type { RateRule } from '../../lib/ports/rate-limiter';
 import type { LimiterFixture } from '../ports/rate-limiter-contract';
-import { busiestWindow, byTime, type Admission } from './windows';
+import { busiestCorrectedWindow, busiestWindow, byTime, type Admission, type Corrected } from './windows';
 
 /** A limit to test: `limit` per `intervalMs`, `burst` at once. */
 interface Limit {
@@ -120,6 +120,84 @@ export function describeRateProperties(fixture: () => LimiterFixture): void {
         expect(busiestWindow(admitted.sort(byTime), l.intervalMs * 1_000)).toBeLessThanOrEqual(l.limit + l.burst);
       }),
       { numRuns: Math.max(1, Math.ceil(f.runs / 4)) },
+    );
+  });
+
+  it('with reservations corrected after the call (refunds and overdrafts), admits at most limit + burst actual units in any window, plus the overdrafts not yet corrected when its last call was admitted', async () => {
+    const f = fixture();
+    // Callers each run one call at a time: reserve an estimate, hold it for a while, then correct it to
+    // the actual units, which may be far below the estimate, above it, or above the burst.
+    const scenario = fc.record({
+      callers: fc.integer({ min: 1, max: 4 }),
+      calls: fc.array(
+        fc.record({
+          estimate: fc.integer({ min: 0, max: 8 }),
+          actual: fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 20 })),
+          // Up to a whole burst's worth of emissions: long enough for a reservation to drain while held.
+          holdFor: fc.oneof(gap, fc.double({ min: 0, max: 7, noNaN: true })),
+          thenWait: gap,
+          late: fc.double({ min: 0, max: 1, noNaN: true }),
+        }),
+        { minLength: 10, maxLength: 80 },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(limits(f.minEmissionMs), scenario, async (l, { callers, calls }) => {
+        const rule = ruleOf(l);
+        const key = f.key('corrected');
+        const e = emissionMs(rule);
+        const admitted: Corrected[] = [];
+        // Events on the test's timeline: a caller asks, or a call of a caller ends and is corrected.
+        type Event = {
+          at: number;
+          caller: number;
+          end?: { reserved: number; actual: number; untilUs: number; record: Corrected };
+        };
+        const events: Event[] = Array.from({ length: callers }, (_, caller) => ({ at: 0, caller }));
+        let now = 0;
+        let next = 0;
+        let order = 0;
+        while (events.length > 0 && next < calls.length) {
+          events.sort((a, b) => a.at - b.at);
+          const event = events.shift() as Event;
+          await f.elapse(key, event.at - now);
+          now = Math.max(now, event.at);
+          const step = calls[next % calls.length]!;
+          if (event.end !== undefined) {
+            const { reserved, actual, untilUs, record } = event.end;
+            // The reservation's end, on the limiter's clock as it reads now (the Redis fixture rewinds it).
+            await f.limiter.adjust(key, rule, actual - reserved, (untilUs - f.timeUs(key, 0)) / 1_000);
+            record.settledOrder = order++;
+            events.push({ at: now + step.thenWait * e, caller: event.caller });
+            continue;
+          }
+          next++;
+          const reserved = Math.min(step.estimate, l.burst);
+          const decision = await f.limiter.decide(key, rule, reserved);
+          if (!decision.allowed) {
+            events.push({ at: now + decision.retryAfterMs + step.late * e, caller: event.caller });
+            continue;
+          }
+          const record: Corrected = {
+            atUs: f.timeUs(key, decision.at),
+            units: step.actual,
+            overdraft: Math.max(0, step.actual - reserved),
+            order: order++,
+            settledOrder: Infinity,
+          };
+          admitted.push(record);
+          events.push({
+            at: now + step.holdFor * e,
+            caller: event.caller,
+            end: { reserved, actual: step.actual, untilUs: f.timeUs(key, decision.reservedUntil), record },
+          });
+        }
+        // Calls still running at the end are never corrected: their overdrafts stay outside the schedule.
+        expect(busiestCorrectedWindow(admitted.sort(byTime), l.intervalMs * 1_000)).toBeLessThanOrEqual(
+          l.limit + l.burst,
+        );
+      }),
+      { numRuns: f.runs },
     );
   });
 }

@@ -67,6 +67,28 @@ describe('@RateLimited', () => {
     await expect(service.one()).rejects.toMatchObject({ key: 'Service.one' });
   });
 
+  it('reserves an estimate and corrects it from the result with actualCost, burst defaulting to the limit', async () => {
+    const clock = manualClock();
+    class Model {
+      @RateLimited({
+        limit: 1_000,
+        interval: '1m',
+        cost: (prompt: string) => prompt.length,
+        actualCost: (answer: { usage: { total_tokens: number } }) => answer.usage.total_tokens,
+        limiter: new MemoryRateLimiter({ clock }),
+      })
+      async chat(prompt: string): Promise<{ usage: { total_tokens: number } }> {
+        return { usage: { total_tokens: prompt.length / 10 } };
+      }
+    }
+    const model = new Model();
+    // 900 reserved of a burst of 1,000; 90 used, so 810 come back and a second 900 fits.
+    await model.chat('x'.repeat(900));
+    await expect(model.chat('x'.repeat(900))).resolves.toEqual({ usage: { total_tokens: 90 } });
+    const error = await model.chat('x'.repeat(900)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ key: 'Model.chat', limit: 1_000 });
+  });
+
   it('validates its options when the class is defined', () => {
     expect(() => {
       class Broken {

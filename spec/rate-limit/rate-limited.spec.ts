@@ -26,6 +26,7 @@ function settle<T>(promise: Promise<T>): {
 const brokenLimiter: RateLimiter = {
   name: 'broken',
   decide: () => Promise.reject(new StoreError('rate', 'k', 'Redis is down')),
+  adjust: () => Promise.reject(new StoreError('rate', 'k', 'Redis is down')),
   close: async () => {},
 };
 

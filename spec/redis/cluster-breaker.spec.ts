@@ -4,6 +4,7 @@ import { closeRedis } from '../../lib/redis/close-client';
 import { RedisStore } from '../../lib/redis/redis-store';
 import { StoreError } from '../../lib/core/errors';
 import { manualClock } from '../ports/cache-store-contract';
+import { recordingLogger } from '../support/logger';
 import { connectTestClient, uniquePrefix } from '../support/redis';
 import { slotOwners, startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { connectCluster } from '../support/redis-target';
@@ -64,7 +65,14 @@ describe('RedisStore on a cluster whose master hangs', () => {
     expect(onFrozen.length).toBeGreaterThan(0);
     expect(healthy.length).toBeGreaterThan(0);
 
-    const store = new RedisStore({ client, operationTimeout: '100ms', breakerCooldown: 60_000, clock: manualClock() });
+    const logger = recordingLogger();
+    const store = new RedisStore({
+      client,
+      operationTimeout: '100ms',
+      breakerCooldown: 60_000,
+      clock: manualClock(),
+      logger,
+    });
     try {
       await Promise.all(keys.map((key) => store.set(key, key, 60_000)));
       await freeze(cluster.urls[0] as string);
@@ -82,6 +90,19 @@ describe('RedisStore on a cluster whose master hangs', () => {
       expect(store.circuits.get(frozenAddress)).toBe('open');
       expect([...store.circuits].filter(([, state]) => state === 'open')).toHaveLength(1);
       expect(store.circuit).toBe('open');
+      // One line, naming the master whose breaker opened.
+      expect(logger.lines.map(([level, fields]) => [level, fields])).toEqual([
+        [
+          'warn',
+          {
+            event: 'cachet.breaker-opened',
+            backend: 'RedisStore',
+            node: frozenAddress,
+            failures: 3,
+            cooldownMs: 60_000,
+          },
+        ],
+      ]);
       // Writes to healthy masters are not skipped either.
       await expect(store.set(healthy[0] as string, 'new', 60_000)).resolves.toBeUndefined();
       await expect(store.set(onFrozen[0] as string, 'new', 60_000)).rejects.toBeInstanceOf(StoreError);

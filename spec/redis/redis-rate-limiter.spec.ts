@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { costUs, gcraStep, toRateRule } from '../../lib/rate-limit/gcra';
+import { adjustmentUs, costUs, gcraAdjust, gcraStep, toRateRule } from '../../lib/rate-limit/gcra';
 import { isRateLimitError } from '../../lib/rate-limit/rate-limit-error';
 import { rateLimited } from '../../lib/rate-limit/rate-limited';
 import type { RedisClientLike } from '../../lib/redis/connection';
-import { GCRA_DECIDE } from '../../lib/redis/gcra-script';
+import { GCRA_ADJUST, GCRA_DECIDE } from '../../lib/redis/gcra-script';
 import { runLua } from '../../lib/redis/lua';
 import { RedisRateLimiter } from '../../lib/redis/redis-rate-limiter';
 import { describeRateLimiter } from '../ports/rate-limiter-contract';
@@ -89,6 +89,43 @@ describe('RedisRateLimiter on a shared server', () => {
         if (stored !== null || !expected.allowed || lifeMs > 1_000) {
           expect(stored).toBe(expected.allowed ? String(expected.tat) : tat === undefined ? null : String(tat));
         }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('corrects exactly as gcraAdjust for any stored schedule, delta and reservation end: the script mirrors the TypeScript', async () => {
+    let n = 0;
+    const cases = fc.record({
+      limit: fc.integer({ min: 1, max: 50 }),
+      intervalMs: fc.integer({ min: 1_000, max: 10_000 }),
+      burst: fc.integer({ min: 1, max: 6 }),
+      offset: fc.option(fc.double({ min: -3, max: 3, noNaN: true }), { nil: undefined }),
+      delta: fc.oneof(fc.integer({ min: -8, max: 8 }), fc.double({ min: -8, max: 8, noNaN: true })),
+      // Where the reservation ends, in emissions from now; none means no bound on the refund.
+      until: fc.option(fc.double({ min: -2, max: 6, noNaN: true }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ limit, intervalMs, burst, offset, delta, until }) => {
+        const rule = toRateRule(limit, intervalMs, burst);
+        const key = `${prefix}:adjust-${n++}`;
+        const [seconds, micros] = await client.sendCommand<[string, string]>(['TIME']);
+        const timeUs = Number(seconds) * 1e6 + Number(micros);
+        const tat = offset === undefined ? undefined : timeUs + Math.round(offset * rule.emissionUs);
+        if (tat !== undefined) await client.sendCommand(['SET', key, String(tat)]);
+        const untilUs = until === undefined ? undefined : timeUs + Math.round(until * rule.emissionUs);
+        const deltaUs = adjustmentUs(rule, delta);
+        const [stored, nowUs] = await runLua<number[]>(
+          client,
+          GCRA_ADJUST,
+          [key],
+          [String(deltaUs), String(rule.creditUs), String(rule.restUs), String(untilUs ?? -1)],
+        );
+        const expected = gcraAdjust(tat, nowUs as number, rule, deltaUs, untilUs);
+        expect(stored).toBe(expected === undefined ? 0 : 1);
+        const value = await client.sendCommand<string | null>(['GET', key]);
+        if (expected === undefined) expect(value).toBe(tat === undefined ? null : String(tat));
+        else expect(value).toBe(String(expected));
       }),
       { numRuns: 300 },
     );

@@ -309,7 +309,7 @@ describe('RedisStore options', () => {
     expect(() => new RedisStore({ url, timeout: 100 } as never)).toThrow(
       new TypeError(
         'Unknown RedisStore option `timeout`; expected one of `url`, `client`, `operationTimeout`, ' +
-          '`breakerThreshold`, `breakerCooldown`, `clock`, `channel`',
+          '`breakerThreshold`, `breakerCooldown`, `clock`, `logger`, `channel`',
       ),
     );
   });

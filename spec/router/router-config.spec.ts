@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { MemoryRateLimiter } from '../../lib';
 import { ChatClient, type ChatRequest } from '../../lib/llm';
 import { registerResource } from '../../lib/resources/named-resources';
-import { ConcurrentRouter, routerFromConfig, routerFromFile, type RouteResult } from '../../lib/router';
+import {
+  ConcurrentRouter,
+  MemoryRouterHealth,
+  routerFromConfig,
+  routerFromFile,
+  type RouteResult,
+} from '../../lib/router';
+import { eventually } from '../support/async';
 import { LocalProvider } from '../../lib/testing';
 
 // Two LocalProviders over real HTTP; one router made from data, one made in code with the same settings.
@@ -102,6 +109,33 @@ describe('routerFromConfig', () => {
     const { router, close } = routerFromConfig(withQuota, { env: { PRIMARY_KEY: 'secret' } });
     closing.push(close);
     expect(await trace(router, 3)).toEqual(['primary/big/1', 'primary/big/1', 'backup/small/1']);
+  });
+
+  it('shares health through the store the data names, and counts failures within its window', async () => {
+    const health = new MemoryRouterHealth();
+    const unregister = registerResource('routerHealth', 'config-health', health);
+    closing.push(async () => unregister());
+    const data = {
+      ...config(),
+      failureThreshold: 10,
+      failures: { threshold: 2, window: '1m' },
+      health: 'config-health',
+      endpoints: [{ name: 'backup', baseURL: urls.backup, model: 'small', maxConcurrent: 2 }],
+    };
+    const [first, second] = [routerFromConfig(data), routerFromConfig(data)];
+    closing.push(
+      first.close,
+      second.close,
+      () => first.router.close(),
+      () => second.router.close(),
+    );
+    backup.failNext(1, 500);
+    await expect(first.router.route(request('a'))).rejects.toThrow();
+    expect((await second.router.route(request('b'))).endpoint).toBe('backup');
+    backup.failNext(1, 500);
+    await expect(second.router.route(request('c'))).rejects.toThrow();
+    await eventually(() => first.router.health()[0]?.state === 'cooling');
+    expect(() => routerFromConfig({ ...data, health: 42 })).toThrow(/health.*registered router health store/);
   });
 
   it('reads a JSON file', async () => {

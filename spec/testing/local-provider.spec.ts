@@ -188,6 +188,25 @@ describe('LocalProvider', () => {
     expect(provider.byStatus).toEqual({ 503: 2, 200: 1 });
   });
 
+  it('sends Retry-After with failNext({ retryAfter }), fails until cleared with Infinity, and validates', async () => {
+    provider = await make();
+    provider.failNext(1, 429, { retryAfter: '1500ms' }).failNext(Infinity, 503);
+    const limited = await post(provider, userRequest('x'));
+    expect([limited.status, limited.headers.get('retry-after'), limited.headers.get('retry-after-ms')]).toEqual([
+      429,
+      '2',
+      '1500',
+    ]);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post(provider, userRequest('x'))).status);
+    expect(statuses).toEqual([503, 503, 503]);
+    provider.clearFailures();
+    expect((await post(provider, userRequest('x'))).status).toBe(200);
+    expect(() => provider.failNext(0)).toThrow(/count.*positive integer or Infinity/);
+    expect(() => provider.failNext(1, 429, { retryAfter: 'soon' })).toThrow(/retryAfter/);
+    expect(() => provider.failNext(1, 429, { wait: '1s' } as never)).toThrow(/wait/);
+  });
+
   it('cuts a stream after breakStreamAfter chunks so that the client read fails mid-way', async () => {
     provider = await make({ breakStreamAfter: 3 });
     const response = await post(provider, userRequest('one two three four five', { stream: true }));

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   // Records what the limiter decided, on the server's clock, under the policy `rateLimited` applies.
   const recording: RateLimiter = {
     name: 'recording',
+    adjust: (key, rule, delta, until) => redis.adjust(key, rule, delta, until),
     async decide(key, rule, cost) {
       const decision = await redis.decide(key, plain ? { ...rule, creditUs: 0 } : rule, cost);
       if (decision.allowed) admittedAtUs.push(Math.round(decision.at * 1_000));
