@@ -14,7 +14,9 @@
 //   8  nestjs · ai-sdk · otel                     the NestJS module (cachet/nestjs), the only importer of @nestjs/*;
 //                                               the AI SDK middleware (cachet/ai-sdk), the only importer of ai, @ai-sdk/*;
 //                                               OpenTelemetry (cachet/otel), the only importer of @opentelemetry/*
-//   9  lib/*.ts                                   entry points
+//   9  cli                                        the `cachet` command line (bin): an application of the library, above
+//                                               every part of it; it reaches Redis through cachet/redis like users do
+//  10  lib/*.ts                                   entry points
 const LAYERS = [
   ['core'],
   ['decorate', 'codec', 'keys', 'semantic'],
@@ -25,6 +27,7 @@ const LAYERS = [
   ['llm'],
   ['router', 'retrieval', 'testing'],
   ['nestjs', 'ai-sdk', 'otel'],
+  ['cli'],
 ];
 
 const folder = (names) => `^lib/(${names.join('|')})/`;
@@ -83,10 +86,18 @@ module.exports = {
     {
       name: 'backends-behind-ports',
       comment:
-        'Features and services reach Redis only through ports; only the entry points cachet and cachet/nestjs (lazily) name a Redis class',
+        'Features and services reach Redis only through ports; only the entry points cachet and cachet/nestjs (lazily) and the command line name a Redis class',
       severity: 'error',
-      from: { path: '^lib/', pathNot: ['^lib/redis/', '^lib/index\\.ts$', '^lib/nestjs/'] },
+      from: { path: '^lib/', pathNot: ['^lib/redis/', '^lib/index\\.ts$', '^lib/nestjs/', '^lib/cli/'] },
       to: { path: '^lib/redis/' },
+    },
+    {
+      name: 'cli-through-redis-entry',
+      comment:
+        'The command line uses Redis as users do: through cachet/redis (lib/redis/index.ts), never its inner files',
+      severity: 'error',
+      from: { path: '^lib/cli/' },
+      to: { path: '^lib/redis/', pathNot: '^lib/redis/index\\.ts$' },
     },
     {
       name: 'redis-client-only-in-redis',

@@ -23,7 +23,7 @@ node - "$work/$tarball" <<'JS'
 const { execFileSync } = require('node:child_process');
 const tarball = process.argv[2];
 const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
-const need = ['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/lib/index.ts'];
+const need = ['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/lib/index.ts', 'package/dist/cli/main.js'];
 for (const entry of ['redis', 'llm', 'router', 'retrieval', 'testing', 'nestjs', 'ai-sdk', 'otel']) need.push(`package/dist/${entry}/index.js`, `package/dist/${entry}/index.d.ts`);
 const missing = need.filter((file) => !files.includes(file));
 if (missing.length > 0) throw new Error(`the tarball lacks ${missing.join(', ')}`);
@@ -57,6 +57,19 @@ node consumer.cjs
 node consumer.mjs
 node isolation.cjs
 step "javascript: ok"
+
+# The command line: the installed bin answers --help (which loads every command and its dependencies), and
+# without a Redis it says so with its exit code (3), not a crash.
+npx --no-install cachet --help | grep -q '^Usage: cachet <command>'
+npx --no-install cachet stats --help | grep -q '^Usage: cachet stats'
+set +e
+npx --no-install cachet stats --url "redis://127.0.0.1:1" --timeout 1s 2>cachet-stderr.txt
+code=$?
+set -e
+if [ "$code" != 3 ] || ! grep -q 'Cannot reach Redis at 127.0.0.1:1' cachet-stderr.txt; then
+  echo "cachet stats without a Redis: exit code $code, expected 3"; cat cachet-stderr.txt; exit 1
+fi
+step "bin: cachet --help and its exit code for no Redis: ok"
 
 # TypeScript: one project per moduleResolution, module format and decorator dialect, built together with
 # `tsc -b`, then each output runs. The consumer imports from every entry point and decorates methods with

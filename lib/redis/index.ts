@@ -28,3 +28,5 @@ export { RedisCostLedger } from './redis-cost-ledger';
 export type { RedisCostLedgerOptions } from './redis-cost-ledger';
 export { RedisRouterHealth } from './redis-router-health';
 export type { RedisRouterHealthOptions, RedisRouterHealthEvents } from './redis-router-health';
+export { connectRedis, RedisConnectError, isRedisConnectError } from './connect-redis';
+export type { ConnectRedisOptions, RedisConnection, RedisConnectFailure } from './connect-redis';

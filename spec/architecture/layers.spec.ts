@@ -91,4 +91,16 @@ describe('the dependency rule', () => {
       }),
     ).toEqual(['layer-core']);
   });
+
+  it('lets the command line reach Redis through cachet/redis alone, and nothing below it import the command line', () => {
+    expect(
+      violations({
+        'lib/redis/store.ts': 'export const r = 1;',
+        'lib/redis/index.ts': "export { r } from './store';",
+        'lib/cli/stats.ts': "import { r } from '../redis';\nexport const s = r;",
+        'lib/cli/keys.ts': "import { r } from '../redis/store';\nexport const k = r;",
+        'lib/nestjs/module.ts': "import { s } from '../cli/stats';\nexport const m = s;",
+      }),
+    ).toEqual(['cli-through-redis-entry', 'layer-nestjs-ai-sdk-otel']);
+  });
 });
