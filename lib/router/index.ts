@@ -4,7 +4,7 @@
  * import { ConcurrentRouter } from 'cachet/router';
  */
 export { ConcurrentRouter } from './concurrent-router';
-export type { RouteOptions, RouteResult, EndpointHealthReport, RouterEvents } from './concurrent-router';
+export type { RouteOptions, RouteResult, EndpointHealthReport, RouterEvents } from './router-types';
 export type {
   RouterOptions,
   EndpointOptions,
