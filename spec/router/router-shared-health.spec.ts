@@ -16,6 +16,8 @@ interface HealthLine {
   readonly prober?: string;
 }
 
+// Each test has 120 s: it starts three worker processes through ts-node, which takes tens of seconds on a
+// loaded 2-core machine. The budget is for that, not for anything the tests time.
 /** Three processes, each with a ConcurrentRouter sharing health through Redis, in front of one provider. */
 describe('ConcurrentRouter health shared across 3 processes (RedisRouterHealth)', () => {
   let provider: LocalProvider;
@@ -111,7 +113,7 @@ describe('ConcurrentRouter health shared across 3 processes (RedisRouterHealth)'
     const after = (await Promise.all([route(a, 5), route(b, 5), route(c, 5)])).flat();
     expect(after.every((o) => o.ok && !o.probe)).toBe(true);
     expect(provider.byStatus).toEqual({ 429: 1, 200: 16 });
-  }, 60_000);
+  }, 120_000);
 
   it('sets the endpoint aside for all after failures within the window, whoever saw them and whatever succeeded between', async () => {
     await start({ THRESHOLD: '100', WINDOW_FAILURES: '4', COOLDOWN: '1m' });
@@ -139,7 +141,7 @@ describe('ConcurrentRouter health shared across 3 processes (RedisRouterHealth)'
     const during = (await Promise.all(workers.map((w) => route(w, 2)))).flat();
     expect(during.every((o) => !o.ok && o.skipped[0] === 'cooling')).toBe(true);
     expect(provider.requests).toBe(served);
-  }, 60_000);
+  }, 120_000);
 
   it('counts failures in a row across processes, and a success anywhere ends the run', async () => {
     await start({ THRESHOLD: '2', COOLDOWN: '1m' });
@@ -163,7 +165,7 @@ describe('ConcurrentRouter health shared across 3 processes (RedisRouterHealth)'
     expect((await route(b, 1))[0]?.ok).toBe(false); // second in a row, in another process
     await Promise.all(workers.map((w) => w.message('cooldown')));
     expect((await Promise.all(workers.map(healthOf))).map((h) => h.state)).toEqual(['cooling', 'cooling', 'cooling']);
-  }, 60_000);
+  }, 120_000);
 
   it('falls back to local health in each process while Redis is down, and keeps routing', async () => {
     const server = await startRedisServer();
@@ -193,5 +195,5 @@ describe('ConcurrentRouter health shared across 3 processes (RedisRouterHealth)'
     } finally {
       await server.stop();
     }
-  }, 60_000);
+  }, 120_000);
 });
