@@ -115,7 +115,7 @@ function fillSpans(options: OtelOptions): FillScope {
  * prefix removed (`<prefix>:<namespace>:...`; neither the prefix nor a namespace holds a `:`). Tags span
  * namespaces, so a tag invalidation has none.
  */
-export function invalidationAttributes(event: InvalidateEvent): Attributes {
+function invalidationAttributes(event: InvalidateEvent): Attributes {
   const { invalidationKind: kind, namespace } = ATTRIBUTES;
   if (event.tags.length > 0) return { [kind]: 'tag' };
   const removed = event.keys[0] ?? event.prefix ?? '';
