@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock';
 import { parseDuration, type Duration } from '../core/duration';
 import { Emitter } from '../core/events';
 import { assertLogger, logEvent, type CachetLogger } from '../core/logger';
-import { StoreError } from '../core/errors';
+import { NotCachetKeyError, StoreError } from '../core/errors';
 import {
   assertKeyPart,
   assertKeySegment,
@@ -30,6 +30,7 @@ import {
   registerWrappedFunction,
   type MethodKeys,
 } from './method-registry';
+import { describeKey } from './key-layout';
 import { CacheInspector, type CacheEntryDetails, type CacheKeysOptions } from './cache-inspector';
 import type { SemanticExplanation } from './semantic-index';
 import { warm, warmFromLog, type WarmFromLogOptions, type WarmOptions, type WarmResult } from './warming';
@@ -408,6 +409,24 @@ export class Cache {
     ...args: Parameters<Extract<T[K], (...a: any[]) => any>>
   ): Promise<boolean> {
     const key = locateCachedMethod(this, instance, method as PropertyKey).keyFor(instance, args);
+    return this.#invalidateEntry(key);
+  }
+
+  /**
+   * Removes the entry under a store key, as {@link Cache.invalidate} removes a call's: stamped first, so
+   * that a fill of that key running now (in any process) does not store its value again. For the command
+   * line (`cachet invalidate --key K`) and keys found by {@link Cache.keys}. Resolves whether there was
+   * one; a `NotCachetKeyError` for a key that is not one of this cache's entries (a lease, a tag set).
+   * @example await cache.invalidateKey('cachet:default:Assistant.answer:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sL2PFmBk');
+   */
+  async invalidateKey(key: string): Promise<boolean> {
+    if (typeof key !== 'string') throw optionError('key', 'a cache key (a string)', key);
+    if (describeKey(this.#prefix, key)?.kind !== 'entry')
+      throw new NotCachetKeyError(key, `the key of a cachet entry (\`${this.#prefix}:<namespace>:<method>:<digest>\`)`);
+    return this.#invalidateEntry(key);
+  }
+
+  #invalidateEntry(key: string): Promise<boolean> {
     return this.#invalidating('delete', key, [key], async () => {
       const removed = await this.store.delete(key);
       if (this.#events.has('invalidate'))

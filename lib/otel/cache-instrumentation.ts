@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, type Attributes, type BatchObservableCallback } from '@opentelemetry/api';
 import type { Cache } from '../cache/cache';
-import type { FillScope } from '../cache/cache-events';
+import type { FillScope, InvalidateEvent } from '../cache/cache-events';
 import { ATTRIBUTES, DURATION_BUCKETS, METRICS } from './names';
 import { assertOtelOptions, assertShape, errorType, meterOf, tracerOf, type OtelOptions } from './otel-options';
 
@@ -12,9 +12,10 @@ export interface CacheInstrumentationOptions extends OtelOptions {
 
 /**
  * Reports a {@link Cache}'s lookups, fills, coalesced calls, stale serves and errors per namespace and
- * method, the fills' durations, and (with `traceFills`) a `cachet.fill` span around every fill. The
- * counters are read from `cache.stats()` when the meter collects, so a hit costs nothing more; the fill
- * durations come from `fill` events. Returns a function that stops reporting.
+ * method, the fills' durations, its invalidations by kind, and (with `traceFills`) a `cachet.fill` span
+ * around every fill. The counters are read from `cache.stats()` when the meter collects, so a hit costs
+ * nothing more; the fill durations and invalidations come from `fill` and `invalidate` events. Returns a
+ * function that stops reporting.
  * @example
  * const stop = instrumentCache(cache, { meterProvider, tracerProvider });
  */
@@ -47,6 +48,10 @@ export function instrumentCache(cache: Cache, options: CacheInstrumentationOptio
     unit: 's',
     advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
   });
+  const invalidations = meter.createCounter(METRICS.cacheInvalidations, {
+    description: 'Invalidations that went through, by kind: key, tag, namespace or all',
+    unit: '{invalidation}',
+  });
   const attributes = new MethodAttributes();
 
   const observe: BatchObservableCallback = (result) => {
@@ -71,10 +76,12 @@ export function instrumentCache(cache: Cache, options: CacheInstrumentationOptio
       event.stored ? attributes.of(event.method).stored : attributes.of(event.method).unstored,
     );
   });
+  const stopInvalidations = cache.on('invalidate', (event) => invalidations.add(1, invalidationAttributes(event)));
   const stopScope = options.traceFills === false ? () => undefined : cache.scopeFills(fillSpans(options));
   return () => {
     meter.removeBatchObservableCallback(observe, instruments);
     stopFills();
+    stopInvalidations();
     stopScope();
   };
 }
@@ -101,6 +108,21 @@ function fillSpans(options: OtelOptions): FillScope {
         }
       },
     );
+}
+
+/**
+ * The kind of an invalidation and, for one key or one namespace, its namespace: read from the key or the
+ * prefix removed (`<prefix>:<namespace>:...`; neither the prefix nor a namespace holds a `:`). Tags span
+ * namespaces, so a tag invalidation has none.
+ */
+function invalidationAttributes(event: InvalidateEvent): Attributes {
+  const { invalidationKind: kind, namespace } = ATTRIBUTES;
+  if (event.tags.length > 0) return { [kind]: 'tag' };
+  const removed = event.keys[0] ?? event.prefix ?? '';
+  const start = removed.indexOf(':') + 1;
+  const end = removed.indexOf(':', start);
+  if (start === 0 || end === -1) return { [kind]: 'all' };
+  return { [kind]: event.keys.length > 0 ? 'key' : 'namespace', [namespace]: removed.slice(start, end) };
 }
 
 /** `namespace:Class.method` as its two attributes. */

@@ -1,7 +1,7 @@
 import type { BatchObservableCallback } from '@opentelemetry/api';
 import type { Circuit } from '../resilience/circuit-breaker';
 import { ATTRIBUTES, METRICS } from './names';
-import { assertOtelOptions, assertShape, meterOf, type OtelOptions } from './otel-options';
+import { assertOtelOptions, assertShape, errorType, meterOf, type OtelOptions } from './otel-options';
 
 const STATES = [
   ['closed', 'close'],
@@ -42,4 +42,30 @@ export function instrumentCircuit(circuit: Circuit, options: OtelOptions = {}): 
     stops.forEach((stop) => stop());
     meter.removeBatchObservableCallback(observe, [state]);
   };
+}
+
+/** What a `RedisCircuitState` reports through its `events`. */
+export interface CircuitStateEvents {
+  readonly events: {
+    on(event: 'error', listener: (error: { readonly operation?: string }) => void): () => void;
+  };
+}
+
+/**
+ * Counts the decisions a `RedisCircuitState` could not take in Redis (`cachet.circuit.store.errors`, by
+ * `cachet.operation` and `error.type`): the local circuit took each of them. Returns a function that stops.
+ * @example
+ * const stop = instrumentCircuitState(sharedState, { meterProvider });
+ */
+export function instrumentCircuitState(state: CircuitStateEvents, options: OtelOptions = {}): () => void {
+  assertShape('state', state, 'a RedisCircuitState', ['enter', 'report']);
+  assertShape('state.events', state.events, 'an event emitter', ['on']);
+  assertOtelOptions('instrumentCircuitState', options, []);
+  const errors = meterOf(options).createCounter(METRICS.circuitStoreErrors, {
+    description: 'Circuit decisions Redis could not take; the local circuit took them',
+    unit: '{error}',
+  });
+  return state.events.on('error', (error) =>
+    errors.add(1, { [ATTRIBUTES.operation]: error.operation ?? 'unknown', [ATTRIBUTES.errorType]: errorType(error) }),
+  );
 }

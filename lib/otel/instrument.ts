@@ -8,11 +8,12 @@ import type { ConcurrentRouter } from '../router/concurrent-router';
 import { optionError } from '../core/validate';
 import { instrumentCache } from './cache-instrumentation';
 import { instrumentChatClient } from './chat-instrumentation';
-import { instrumentCircuit } from './circuit-instrumentation';
+import { instrumentCircuit, instrumentCircuitState, type CircuitStateEvents } from './circuit-instrumentation';
 import { instrumentLedger } from './ledger-instrumentation';
 import { assertOtelOptions, type OtelOptions } from './otel-options';
 import { instrumentRateLimiter } from './rate-limit-instrumentation';
 import { instrumentRouter } from './router-instrumentation';
+import { instrumentSemaphore, type SemaphoreEvents } from './semaphore-instrumentation';
 import { instrumentStore } from './store-instrumentation';
 
 /** What {@link instrument} reports on; every list is optional. */
@@ -25,7 +26,11 @@ export interface InstrumentOptions extends OtelOptions {
   readonly limiters?: readonly RateLimiter[];
   /** Circuit breaker state changes and states; see {@link instrumentCircuit}. */
   readonly circuits?: readonly Circuit[];
-  /** Router attempts, fallbacks, cooldowns; see {@link instrumentRouter}. */
+  /** Decisions a `RedisCircuitState` took locally because Redis failed; see {@link instrumentCircuitState}. */
+  readonly circuitStates?: readonly CircuitStateEvents[];
+  /** A `RedisSemaphore`'s fallbacks and lost leases; see {@link instrumentSemaphore}. */
+  readonly semaphores?: readonly SemaphoreEvents[];
+  /** Router attempts, fallbacks, cooldowns, health store failures; see {@link instrumentRouter}. */
   readonly routers?: readonly ConcurrentRouter[];
   /** `chat {model}` spans with the GenAI conventions; see {@link instrumentChatClient}. */
   readonly chatClients?: readonly ChatClient[];
@@ -35,7 +40,17 @@ export interface InstrumentOptions extends OtelOptions {
   readonly providerName?: string;
 }
 
-const LISTS = ['caches', 'stores', 'limiters', 'circuits', 'routers', 'chatClients', 'ledgers'] as const;
+const LISTS = [
+  'caches',
+  'stores',
+  'limiters',
+  'circuits',
+  'circuitStates',
+  'semaphores',
+  'routers',
+  'chatClients',
+  'ledgers',
+] as const;
 
 /**
  * Instruments everything given at once, with the same providers, and returns one function that stops
@@ -61,6 +76,8 @@ export function instrument(options: InstrumentOptions): () => void {
     for (const store of options.stores ?? []) stops.push(instrumentStore(store, providers));
     for (const limiter of options.limiters ?? []) stops.push(instrumentRateLimiter(limiter, providers));
     for (const circuit of options.circuits ?? []) stops.push(instrumentCircuit(circuit, providers));
+    for (const state of options.circuitStates ?? []) stops.push(instrumentCircuitState(state, providers));
+    for (const semaphore of options.semaphores ?? []) stops.push(instrumentSemaphore(semaphore, providers));
     for (const router of options.routers ?? []) stops.push(instrumentRouter(router, providers));
     const chat = options.providerName === undefined ? providers : { ...providers, providerName: options.providerName };
     for (const client of options.chatClients ?? []) stops.push(instrumentChatClient(client, chat));

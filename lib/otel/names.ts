@@ -19,6 +19,11 @@ export const METRICS = {
   cacheFills: 'cachet.cache.fills',
   /** Failures the call went on without, by `error.type`: `store`, `decode` or `encode`. */
   cacheErrors: 'cachet.cache.errors',
+  /**
+   * Invalidations that went through, by `cachet.invalidation.kind`: `key` (with the entry's `cachet.namespace`),
+   * `tag`, `namespace` (with `cachet.namespace`) or `all` (a whole-cache `clear()`).
+   */
+  cacheInvalidations: 'cachet.cache.invalidations',
   /** How long fills' method calls took. */
   cacheFillDuration: 'cachet.cache.fill.duration',
   /** How long store operations took, by `cachet.operation`. */
@@ -27,6 +32,8 @@ export const METRICS = {
   storeErrors: 'cachet.store.errors',
   /** State changes of the breaker in front of a Redis backend, by `cachet.circuit.state`. */
   storeBreakerTransitions: 'cachet.store.breaker.transitions',
+  /** A `TieredStore`'s invalidation channel lost (`cachet.coherence: lost`, memory tier bypassed) or `live` again. */
+  storeCoherenceChanges: 'cachet.store.coherence.changes',
   /** Rate limiter decisions by `cachet.decision`: `admitted`, `rejected` or `error` (the backend failed). */
   rateLimitDecisions: 'cachet.ratelimit.decisions',
   /** Calls that queued for a slot (`mode: 'wait'`). */
@@ -39,6 +46,12 @@ export const METRICS = {
   circuitTransitions: 'cachet.circuit.transitions',
   /** 1 for a circuit's current state, 0 for the two others, by `cachet.circuit.state`. */
   circuitState: 'cachet.circuit.state',
+  /** Decisions a `RedisCircuitState` could not take in Redis (the local circuit took them), by `cachet.operation`. */
+  circuitStoreErrors: 'cachet.circuit.store.errors',
+  /** Acquires a `RedisSemaphore` served from its in-process fallback because Redis failed, by `cachet.semaphore`. */
+  semaphoreFallbacks: 'cachet.semaphore.fallbacks',
+  /** Held `RedisSemaphore` leases that expired before they could be renewed (the slot may be reused). */
+  semaphoreLeasesLost: 'cachet.semaphore.leases_lost',
   /** Router attempts by endpoint and `cachet.outcome`: `ok`, `failed`, `timeout`, `no-permit`. */
   routerAttempts: 'cachet.router.attempts',
   /** How long router attempts took, permit wait included (to the first chunk for a stream). */
@@ -49,6 +62,8 @@ export const METRICS = {
   routerCooldowns: 'cachet.router.cooldowns',
   /** Set-aside endpoints whose probe succeeded. */
   routerRecoveries: 'cachet.router.recoveries',
+  /** Shared-health operations that failed (the router decided alone), by `cachet.endpoint` when one was concerned. */
+  routerHealthErrors: 'cachet.router.health_errors',
   /** Requests holding a permit of an endpoint now. */
   routerInFlight: 'cachet.router.in_flight',
   /** Calls the cost ledger recorded, by `cachet.ledger.kind`: `spent` (fills) or `saved` (hits). */
@@ -69,6 +84,9 @@ export const ATTRIBUTES = {
   method: 'cachet.method',
   result: 'cachet.result',
   stored: 'cachet.stored',
+  invalidationKind: 'cachet.invalidation.kind',
+  coherence: 'cachet.coherence',
+  semaphore: 'cachet.semaphore',
   store: 'cachet.store',
   operation: 'cachet.operation',
   limiter: 'cachet.limiter',

@@ -1,11 +1,12 @@
 import type { Attributes, BatchObservableCallback } from '@opentelemetry/api';
 import type { ConcurrentRouter } from '../router/concurrent-router';
 import { ATTRIBUTES, DURATION_BUCKETS, GEN_AI, METRICS } from './names';
-import { assertOtelOptions, assertShape, meterOf, type OtelOptions } from './otel-options';
+import { assertOtelOptions, assertShape, errorType, meterOf, type OtelOptions } from './otel-options';
 
 /**
  * Reports a {@link ConcurrentRouter}'s attempts per endpoint (count by outcome, and duration), its
- * fallbacks, cooldowns and recoveries, and the requests in flight per endpoint, from its events. The
+ * fallbacks, cooldowns and recoveries, the failures of its shared health store (`healthError`), and the
+ * requests in flight per endpoint, from its events. The
  * model calls themselves are traced by {@link instrumentChatClient} on the endpoints' clients, under the
  * caller's active span. Returns a function that stops reporting.
  * @example
@@ -36,6 +37,10 @@ export function instrumentRouter(router: ConcurrentRouter, options: OtelOptions 
     description: 'Set-aside endpoints taking requests again',
     unit: '{recovery}',
   });
+  const healthErrors = meter.createCounter(METRICS.routerHealthErrors, {
+    description: 'Shared-health operations that failed; the router decided alone',
+    unit: '{error}',
+  });
   const inFlight = meter.createObservableGauge(METRICS.routerInFlight, {
     description: 'Requests holding a permit of the endpoint',
     unit: '{request}',
@@ -60,6 +65,12 @@ export function instrumentRouter(router: ConcurrentRouter, options: OtelOptions 
     ),
     router.on('cooldown', (event) => cooldowns.add(1, endpoint(event.endpoint))),
     router.on('recovered', (event) => recoveries.add(1, endpoint(event.endpoint))),
+    router.on('healthError', (event) =>
+      healthErrors.add(1, {
+        ...(event.endpoint === undefined ? {} : endpoint(event.endpoint)),
+        [ATTRIBUTES.errorType]: errorType(event.error),
+      }),
+    ),
   ];
   return () => {
     stops.forEach((stop) => stop());

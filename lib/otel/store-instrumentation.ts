@@ -13,10 +13,15 @@ export interface BackendEvents {
   on(event: 'circuit', listener: (state: string) => void): () => void;
 }
 
+/** What a `TieredStore` reports through its `events`. */
+interface CoherenceEvents {
+  on(event: 'coherence', listener: (state: { readonly live: boolean }) => void): () => void;
+}
+
 /**
  * Times a store's operations (`cachet.store.operation.duration`, by operation, with `error.type` for a
- * failure) and, for a store with `events` (`RedisStore`), counts its background errors and its breaker's
- * state changes. Timing wraps the store's methods on this instance, so every cache call through it pays
+ * failure) and, for a store with `events`, counts its background errors and its breaker's state changes
+ * (`RedisStore`) or its invalidation channel lost and back (`TieredStore`). Timing wraps the store's methods on this instance, so every cache call through it pays
  * two clock reads and a histogram record (see the `otel` bench); uninstrumented stores pay nothing.
  * Returns a function that restores the store.
  * @example
@@ -63,8 +68,9 @@ export function instrumentStore(store: CacheStore, options: OtelOptions = {}): (
       } as never;
     });
   });
-  const events = (store as { events?: BackendEvents }).events;
-  if (events !== undefined)
+  const events = (store as { events?: BackendEvents & CoherenceEvents }).events;
+  if (events !== undefined && store.name === 'tiered') stops.push(coherenceEvents(events, options, base));
+  else if (events !== undefined)
     stops.push(...backendEvents(events, options, base, METRICS.storeErrors, METRICS.storeBreakerTransitions));
   return () => stops.forEach((stop) => stop());
 }
@@ -95,4 +101,15 @@ export function backendEvents(
       transitions.add(1, { ...base, [ATTRIBUTES.circuitState]: state.replace('-', '_') }),
     ),
   ];
+}
+
+/** Counts a `TieredStore`'s channel losses and recoveries (`cachet.coherence`: `lost` or `live`). */
+function coherenceEvents(events: CoherenceEvents, options: OtelOptions, base: Attributes): () => void {
+  const changes = meterOf(options).createCounter(METRICS.storeCoherenceChanges, {
+    description: 'Invalidation channel lost (memory tier bypassed) or live again',
+    unit: '{change}',
+  });
+  const live: Attributes = { ...base, [ATTRIBUTES.coherence]: 'live' };
+  const lost: Attributes = { ...base, [ATTRIBUTES.coherence]: 'lost' };
+  return events.on('coherence', (state) => changes.add(1, state.live ? live : lost));
 }

@@ -132,6 +132,16 @@ function connectFailure(error: unknown, address: string): RedisConnectError {
     );
   }
   const code = (error as { code?: unknown } | null)?.code;
+  // A name the resolver does not know (a typo, a `.invalid` host) or could not resolve now: say so, not a socket error.
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    const host = address.slice(0, address.lastIndexOf(':'));
+    return new RedisConnectError(
+      'unreachable',
+      address,
+      `Cannot reach Redis at ${address}: the host name ${host} could not be resolved (${code}): check the host in the URL`,
+      { cause: error },
+    );
+  }
   const why = typeof code === 'string' ? `${code}: ${detail}` : detail;
   return new RedisConnectError('unreachable', address, `Cannot reach Redis at ${address} (${why})`, { cause: error });
 }

@@ -80,6 +80,8 @@ export interface RedisSemaphoreEvents {
  */
 export class RedisSemaphore implements Semaphore {
   readonly events = new Emitter<RedisSemaphoreEvents>();
+  /** The `name` option: what every process sharing these slots calls them. */
+  readonly name: string;
   readonly max: number;
   readonly #redis: RedisExecutor;
   readonly #base: string;
@@ -110,6 +112,7 @@ export class RedisSemaphore implements Semaphore {
       poll: Math.max(1, parseDuration('pollInterval', o.pollInterval)),
       maxPoll: Math.max(1, parseDuration('maxPollInterval', o.maxPollInterval)),
     };
+    this.name = o.name;
     this.#base = `${o.prefix}:${o.name}`;
     this.max = queue.max;
     this.#maxQueue = queue.maxQueue;

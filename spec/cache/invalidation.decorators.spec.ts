@@ -92,6 +92,34 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
     );
   });
 
+  it('removes an entry by its store key, and refuses a key that is not an entry of this cache', async () => {
+    const { agents, reads } = agentsOn(cache);
+    await agents.config('a1');
+    const details = await cache.peek(agents, 'config', 'a1');
+    const events: unknown[] = [];
+    cache.on('invalidate', (event) => events.push(event));
+    expect(await cache.invalidateKey(details!.key)).toBe(true);
+    expect(await cache.invalidateKey(details!.key)).toBe(false);
+    expect(events).toEqual([
+      { tags: [], keys: [details!.key], removed: 1 },
+      { tags: [], keys: [details!.key], removed: 0 },
+    ]);
+    await agents.config('a1');
+    expect(reads).toEqual(['a1', 'a1']);
+    for (const key of [`${details!.key}#lock`, 'other:default:x:y', 'cachet-ledger'])
+      await expect(cache.invalidateKey(key)).rejects.toMatchObject({
+        code: 'ERR_CACHET_NOT_A_KEY',
+        message: expect.stringMatching(
+          /^Expected the key of a cachet entry \(`.+:<namespace>:<method>:<digest>`\), got /,
+        ),
+      });
+    await expect(cache.invalidateKey(42 as never)).rejects.toThrow(
+      'Expected `key` to be a cache key (a string), got `42` (number)',
+    );
+    expect(await agents.config('a1')).toEqual({ agent: 'a1', version: 1 });
+    expect(reads).toEqual(['a1', 'a1']);
+  });
+
   it('clears one namespace and leaves the others', async () => {
     const { agents, reads } = agentsOn(cache);
     await agents.config('a1');
@@ -172,7 +200,10 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
         return version;
       }
     }
-    return { slow: new Slow(), gate, data, calls: () => calls };
+    // The key of the first fill, as `cachet keys` would list it once stored.
+    const missed: string[] = [];
+    cache.on('miss', (event) => missed.push(event.key));
+    return { slow: new Slow(), gate, data, calls: () => calls, key: () => missed[0]! };
   }
 
   it('keeps a value whose fill ran across an invalidation of other tags only', async () => {
@@ -193,16 +224,17 @@ describe.each(stores)('invalidation on the %s store', (_name, makeStore) => {
       'its own entry is invalidated',
       (c: Cache, slow: { read(id: string): Promise<number> }) => c.invalidate(slow, 'read', 'x'),
     ],
+    ['its entry is invalidated by its store key', (c: Cache, _slow: unknown, key: string) => c.invalidateKey(key)],
     ['its namespace is cleared', (c: Cache) => c.clear({ namespace: 'reads' })],
     ['the whole cache is cleared', (c: Cache) => c.clear()],
-  ] as [string, (c: Cache, slow: { read(id: string): Promise<number> }) => Promise<unknown>][])(
+  ] as [string, (c: Cache, slow: { read(id: string): Promise<number> }, key: string) => Promise<unknown>][])(
     'never hands a fill older than an invalidation to a call made after it, nor keeps its value, when %s',
     async (_case, invalidate) => {
-      const { slow, gate, data, calls } = slowReads((id) => [`item:${id}`], 'reads');
+      const { slow, gate, data, calls, key } = slowReads((id) => [`item:${id}`], 'reads');
       const first = slow.read('x'); // reads version 1, then is slow to return
       await eventually(() => calls() === 1);
       data.set('x', 2); // the data changes...
-      await invalidate(cache, slow); // ...and is invalidated; this resolves before the next call starts
+      await invalidate(cache, slow, key()); // ...and is invalidated; this resolves before the next call starts
       const later = slow.read('x'); // a call made after the invalidation resolved
       gate.resolve();
       expect(await first).toBe(1); // the call made before may see the old version

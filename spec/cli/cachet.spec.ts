@@ -9,6 +9,7 @@ import { cleanUpKeys, connectTestClient, testRedisUrl, uniquePrefix } from '../s
 import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { freePort, startRedisServer } from '../support/redis-server';
 import { connectCluster } from '../support/redis-target';
+import { deferred, eventually } from '../support/async';
 import { buildCli, type BuiltCli } from './cli-runner';
 
 // The command line runs as a child process, built once, against the Redis of the run, which each test
@@ -73,6 +74,16 @@ describe('cachet: connection errors', () => {
     const run = await cli.run(['stats', '--url', `redis://127.0.0.1:${port}`]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(new RegExp(`^cachet: Cannot reach Redis at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED`));
+  });
+
+  it('says the host name does not resolve, with exit code 3, for a name under .invalid', async () => {
+    // `.invalid` is reserved (RFC 2606): the resolver answers that it does not exist without asking anyone.
+    const run = await cli.run(['stats', '--url', 'redis://cachet-cli-test.invalid:6379']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      'cachet: Cannot reach Redis at cachet-cli-test.invalid:6379: the host name cachet-cli-test.invalid could not ' +
+        'be resolved (ENOTFOUND): check the host in the URL\n',
+    );
   });
 
   it('refuses a URL that is not redis://, with exit code 2', async () => {
@@ -389,6 +400,76 @@ describe('cachet invalidate', () => {
     ]);
     expect(outside.code).toBe(2);
     expect(outside.stderr).toContain(`Expected --key to be the key of an entry under \`${prefix}:\``);
+  });
+
+  it('invalidates a key while a service fills it: the fill running then does not store its value again', async () => {
+    const cache = serviceCache(prefix);
+    try {
+      const gate = deferred<void>();
+      let version = 1;
+      let calls = 0;
+      const read = cache.wrap(
+        async (id: string) => {
+          calls++;
+          const seen = version;
+          if (calls === 1) await gate.promise;
+          return `${id}@${seen}`;
+        },
+        { name: 'Reader.read', namespace: 'reads' },
+      );
+      const missed: string[] = [];
+      cache.on('miss', (event) => missed.push(event.key));
+      const first = read('x'); // read version 1, then held before it stores it
+      await eventually(() => calls === 1);
+      version = 2;
+      const run = await cli.run(['invalidate', '--url', url(), '--prefix', prefix, '--key', missed[0]!, '--yes']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(`Removed 0 entries with key \`${missed[0]}\`\n`); // nothing was stored yet
+      gate.resolve();
+      expect(await first).toBe('x@1'); // the call made before the invalidation gets what it read...
+      expect(await exists(missed[0]!)).toBe(0); // ...but its value was not stored again
+      expect(await read('x')).toBe('x@2');
+      expect(calls).toBe(2);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('says Redis did not take an invalidation, with exit code 1, when its writes time out', async () => {
+    // A Redis of its own: writes are paused there, which would stall every other spec on the shared one.
+    const server = await startRedisServer();
+    const admin = await connectTestClient(server.url);
+    try {
+      const cache = new Cache({ store: new RedisStore({ url: server.url }), prefix });
+      const config = cache.wrap(async (id: string) => ({ id }), { name: 'Agents.config', tags: () => ['paused'] });
+      await config('a');
+      await cache.close();
+      // Reads and the handshake go on; INCR, scripts and UNLINK wait until the pause ends.
+      await admin.sendCommand(['CLIENT', 'PAUSE', '60000', 'WRITE']);
+      const run = await cli.run([
+        'invalidate',
+        '--url',
+        server.url,
+        '--prefix',
+        prefix,
+        '--tag',
+        'paused',
+        '--yes',
+        '--timeout',
+        '200ms',
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        'cachet: Redis did not take the invalidation (Store operation `invalidate` did not answer within 200 ms); ' +
+          'nothing was queued: run the command again\n',
+      );
+      await admin.sendCommand(['CLIENT', 'UNPAUSE']);
+      expect(await admin.sendCommand<number>(['SCARD', `${prefix}:tag:paused`])).toBe(1); // nothing removed
+    } finally {
+      await admin.sendCommand(['CLIENT', 'UNPAUSE']).catch(() => undefined);
+      await admin.close();
+      await server.stop();
+    }
   });
 
   it('asks for exactly one of --tag, --namespace and --key', async () => {

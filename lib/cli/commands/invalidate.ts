@@ -18,7 +18,8 @@ export const invalidateCommand: Command = {
   usage: '--tag T... | --namespace N | --key K... [--yes]',
   details: [
     'Removes, on every instance that shares the Redis, the entries tagged T (as cache.invalidateTags),',
-    'every entry of namespace N (as cache.clear({ namespace })), or the entries with the keys K.',
+    'every entry of namespace N (as cache.clear({ namespace })), or the entries with the keys K',
+    '(as cache.invalidateKey: a fill of such a key running then does not store its value again).',
     'Without --yes nothing is removed: it says what would go and how many entries there are now,',
     'and exits with code 2.',
   ].join('\n'),
@@ -92,8 +93,9 @@ async function remove(s: Session, target: Target): Promise<number> {
   const cache = s.cache();
   if (target.kind === 'tag') return cache.invalidateTags(target.tags);
   if (target.kind === 'namespace') return cache.clear({ namespace: target.namespace });
+  // Each key stamped as `cache.invalidate` stamps it, so a fill of it running now does not store it again.
   let removed = 0;
-  for (const key of ownKeys(s, target.keys)) if (await s.store.delete(key)) removed++;
+  for (const key of ownKeys(s, target.keys)) if (await cache.invalidateKey(key)) removed++;
   return removed;
 }
 
