@@ -106,13 +106,14 @@ async function* aiSdkStream(
  * A Vercel AI SDK middleware (for `wrapLanguageModel`) that caches `generateText` / `generateObject`
  * answers and `streamText` streams in a cachet {@link Cache}.
  *
- * The key is the tenant, the model's provider and id, and every call option except `abortSignal` and
- * `headers` (prompt, tools, tool choice, response format, temperature, topP, topK, maxOutputTokens, seed,
- * stop sequences, penalties, provider options). A stream is recorded part by part and replayed in order;
- * identical calls meanwhile share the live stream, and another instance waits for the recording (on
- * Redis). A stream that fails, carries an `error` part, or ends without a `finish` part (or with finish
- * reason `unknown` / `error`, as a cut-off stream does) stores nothing. When the cache has a cost ledger,
- * fills and hits are recorded under the model id with the answer's token usage.
+ * Works with `ai` 5, 6 and 7 (`LanguageModelV2`, `V3` and `V4` models). The key is the tenant, the model's
+ * specification version, provider and id, and every call option except `abortSignal` and `headers` (prompt,
+ * tools, tool choice, response format, temperature, topP, topK, maxOutputTokens, seed, stop sequences,
+ * penalties, provider options). A stream is recorded part by part and replayed in order; identical calls
+ * meanwhile share the live stream, and another instance waits for the recording (on Redis). A stream that
+ * fails, carries an `error` part, or ends without a `finish` part (or with a finish reason that says it did
+ * not end, as a cut-off stream has) stores nothing. When the cache has a cost ledger, fills and hits are
+ * recorded under the model id with the answer's token usage.
  *
  * @example
  * const model = wrapLanguageModel({
