@@ -7,8 +7,13 @@ const { redisSpecs } = require('./spec/support/redis-specs');
 // redis-server, and Jest runs a project's global setup only when one of its specs is selected: `npm run
 // test:unit` (the projects `legacy` and `standard`), or any selection of specs that need no Redis, runs
 // without a Redis.
-// p-limit, its dependency yocto-queue and stemmer ship ESM only, so ts-jest transpiles them to CommonJS.
+// p-limit, its dependency yocto-queue and stemmer ship ESM only, so ts-jest transpiles them to CommonJS; so
+// are ai 7 and @ai-sdk/openai-compatible 3 (the ai-v7 and @ai-sdk/openai-compatible-v3 aliases the AI SDK
+// spec runs against), with every package under them, and what their provider-utils imports as ESM:
+// @workflow/serde, and zod's `.js` files (`zod/v4/locales/en.js`; `require('zod')` loads zod's `.cjs` files,
+// which stay as they are).
 const esmOnly = ['p-limit', 'yocto-queue', 'stemmer'];
+const esmOnlyTrees = ['ai-v7', '@ai-sdk/openai-compatible-v3', '@workflow/serde', 'zod'];
 const transform = (tsconfig) => ({
   '^.+\\.ts$': ['ts-jest', { tsconfig, isolatedModules: false }],
   '^.+\\.js$': [
@@ -29,7 +34,9 @@ module.exports = {
   projects: dialects.flatMap(({ name, specs, tsconfig }) => {
     const common = {
       testEnvironment: 'node',
-      transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+      transformIgnorePatterns: [
+        `^(?!.*/node_modules/(${esmOnlyTrees.join('|')})/).*/node_modules/(?!(${esmOnly.join('|')})/)`,
+      ],
       globals: { __DECORATOR_DIALECT__: name },
       transform: transform(tsconfig),
     };

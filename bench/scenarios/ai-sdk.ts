@@ -1,5 +1,7 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { createOpenAICompatible as createOpenAICompatibleV3 } from '@ai-sdk/openai-compatible-v3';
 import { generateText, wrapLanguageModel, type LanguageModel } from 'ai';
+import { wrapLanguageModel as wrapLanguageModelV7, type LanguageModelMiddleware as MiddlewareV7 } from 'ai-v7';
 import { Cache, Cached } from '../../lib/index';
 import { cachetMiddleware, type AiSdkCallOptions } from '../../lib/ai-sdk';
 import { LocalProvider } from '../../lib/testing';
@@ -22,7 +24,8 @@ const params = (question: string): AiSdkCallOptions => ({
 
 /**
  * The middleware's hit on a memory cache, called as the AI SDK calls a model (`model.doGenerate(params)`),
- * beside a plain `@Cached` hit on a method taking the same call options; and a whole `generateText` hit.
+ * under `ai` 5 and under `ai` 7 (the `ai-v7` alias), beside a plain `@Cached` hit on a method taking the same
+ * call options; and a whole `generateText` hit.
  * The model behind is @ai-sdk/openai-compatible against a LocalProvider, reached once for the fill.
  */
 export const aiSdk: Scenario = {
@@ -48,6 +51,14 @@ export const aiSdk: Scenario = {
         }
       }
       const plain = new Plain();
+      // The same middleware under ai 7 (a LanguageModelV4 model, nested usage): cachet's types here are ai 5's.
+      const local7 = createOpenAICompatibleV3({ name: 'local', baseURL, apiKey: 'bench' });
+      const model7 = wrapLanguageModelV7({
+        model: local7.chatModel('gpt-4o-mini'),
+        middleware: cachetMiddleware({ cache, tenant: false }) as unknown as MiddlewareV7,
+      });
+      type Params7 = Parameters<typeof model7.doGenerate>[0];
+      await model7.doGenerate(params(QUESTION) as Params7);
       await model.doGenerate(params(QUESTION));
       await plain.complete(params(QUESTION));
       await generateText({ model, system: SYSTEM, prompt: QUESTION, temperature: 0 });
@@ -57,6 +68,9 @@ export const aiSdk: Scenario = {
         {
           middleware: async (n: number) => {
             for (let i = 0; i < n; i++) sink = await model.doGenerate(params(QUESTION));
+          },
+          middleware7: async (n: number) => {
+            for (let i = 0; i < n; i++) sink = await model7.doGenerate(params(QUESTION) as Params7);
           },
           generateText: async (n: number) => {
             for (let i = 0; i < n; i++)
@@ -69,8 +83,8 @@ export const aiSdk: Scenario = {
         { warmupMs: ctx.ms(400), roundMs: ctx.ms(30), rounds: 41 },
       );
       if (sink === undefined) throw new Error('ai-sdk: a loop returned nothing');
-      if (provider.requests !== 3) {
-        throw new Error(`ai-sdk: expected 3 provider requests (the fills), got ${provider.requests}`);
+      if (provider.requests !== 4) {
+        throw new Error(`ai-sdk: expected 4 provider requests (the fills), got ${provider.requests}`);
       }
 
       const spread = (s: Summary): string => `±${(s.spread * 50).toFixed(1)}%`;
@@ -85,6 +99,15 @@ export const aiSdk: Scenario = {
           timings.plain.median,
           undefined,
           note(timings.middleware),
+        ),
+        row(
+          NAME,
+          'cachetMiddleware hit under ai 7 (model.doGenerate)',
+          'ns/op',
+          timings.middleware7.median,
+          timings.plain.median,
+          undefined,
+          note(timings.middleware7),
         ),
         row(
           NAME,

@@ -4,18 +4,22 @@ import type { CallUsage } from '../cache/method-ledger';
 import type { Duration } from '../core/duration';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import { ChatKeyError } from '../llm/chat-key';
+import { isUnfinished, usageTokens } from './spec-shapes';
 
 type WrapGenerate = NonNullable<LanguageModelMiddleware['wrapGenerate']>;
 type WrapStream = NonNullable<LanguageModelMiddleware['wrapStream']>;
 
-/** The options of one language model call (the AI SDK's `LanguageModelV2CallOptions`). */
+// Every type below comes from the `ai` package the user installed, so it is that major's: `v2` types for
+// `ai` 5, `v3` for `ai` 6, `v4` for `ai` 7. The code reads what differs between them by shape (spec-shapes.ts).
+
+/** The options of one language model call (`LanguageModelV2CallOptions`, `V3`, `V4` by the `ai` major). */
 export type AiSdkCallOptions = Parameters<WrapGenerate>[0]['params'];
-/** The language model a middleware wraps (`LanguageModelV2`). */
+/** The language model a middleware wraps (`LanguageModelV2`, `V3`, `V4`). */
 export type AiSdkModel = Parameters<WrapGenerate>[0]['model'];
 /** What a model's `doGenerate` resolves to. */
 export type AiSdkGenerateResult = Awaited<ReturnType<WrapGenerate>>;
 type StreamResult = Awaited<ReturnType<WrapStream>>;
-/** One part of a model's stream (`LanguageModelV2StreamPart`). */
+/** One part of a model's stream (`LanguageModelV2StreamPart`, `V3`, `V4`). */
 export type AiSdkStreamPart = StreamResult['stream'] extends ReadableStream<infer P> ? P : never;
 
 /** Options of {@link cachetMiddleware}. */
@@ -49,20 +53,18 @@ export interface CachetMiddlewareOptions {
  * its result from. The request body, the response headers and body are dropped (large, and often
  * secret-bearing); a hit returns them absent.
  */
-export interface StoredGenerate {
-  readonly content: AiSdkGenerateResult['content'];
-  readonly finishReason: AiSdkGenerateResult['finishReason'];
-  readonly usage: AiSdkGenerateResult['usage'];
-  readonly warnings: AiSdkGenerateResult['warnings'];
-  readonly providerMetadata?: AiSdkGenerateResult['providerMetadata'];
+export type StoredGenerate = Readonly<Omit<AiSdkGenerateResult, 'request' | 'response'>> & {
   readonly response?: { readonly id?: string; readonly timestamp?: Date; readonly modelId?: string };
-}
+};
 
 /** Call options that never change an answer: they stay out of the key. */
 const IGNORED = new Set(['abortSignal', 'headers']);
 const KNOWN = ['cache', 'tenant', 'ttl', 'tags', 'deterministicOnly', 'namespace'] as const;
-/** Finish reasons of an answer that did not end: a stream that ends with one of them is not stored. */
-const UNFINISHED = new Set(['error', 'unknown']);
+/**
+ * The middleware is the same for every `ai` major, which reads neither marker: `ai` 5's type allows
+ * `middlewareVersion: 'v2'`, `ai` 6's requires `specificationVersion: 'v3'`, `ai` 7's allows any string.
+ */
+const MARKERS = { middlewareVersion: 'v2', specificationVersion: 'v3' } as const;
 
 type RunGenerate = () => PromiseLike<AiSdkGenerateResult>;
 type OpenStream = () => PromiseLike<StreamResult>;
@@ -104,13 +106,14 @@ async function* aiSdkStream(
  * A Vercel AI SDK middleware (for `wrapLanguageModel`) that caches `generateText` / `generateObject`
  * answers and `streamText` streams in a cachet {@link Cache}.
  *
- * The key is the tenant, the model's provider and id, and every call option except `abortSignal` and
- * `headers` (prompt, tools, tool choice, response format, temperature, topP, topK, maxOutputTokens, seed,
- * stop sequences, penalties, provider options). A stream is recorded part by part and replayed in order;
- * identical calls meanwhile share the live stream, and another instance waits for the recording (on
- * Redis). A stream that fails, carries an `error` part, or ends without a `finish` part (or with finish
- * reason `unknown` / `error`, as a cut-off stream does) stores nothing. When the cache has a cost ledger,
- * fills and hits are recorded under the model id with the answer's token usage.
+ * Works with `ai` 5, 6 and 7 (`LanguageModelV2`, `V3` and `V4` models). The key is the tenant, the model's
+ * specification version, provider and id, and every call option except `abortSignal` and `headers` (prompt,
+ * tools, tool choice, response format, temperature, topP, topK, maxOutputTokens, seed, stop sequences,
+ * penalties, provider options). A stream is recorded part by part and replayed in order; identical calls
+ * meanwhile share the live stream, and another instance waits for the recording (on Redis). A stream that
+ * fails, carries an `error` part, or ends without a `finish` part (or with a finish reason that says it did
+ * not end, as a cut-off stream has) stores nothing. When the cache has a cost ledger, fills and hits are
+ * recorded under the model id with the answer's token usage.
  *
  * @example
  * const model = wrapLanguageModel({
@@ -147,6 +150,8 @@ export function cachetMiddleware(options: CachetMiddlewareOptions): LanguageMode
   };
   const key = (params: AiSdkCallOptions, model: AiSdkModel): unknown => ({
     tenant: tenantOf(params) ?? null,
+    // The model's specification version: a `v2` answer is never replayed to a `v3` or `v4` caller.
+    spec: model.specificationVersion,
     provider: model.provider,
     model: model.modelId,
     call: keyedOptions(params),
@@ -176,8 +181,8 @@ export function cachetMiddleware(options: CachetMiddlewareOptions): LanguageMode
     },
   });
 
-  return {
-    middlewareVersion: 'v2',
+  const middleware: LanguageModelMiddleware = {
+    ...MARKERS,
     async wrapGenerate({ doGenerate, params, model }) {
       // The caller that runs the model gets its whole result; the others get the stored one.
       let own: AiSdkGenerateResult | undefined;
@@ -195,6 +200,7 @@ export function cachetMiddleware(options: CachetMiddlewareOptions): LanguageMode
       };
     },
   };
+  return middleware;
 }
 
 /** The call options that change an answer: all but `abortSignal`, `headers` and absent ones. */
@@ -207,16 +213,12 @@ function keyedOptions(params: AiSdkCallOptions): Record<string, unknown> {
 }
 
 function callUsage(
-  usage: AiSdkGenerateResult['usage'],
+  usage: unknown,
   params: AiSdkCallOptions,
   model: AiSdkModel,
   tenantOf: (params: AiSdkCallOptions) => string | undefined,
 ): CallUsage {
-  return {
-    model: model.modelId,
-    usage: { promptTokens: usage.inputTokens ?? 0, completionTokens: usage.outputTokens ?? 0 },
-    tenant: tenantOf(params),
-  };
+  return { model: model.modelId, usage: usageTokens(usage), tenant: tenantOf(params) };
 }
 
 /** Whether a recorded stream is a whole answer: a `finish` part that says why it ended, and no `error` part. */
@@ -224,24 +226,18 @@ export function isWholeStream(parts: readonly AiSdkStreamPart[]): boolean {
   let finished = false;
   for (const part of parts) {
     if (part.type === 'error') return false;
-    if (part.type === 'finish') finished = !UNFINISHED.has(part.finishReason);
+    if (part.type === 'finish') finished = !isUnfinished(part.finishReason);
   }
   return finished;
 }
 
+/** All of a result but the request and the response's headers and body; every major's own fields stay. */
 function storedGenerate(result: AiSdkGenerateResult): StoredGenerate {
-  const { content, finishReason, usage, warnings, providerMetadata, response } = result;
-  const stored: { -readonly [K in keyof StoredGenerate]: StoredGenerate[K] } = {
-    content,
-    finishReason,
-    usage: definedFields(usage),
-    warnings,
-  };
-  if (providerMetadata !== undefined) stored.providerMetadata = providerMetadata;
-  if (response !== undefined) {
-    stored.response = definedFields({ id: response.id, timestamp: response.timestamp, modelId: response.modelId });
-  }
-  return stored;
+  const { request: _request, response, ...answer } = result;
+  const stored: StoredGenerate = definedFields(answer);
+  if (response === undefined) return stored;
+  const { id, timestamp, modelId } = response;
+  return { ...stored, response: definedFields({ id, timestamp, modelId }) };
 }
 
 function restoredGenerate(stored: StoredGenerate): AiSdkGenerateResult {
