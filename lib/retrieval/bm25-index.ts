@@ -1,49 +1,20 @@
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { CachetError } from '../core/errors';
-import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
-import { chunk, type Chunk, type ChunkOptions } from './chunk';
+import { chunk, type Chunk } from './chunk';
 import {
-  createTokenizer,
-  resolveTokenizerOptions,
-  type ResolvedTokenizerOptions,
-  type Tokenizer,
-  type TokenizerOptions,
-} from './tokenize';
-
-/** A document to index. */
-export interface RetrievalDocument {
-  readonly id: string;
-  readonly text: string;
-}
+  assertDocument,
+  resolveBm25Options,
+  resolveSearchOptions,
+  type Bm25Options,
+  type ResolvedBm25,
+  type RetrievalDocument,
+  type SearchOptions,
+} from './bm25-options';
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_VERSION } from './bm25-snapshot';
+import { createTokenizer, type Tokenizer } from './tokenize';
 
 /** A chunk with its BM25 score for a query. */
 export interface ScoredChunk extends Chunk {
   readonly score: number;
-}
-
-/** Options of {@link Bm25Index}. They are part of its snapshot and of its {@link Bm25Index.version}. */
-export interface Bm25Options {
-  /** Term-frequency saturation: higher lets repeated terms count for longer. @default 1.2 */
-  readonly k1?: number;
-  /** Length normalisation, 0 (none) to 1 (full). @default 0.75 */
-  readonly b?: number;
-  readonly tokenizer?: TokenizerOptions;
-  /** How documents are cut into the chunks that are scored and returned (`docId` is set for you). */
-  readonly chunking?: Omit<ChunkOptions, 'docId'>;
-}
-
-/** Options of a search. */
-export interface SearchOptions {
-  /** Most chunks returned. @default 10 */
-  readonly topK?: number;
-  /** Chunks scoring below this are left out. @default 0 (any chunk sharing a term) */
-  readonly minScore?: number;
-}
-
-/** A snapshot that is not one, or was made by an incompatible version. */
-export class SnapshotError extends CachetError {
-  readonly code = 'ERR_CACHET_SNAPSHOT';
 }
 
 interface Posting {
@@ -62,21 +33,6 @@ interface StoredDoc {
   readonly digest: bigint;
   readonly slots: readonly number[];
 }
-
-interface ResolvedBm25 {
-  readonly k1: number;
-  readonly b: number;
-  readonly tokenizer: ResolvedTokenizerOptions;
-  readonly chunking: Omit<ChunkOptions, 'docId'>;
-}
-
-const SNAPSHOT_FORMAT = 'cachet-bm25';
-/**
- * Changes whenever the terms of a text change (a snapshot holds terms, not text), and is part of
- * {@link Bm25Index.version}, so that instances tokenising differently never share cached searches.
- * 2: stemming by the `stemmer` package (version 1's own Porter code stemmed 16 reference words apart).
- */
-const SNAPSHOT_VERSION = 2;
 
 /**
  * An inverted index of document chunks, scored with Okapi BM25. Documents are added and removed one at
@@ -217,48 +173,20 @@ export class Bm25Index {
 
   /** The whole index as a compressed Buffer, for {@link Bm25Index.fromSnapshot} elsewhere. */
   toSnapshot(): Buffer {
-    const dictionary = new Map<string, number>();
     const docs = [...this.#docs].map(([id, doc]) => ({
       id,
       text: doc.text,
       chunks: doc.slots.map((slot) => {
         const stored = this.#chunks[slot]!;
-        const termIds: number[] = [];
-        const tfs: number[] = [];
-        for (const [term, tf] of stored.terms) {
-          let termId = dictionary.get(term);
-          if (termId === undefined) dictionary.set(term, (termId = dictionary.size));
-          termIds.push(termId);
-          tfs.push(tf);
-        }
-        return [stored.chunk.start, stored.chunk.end, termIds, tfs];
+        return { start: stored.chunk.start, end: stored.chunk.end, terms: stored.terms };
       }),
     }));
-    const body = {
-      format: SNAPSHOT_FORMAT,
-      version: SNAPSHOT_VERSION,
-      options: this.#options,
-      terms: [...dictionary.keys()],
-      docs,
-    };
-    return gzipSync(JSON.stringify(body));
+    return encodeSnapshot(this.#options, docs);
   }
 
   /** Rebuilds an index from {@link toSnapshot}'s Buffer; throws {@link SnapshotError} for anything else. */
   static fromSnapshot(snapshot: Buffer | Uint8Array): Bm25Index {
-    let body: SnapshotBody;
-    try {
-      body = JSON.parse(gunzipSync(snapshot).toString('utf8')) as SnapshotBody;
-    } catch (error) {
-      throw new SnapshotError('Expected a Bm25Index snapshot (gzipped JSON), got bytes that are not one', {
-        cause: error,
-      });
-    }
-    if (body?.format !== SNAPSHOT_FORMAT || body.version !== SNAPSHOT_VERSION) {
-      throw new SnapshotError(
-        `Expected a ${SNAPSHOT_FORMAT} snapshot of version ${SNAPSHOT_VERSION}, got ${String(body?.format)} ${String(body?.version)}`,
-      );
-    }
+    const body = decodeSnapshot(snapshot);
     const index = new Bm25Index(body.options);
     for (const doc of body.docs) {
       const slots = doc.chunks.map(([start, end, termIds, tfs], i) => {
@@ -335,18 +263,6 @@ export class Bm25Index {
   }
 }
 
-interface SnapshotBody {
-  readonly format: string;
-  readonly version: number;
-  readonly options: Bm25Options;
-  readonly terms: readonly string[];
-  readonly docs: readonly {
-    readonly id: string;
-    readonly text: string;
-    readonly chunks: readonly [number, number, number[], number[]][];
-  }[];
-}
-
 function termCounts(terms: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
@@ -356,35 +272,4 @@ function termCounts(terms: readonly string[]): Map<string, number> {
 /** 64 bits of SHA-256 over id and text: XORed over documents, it fingerprints the set, in any order. */
 function digestOf(document: RetrievalDocument): bigint {
   return createHash('sha256').update(document.id).update('\0').update(document.text).digest().readBigUInt64BE(0);
-}
-
-function assertDocument(document: RetrievalDocument): void {
-  if (
-    document === null ||
-    typeof document !== 'object' ||
-    typeof document.id !== 'string' ||
-    document.id === '' ||
-    typeof document.text !== 'string'
-  ) {
-    throw optionError('document', '{ id: non-empty string, text: string }', document);
-  }
-}
-
-function resolveBm25Options(options: Bm25Options): ResolvedBm25 {
-  assertPlainObject('options', options);
-  assertKnownOptions('Bm25Index', options, ['k1', 'b', 'tokenizer', 'chunking']);
-  const { k1 = 1.2, b = 0.75, chunking = {} } = options;
-  if (typeof k1 !== 'number' || !(k1 >= 0) || !Number.isFinite(k1)) throw optionError('k1', 'a number >= 0', k1);
-  if (typeof b !== 'number' || !(b >= 0 && b <= 1)) throw optionError('b', 'a number from 0 to 1', b);
-  chunk('', chunking as ChunkOptions); // validates the chunking options now, not on the first add
-  return { k1, b, tokenizer: resolveTokenizerOptions(options.tokenizer), chunking };
-}
-
-export function resolveSearchOptions(options: SearchOptions): { topK: number; minScore: number } {
-  assertPlainObject('options', options);
-  assertKnownOptions('search', options, ['topK', 'minScore']);
-  const { topK = 10, minScore = 0 } = options;
-  if (!Number.isSafeInteger(topK) || topK < 1) throw optionError('topK', 'a positive integer', topK);
-  if (typeof minScore !== 'number' || Number.isNaN(minScore)) throw optionError('minScore', 'a number', minScore);
-  return { topK, minScore };
 }
