@@ -9,7 +9,7 @@ export { createTokenizer, ENGLISH_STOP_WORDS } from './tokenize';
 export type { Tokenizer, TokenizerOptions } from './tokenize';
 export { porterStem } from './porter-stemmer';
 export { Bm25Index } from './bm25-index';
-export type { ScoredChunk } from './bm25-index';
+export type { ScoredChunk } from './bm25-postings';
 export type { Bm25Options, RetrievalDocument, SearchOptions } from './bm25-options';
 export { SnapshotError } from './bm25-snapshot';
 export { StreamingRetriever } from './streaming-retriever';

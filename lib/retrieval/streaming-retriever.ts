@@ -1,7 +1,8 @@
 import pLimit from 'p-limit';
 import { Cached } from '../cache/cached';
 import { optionError } from '../core/validate';
-import { Bm25Index, type ScoredChunk } from './bm25-index';
+import { Bm25Index } from './bm25-index';
+import type { ScoredChunk } from './bm25-postings';
 import { resolveSearchOptions, type RetrievalDocument, type SearchOptions } from './bm25-options';
 import { chunk, type ChunkOptions } from './chunk';
 
