@@ -34,7 +34,7 @@ export type {
   FillInfo,
   FillScope,
 } from './cache/cache-events';
-export type { SemanticCandidate, SemanticExplanation } from './cache/semantic-index';
+export type { SemanticCandidate, SemanticExplanation } from './cache/semantic-types';
 export type { SemanticOptions } from './cache/semantic-options';
 export type { Embedder } from './semantic/embedder';
 export { OfflineEmbedder } from './semantic/offline-embedder';

@@ -2,7 +2,8 @@ import type { CacheEntry } from '../ports/cache-store';
 import type { MethodRuntime } from './method-runtime';
 import type { FillOutcome } from './fill-table';
 import { MethodStore } from './method-store';
-import { SemanticIndex, type SemanticExplanation, type SemanticQuery } from './semantic-index';
+import { SemanticIndex } from './semantic-index';
+import type { SemanticExplanation, SemanticQuery } from './semantic-types';
 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 

@@ -4,7 +4,8 @@ import { CachedStream } from './cached-stream';
 import { LiveStream } from './live-stream';
 import type { MethodRuntime } from './method-runtime';
 import { MethodStore } from './method-store';
-import { SemanticIndex, type SemanticExplanation, type SemanticQuery } from './semantic-index';
+import { SemanticIndex } from './semantic-index';
+import type { SemanticExplanation, SemanticQuery } from './semantic-types';
 import { isStreamRecording, replayRecording, type ResolvedPace, type StreamRecording } from './stream-recording';
 
 /** A method whose chunks `@Cached({ stream: true })` caches: an async generator, or a promise of a stream. */

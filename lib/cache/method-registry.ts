@@ -1,6 +1,6 @@
 import { optionError } from '../core/validate';
 import type { Cache } from './cache';
-import type { SemanticExplanation } from './semantic-index';
+import type { SemanticExplanation } from './semantic-types';
 
 /** The names of an object's methods. */
 export type MethodKeys<T> = { [K in keyof T]: T[K] extends (...args: any[]) => any ? K : never }[keyof T];

@@ -1,79 +1,25 @@
-import { CachetError } from '../core/errors';
-import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
+import { optionError } from '../core/validate';
 import type { UsageFunction } from '../cache/method-ledger';
 import type { SemanticQuestion } from '../cache/semantic-options';
-import { ANSWER_FIELDS, CHAT_IGNORED_FIELDS } from './chat-key-fields';
-import { isPlainObject, MessageNormalizer, type ChangeCounter } from './chat-normalize';
+import { CACHEABLE, reasonFor, verdictOf } from './chat-cacheable';
+import { assertRequest, identityOf, type ChatIdentity } from './chat-identity';
+import { ANSWER_FIELDS } from './chat-key-fields';
+import {
+  resolveChatKeyOptions,
+  type ChatKeyOptions,
+  type ChatNormalizeOptions,
+  type ResolvedChatKey,
+} from './chat-key-options';
 import type { ChatMessage, ChatRequest } from './chat-request';
 import { isWholeChatResult } from './chat-complete';
 import { usageOfChatResult } from './chat-usage';
 
-/** Which prompt normalisations to apply to message text (string content and `text` parts only). */
-export interface ChatNormalizeOptions {
-  /** Collapse every run of whitespace (newlines too) to one space and trim. @default false */
-  readonly whitespace?: boolean;
-  /** Unicode NFC, so composed and decomposed accents (`é` vs `e\u0301`) meet. @default false */
-  readonly nfc?: boolean;
-  /** Lower-case the text. Changes meaning for some prompts; only if asked. @default false */
-  readonly lowercase?: boolean;
-}
+// Where they were first defined, so imports from this file keep working.
+export { ChatKeyError, isChatKeyError } from './chat-key-error';
+export type { ChatKeyOptions, ChatNormalizeOptions } from './chat-key-options';
 
-/** Options of {@link chatKeyPolicy} (which requires `tenant`) and {@link explainKey}. */
-export interface ChatKeyOptions {
-  /**
-   * Prompt normalisation before hashing: `true` means `{ whitespace: true, nfc: true }` (never case).
-   * @default false (texts are hashed exactly as sent)
-   */
-  readonly normalize?: boolean | ChatNormalizeOptions;
-  /**
-   * Cache calls that sample (temperature absent or above 0 without a `seed`, or `n` > 1 without a seed).
-   * Off, such calls bypass the cache, because a cached sample would freeze one random answer forever.
-   * @default false
-   */
-  readonly cacheNonDeterministic?: boolean;
-  /**
-   * The tenant of a call, called with the method's `this` and arguments; it becomes part of the key, so
-   * tenants never share entries. It must return a non-empty string; anything else throws
-   * {@link ChatKeyError} rather than share. `false` shares every entry between all callers, on purpose.
-   * {@link chatKeyPolicy} requires a choice; {@link explainKey} treats absent as `false`.
-   */
-  readonly tenant?: false | ((this: any, ...args: any[]) => string);
-  /** More request fields that do not change the answer (e.g. a provider's tracing field). @default [] */
-  readonly ignoreFields?: readonly string[];
-}
-
-/** The request had no usable shape, or the tenant function returned no tenant. */
-export class ChatKeyError extends CachetError {
-  readonly code = 'ERR_CACHET_CHAT_KEY';
-  constructor(
-    message: string,
-    readonly found: unknown,
-  ) {
-    super(message);
-  }
-}
-
-/** True for a {@link ChatKeyError}. */
-export function isChatKeyError(error: unknown): error is ChatKeyError {
-  return error instanceof ChatKeyError;
-}
-
-type Normalization = Required<ChatNormalizeOptions>;
-const NO_NORMALIZATION = { whitespace: false, nfc: false, lowercase: false } as const satisfies Normalization;
-const NORMALIZE_TRUE = { whitespace: true, nfc: true, lowercase: false } as const satisfies Normalization;
 const ABSENT = 'absent (null or undefined), same as not sent';
 const UNKNOWN = 'unknown field: included to be safe';
-const KNOWN = ['normalize', 'cacheNonDeterministic', 'tenant', 'ignoreFields'] as const;
-
-/** Options resolved once, when the policy is made. */
-interface Resolved {
-  readonly normalize: Normalization;
-  readonly cacheNonDeterministic: boolean;
-  readonly tenant: ((this: any, ...args: any[]) => string) | undefined;
-  readonly ignored: Readonly<Record<string, string>>;
-  /** `undefined` when no normalisation is asked for. */
-  readonly normalizer: MessageNormalizer | undefined;
-}
 
 /** What went into a chat request's key, from {@link explainKey}. */
 export interface ChatKeyExplanation {
@@ -84,7 +30,7 @@ export interface ChatKeyExplanation {
    * that need not be: when no field is dropped and no text changed, `request` is your request object,
    * and unchanged messages are your message objects.
    */
-  readonly identity: { readonly tenant: string | null; readonly request: Readonly<Record<string, unknown>> };
+  readonly identity: ChatIdentity;
   /** Fields in the key, with why they change the answer. */
   readonly included: readonly { readonly field: string; readonly reason: string }[];
   /** Fields left out of the key, with why. */
@@ -200,7 +146,7 @@ export function explainKey(request: ChatRequest, options: ChatKeyOptions = {}, s
 }
 
 /** The key's own {@link identityOf}, and the field lists and reasons that only an explanation needs. */
-function explainResolved(self: unknown, args: unknown[], resolved: Resolved): ChatKeyExplanation {
+function explainResolved(self: unknown, args: unknown[], resolved: ResolvedChatKey): ChatKeyExplanation {
   const counter = { changed: 0 };
   const identity = identityOf(self, args, resolved, counter);
   const request = args[0] as ChatRequest;
@@ -226,145 +172,6 @@ function explainResolved(self: unknown, args: unknown[], resolved: Resolved): Ch
     cacheable: CACHEABLE[verdict],
     cacheableReason: reasonFor(verdict, request),
   };
-}
-
-function resolveChatKeyOptions(options: ChatKeyOptions): Resolved {
-  assertPlainObject('options', options);
-  assertKnownOptions('chatKeyPolicy', options, KNOWN);
-  const { normalize, cacheNonDeterministic = false, tenant, ignoreFields = [] } = options;
-  if (typeof cacheNonDeterministic !== 'boolean') {
-    throw optionError('cacheNonDeterministic', 'a boolean', cacheNonDeterministic);
-  }
-  if (tenant !== undefined && tenant !== false && typeof tenant !== 'function') {
-    throw optionError('tenant', 'a function or false', tenant);
-  }
-  const keyField = (f: unknown) => typeof f !== 'string' || f === 'model' || f === 'messages';
-  if (!Array.isArray(ignoreFields) || ignoreFields.some(keyField)) {
-    throw optionError('ignoreFields', "an array of field names other than 'model' and 'messages'", ignoreFields);
-  }
-  // No prototype, so a request field named `constructor` or `toString` is not mistaken for an ignored one.
-  const ignored: Record<string, string> = Object.assign(
-    Object.create(null) as Record<string, string>,
-    CHAT_IGNORED_FIELDS,
-  );
-  for (const field of ignoreFields) ignored[field] = 'listed in `ignoreFields`';
-  const n = resolveNormalize(normalize);
-  const normalizer = n.whitespace || n.nfc || n.lowercase ? new MessageNormalizer(n) : undefined;
-  return { normalize: n, cacheNonDeterministic, tenant: tenant || undefined, ignored, normalizer };
-}
-
-function resolveNormalize(normalize: ChatKeyOptions['normalize']): Normalization {
-  if (normalize === undefined || normalize === false) return NO_NORMALIZATION;
-  if (normalize === true) return NORMALIZE_TRUE;
-  assertPlainObject('normalize', normalize);
-  assertKnownOptions('normalize', normalize, Object.keys(NO_NORMALIZATION));
-  const merged: { -readonly [K in keyof ChatNormalizeOptions]-?: boolean } = { ...NO_NORMALIZATION };
-  for (const name of Object.keys(NO_NORMALIZATION) as (keyof ChatNormalizeOptions)[]) {
-    const value = normalize[name];
-    if (value !== undefined && typeof value !== 'boolean') throw optionError(`normalize.${name}`, 'a boolean', value);
-    if (value !== undefined) merged[name] = value;
-  }
-  return merged;
-}
-
-function assertRequest(request: unknown): ChatRequest {
-  const r = request as ChatRequest | null;
-  if (r === null || typeof r !== 'object' || typeof r.model !== 'string' || !Array.isArray(r.messages)) {
-    const message = 'A chat key needs a request `{ model: string, messages: [...] }` as the first argument';
-    throw new ChatKeyError(message, request);
-  }
-  return r;
-}
-
-/**
- * Exactly what is hashed into a call's key: the tenant, and the request minus dropped fields (ignored,
- * `null` or `undefined`) with its message texts normalised. Built on every call, so it copies nothing it
- * need not: a request that drops no field and whose texts need no change is used as it is (the usual
- * case), since a copy would encode to the same text. `counter` counts the texts normalisation changed.
- */
-function identityOf(
-  self: unknown,
-  args: unknown[],
-  resolved: Resolved,
-  counter?: ChangeCounter,
-): ChatKeyExplanation['identity'] {
-  const request = assertRequest(args[0]);
-  let tenant: string | null = null;
-  if (resolved.tenant !== undefined) {
-    const found: unknown = resolved.tenant.apply(self, args);
-    // Falling back to a shared key would leak one tenant's answers to another; refuse instead.
-    if (typeof found !== 'string' || found.length === 0) {
-      const message = 'The `tenant` function must return a non-empty string; refusing to share the entry';
-      throw new ChatKeyError(message, found);
-    }
-    tenant = found;
-  }
-  return { tenant, request: keptFields(request, resolved, counter) };
-}
-
-function isDropped(request: ChatRequest, field: string, ignored: Resolved['ignored']): boolean {
-  const value = request[field];
-  return value === undefined || value === null || ignored[field] !== undefined;
-}
-
-function keptFields(
-  request: ChatRequest,
-  resolved: Resolved,
-  counter: ChangeCounter | undefined,
-): Readonly<Record<string, unknown>> {
-  const messages = resolved.normalizer?.messages(request.messages, counter) ?? request.messages;
-  if (messages === request.messages && isPlainObject(request) && !dropsAny(request, resolved.ignored)) return request;
-  const kept: Record<string, unknown> = {};
-  for (const field of Object.keys(request)) {
-    if (!isDropped(request, field, resolved.ignored)) kept[field] = field === 'messages' ? messages : request[field];
-  }
-  return kept;
-}
-
-/** Whether any field is dropped, without allocating (`for...in` also visits inherited fields: a copy then drops those too). */
-function dropsAny(request: ChatRequest, ignored: Resolved['ignored']): boolean {
-  for (const field in request) if (isDropped(request, field, ignored)) return true;
-  return false;
-}
-
-/** Why a call may or may not use the cache; the sentence is written only when explained. */
-type Verdict = 'opted-in' | 'seed' | 'several-samples' | 'greedy' | 'no-temperature' | 'sampling';
-
-const CACHEABLE: Readonly<Record<Verdict, boolean>> = {
-  'opted-in': true,
-  seed: true,
-  'several-samples': false,
-  greedy: true,
-  'no-temperature': false,
-  sampling: false,
-};
-
-function verdictOf(request: ChatRequest, resolved: Resolved): Verdict {
-  if (resolved.cacheNonDeterministic) return 'opted-in';
-  const { seed, temperature, n } = request;
-  // A seed makes the provider's sampling reproducible (best effort), n > 1 choices included.
-  if (typeof seed === 'number') return 'seed';
-  if (typeof n === 'number' && n > 1) return 'several-samples';
-  if (temperature === 0) return 'greedy';
-  if (temperature === undefined || temperature === null) return 'no-temperature';
-  return 'sampling';
-}
-
-function reasonFor(verdict: Verdict, { seed, n, temperature }: ChatRequest): string {
-  switch (verdict) {
-    case 'opted-in':
-      return '`cacheNonDeterministic` is on';
-    case 'seed':
-      return `seed ${String(seed)} given: sampling is reproducible`;
-    case 'several-samples':
-      return `n = ${String(n)} asks for several different samples, and no seed`;
-    case 'greedy':
-      return 'temperature 0: greedy, deterministic';
-    case 'no-temperature':
-      return "temperature absent: the provider's default (1 on OpenAI) samples; set temperature 0 or a seed";
-    case 'sampling':
-      return `temperature ${String(temperature)} > 0 without a seed samples`;
-  }
 }
 
 /** The text of the last message when it is the user's; `undefined` otherwise. */

@@ -4,12 +4,14 @@
  * @example
  * import { chatKeyPolicy, ChatClient } from 'cachet/llm';
  */
-export { chatKeyPolicy, explainKey, ChatKeyError, isChatKeyError } from './chat-key';
+export { chatKeyPolicy, explainKey } from './chat-key';
+export { ChatKeyError, isChatKeyError } from './chat-key-error';
 export { CHAT_IGNORED_FIELDS } from './chat-key-fields';
 export { usageOfChatResult } from './chat-usage';
 export { estimateChatTokens } from './chat-tokens';
 export type { EstimateChatTokensOptions } from './chat-tokens';
-export type { ChatKeyOptions, ChatNormalizeOptions, ChatKeyPolicy, ChatKeyExplanation } from './chat-key';
+export type { ChatKeyPolicy, ChatKeyExplanation } from './chat-key';
+export type { ChatKeyOptions, ChatNormalizeOptions } from './chat-key-options';
 export type { ChatRequest, ChatMessage, ChatContentPart, ChatToolCall, ChatTool, ChatRole } from './chat-request';
 export { ChatClient } from './chat-client';
 export type { ChatCompletion, ChatCompletionChunk, ChatCompletionUsage, ChatCallOptions } from './chat-client';

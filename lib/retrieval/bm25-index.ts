@@ -1,82 +1,23 @@
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { CachetError } from '../core/errors';
-import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
-import { chunk, type Chunk, type ChunkOptions } from './chunk';
+import { chunk } from './chunk';
 import {
-  createTokenizer,
-  resolveTokenizerOptions,
-  type ResolvedTokenizerOptions,
-  type Tokenizer,
-  type TokenizerOptions,
-} from './tokenize';
-
-/** A document to index. */
-export interface RetrievalDocument {
-  readonly id: string;
-  readonly text: string;
-}
-
-/** A chunk with its BM25 score for a query. */
-export interface ScoredChunk extends Chunk {
-  readonly score: number;
-}
-
-/** Options of {@link Bm25Index}. They are part of its snapshot and of its {@link Bm25Index.version}. */
-export interface Bm25Options {
-  /** Term-frequency saturation: higher lets repeated terms count for longer. @default 1.2 */
-  readonly k1?: number;
-  /** Length normalisation, 0 (none) to 1 (full). @default 0.75 */
-  readonly b?: number;
-  readonly tokenizer?: TokenizerOptions;
-  /** How documents are cut into the chunks that are scored and returned (`docId` is set for you). */
-  readonly chunking?: Omit<ChunkOptions, 'docId'>;
-}
-
-/** Options of a search. */
-export interface SearchOptions {
-  /** Most chunks returned. @default 10 */
-  readonly topK?: number;
-  /** Chunks scoring below this are left out. @default 0 (any chunk sharing a term) */
-  readonly minScore?: number;
-}
-
-/** A snapshot that is not one, or was made by an incompatible version. */
-export class SnapshotError extends CachetError {
-  readonly code = 'ERR_CACHET_SNAPSHOT';
-}
-
-interface Posting {
-  readonly slots: number[];
-  readonly tfs: number[];
-}
-
-interface StoredChunk {
-  readonly chunk: Chunk;
-  readonly length: number;
-  readonly terms: ReadonlyMap<string, number>;
-}
+  assertDocument,
+  resolveBm25Options,
+  resolveSearchOptions,
+  type Bm25Options,
+  type ResolvedBm25,
+  type RetrievalDocument,
+  type SearchOptions,
+} from './bm25-options';
+import { Bm25Postings, termCounts, type ScoredChunk } from './bm25-postings';
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_VERSION } from './bm25-snapshot';
+import { createTokenizer, type Tokenizer } from './tokenize';
 
 interface StoredDoc {
   readonly text: string;
   readonly digest: bigint;
   readonly slots: readonly number[];
 }
-
-interface ResolvedBm25 {
-  readonly k1: number;
-  readonly b: number;
-  readonly tokenizer: ResolvedTokenizerOptions;
-  readonly chunking: Omit<ChunkOptions, 'docId'>;
-}
-
-const SNAPSHOT_FORMAT = 'cachet-bm25';
-/**
- * Changes whenever the terms of a text change (a snapshot holds terms, not text), and is part of
- * {@link Bm25Index.version}, so that instances tokenising differently never share cached searches.
- * 2: stemming by the `stemmer` package (version 1's own Porter code stemmed 16 reference words apart).
- */
-const SNAPSHOT_VERSION = 2;
 
 /**
  * An inverted index of document chunks, scored with Okapi BM25. Documents are added and removed one at
@@ -93,18 +34,15 @@ const SNAPSHOT_VERSION = 2;
 export class Bm25Index {
   readonly #options: ResolvedBm25;
   readonly #tokenize: Tokenizer;
-  /** Per term, the chunk slots holding it and its frequency in each, as parallel arrays (fast to scan). */
-  readonly #postings = new Map<string, Posting>();
-  readonly #chunks: (StoredChunk | undefined)[] = [];
+  readonly #postings: Bm25Postings;
   readonly #docs = new Map<string, StoredDoc>();
   readonly #configDigest: string;
-  #totalLength = 0;
-  #liveChunks = 0;
   #fingerprint = 0n;
 
   constructor(options: Bm25Options = {}) {
     this.#options = resolveBm25Options(options);
     this.#tokenize = createTokenizer(this.#options.tokenizer);
+    this.#postings = new Bm25Postings(this.#options);
     this.#configDigest = createHash('sha256')
       .update(`${SNAPSHOT_VERSION}:${JSON.stringify(this.#options)}`)
       .digest('base64url')
@@ -118,7 +56,7 @@ export class Bm25Index {
 
   /** Chunks indexed. */
   get chunkCount(): number {
-    return this.#liveChunks;
+    return this.#postings.liveChunks;
   }
 
   /**
@@ -152,7 +90,7 @@ export class Bm25Index {
       const terms = termCounts(this.#tokenize(piece.text));
       let length = 0;
       for (const tf of terms.values()) length += tf;
-      slots.push(this.#store({ chunk: piece, length, terms }));
+      slots.push(this.#postings.add({ chunk: piece, length, terms }));
     }
     const digest = digestOf(document);
     this.#docs.set(document.id, { text: document.text, digest, slots });
@@ -163,22 +101,7 @@ export class Bm25Index {
   remove(id: string): boolean {
     const doc = this.#docs.get(id);
     if (doc === undefined) return false;
-    for (const slot of doc.slots) {
-      const stored = this.#chunks[slot]!;
-      for (const term of stored.terms.keys()) {
-        const posting = this.#postings.get(term)!;
-        const at = posting.slots.indexOf(slot);
-        // Swap with the last entry and pop: order within a posting does not matter.
-        posting.slots[at] = posting.slots[posting.slots.length - 1]!;
-        posting.tfs[at] = posting.tfs[posting.tfs.length - 1]!;
-        posting.slots.pop();
-        posting.tfs.pop();
-        if (posting.slots.length === 0) this.#postings.delete(term);
-      }
-      this.#totalLength -= stored.length;
-      this.#liveChunks--;
-      this.#chunks[slot] = undefined;
-    }
+    for (const slot of doc.slots) this.#postings.remove(slot);
     this.#docs.delete(id);
     this.#fingerprint ^= doc.digest;
     return true;
@@ -187,14 +110,7 @@ export class Bm25Index {
   /** The best chunks for `query`, best first. */
   search(query: string, options: SearchOptions = {}): ScoredChunk[] {
     const { topK, minScore } = resolveSearchOptions(options);
-    const { scores, touched } = this.#score(query);
-    const kept = touched.filter((slot) => scores[slot]! > 0 && scores[slot]! >= minScore);
-    // Ties break by document id, then chunk position, so every instance ranks alike.
-    kept.sort((a, b) => scores[b]! - scores[a]! || this.#compareSlots(a, b));
-    const ranked: ScoredChunk[] = [];
-    for (let i = 0; i < kept.length && i < topK; i++)
-      ranked.push({ ...this.#chunks[kept[i]!]!.chunk, score: scores[kept[i]!]! });
-    return ranked;
+    return this.#postings.search(this.#tokenize(query), topK, minScore);
   }
 
   /**
@@ -202,63 +118,25 @@ export class Bm25Index {
    * its document frequencies and average length stand for the collection's.
    */
   scoreText(queryTerms: readonly string[], text: string): number {
-    const terms = termCounts(this.#tokenize(text));
-    let length = 0;
-    for (const tf of terms.values()) length += tf;
-    let score = 0;
-    for (const [term, qtf] of termCounts(queryTerms)) {
-      const tf = terms.get(term);
-      if (tf === undefined) continue;
-      const idf = this.#idf(this.#postings.get(term)?.slots.length ?? 0, Math.max(1, this.#liveChunks + 1));
-      score += qtf * this.#saturate(idf, tf, length);
-    }
-    return score;
+    return this.#postings.scoreText(queryTerms, this.#tokenize(text));
   }
 
   /** The whole index as a compressed Buffer, for {@link Bm25Index.fromSnapshot} elsewhere. */
   toSnapshot(): Buffer {
-    const dictionary = new Map<string, number>();
     const docs = [...this.#docs].map(([id, doc]) => ({
       id,
       text: doc.text,
       chunks: doc.slots.map((slot) => {
-        const stored = this.#chunks[slot]!;
-        const termIds: number[] = [];
-        const tfs: number[] = [];
-        for (const [term, tf] of stored.terms) {
-          let termId = dictionary.get(term);
-          if (termId === undefined) dictionary.set(term, (termId = dictionary.size));
-          termIds.push(termId);
-          tfs.push(tf);
-        }
-        return [stored.chunk.start, stored.chunk.end, termIds, tfs];
+        const stored = this.#postings.chunk(slot);
+        return { start: stored.chunk.start, end: stored.chunk.end, terms: stored.terms };
       }),
     }));
-    const body = {
-      format: SNAPSHOT_FORMAT,
-      version: SNAPSHOT_VERSION,
-      options: this.#options,
-      terms: [...dictionary.keys()],
-      docs,
-    };
-    return gzipSync(JSON.stringify(body));
+    return encodeSnapshot(this.#options, docs);
   }
 
   /** Rebuilds an index from {@link toSnapshot}'s Buffer; throws {@link SnapshotError} for anything else. */
   static fromSnapshot(snapshot: Buffer | Uint8Array): Bm25Index {
-    let body: SnapshotBody;
-    try {
-      body = JSON.parse(gunzipSync(snapshot).toString('utf8')) as SnapshotBody;
-    } catch (error) {
-      throw new SnapshotError('Expected a Bm25Index snapshot (gzipped JSON), got bytes that are not one', {
-        cause: error,
-      });
-    }
-    if (body?.format !== SNAPSHOT_FORMAT || body.version !== SNAPSHOT_VERSION) {
-      throw new SnapshotError(
-        `Expected a ${SNAPSHOT_FORMAT} snapshot of version ${SNAPSHOT_VERSION}, got ${String(body?.format)} ${String(body?.version)}`,
-      );
-    }
+    const body = decodeSnapshot(snapshot);
     const index = new Bm25Index(body.options);
     for (const doc of body.docs) {
       const slots = doc.chunks.map(([start, end, termIds, tfs], i) => {
@@ -268,7 +146,7 @@ export class Bm25Index {
           terms.set(body.terms[termId]!, tfs[j]!);
           length += tfs[j]!;
         });
-        return index.#store({
+        return index.#postings.add({
           chunk: { docId: doc.id, index: i, start, end, text: doc.text.slice(start, end) },
           length,
           terms,
@@ -280,111 +158,9 @@ export class Bm25Index {
     }
     return index;
   }
-
-  #store(stored: StoredChunk): number {
-    const slot = this.#chunks.length;
-    this.#chunks.push(stored);
-    for (const [term, tf] of stored.terms) {
-      let posting = this.#postings.get(term);
-      if (posting === undefined) this.#postings.set(term, (posting = { slots: [], tfs: [] }));
-      posting.slots.push(slot);
-      posting.tfs.push(tf);
-    }
-    this.#totalLength += stored.length;
-    this.#liveChunks++;
-    return slot;
-  }
-
-  /** Term-at-a-time BM25 into one array of scores; `touched` lists the slots that scored. */
-  #score(query: string): { scores: Float64Array; touched: number[] } {
-    const scores = new Float64Array(this.#chunks.length);
-    const touched: number[] = [];
-    const { k1, b } = this.#options;
-    const average = this.#liveChunks === 0 ? 1 : this.#totalLength / this.#liveChunks;
-    for (const [term, qtf] of termCounts(this.#tokenize(query))) {
-      const posting = this.#postings.get(term);
-      if (posting === undefined) continue;
-      const { slots, tfs } = posting;
-      const weight = qtf * this.#idf(slots.length, this.#liveChunks) * (k1 + 1);
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i]!;
-        const tf = tfs[i]!;
-        if (scores[slot] === 0) touched.push(slot);
-        scores[slot] = scores[slot]! + (weight * tf) / (tf + k1 * (1 - b + (b * this.#chunks[slot]!.length) / average));
-      }
-    }
-    return { scores, touched };
-  }
-
-  /** Lucene's BM25 idf, never negative. */
-  #idf(df: number, n: number): number {
-    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
-  }
-
-  /** One term's BM25 contribution at frequency `tf` in a chunk of `length` terms. */
-  #saturate(idf: number, tf: number, length: number): number {
-    const { k1, b } = this.#options;
-    const average = this.#liveChunks === 0 ? length || 1 : this.#totalLength / this.#liveChunks;
-    return (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / average));
-  }
-
-  #compareSlots(a: number, b: number): number {
-    const x = this.#chunks[a]!.chunk;
-    const y = this.#chunks[b]!.chunk;
-    return x.docId < y.docId ? -1 : x.docId > y.docId ? 1 : x.index - y.index;
-  }
-}
-
-interface SnapshotBody {
-  readonly format: string;
-  readonly version: number;
-  readonly options: Bm25Options;
-  readonly terms: readonly string[];
-  readonly docs: readonly {
-    readonly id: string;
-    readonly text: string;
-    readonly chunks: readonly [number, number, number[], number[]][];
-  }[];
-}
-
-function termCounts(terms: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
-  return counts;
 }
 
 /** 64 bits of SHA-256 over id and text: XORed over documents, it fingerprints the set, in any order. */
 function digestOf(document: RetrievalDocument): bigint {
   return createHash('sha256').update(document.id).update('\0').update(document.text).digest().readBigUInt64BE(0);
-}
-
-function assertDocument(document: RetrievalDocument): void {
-  if (
-    document === null ||
-    typeof document !== 'object' ||
-    typeof document.id !== 'string' ||
-    document.id === '' ||
-    typeof document.text !== 'string'
-  ) {
-    throw optionError('document', '{ id: non-empty string, text: string }', document);
-  }
-}
-
-function resolveBm25Options(options: Bm25Options): ResolvedBm25 {
-  assertPlainObject('options', options);
-  assertKnownOptions('Bm25Index', options, ['k1', 'b', 'tokenizer', 'chunking']);
-  const { k1 = 1.2, b = 0.75, chunking = {} } = options;
-  if (typeof k1 !== 'number' || !(k1 >= 0) || !Number.isFinite(k1)) throw optionError('k1', 'a number >= 0', k1);
-  if (typeof b !== 'number' || !(b >= 0 && b <= 1)) throw optionError('b', 'a number from 0 to 1', b);
-  chunk('', chunking as ChunkOptions); // validates the chunking options now, not on the first add
-  return { k1, b, tokenizer: resolveTokenizerOptions(options.tokenizer), chunking };
-}
-
-export function resolveSearchOptions(options: SearchOptions): { topK: number; minScore: number } {
-  assertPlainObject('options', options);
-  assertKnownOptions('search', options, ['topK', 'minScore']);
-  const { topK = 10, minScore = 0 } = options;
-  if (!Number.isSafeInteger(topK) || topK < 1) throw optionError('topK', 'a positive integer', topK);
-  if (typeof minScore !== 'number' || Number.isNaN(minScore)) throw optionError('minScore', 'a number', minScore);
-  return { topK, minScore };
 }

@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { BlobStore } from '../ports/blob-store';
-import { Bm25Index, SnapshotError } from './bm25-index';
+import { Bm25Index } from './bm25-index';
+import { SnapshotError } from './bm25-snapshot';
 
 /**
  * Writes an index snapshot to a file, atomically: a reader never sees half a snapshot.

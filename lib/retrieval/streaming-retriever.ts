@@ -1,13 +1,9 @@
 import pLimit from 'p-limit';
 import { Cached } from '../cache/cached';
 import { optionError } from '../core/validate';
-import {
-  Bm25Index,
-  resolveSearchOptions,
-  type RetrievalDocument,
-  type ScoredChunk,
-  type SearchOptions,
-} from './bm25-index';
+import { Bm25Index } from './bm25-index';
+import type { ScoredChunk } from './bm25-postings';
+import { resolveSearchOptions, type RetrievalDocument, type SearchOptions } from './bm25-options';
 import { chunk, type ChunkOptions } from './chunk';
 
 /** Options of {@link StreamingRetriever.retrieve}. */
