@@ -13,4 +13,4 @@ export type {
   AiSdkGenerateResult,
   AiSdkStreamPart,
 } from './middleware';
-export { ChatKeyError, isChatKeyError } from '../llm/chat-key';
+export { ChatKeyError, isChatKeyError } from '../llm/chat-key-error';

@@ -3,7 +3,7 @@ import type { Cache } from '../cache/cache';
 import type { CallUsage } from '../cache/method-ledger';
 import type { Duration } from '../core/duration';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
-import { ChatKeyError } from '../llm/chat-key';
+import { ChatKeyError } from '../llm/chat-key-error';
 import { isUnfinished, usageTokens } from './spec-shapes';
 
 type WrapGenerate = NonNullable<LanguageModelMiddleware['wrapGenerate']>;

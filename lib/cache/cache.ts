@@ -32,7 +32,7 @@ import {
 } from './method-registry';
 import { describeKey } from './key-layout';
 import { CacheInspector, type CacheEntryDetails, type CacheKeysOptions } from './cache-inspector';
-import type { SemanticExplanation } from './semantic-index';
+import type { SemanticExplanation } from './semantic-types';
 import { warm, warmFromLog, type WarmFromLogOptions, type WarmOptions, type WarmResult } from './warming';
 import {
   DEFAULT_LOCK,

@@ -9,7 +9,6 @@ import { SemanticPartitions } from './semantic-partitions';
 import type { SemanticCandidate, SemanticExplanation, SemanticMatch, SemanticQuery } from './semantic-types';
 
 // The types live in semantic-types.ts; this one is still named from here by the cache.
-export type { SemanticExplanation } from './semantic-types';
 
 /** Candidates above the threshold tried in turn (nearest first) when guards or `verify` refuse. */
 const MAX_CANDIDATES = 8;

@@ -15,8 +15,6 @@ import { isWholeChatResult } from './chat-complete';
 import { usageOfChatResult } from './chat-usage';
 
 // Where they were first defined, so imports from this file keep working.
-export { ChatKeyError, isChatKeyError } from './chat-key-error';
-export type { ChatKeyOptions, ChatNormalizeOptions } from './chat-key-options';
 
 const ABSENT = 'absent (null or undefined), same as not sent';
 const UNKNOWN = 'unknown field: included to be safe';

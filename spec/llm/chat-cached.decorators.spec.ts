@@ -1,7 +1,9 @@
 import { Cache, Cached } from '../../lib';
 import { encodeValueForKey } from '../../lib/keys/canonical';
 import { digest } from '../../lib/keys/digest';
-import { chatKeyPolicy, explainKey, isChatKeyError, type ChatKeyOptions } from '../../lib/llm/chat-key';
+import { chatKeyPolicy, explainKey } from '../../lib/llm/chat-key';
+import { isChatKeyError } from '../../lib/llm/chat-key-error';
+import type { ChatKeyOptions } from '../../lib/llm/chat-key-options';
 import type { ChatRequest } from '../../lib/llm/chat-request';
 
 // This suite runs twice: under experimentalDecorators (legacy, as NestJS) and under TC39 standard decorators.

@@ -1,6 +1,8 @@
 import { KeyBuilder } from '../../lib/keys/key-builder';
 import type { ChatRequest } from '../../lib/llm/chat-request';
-import { chatKeyPolicy, explainKey, isChatKeyError, type ChatKeyOptions } from '../../lib/llm/chat-key';
+import { chatKeyPolicy, explainKey } from '../../lib/llm/chat-key';
+import { isChatKeyError } from '../../lib/llm/chat-key-error';
+import type { ChatKeyOptions } from '../../lib/llm/chat-key-options';
 import { CHAT_IGNORED_FIELDS } from '../../lib/llm/chat-key-fields';
 
 const base: ChatRequest = {
