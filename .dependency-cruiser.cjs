@@ -84,6 +84,14 @@ module.exports = {
       to: { path: 'hnswlib-node' },
     },
     {
+      name: 'yaml-behind-the-config-file',
+      comment:
+        'yaml is an optional peer: only routerFromFile (lib/router/router-config-file.ts) requires it, for a .yaml file',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/router/router-config-file\\.ts$' },
+      to: { path: 'node_modules/yaml/' },
+    },
+    {
       name: 'backends-behind-ports',
       comment:
         'Features and services reach Redis only through ports; only the entry points cachet and cachet/nestjs (lazily) and the command line name a Redis class',

@@ -29,5 +29,6 @@ export type { RouteAttempt, SkippedEndpoint, RouteFailure } from './router-error
 export { classifyFailure, isContextLengthError } from './classify';
 export type { FailureVerdict, FailureClassifier } from './classify';
 export type { EndpointState } from './endpoint-health';
-export { routerFromConfig, routerFromFile } from './router-config';
+export { routerFromConfig } from './router-config';
+export { routerFromFile } from './router-config-file';
 export type { RouterConfig, EndpointConfig, RouterFromConfigOptions, ConfiguredRouter } from './router-config';

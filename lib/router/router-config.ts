@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Duration } from '../core/duration';
 import { assertKnownOptions, assertPlainObject, optionError } from '../core/validate';
 import { ChatClient } from '../llm/chat-client';
@@ -208,17 +207,4 @@ export function routerFromConfig(config: unknown, options: RouterFromConfigOptio
       await Promise.all([...made.values()].map((chat) => chat.close()));
     },
   };
-}
-
-/** {@link routerFromConfig} of a JSON file; a file that is not JSON throws a `TypeError` naming it. */
-export function routerFromFile(path: string, options: RouterFromConfigOptions = {}): ConfiguredRouter {
-  let config: unknown;
-  try {
-    config = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new TypeError(`Router configuration ${path} could not be read as JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  return routerFromConfig(config, options);
 }

@@ -1,5 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { stringify as stringifyYaml } from 'yaml';
 import { join } from 'node:path';
 import { MemoryRateLimiter } from '../../lib';
 import { ChatClient, type ChatRequest } from '../../lib/llm';
@@ -151,6 +152,34 @@ describe('routerFromConfig', () => {
     expect(await trace(router, 1)).toEqual(['backup/small/1']);
     writeFileSync(file, '{ "endpoints": [');
     expect(() => routerFromFile(file)).toThrow(new RegExp(`${file}.*JSON`));
+  });
+
+  it('reads a YAML file as the same configuration, and names the line of a YAML mistake', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cachet-router-'));
+    const file = join(dir, 'routes.yaml');
+    const data = config();
+    writeFileSync(
+      file,
+      stringifyYaml({ ...data, endpoints: [{ ...data.endpoints[1], client: undefined, baseURL: urls.backup }] }),
+    );
+    const { router, close } = routerFromFile(file);
+    closing.push(close);
+    expect(await trace(router, 1)).toEqual(['backup/small/1']);
+    writeFileSync(file, 'endpoints:\n  - name: a\n    name: b\n');
+    expect(() => routerFromFile(file)).toThrow(new RegExp(`${file} could not be read as YAML: .*line 3`));
+  });
+
+  it('says to install yaml when a YAML file is given without it', () => {
+    jest.isolateModules(() => {
+      jest.doMock('yaml', () => {
+        throw new Error("Cannot find module 'yaml'");
+      });
+      const { routerFromFile: fromFile } = jest.requireActual<{ routerFromFile: typeof routerFromFile }>(
+        '../../lib/router',
+      );
+      expect(() => fromFile('routes.yml')).toThrow(/routes\.yml is YAML, which needs the yaml package: npm i yaml/);
+    });
+    jest.dontMock('yaml');
   });
 
   it('names the path of a bad field and says what was expected', () => {
