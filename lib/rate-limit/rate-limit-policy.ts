@@ -4,7 +4,7 @@ import { MemoryRateLimiter } from './memory-rate-limiter';
 import { RateLimitError } from './rate-limit-error';
 import type { ResolvedRateLimitedOptions } from './rate-limit-options';
 import type { RateDecision, RateLimiter } from '../ports/rate-limiter';
-import { isUnknownResourceError } from '../resources/named-resources';
+import { isUnknownResourceError, targetRateLimiter } from '../resources/named-resources';
 import { WaitQueue } from './wait-queue';
 
 /**
@@ -16,6 +16,7 @@ export const RATE_LIMIT_WAIT_CHANNEL = 'cachet:rate-limit:wait';
 
 /** What {@link RATE_LIMIT_WAIT_CHANNEL} carries: a call that queues for a slot of `limiter`. */
 export interface RateLimitWait {
+  /** The limiter that decides: for a limiter named by string, the one registered under that name at the time. */
   readonly limiter: RateLimiter;
   readonly key: string;
   readonly cost: number;
@@ -79,7 +80,10 @@ export class RateLimitPolicy {
   }
 
   #waiting(key: string, cost: number): void {
-    if (waits.hasSubscribers) waits.publish({ limiter: this.#limiter, key, cost } satisfies RateLimitWait);
+    if (!waits.hasSubscribers) return;
+    // A limiter named by string is published as the one registered under the name, which is what
+    // `cachet/otel` instruments.
+    waits.publish({ limiter: targetRateLimiter(this.#limiter), key, cost } satisfies RateLimitWait);
   }
 
   /**

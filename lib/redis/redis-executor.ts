@@ -14,7 +14,8 @@ export type { StoreCircuitState } from './store-breaker';
 
 /**
  * How every Redis class connects and fails: the same options, the same defaults, in `RedisStore`,
- * `RedisRateLimiter`, `RedisSemaphore`, `RedisCircuitState`, `RedisCostLedger` and `RedisBlobStore`.
+ * `RedisRateLimiter`, `RedisSemaphore`, `RedisCircuitState`, `RedisCostLedger`, `RedisBlobStore` and
+ * `RedisRouterHealth`.
  * Give exactly one of `url` and `client`.
  */
 export interface RedisConnectionOptions {

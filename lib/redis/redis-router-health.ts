@@ -82,7 +82,7 @@ export class RedisRouterHealth implements EndpointHealthStore {
     this.instance = instance;
     this.#prefix = o.prefix;
     this.#channel = `cachet:router-health:${o.prefix}`;
-    this.#redis = new RedisExecutor(o, {}, (state) => this.events.emit('circuit', state));
+    this.#redis = new RedisExecutor(o, { owner: 'RedisRouterHealth' }, (state) => this.events.emit('circuit', state));
     this.#notices = new RedisNoticeBus(
       this.#redis.client,
       (channel, message) =>

@@ -83,10 +83,13 @@ export function resolveResource<K extends ResourceKind>(kind: K, name: string): 
   return resource as NamedResources[K];
 }
 
+/** The forwarders {@link namedRateLimiter} made, by the name each forwards to. */
+const rateLimiterNames = new WeakMap<RateLimiter, string>();
+
 /** A rate limiter that forwards to the one registered under `name` at each call. */
 export function namedRateLimiter(name: string): RateLimiter {
   assertKeyPart('limiter', name);
-  return {
+  const forwarder: RateLimiter = {
     name,
     decide: (key, rule, cost) => resolveResource('rateLimiter', name).decide(key, rule, cost),
     adjust: (key, rule, delta, reservedUntil) =>
@@ -94,6 +97,18 @@ export function namedRateLimiter(name: string): RateLimiter {
     // The registrant owns the limiter and closes it.
     close: async () => {},
   };
+  rateLimiterNames.set(forwarder, name);
+  return forwarder;
+}
+
+/**
+ * The limiter a call through `limiter` reaches now: for a {@link namedRateLimiter} forwarder, the one
+ * registered under its name (the forwarder itself while none is); any other limiter is its own target.
+ */
+export function targetRateLimiter(limiter: RateLimiter): RateLimiter {
+  const name = rateLimiterNames.get(limiter);
+  if (name === undefined) return limiter;
+  return (registry.get(slot('rateLimiter', name)) as RateLimiter | undefined) ?? limiter;
 }
 
 /** A semaphore that forwards to the one registered under `name` at each use. */

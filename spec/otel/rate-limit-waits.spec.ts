@@ -1,4 +1,4 @@
-import { MemoryRateLimiter, rateLimited } from '../../lib';
+import { MemoryRateLimiter, rateLimited, registerResource } from '../../lib';
 import { instrumentRateLimiter, METRICS } from '../../lib/otel';
 import { Telemetry, valueOf } from './telemetry';
 
@@ -43,5 +43,29 @@ describe('cachet/otel rate limit waits', () => {
     await jest.advanceTimersByTimeAsync(1_000);
     await after;
     expect(valueOf(await telemetry.collect(), METRICS.rateLimitWaits, memory)).toBe(2);
+  });
+
+  it('counts the waits of a limiter named by string for the limiter registered under that name', async () => {
+    const clock = { now: () => Date.now() };
+    const limiter = new MemoryRateLimiter({ clock });
+    const unregister = registerResource('rateLimiter', 'otel-waits', limiter);
+    const run = rateLimited(async (id: string) => id, {
+      limit: 1,
+      interval: '1s',
+      mode: 'wait',
+      maxWait: '10s',
+      limiter: 'otel-waits',
+    });
+    const stop = instrumentRateLimiter(limiter, { meterProvider: telemetry.meterProvider });
+    try {
+      const calls = ['a', 'b', 'c'].map((id) => run(id));
+      await jest.advanceTimersByTimeAsync(2_000);
+      await expect(Promise.all(calls)).resolves.toEqual(['a', 'b', 'c']);
+      const metrics = await telemetry.collect();
+      expect(valueOf(metrics, METRICS.rateLimitWaits, { 'cachet.limiter': 'memory' })).toBe(2);
+    } finally {
+      stop();
+      unregister();
+    }
   });
 });
