@@ -16,6 +16,7 @@ import {
   type INestApplication,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Exclude } from 'class-transformer';
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
@@ -24,9 +25,11 @@ import { deferred } from '../support/async';
 import { CacheRoute, CachetInterceptor, CachetModule } from '../../lib/nestjs';
 
 // CachetInterceptor and @CacheRoute in a real NestJS 11 application over HTTP on 127.0.0.1, with the memory
-// cache of CachetModule.forRoot(). The two-process behaviour over Redis is in cache-route-redis.spec.ts.
+// cache of CachetModule.forRoot(), once on each HTTP platform: Express (Nest's default) and Fastify. The
+// two-process behaviour over Redis is in cache-route-redis.spec.ts.
 
-const runs: Record<string, number> = {};
+/** How many times each handler ran, in the application of the current platform (reset for each). */
+let runs: Record<string, number> = {};
 /** Holds the handler of GET /faq/held-volatile until the test resolves it. */
 let hold = deferred<void>();
 const ran = (name: string) => (runs[name] = (runs[name] ?? 0) + 1);
@@ -136,12 +139,22 @@ class FaqController {
 })
 class AppModule {}
 
-describe('CachetInterceptor and @CacheRoute in a NestJS application', () => {
+const platforms = [
+  { platform: 'Express', adapter: () => undefined },
+  { platform: 'Fastify', adapter: () => new FastifyAdapter() },
+];
+
+describe.each(platforms)('CachetInterceptor and @CacheRoute in a NestJS application on $platform', ({ adapter }) => {
   let app: INestApplication;
   let base: string;
 
   beforeAll(async () => {
-    app = await NestFactory.create(AppModule, { logger: false });
+    runs = {};
+    const platform = adapter();
+    app =
+      platform === undefined
+        ? await NestFactory.create(AppModule, { logger: false })
+        : await NestFactory.create(AppModule, platform, { logger: false });
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
