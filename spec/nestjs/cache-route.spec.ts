@@ -11,6 +11,7 @@ import {
   Param,
   Post,
   Query,
+  Res,
   UseInterceptors,
   ValidationPipe,
   type INestApplication,
@@ -60,6 +61,11 @@ class SearchQuery {
 const tenantOf = (request: { headers?: Readonly<Record<string, unknown>> }) =>
   typeof request.headers?.['x-tenant'] === 'string' ? request.headers['x-tenant'] : undefined;
 
+interface HeaderTarget {
+  setHeader?(name: string, value: string): unknown;
+  header?(name: string, value: string): unknown;
+}
+
 @Controller('faq')
 @UseInterceptors(CachetInterceptor)
 class FaqController {
@@ -102,6 +108,18 @@ class FaqController {
   async heldVolatile() {
     const run = ran('held-volatile');
     await hold.promise;
+    return { run };
+  }
+
+  @Get('headers')
+  @Header('Content-Language', 'en')
+  @Header('X-Faq-Version', '3')
+  @CacheRoute({ ttl: '1m', tenant: false })
+  headers(@Res({ passthrough: true }) response: HeaderTarget) {
+    const run = ran('headers');
+    // Express's response has setHeader, Fastify's reply has header.
+    if (typeof response.setHeader === 'function') response.setHeader('X-Run', String(run));
+    else response.header?.('X-Run', String(run));
     return { run };
   }
 
@@ -239,6 +257,18 @@ describe.each(platforms)('CachetInterceptor and @CacheRoute in a NestJS applicat
       ['MISS', 2],
     ]);
     expect(runs['held-volatile']).toBe(2);
+  });
+
+  it('sends the @Header() headers on a hit too, but not one the handler set on the response itself', async () => {
+    const headersOf = async () => {
+      const response = await fetch(`${base}/faq/headers`);
+      const names = ['x-cache', 'content-type', 'content-language', 'x-faq-version', 'x-run'];
+      return [...names.map((name) => response.headers.get(name)), await response.text()];
+    };
+    const json = expect.stringMatching(/^application\/json/);
+    expect(await headersOf()).toEqual(['MISS', json, 'en', '3', '1', '{"run":1}']);
+    expect(await headersOf()).toEqual(['HIT', json, 'en', '3', null, '{"run":1}']);
+    expect(runs.headers).toBe(1);
   });
 
   it('does not cache a thrown HttpException', async () => {
