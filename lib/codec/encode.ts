@@ -133,9 +133,14 @@ function encodeObjectBody(obj: object, s: EncodeState): unknown {
   const unsupported = UNSUPPORTED.find(([is]) => is(obj));
   if (unsupported !== undefined) throw encodeError(`a ${unsupported[1]}`, s);
   const proto = Object.getPrototypeOf(obj) as object | null;
-  // A null-prototype object is a dictionary: stored as data, it comes back with the ordinary prototype.
-  if (proto === null) return encodeRecord(obj as Record<string, unknown>, s, false);
+  // A null-prototype object is a dictionary: stored as data, it comes back with the ordinary prototype. So is
+  // one whose prototype is an empty null-prototype object (Fastify's query and path parameters).
+  if (proto === null || isEmptyNullPrototype(proto)) return encodeRecord(obj as Record<string, unknown>, s, false);
   throw encodeError(`an instance of ${classNameOf(obj)}`, s, unregisteredWhy(obj));
+}
+
+function isEmptyNullPrototype(proto: object): boolean {
+  return Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto).length === 0;
 }
 
 function classNameOf(obj: object): string {

@@ -196,6 +196,20 @@ describe('encodeValue / decodeValue', () => {
       expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
       expect(out).toEqual({ a: 1 });
     });
+
+    it('takes a dictionary whose prototype is an empty null-prototype object (Fastify query and params) as data', () => {
+      // How fast-querystring and find-my-way, under Fastify, make the query and path parameters objects.
+      const NullObject = function () {} as unknown as new () => Record<string, unknown>;
+      NullObject.prototype = Object.create(null) as Record<string, unknown>;
+      const query = Object.assign(new NullObject(), { lang: 'en' });
+      const out = roundTrip({ query });
+      expect(Object.getPrototypeOf(out.query)).toBe(Object.prototype);
+      expect(out).toEqual({ query: { lang: 'en' } });
+      // A prototype with anything on it is a class's: still refused.
+      const WithMethod = function () {} as unknown as new () => Record<string, unknown>;
+      WithMethod.prototype = Object.assign(Object.create(null) as object, { greet: () => 'hi' });
+      expect(() => encodeValue(new WithMethod())).toThrow(/registerClass/);
+    });
   });
 
   describe('class instances', () => {

@@ -11,11 +11,13 @@ import {
   Param,
   Post,
   Query,
+  Res,
   UseInterceptors,
   ValidationPipe,
   type INestApplication,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Exclude } from 'class-transformer';
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
@@ -24,9 +26,11 @@ import { deferred } from '../support/async';
 import { CacheRoute, CachetInterceptor, CachetModule } from '../../lib/nestjs';
 
 // CachetInterceptor and @CacheRoute in a real NestJS 11 application over HTTP on 127.0.0.1, with the memory
-// cache of CachetModule.forRoot(). The two-process behaviour over Redis is in cache-route-redis.spec.ts.
+// cache of CachetModule.forRoot(), once on each HTTP platform: Express (Nest's default) and Fastify. The
+// two-process behaviour over Redis is in cache-route-redis.spec.ts.
 
-const runs: Record<string, number> = {};
+/** How many times each handler ran, in the application of the current platform (reset for each). */
+let runs: Record<string, number> = {};
 /** Holds the handler of GET /faq/held-volatile until the test resolves it. */
 let hold = deferred<void>();
 const ran = (name: string) => (runs[name] = (runs[name] ?? 0) + 1);
@@ -56,6 +60,11 @@ class SearchQuery {
 
 const tenantOf = (request: { headers?: Readonly<Record<string, unknown>> }) =>
   typeof request.headers?.['x-tenant'] === 'string' ? request.headers['x-tenant'] : undefined;
+
+interface HeaderTarget {
+  setHeader?(name: string, value: string): unknown;
+  header?(name: string, value: string): unknown;
+}
 
 @Controller('faq')
 @UseInterceptors(CachetInterceptor)
@@ -102,6 +111,18 @@ class FaqController {
     return { run };
   }
 
+  @Get('headers')
+  @Header('Content-Language', 'en')
+  @Header('X-Faq-Version', '3')
+  @CacheRoute({ ttl: '1m', tenant: false })
+  headers(@Res({ passthrough: true }) response: HeaderTarget) {
+    const run = ran('headers');
+    // Express's response has setHeader, Fastify's reply has header.
+    if (typeof response.setHeader === 'function') response.setHeader('X-Run', String(run));
+    else response.header?.('X-Run', String(run));
+    return { run };
+  }
+
   @Get('missing/:id')
   @CacheRoute({ ttl: '1m', tenant: false })
   missing(@Param('id') id: string) {
@@ -136,12 +157,22 @@ class FaqController {
 })
 class AppModule {}
 
-describe('CachetInterceptor and @CacheRoute in a NestJS application', () => {
+const platforms = [
+  { platform: 'Express', adapter: () => undefined },
+  { platform: 'Fastify', adapter: () => new FastifyAdapter() },
+];
+
+describe.each(platforms)('CachetInterceptor and @CacheRoute in a NestJS application on $platform', ({ adapter }) => {
   let app: INestApplication;
   let base: string;
 
   beforeAll(async () => {
-    app = await NestFactory.create(AppModule, { logger: false });
+    runs = {};
+    const platform = adapter();
+    app =
+      platform === undefined
+        ? await NestFactory.create(AppModule, { logger: false })
+        : await NestFactory.create(AppModule, platform, { logger: false });
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
@@ -226,6 +257,18 @@ describe('CachetInterceptor and @CacheRoute in a NestJS application', () => {
       ['MISS', 2],
     ]);
     expect(runs['held-volatile']).toBe(2);
+  });
+
+  it('sends the @Header() headers on a hit too, but not one the handler set on the response itself', async () => {
+    const headersOf = async () => {
+      const response = await fetch(`${base}/faq/headers`);
+      const names = ['x-cache', 'content-type', 'content-language', 'x-faq-version', 'x-run'];
+      return [...names.map((name) => response.headers.get(name)), await response.text()];
+    };
+    const json = expect.stringMatching(/^application\/json/);
+    expect(await headersOf()).toEqual(['MISS', json, 'en', '3', '1', '{"run":1}']);
+    expect(await headersOf()).toEqual(['HIT', json, 'en', '3', null, '{"run":1}']);
+    expect(runs.headers).toBe(1);
   });
 
   it('does not cache a thrown HttpException', async () => {
