@@ -3,7 +3,6 @@ import { assertKeyPart, assertNamespace } from '../../core/validate';
 import { CliError, EXIT, usageError, type ExitCode } from '../cli-error';
 import type { Command, CommandContext } from '../command';
 import type { Session } from '../session';
-import { countKeys, globEscape } from '../scan';
 
 /** What one `cachet invalidate` removes. */
 type Target =
@@ -75,7 +74,11 @@ function describe(target: Target, prefix: string): string {
 
 /** How many entries the target holds now: keys of a namespace, members of the tag sets, keys that exist. */
 async function countNow(s: Session, target: Target): Promise<number> {
-  if (target.kind === 'namespace') return countKeys(s.redis, `${globEscape(`${s.prefix}:${target.namespace}:`)}*`);
+  if (target.kind === 'namespace') {
+    let count = 0;
+    for await (const page of s.cache().keys({ namespace: target.namespace, count: 500 })) count += page.length;
+    return count;
+  }
   const client = s.store.client;
   if (target.kind === 'key') {
     let count = 0;
