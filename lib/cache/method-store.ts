@@ -20,7 +20,7 @@ export interface Coordination {
  */
 export class MethodStore {
   /** Whether a refused value, and an entry that did not decode, have been logged: once per method each. */
-  #warned = false;
+  #refusalLogged = false;
   #decodeLogged = false;
 
   constructor(private readonly rt: MethodRuntime) {}
@@ -235,8 +235,8 @@ export class MethodStore {
   #refused(error: ValueEncodeError, key: string, strict: boolean): void {
     this.rt.counters.encodeErrors++;
     this.emitError(error, 'set', key);
-    if (!this.#warned) {
-      this.#warned = true;
+    if (!this.#refusalLogged) {
+      this.#refusalLogged = true;
       logEvent(
         this.rt.logger,
         'warn',

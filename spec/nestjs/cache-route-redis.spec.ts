@@ -1,26 +1,16 @@
-import { startWorker, type Worker } from '../support/child-processes';
+import { startHttpWorker, type HttpWorker } from '../support/child-processes';
 import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
 // Two instances of a real NestJS 11 application (spec/support/children/nest-http-worker.ts), each a child
 // process serving HTTP on 127.0.0.1, whose GET /answers/:q responses CachetInterceptor caches in the test
 // Redis, shared by both.
 
-interface Instance {
-  readonly worker: Worker;
-  readonly base: string;
-}
-
 describe('CachetInterceptor in two NestJS application processes sharing Redis', () => {
   const prefix = uniquePrefix('nest-http');
-  let a: Instance;
-  let b: Instance;
+  let a: HttpWorker;
+  let b: HttpWorker;
 
-  async function start(): Promise<Instance> {
-    const worker = startWorker('nest-http-worker', { CACHE_REDIS_URL: testRedisUrl(), CACHE_PREFIX: prefix });
-    const port = await worker.message<number>('port');
-    await worker.ready;
-    return { worker, base: `http://127.0.0.1:${port}` };
-  }
+  const start = () => startHttpWorker('nest-http-worker', { CACHE_REDIS_URL: testRedisUrl(), CACHE_PREFIX: prefix });
 
   beforeAll(async () => {
     [a, b] = await Promise.all([start(), start()]);
@@ -31,9 +21,9 @@ describe('CachetInterceptor in two NestJS application processes sharing Redis', 
     await cleanUpKeys(prefix);
   });
 
-  const get = (instance: Instance, path: string, tenant = 't1') =>
+  const get = (instance: HttpWorker, path: string, tenant = 't1') =>
     fetch(`${instance.base}${path}`, { headers: { 'x-tenant': tenant } });
-  const post = async (instance: Instance, path: string) => {
+  const post = async (instance: HttpWorker, path: string) => {
     const response = await fetch(`${instance.base}${path}`, { method: 'POST' });
     expect(response.status).toBe(201);
     return response.json();

@@ -1,26 +1,16 @@
-import { startWorker, type Worker } from '../support/child-processes';
+import { startHttpWorker, type HttpWorker } from '../support/child-processes';
 import { cleanUpKeys, testRedisUrl, uniquePrefix } from '../support/redis';
 
 // Two instances of a real NestJS 11 application (spec/support/children/nest-worker.ts), each a child process
 // serving HTTP on 127.0.0.1, configured through ConfigService and CachetModule.forRootAsync, sharing the test
 // Redis. The decorated service is declared before any configuration exists.
 
-interface Instance {
-  readonly worker: Worker;
-  readonly base: string;
-}
-
 describe('CachetModule in two NestJS application processes sharing Redis', () => {
   const prefix = uniquePrefix('nest-module');
-  let a: Instance;
-  let b: Instance;
+  let a: HttpWorker;
+  let b: HttpWorker;
 
-  async function start(): Promise<Instance> {
-    const worker = startWorker('nest-worker', { CACHE_REDIS_URL: testRedisUrl(), CACHE_PREFIX: prefix });
-    const port = await worker.message<number>('port');
-    await worker.ready;
-    return { worker, base: `http://127.0.0.1:${port}` };
-  }
+  const start = () => startHttpWorker('nest-worker', { CACHE_REDIS_URL: testRedisUrl(), CACHE_PREFIX: prefix });
 
   beforeAll(async () => {
     [a, b] = await Promise.all([start(), start()]);
@@ -31,8 +21,8 @@ describe('CachetModule in two NestJS application processes sharing Redis', () =>
     await cleanUpKeys(prefix);
   });
 
-  const get = async (instance: Instance, path: string) => fetch(`${instance.base}${path}`);
-  const post = async (instance: Instance, path: string) => {
+  const get = async (instance: HttpWorker, path: string) => fetch(`${instance.base}${path}`);
+  const post = async (instance: HttpWorker, path: string) => {
     const response = await fetch(`${instance.base}${path}`, { method: 'POST' });
     expect(response.status).toBe(201);
   };

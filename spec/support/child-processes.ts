@@ -110,3 +110,17 @@ export function startWorker(name: string, env: Record<string, string>): Worker {
     kill: () => child.kill('SIGKILL'),
   };
 }
+
+/** A worker serving HTTP on 127.0.0.1 (a NestJS application, say), and the base URL to reach it. */
+export interface HttpWorker {
+  readonly worker: Worker;
+  readonly base: string;
+}
+
+/** Starts a worker that prints `{ "port": N }` once it listens, then `ready`; resolves when it is ready. */
+export async function startHttpWorker(name: string, env: Record<string, string>): Promise<HttpWorker> {
+  const worker = startWorker(name, env);
+  const port = await worker.message<number>('port');
+  await worker.ready;
+  return { worker, base: `http://127.0.0.1:${port}` };
+}
